@@ -1,0 +1,82 @@
+package baton
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Account is the company a lead works for: its firmographics.
+type Account struct {
+	ID int64 `json:"id"`
+	// Domain is the company's email and web domain (lower case), unique when
+	// present; leads with an email at it link to the account.
+	Domain        string    `json:"domain,omitempty"`
+	Name          string    `json:"name"`
+	Industry      string    `json:"industry,omitempty"`
+	Employees     *int64    `json:"employees,omitempty"`
+	AnnualRevenue *float64  `json:"annual_revenue,omitempty"`
+	Country       string    `json:"country,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// Validate normalises the account and checks its fields.
+func (a *Account) Validate() error {
+	a.Domain = strings.ToLower(strings.TrimSpace(a.Domain))
+	a.Domain = strings.TrimPrefix(strings.TrimPrefix(a.Domain, "https://"), "http://")
+	a.Domain = strings.TrimPrefix(strings.TrimSuffix(a.Domain, "/"), "www.")
+	a.Name = strings.TrimSpace(a.Name)
+	a.Industry = strings.TrimSpace(a.Industry)
+	a.Country = strings.TrimSpace(a.Country)
+	if a.Name == "" {
+		return FieldError("name", "required")
+	}
+	if a.Domain != "" && (!strings.Contains(a.Domain, ".") || strings.ContainsAny(a.Domain, " @/")) {
+		return FieldError("domain", "%q is not a domain name", a.Domain)
+	}
+	for _, f := range []struct{ n, v string }{{"domain", a.Domain}, {"name", a.Name}, {"industry", a.Industry}, {"country", a.Country}} {
+		if err := checkText(f.n, f.v, MaxFieldLen); err != nil {
+			return err
+		}
+	}
+	if a.Employees != nil && *a.Employees < 0 {
+		return FieldError("employees", "must not be negative")
+	}
+	if a.AnnualRevenue != nil && *a.AnnualRevenue < 0 {
+		return FieldError("annual_revenue", "must not be negative")
+	}
+	return nil
+}
+
+// AccountFilter selects accounts. Nil fields do not filter.
+type AccountFilter struct {
+	ID     *int64
+	Domain *string
+	Name   *string
+	Query  string
+	Offset int
+	Limit  int
+}
+
+// AccountUpdate changes some fields of an account.
+type AccountUpdate struct {
+	Domain        *string  `json:"domain"`
+	Name          *string  `json:"name"`
+	Industry      *string  `json:"industry"`
+	Employees     *int64   `json:"employees"`
+	AnnualRevenue *float64 `json:"annual_revenue"`
+	Country       *string  `json:"country"`
+}
+
+// AccountService stores accounts.
+type AccountService interface {
+	// CreateAccount stores a new account. ECONFLICT if its domain is taken.
+	CreateAccount(ctx context.Context, a *Account) error
+	// ImportAccounts upserts by domain, or by name when there is no domain.
+	// Bad rows are reported with Row set to their index in accounts.
+	ImportAccounts(ctx context.Context, accounts []*Account) (ImportResult, error)
+	FindAccountByID(ctx context.Context, id int64) (*Account, error)
+	FindAccounts(ctx context.Context, f AccountFilter) ([]*Account, int, error)
+	UpdateAccount(ctx context.Context, id int64, upd AccountUpdate) (*Account, error)
+}

@@ -1,0 +1,218 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Model is a trained lead-scoring model: boosted trees on binned features
+// followed by a linear calibration of the log-odds. A Model is immutable
+// after training or unmarshalling and safe for concurrent use.
+type Model struct {
+	feats     []feature
+	trees     []tree
+	base      float64 // initial log-odds of the boosting
+	slope     float64 // calibration: logit(p) = slope*raw + intercept
+	intercept float64
+
+	expected float64 // base + sum of tree root values (before calibration)
+}
+
+// Explanation is one prediction with the factors behind it. BaseLogOdds
+// plus the sum of every factor's Contribution equals logit(Probability).
+type Explanation struct {
+	// Probability is the calibrated P(convert), equal to Predict.
+	Probability float64
+	// BaseLogOdds is the model's average log-odds over the training leads.
+	BaseLogOdds float64
+	// Factors are the per-column contributions, largest |Contribution|
+	// first; columns that did not move the prediction are omitted.
+	Factors []Factor
+}
+
+// Factor is one input column's contribution to a prediction.
+type Factor struct {
+	// Feature is the column name.
+	Feature string
+	// Value is the lead's value for the column, "(missing)" if absent.
+	Value string
+	// Contribution is the change in log-odds due to this column; positive
+	// values raise the probability.
+	Contribution float64
+}
+
+func (m *Model) finish() {
+	for i := range m.feats {
+		m.feats[i].buildIndex()
+	}
+	m.expected = m.base
+	for i := range m.trees {
+		m.expected += m.trees[i].Nodes[0].Value
+	}
+}
+
+// Features returns the names of the columns the model uses, sorted.
+func (m *Model) Features() []string {
+	out := make([]string, len(m.feats))
+	for i := range m.feats {
+		out[i] = m.feats[i].Name
+	}
+	return out
+}
+
+func (m *Model) binRow(r Row, buf []uint8) []uint8 {
+	for j := range m.feats {
+		buf[j] = m.feats[j].bin(r[m.feats[j].Name])
+	}
+	return buf
+}
+
+func (m *Model) raw(bins []uint8) float64 {
+	s := m.base
+	for t := range m.trees {
+		nodes := m.trees[t].Nodes
+		k := int32(0)
+		for {
+			n := &nodes[k]
+			if n.Feature < 0 {
+				s += n.Value
+				break
+			}
+			if n.Mask>>bins[n.Feature]&1 == 1 {
+				k = n.Left
+			} else {
+				k = n.Right
+			}
+		}
+	}
+	return s
+}
+
+// Predict returns the calibrated probability that the lead converts.
+func (m *Model) Predict(r Row) float64 {
+	var stack [64]uint8
+	buf := stack[:0]
+	if len(m.feats) <= len(stack) {
+		buf = stack[:len(m.feats)]
+	} else {
+		buf = make([]uint8, len(m.feats))
+	}
+	return sigmoid(m.slope*m.raw(m.binRow(r, buf)) + m.intercept)
+}
+
+// Explain returns the prediction for r with per-column reasons. Reasons use
+// path attribution (Saabas): at every split on the path through every tree,
+// the change in the node's expected value is credited to the split's
+// column; the changes telescope, so BaseLogOdds + sum(Contributions) equals
+// logit(Probability) up to floating-point rounding.
+func (m *Model) Explain(r Row) Explanation {
+	bins := m.binRow(r, make([]uint8, len(m.feats)))
+	contrib := make([]float64, len(m.feats))
+	used := make([]bool, len(m.feats))
+	raw := m.base
+	for t := range m.trees {
+		nodes := m.trees[t].Nodes
+		k := int32(0)
+		for {
+			n := &nodes[k]
+			if n.Feature < 0 {
+				raw += n.Value
+				break
+			}
+			if n.Mask>>bins[n.Feature]&1 == 1 {
+				k = n.Left
+			} else {
+				k = n.Right
+			}
+			contrib[n.Feature] += nodes[k].Value - n.Value
+			used[n.Feature] = true
+		}
+	}
+	e := Explanation{
+		Probability: sigmoid(m.slope*raw + m.intercept),
+		BaseLogOdds: m.slope*m.expected + m.intercept,
+	}
+	for j, c := range contrib {
+		if !used[j] || c == 0 {
+			continue
+		}
+		e.Factors = append(e.Factors, Factor{
+			Feature:      m.feats[j].Name,
+			Value:        display(r[m.feats[j].Name]),
+			Contribution: m.slope * c,
+		})
+	}
+	sort.SliceStable(e.Factors, func(a, b int) bool {
+		return math.Abs(e.Factors[a].Contribution) > math.Abs(e.Factors[b].Contribution)
+	})
+	return e
+}
+
+const modelFormat = "baton-gbm/1"
+
+type modelJSON struct {
+	Format    string    `json:"format"`
+	Base      float64   `json:"base"`
+	Slope     float64   `json:"slope"`
+	Intercept float64   `json:"intercept"`
+	Features  []feature `json:"features"`
+	Trees     []tree    `json:"trees"`
+}
+
+// MarshalJSON encodes the model; UnmarshalJSON of the result predicts
+// identically.
+func (m *Model) MarshalJSON() ([]byte, error) {
+	return json.Marshal(modelJSON{
+		Format:    modelFormat,
+		Base:      m.base,
+		Slope:     m.slope,
+		Intercept: m.intercept,
+		Features:  m.feats,
+		Trees:     m.trees,
+	})
+}
+
+// UnmarshalJSON decodes a model written by MarshalJSON, checking that it is
+// well formed.
+func (m *Model) UnmarshalJSON(data []byte) error {
+	var j modelJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return fmt.Errorf("model: decode: %w", err)
+	}
+	if j.Format != modelFormat {
+		return fmt.Errorf("model: decode: unknown format %q (want %q)", j.Format, modelFormat)
+	}
+	if len(j.Features) == 0 {
+		return errors.New("model: decode: no features")
+	}
+	for i, f := range j.Features {
+		if f.nBins() > maxBins {
+			return fmt.Errorf("model: decode: feature %d (%q) has %d bins, max %d", i, f.Name, f.nBins(), maxBins)
+		}
+		if f.Numeric && !sort.Float64sAreSorted(f.Edges) {
+			return fmt.Errorf("model: decode: feature %d (%q) has unsorted edges", i, f.Name)
+		}
+	}
+	for t, tr := range j.Trees {
+		if len(tr.Nodes) == 0 {
+			return fmt.Errorf("model: decode: tree %d is empty", t)
+		}
+		for k, n := range tr.Nodes {
+			if n.Feature < 0 {
+				continue
+			}
+			if int(n.Feature) >= len(j.Features) {
+				return fmt.Errorf("model: decode: tree %d node %d: feature %d out of range", t, k, n.Feature)
+			}
+			if int(n.Left) <= k || int(n.Right) <= k || int(n.Left) >= len(tr.Nodes) || int(n.Right) >= len(tr.Nodes) {
+				return fmt.Errorf("model: decode: tree %d node %d: bad child index", t, k)
+			}
+		}
+	}
+	*m = Model{feats: j.Features, trees: j.Trees, base: j.Base, slope: j.Slope, intercept: j.Intercept}
+	m.finish()
+	return nil
+}

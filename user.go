@@ -1,0 +1,224 @@
+package baton
+
+import (
+	"context"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role is what a user does, and so what they may see and change.
+type Role string
+
+// The roles. A sales development rep (SDR) answers MQLs; an account executive
+// (AE) works SQLs and opportunities; a manager leads a team of reps.
+const (
+	RoleAdmin     Role = "admin"
+	RoleMarketing Role = "marketing"
+	RoleSDR       Role = "sdr"
+	RoleAE        Role = "ae"
+	RoleManager   Role = "manager"
+	// RoleSystem is the actor of automatic changes: the scoring policy, the
+	// SLA sweeper, the CLI run by an operator. It is never a user's role.
+	RoleSystem Role = "system"
+)
+
+// Roles lists the roles a user may have.
+var Roles = []Role{RoleAdmin, RoleMarketing, RoleSDR, RoleAE, RoleManager}
+
+// ParseRole returns the role named s, or an EINVALID error naming field.
+func ParseRole(field, s string) (Role, error) {
+	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	if !slices.Contains(Roles, r) {
+		return "", FieldError(field, "unknown role %q (want one of %v)", s, Roles)
+	}
+	return r, nil
+}
+
+// Rep reports whether the role works leads it owns (SDR or AE).
+func (r Role) Rep() bool { return r == RoleSDR || r == RoleAE }
+
+// User is a person who signs in to Baton or owns leads.
+type User struct {
+	ID        int64     `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	Team      string    `json:"team,omitempty"`
+	Territory string    `json:"territory,omitempty"`
+	ManagerID *int64    `json:"manager_id,omitempty"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Validate normalises the user and checks its fields.
+func (u *User) Validate() error {
+	email, err := NormalizeEmail(u.Email)
+	if err != nil {
+		return err
+	} else if email == "" {
+		return FieldError("email", "required")
+	}
+	u.Email = email
+	u.Name = strings.TrimSpace(u.Name)
+	if u.Name == "" {
+		return FieldError("name", "required")
+	}
+	if _, err := ParseRole("role", string(u.Role)); err != nil {
+		return err
+	}
+	if u.ManagerID != nil && u.ID != 0 && *u.ManagerID == u.ID {
+		return FieldError("manager_id", "a user cannot be their own manager")
+	}
+	return nil
+}
+
+// UserImport is one user of a bulk import; Manager names the user's manager
+// by email or by name.
+type UserImport struct {
+	User    User
+	Manager string
+}
+
+// EmailFromName makes the email first.last@domain from a person's name, for
+// imports that have names but no emails (such as the CRM data set).
+func EmailFromName(name, domain string) string {
+	parts := strings.Fields(strings.ToLower(name))
+	for i, p := range parts {
+		parts[i] = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+				return r
+			}
+			return -1
+		}, p)
+	}
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), ".") + "@" + domain
+}
+
+// UserFilter selects users. Nil fields do not filter.
+type UserFilter struct {
+	ID        *int64
+	Email     *string
+	Role      *Role
+	Team      *string
+	ManagerID *int64
+	Offset    int
+	Limit     int
+}
+
+// UserUpdate changes some fields of a user. Nil fields are left alone.
+type UserUpdate struct {
+	Name      *string `json:"name"`
+	Role      *Role   `json:"role"`
+	Team      *string `json:"team"`
+	Territory *string `json:"territory"`
+	ManagerID *int64  `json:"manager_id"`
+	Active    *bool   `json:"active"`
+}
+
+// UserService stores users and their API tokens.
+type UserService interface {
+	// CreateUser stores a new user. ECONFLICT if the email is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns ENOTFOUND if there is no such user.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByEmail returns ENOTFOUND if there is no such user.
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
+	// ImportUsers upserts users by email. A manager named by email or name
+	// that does not exist yet is created with the manager role. Bad rows are
+	// reported with Row set to their index in users.
+	ImportUsers(ctx context.Context, users []UserImport) (ImportResult, error)
+	// CreateToken makes a new API token for the user and returns it in clear;
+	// only its hash is stored.
+	CreateToken(ctx context.Context, userID int64, name string) (string, error)
+	// Authenticate returns the user who owns the token, or EUNAUTHORIZED.
+	Authenticate(ctx context.Context, token string) (*User, error)
+}
+
+// NormalizeEmail trims and lower-cases an email address and checks its form.
+// An empty string stays empty (no email).
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", FieldError("email", "%q is not an email address", s)
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || !strings.Contains(s[at+1:], ".") {
+		return "", FieldError("email", "%q is not an email address", s)
+	}
+	return s, nil
+}
+
+// EmailDomain returns the part of a normalised email after the @.
+func EmailDomain(email string) string {
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		return email[at+1:]
+	}
+	return ""
+}
+
+// Actor is who makes a change: a user, or the system.
+type Actor struct {
+	UserID int64
+	Name   string
+	Role   Role
+}
+
+// SystemActor is the actor of automatic changes and operator commands.
+var SystemActor = Actor{Name: "system", Role: RoleSystem}
+
+// ActorOf returns the actor for a user.
+func ActorOf(u *User) Actor { return Actor{UserID: u.ID, Name: u.Name, Role: u.Role} }
+
+// System reports whether the actor is the system rather than a user.
+func (a Actor) System() bool { return a.Role == RoleSystem }
+
+// SeesAllLeads reports whether the actor reads every lead without scoping.
+func (a Actor) SeesAllLeads() bool {
+	return a.Role == RoleSystem || a.Role == RoleAdmin || a.Role == RoleMarketing
+}
+
+// CanActOnOwner reports whether the actor may act on a lead owned by ownerID;
+// inTeam says whether that owner reports to the actor.
+func (a Actor) CanActOnOwner(ownerID int64, inTeam bool) bool {
+	switch a.Role {
+	case RoleSystem, RoleAdmin:
+		return true
+	case RoleManager:
+		return ownerID == a.UserID || inTeam
+	case RoleSDR, RoleAE:
+		return ownerID != 0 && ownerID == a.UserID
+	}
+	return false
+}
+
+// CanEditLeads reports whether the actor may create and edit lead data and
+// send events.
+func (a Actor) CanEditLeads() bool {
+	return a.Role == RoleSystem || a.Role == RoleAdmin || a.Role == RoleMarketing
+}
+
+// CanAdmin reports whether the actor may manage users, accounts and settings.
+func (a Actor) CanAdmin() bool { return a.Role == RoleSystem || a.Role == RoleAdmin }
+
+type actorKey struct{}
+
+// WithActor returns a context that carries the actor of the changes made with it.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor carried by ctx. A context without one has no
+// rights at all: storage refuses it with EUNAUTHORIZED.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}
