@@ -45,6 +45,12 @@ type Config struct {
 	// needs to get its own bin; rarer values are grouped into "(other)"
 	// (default 20).
 	MinCategoryCount int
+	// LinearWeight is the weight of an L2 logistic regression blended with
+	// the trees in log-odds: logit = (1-w)*trees + w*linear (default 0.5;
+	// set it negative to use the trees alone; values above 1 mean 1).
+	LinearWeight float64
+	// LinearL2 is the L2 penalty of the logistic regression (default 1).
+	LinearL2 float64
 }
 
 // DefaultConfig returns the defaults with XEducationExclusions.
@@ -60,6 +66,8 @@ func DefaultConfig() Config {
 		Subsample:        0.8,
 		MaxBins:          32,
 		MinCategoryCount: 20,
+		LinearWeight:     0.5,
+		LinearL2:         1,
 	}
 }
 
@@ -98,6 +106,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MinCategoryCount <= 0 {
 		c.MinCategoryCount = d.MinCategoryCount
+	}
+	if c.LinearWeight == 0 {
+		c.LinearWeight = d.LinearWeight
+	}
+	if c.LinearWeight > 1 {
+		c.LinearWeight = 1
+	}
+	if c.LinearL2 <= 0 {
+		c.LinearL2 = d.LinearL2
 	}
 	return c
 }

@@ -71,24 +71,31 @@ func parseNumber(v string) (float64, bool) {
 
 // bin maps a raw value to the feature's bin index.
 func (f *feature) bin(raw string) uint8 {
+	b, _ := f.encode(raw)
+	return b
+}
+
+// encode maps a raw value to its bin and, for present numeric values, the
+// number itself (0 otherwise).
+func (f *feature) encode(raw string) (uint8, float64) {
 	v := strings.TrimSpace(raw)
 	if isMissing(v) {
-		return binMissing
+		return binMissing, 0
 	}
 	if f.Numeric {
 		x, ok := parseNumber(v)
 		if !ok {
-			return binMissing
+			return binMissing, 0
 		}
-		return uint8(sort.SearchFloat64s(f.Edges, x) + 1)
+		return uint8(sort.SearchFloat64s(f.Edges, x) + 1), x
 	}
 	if b, ok := f.index[v]; ok {
-		return b
+		return b, 0
 	}
 	if b, ok := f.index[strings.ToLower(v)]; ok {
-		return b
+		return b, 0
 	}
-	return binOther
+	return binOther, 0
 }
 
 // display is the human-readable value shown in an explanation.
@@ -201,17 +208,19 @@ func quantileEdges(vals []float64, maxEdges int) []float64 {
 	return edges
 }
 
-// binRows converts rows into a column-major bin matrix.
-func binRows(feats []feature, rows []Row) [][]uint8 {
-	out := make([][]uint8, len(feats))
+// binRows converts rows into column-major bin and numeric-value matrices.
+func binRows(feats []feature, rows []Row) ([][]uint8, [][]float64) {
+	bins := make([][]uint8, len(feats))
+	xs := make([][]float64, len(feats))
 	for j := range feats {
 		col := make([]uint8, len(rows))
+		xcol := make([]float64, len(rows))
 		for i, r := range rows {
-			col[i] = feats[j].bin(r[feats[j].Name])
+			col[i], xcol[i] = feats[j].encode(r[feats[j].Name])
 		}
-		out[j] = col
+		bins[j], xs[j] = col, xcol
 	}
-	return out
+	return bins, xs
 }
 
 // candidateColumns returns the sorted union of row keys minus exclusions.

@@ -276,7 +276,7 @@ func validate(rows []Row, labels []bool, what string) (pos int, err error) {
 }
 
 // prepare infers the usable features and bins the rows.
-func prepare(rows []Row, cfg Config, what string) ([]feature, [][]uint8, error) {
+func prepare(rows []Row, cfg Config, what string) ([]feature, [][]uint8, [][]float64, error) {
 	cols := candidateColumns(rows, cfg.Exclude)
 	var feats []feature
 	for _, c := range cols {
@@ -285,9 +285,10 @@ func prepare(rows []Row, cfg Config, what string) ([]feature, [][]uint8, error) 
 		}
 	}
 	if len(feats) == 0 {
-		return nil, nil, fmt.Errorf("model: %s: no usable feature columns: all %d candidate columns (after %d exclusions) are missing or constant", what, len(cols), len(cfg.Exclude))
+		return nil, nil, nil, fmt.Errorf("model: %s: no usable feature columns: all %d candidate columns (after %d exclusions) are missing or constant", what, len(cols), len(cfg.Exclude))
 	}
-	return feats, binRows(feats, rows), nil
+	x, xs := binRows(feats, rows)
+	return feats, x, xs, nil
 }
 
 // Train fits a gradient-boosted tree model of P(label) on rows.
@@ -300,7 +301,7 @@ func Train(rows []Row, labels []bool, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	feats, x, err := prepare(rows, cfg, "train")
+	feats, x, xs, err := prepare(rows, cfg, "train")
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +356,15 @@ func Train(rows []Row, labels []bool, cfg Config) (*Model, error) {
 		}
 		trees = append(trees, t)
 	}
-	m := &Model{feats: feats, trees: trees, base: base, slope: 1}
+	m := &Model{feats: feats, trees: trees, base: base, slope: 1, wTree: 1}
+	if cfg.LinearWeight > 0 {
+		lin, err := trainLinear(feats, x, xs, y, cfg.LinearL2)
+		if err != nil {
+			return nil, err
+		}
+		m.lin = lin
+		m.wTree, m.wLin = 1-cfg.LinearWeight, cfg.LinearWeight
+	}
 	m.finish()
 	return m, nil
 }

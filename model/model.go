@@ -15,10 +15,13 @@ type Model struct {
 	feats     []feature
 	trees     []tree
 	base      float64 // initial log-odds of the boosting
+	lin       *linear // optional logistic regression
+	wTree     float64 // blend: raw = wTree*trees + wLin*linear
+	wLin      float64
 	slope     float64 // calibration: logit(p) = slope*raw + intercept
 	intercept float64
 
-	expected float64 // base + sum of tree root values (before calibration)
+	expected float64 // blended log-odds at the training average, before calibration
 }
 
 // Explanation is one prediction with the factors behind it. BaseLogOdds
@@ -48,9 +51,17 @@ func (m *Model) finish() {
 	for i := range m.feats {
 		m.feats[i].buildIndex()
 	}
-	m.expected = m.base
+	t := m.base
 	for i := range m.trees {
-		m.expected += m.trees[i].Nodes[0].Value
+		t += m.trees[i].Nodes[0].Value
+	}
+	m.expected = m.wTree * t
+	if m.lin != nil {
+		l := m.lin.Intercept
+		for _, c := range m.lin.Center {
+			l += c
+		}
+		m.expected += m.wLin * l
 	}
 }
 
@@ -63,14 +74,27 @@ func (m *Model) Features() []string {
 	return out
 }
 
-func (m *Model) binRow(r Row, buf []uint8) []uint8 {
+func (m *Model) encodeRow(r Row, bins []uint8, xs []float64) {
 	for j := range m.feats {
-		buf[j] = m.feats[j].bin(r[m.feats[j].Name])
+		bins[j], xs[j] = m.feats[j].encode(r[m.feats[j].Name])
 	}
-	return buf
 }
 
-func (m *Model) raw(bins []uint8) float64 {
+// raw returns the blended, uncalibrated log-odds.
+func (m *Model) raw(bins []uint8, xs []float64) float64 {
+	s := m.wTree * m.treeSum(bins)
+	if m.lin != nil {
+		l := m.lin.Intercept
+		for j := range m.feats {
+			l += m.lin.term(j, bins[j], xs[j])
+		}
+		s += m.wLin * l
+	}
+	return s
+}
+
+// trees returns the boosted trees' log-odds.
+func (m *Model) treeSum(bins []uint8) float64 {
 	s := m.base
 	for t := range m.trees {
 		nodes := m.trees[t].Nodes
@@ -93,14 +117,17 @@ func (m *Model) raw(bins []uint8) float64 {
 
 // Predict returns the calibrated probability that the lead converts.
 func (m *Model) Predict(r Row) float64 {
-	var stack [64]uint8
-	buf := stack[:0]
-	if len(m.feats) <= len(stack) {
-		buf = stack[:len(m.feats)]
+	var bstack [64]uint8
+	var xstack [64]float64
+	var bins []uint8
+	var xs []float64
+	if nf := len(m.feats); nf <= len(bstack) {
+		bins, xs = bstack[:nf], xstack[:nf]
 	} else {
-		buf = make([]uint8, len(m.feats))
+		bins, xs = make([]uint8, nf), make([]float64, nf)
 	}
-	return sigmoid(m.slope*m.raw(m.binRow(r, buf)) + m.intercept)
+	m.encodeRow(r, bins, xs)
+	return sigmoid(m.slope*m.raw(bins, xs) + m.intercept)
 }
 
 // Explain returns the prediction for r with per-column reasons. Reasons use
@@ -109,9 +136,11 @@ func (m *Model) Predict(r Row) float64 {
 // column; the changes telescope, so BaseLogOdds + sum(Contributions) equals
 // logit(Probability) up to floating-point rounding.
 func (m *Model) Explain(r Row) Explanation {
-	bins := m.binRow(r, make([]uint8, len(m.feats)))
-	contrib := make([]float64, len(m.feats))
-	used := make([]bool, len(m.feats))
+	nf := len(m.feats)
+	bins, xs := make([]uint8, nf), make([]float64, nf)
+	m.encodeRow(r, bins, xs)
+	contrib := make([]float64, nf)
+	used := make([]bool, nf)
 	raw := m.base
 	for t := range m.trees {
 		nodes := m.trees[t].Nodes
@@ -130,6 +159,20 @@ func (m *Model) Explain(r Row) Explanation {
 			contrib[n.Feature] += nodes[k].Value - n.Value
 			used[n.Feature] = true
 		}
+	}
+	raw *= m.wTree
+	for j := range contrib {
+		contrib[j] *= m.wTree
+	}
+	if m.lin != nil {
+		l := m.lin.Intercept
+		for j := range m.feats {
+			t := m.lin.term(j, bins[j], xs[j])
+			l += t
+			contrib[j] += m.wLin * (t - m.lin.Center[j])
+			used[j] = true
+		}
+		raw += m.wLin * l
 	}
 	e := Explanation{
 		Probability: sigmoid(m.slope*raw + m.intercept),
@@ -154,24 +197,30 @@ func (m *Model) Explain(r Row) Explanation {
 const modelFormat = "baton-gbm/1"
 
 type modelJSON struct {
-	Format    string    `json:"format"`
-	Base      float64   `json:"base"`
-	Slope     float64   `json:"slope"`
-	Intercept float64   `json:"intercept"`
-	Features  []feature `json:"features"`
-	Trees     []tree    `json:"trees"`
+	Format       string    `json:"format"`
+	Base         float64   `json:"base"`
+	Slope        float64   `json:"slope"`
+	Intercept    float64   `json:"intercept"`
+	TreeWeight   float64   `json:"tree_weight"`
+	LinearWeight float64   `json:"linear_weight"`
+	Features     []feature `json:"features"`
+	Trees        []tree    `json:"trees"`
+	Linear       *linear   `json:"linear,omitempty"`
 }
 
 // MarshalJSON encodes the model; UnmarshalJSON of the result predicts
 // identically.
 func (m *Model) MarshalJSON() ([]byte, error) {
 	return json.Marshal(modelJSON{
-		Format:    modelFormat,
-		Base:      m.base,
-		Slope:     m.slope,
-		Intercept: m.intercept,
-		Features:  m.feats,
-		Trees:     m.trees,
+		Format:       modelFormat,
+		Base:         m.base,
+		Slope:        m.slope,
+		Intercept:    m.intercept,
+		TreeWeight:   m.wTree,
+		LinearWeight: m.wLin,
+		Features:     m.feats,
+		Trees:        m.trees,
+		Linear:       m.lin,
 	})
 }
 
@@ -212,7 +261,19 @@ func (m *Model) UnmarshalJSON(data []byte) error {
 			}
 		}
 	}
-	*m = Model{feats: j.Features, trees: j.Trees, base: j.Base, slope: j.Slope, intercept: j.Intercept}
+	if l := j.Linear; l != nil {
+		nf := len(j.Features)
+		if len(l.Bins) != nf || len(l.Slope) != nf || len(l.Mu) != nf || len(l.Sd) != nf || len(l.Center) != nf {
+			return errors.New("model: decode: linear part does not match the features")
+		}
+		for i, f := range j.Features {
+			if len(l.Bins[i]) != f.nBins() {
+				return fmt.Errorf("model: decode: linear weights for feature %q have %d bins, want %d", f.Name, len(l.Bins[i]), f.nBins())
+			}
+		}
+	}
+	*m = Model{feats: j.Features, trees: j.Trees, base: j.Base, lin: j.Linear,
+		wTree: j.TreeWeight, wLin: j.LinearWeight, slope: j.Slope, intercept: j.Intercept}
 	m.finish()
 	return nil
 }
