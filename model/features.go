@@ -92,6 +92,28 @@ func (f *feature) encode(raw string) (uint8, float64) {
 	if b, ok := f.index[v]; ok {
 		return b, 0
 	}
+	// Case-fold without allocating for short ASCII values.
+	var buf [128]byte
+	if len(v) <= len(buf) {
+		ascii := true
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if c >= 0x80 {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			if b, ok := f.index[string(buf[:len(v)])]; ok {
+				return b, 0
+			}
+			return binOther, 0
+		}
+	}
 	if b, ok := f.index[strings.ToLower(v)]; ok {
 		return b, 0
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Metrics summarises probabilistic predictions against outcomes.
@@ -175,36 +176,46 @@ func CrossValidate(rows []Row, labels []bool, cfg Config, k int) (Metrics, error
 
 // outOfFold returns out-of-fold model predictions for every row.
 func outOfFold(rows []Row, labels []bool, cfg Config, k int) ([]float64, error) {
-	return outOfFoldWith(rows, labels, cfg, k, func(r []Row, l []bool) (func(Row) float64, error) {
+	oof, _, _, err := outOfFoldWith(rows, labels, cfg.Seed, k, true, func(r []Row, l []bool) (func(Row) float64, error) {
 		m, err := Train(r, l, cfg)
 		if err != nil {
 			return nil, err
 		}
 		return m.Predict, nil
 	})
+	return oof, err
 }
 
-func outOfFoldWith(rows []Row, labels []bool, cfg Config, k int,
-	train func([]Row, []bool) (func(Row) float64, error)) ([]float64, error) {
+// outOfFoldWith trains with train on every k-1 folds and predicts the held
+// out fold. It returns the pooled predictions and the training and
+// prediction time summed over folds (meaningful when parallel is false).
+func outOfFoldWith(rows []Row, labels []bool, seed int64, k int, parallel bool,
+	train func([]Row, []bool) (func(Row) float64, error)) (oof []float64, trainDur, predictDur time.Duration, err error) {
 	if _, err := validate(rows, labels, "cross-validate"); err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	if k < 2 {
-		return nil, fmt.Errorf("model: cross-validate: need at least 2 folds, got %d", k)
+		return nil, 0, 0, fmt.Errorf("model: cross-validate: need at least 2 folds, got %d", k)
 	}
 	if k > len(rows) {
-		return nil, fmt.Errorf("model: cross-validate: %d folds but only %d rows", k, len(rows))
+		return nil, 0, 0, fmt.Errorf("model: cross-validate: %d folds but only %d rows", k, len(rows))
 	}
-	fold := stratifiedFolds(labels, k, cfg.Seed)
-	oof := make([]float64, len(rows))
+	fold := stratifiedFolds(labels, k, seed)
+	oof = make([]float64, len(rows))
 	errs := make([]error, k)
+	trainDurs := make([]time.Duration, k)
+	predictDurs := make([]time.Duration, k)
+	workers := 1
+	if parallel {
+		workers = max(1, runtime.GOMAXPROCS(0))
+	}
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	sem := make(chan struct{}, workers)
 	for f := 0; f < k; f++ {
 		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			var tr []Row
 			var tl []bool
@@ -214,23 +225,29 @@ func outOfFoldWith(rows []Row, labels []bool, cfg Config, k int,
 					tl = append(tl, labels[i])
 				}
 			}
+			start := time.Now()
 			predict, err := train(tr, tl)
+			trainDurs[f] = time.Since(start)
 			if err != nil {
-				errs[f] = fmt.Errorf("fold %d: %w", f+1, err)
+				errs[f] = fmt.Errorf("fold %d of %d: %w", f+1, k, err)
 				return
 			}
+			start = time.Now()
 			for i := range rows {
 				if fold[i] == f {
 					oof[i] = predict(rows[i])
 				}
 			}
+			predictDurs[f] = time.Since(start)
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	for f := range errs {
+		if errs[f] != nil {
+			return nil, 0, 0, errs[f]
 		}
+		trainDur += trainDurs[f]
+		predictDur += predictDurs[f]
 	}
-	return oof, nil
+	return oof, trainDur, predictDur, nil
 }

@@ -22,6 +22,44 @@ type Model struct {
 	intercept float64
 
 	expected float64 // blended log-odds at the training average, before calibration
+	flat     []pnode // all trees, compiled for prediction
+	roots    []int32 // index of each tree's root in flat
+}
+
+// pnode is a compiled tree node: the right child is always left+1, so the
+// walk needs no data-dependent branch. Leaves have feat == -1.
+type pnode struct {
+	mask  uint64
+	value float64
+	feat  int32
+	left  int32
+}
+
+// compile lays the trees out in one slice with sibling children adjacent.
+func (m *Model) compile() {
+	m.flat = m.flat[:0]
+	m.roots = m.roots[:0]
+	for t := range m.trees {
+		nodes := m.trees[t].Nodes
+		root := int32(len(m.flat))
+		m.roots = append(m.roots, root)
+		m.flat = append(m.flat, pnode{})
+		// queue holds (source node, destination slot) pairs.
+		type item struct{ src, dst int32 }
+		queue := []item{{0, root}}
+		for len(queue) > 0 {
+			it := queue[0]
+			queue = queue[1:]
+			n := nodes[it.src]
+			p := pnode{mask: n.Mask, value: n.Value, feat: n.Feature, left: -1}
+			if n.Feature >= 0 {
+				p.left = int32(len(m.flat))
+				m.flat = append(m.flat, pnode{}, pnode{})
+				queue = append(queue, item{n.Left, p.left}, item{n.Right, p.left + 1})
+			}
+			m.flat[it.dst] = p
+		}
+	}
 }
 
 // Explanation is one prediction with the factors behind it. BaseLogOdds
@@ -51,6 +89,7 @@ func (m *Model) finish() {
 	for i := range m.feats {
 		m.feats[i].buildIndex()
 	}
+	m.compile()
 	t := m.base
 	for i := range m.trees {
 		t += m.trees[i].Nodes[0].Value
@@ -93,23 +132,18 @@ func (m *Model) raw(bins []uint8, xs []float64) float64 {
 	return s
 }
 
-// trees returns the boosted trees' log-odds.
+// treeSum returns the boosted trees' log-odds.
 func (m *Model) treeSum(bins []uint8) float64 {
 	s := m.base
-	for t := range m.trees {
-		nodes := m.trees[t].Nodes
-		k := int32(0)
+	flat := m.flat
+	for _, k := range m.roots {
 		for {
-			n := &nodes[k]
-			if n.Feature < 0 {
-				s += n.Value
+			n := &flat[k]
+			if n.feat < 0 {
+				s += n.value
 				break
 			}
-			if n.Mask>>bins[n.Feature]&1 == 1 {
-				k = n.Left
-			} else {
-				k = n.Right
-			}
+			k = n.left + 1 - int32(n.mask>>(bins[n.feat]&63)&1)
 		}
 	}
 	return s
