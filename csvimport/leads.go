@@ -1,0 +1,330 @@
+package csvimport
+
+import (
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// Leads reads a CSV file of leads and calls fn with consecutive batches of
+// valid leads; rows[i] is the CSV line of leads[i]. Known columns (see the
+// package doc) fill the lead's fields; every other column is a custom
+// attribute named after its header. Bad rows never reach fn: they are in
+// Stats.Bad. An error of fn stops reading and is returned.
+func Leads(r io.Reader, opt Options, fn func(leads []*baton.Lead, rows []int) error) (Stats, error) {
+	var st Stats
+	t, err := open(r, opt, leadKind, &st)
+	if err != nil {
+		return st, err
+	}
+	if !t.has("email") && !t.has("external_id") {
+		return st, &baton.Error{Code: baton.EINVALID, Field: "email",
+			Message: "the file needs an email or an external_id column (or map one with Options.Map)"}
+	}
+	p := &leadParser{t: t, seen: newKeySet()}
+	for _, f := range []string{"email", "external_id", "name", "first_name", "last_name", "title", "phone", "company",
+		"country", "source", "campaign", "created_at", "stage"} {
+		p.cols = append(p.cols, t.idx(f))
+	}
+	if len(t.extra) > baton.MaxAttrs {
+		return st, &baton.Error{Code: baton.EINVALID, Field: t.header[t.extra[baton.MaxAttrs]],
+			Message: fmt.Sprintf("the file has %d custom attribute columns, at most %d allowed", len(t.extra), baton.MaxAttrs)}
+	}
+	p.attrs = make([]attrCol, len(t.extra))
+	for j, i := range t.extra {
+		a := &p.attrs[j]
+		a.col, a.name, a.header = i, t.name[j], t.header[i]
+		if !validName(a.name) {
+			return st, &baton.Error{Code: baton.EINVALID, Field: a.header,
+				Message: "a custom attribute name must be 1-100 bytes of UTF-8"}
+		}
+		if typ, ok := opt.AttrTypes[a.name]; ok {
+			if typ != baton.AttrString && typ != baton.AttrNumber && typ != baton.AttrBool {
+				return st, &baton.Error{Code: baton.EINVALID, Field: a.header, Message: fmt.Sprintf("unknown attribute type %q", typ)}
+			}
+			a.typ = typ
+		}
+	}
+	var sample []record
+	if p.needSample() {
+		if sample, err = t.sample(SampleRows); err != nil {
+			return st, err
+		}
+		p.infer(sample)
+	}
+	return st, deliver(t, opt, sample, p.parse, fn)
+}
+
+// attrCol is a custom attribute column and its type ("" until known).
+type attrCol struct {
+	col          int
+	name, header string
+	typ          baton.AttrType
+}
+
+type leadParser struct {
+	t     *table
+	cols  []int // columns of the lead fields, in the order of parse, -1 if absent
+	attrs []attrCol
+	seen  *keySet
+}
+
+const (
+	fEmail = iota
+	fExternalID
+	fName
+	fFirstName
+	fLastName
+	fTitle
+	fPhone
+	fCompany
+	fCountry
+	fSource
+	fCampaign
+	fCreatedAt
+	fStage
+)
+
+func (p *leadParser) needSample() bool {
+	for _, a := range p.attrs {
+		if a.typ == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// leadCell trims a cell; empty cells and the placeholder "Select" are missing.
+func leadCell(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "select") {
+		return ""
+	}
+	return s
+}
+
+// infer sets the type of each untyped attribute column from the sample: a
+// number if every value is a finite number, a bool if every value is
+// yes/no/true/false, else a string. A column with no value in the sample
+// takes the type of its first value.
+func (p *leadParser) infer(sample []record) {
+	for j := range p.attrs {
+		a := &p.attrs[j]
+		if a.typ != "" {
+			continue
+		}
+		num, boo, some := true, true, false
+		for _, rec := range sample {
+			if rec.bad != nil {
+				continue
+			}
+			v := leadCell(rec.cells[a.col])
+			if v == "" {
+				continue
+			}
+			some = true
+			if _, ok := parseNumber(v); !ok {
+				num = false
+			}
+			if _, ok := parseBool(v); !ok {
+				boo = false
+			}
+			if !num && !boo {
+				break
+			}
+		}
+		switch {
+		case !some:
+		case num:
+			a.typ = baton.AttrNumber
+		case boo:
+			a.typ = baton.AttrBool
+		default:
+			a.typ = baton.AttrString
+		}
+	}
+}
+
+func typeOfValue(v string) baton.AttrType {
+	if _, ok := parseNumber(v); ok {
+		return baton.AttrNumber
+	} else if _, ok := parseBool(v); ok {
+		return baton.AttrBool
+	}
+	return baton.AttrString
+}
+
+func parseNumber(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func parseBool(s string) (bool, bool) {
+	switch {
+	case strings.EqualFold(s, "yes"), strings.EqualFold(s, "true"):
+		return true, true
+	case strings.EqualFold(s, "no"), strings.EqualFold(s, "false"):
+		return false, true
+	}
+	return false, false
+}
+
+// parseDate reads an RFC 3339 time or a YYYY-MM-DD date (UTC).
+func parseDate(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+func (p *leadParser) cell(rec record, f int) string {
+	if c := p.cols[f]; c >= 0 {
+		return leadCell(rec.cells[c])
+	}
+	return ""
+}
+
+func (p *leadParser) parse(rec record) (*baton.Lead, *baton.RowError) {
+	t := p.t
+	l := &baton.Lead{
+		Email:      p.cell(rec, fEmail),
+		ExternalID: p.cell(rec, fExternalID),
+		Name:       p.cell(rec, fName),
+		Title:      p.cell(rec, fTitle),
+		Phone:      p.cell(rec, fPhone),
+		Company:    p.cell(rec, fCompany),
+		Country:    p.cell(rec, fCountry),
+		Source:     p.cell(rec, fSource),
+		Campaign:   p.cell(rec, fCampaign),
+		Stage:      baton.Stage(strings.ToLower(p.cell(rec, fStage))),
+	}
+	if l.Name == "" {
+		l.Name = strings.TrimSpace(p.cell(rec, fFirstName) + " " + p.cell(rec, fLastName))
+	}
+	if l.Email == "" && l.ExternalID == "" {
+		f := "email"
+		if !t.has(f) {
+			f = "external_id"
+		}
+		return nil, t.rowError(rec.line, f, "a lead needs an email or an external_id")
+	}
+	if l.Email != "" {
+		email, err := baton.NormalizeEmail(l.Email)
+		if err != nil {
+			return nil, t.rowError(rec.line, "email", "expected an email address, got %s", quote(l.Email))
+		}
+		l.Email = email
+	}
+	if s := p.cell(rec, fCreatedAt); s != "" {
+		at, ok := parseDate(s)
+		if !ok {
+			return nil, t.rowError(rec.line, "created_at", "expected a time (RFC 3339 or YYYY-MM-DD), got %s", quote(s))
+		}
+		l.CreatedAt = at
+	}
+	for j := range p.attrs {
+		a := &p.attrs[j]
+		v := leadCell(rec.cells[a.col])
+		if v == "" {
+			continue
+		}
+		if a.typ == "" { // no value in the sample: the first value decides
+			a.typ = typeOfValue(v)
+		}
+		if l.Attrs == nil {
+			l.Attrs = make(baton.Attrs, len(p.attrs))
+		}
+		switch a.typ {
+		case baton.AttrNumber:
+			f, ok := parseNumber(v)
+			if !ok {
+				return nil, &baton.RowError{Row: rec.line, Column: a.header, Message: "expected a number, got " + quote(v)}
+			}
+			l.Attrs[a.name] = f
+		case baton.AttrBool:
+			b, ok := parseBool(v)
+			if !ok {
+				return nil, &baton.RowError{Row: rec.line, Column: a.header, Message: "expected yes/no/true/false, got " + quote(v)}
+			}
+			l.Attrs[a.name] = b
+		default:
+			l.Attrs[a.name] = v
+		}
+	}
+	if err := l.Validate(); err != nil {
+		return nil, &baton.RowError{Row: rec.line, Column: p.columnOf(baton.ErrorField(err)), Message: baton.ErrorMessage(err)}
+	}
+	if l.Email != "" {
+		if first, dup := p.seen.lookup("e", l.Email); dup {
+			return nil, t.rowError(rec.line, "email", "duplicate email %s: first seen on row %d", quote(l.Email), first)
+		}
+	}
+	if l.ExternalID != "" {
+		if first, dup := p.seen.lookup("x", l.ExternalID); dup {
+			return nil, t.rowError(rec.line, "external_id", "duplicate external_id %s: first seen on row %d", quote(l.ExternalID), first)
+		}
+	}
+	if l.Email != "" {
+		p.seen.add("e", l.Email, rec.line)
+	}
+	if l.ExternalID != "" {
+		p.seen.add("x", l.ExternalID, rec.line)
+	}
+	return l, nil
+}
+
+// columnOf maps a field named by Lead.Validate back to its header.
+func (p *leadParser) columnOf(field string) string {
+	if name, ok := strings.CutPrefix(field, "attributes."); ok {
+		for _, a := range p.attrs {
+			if a.name == name {
+				return a.header
+			}
+		}
+		return field
+	}
+	if field == "name" && !p.t.has("name") && p.t.has("first_name") {
+		return p.t.headerOf("first_name")
+	}
+	return p.t.headerOf(field)
+}
+
+// keySet remembers the keys seen in a file and the row of each. It keeps a
+// 64-bit hash per key rather than the key, so a million-row file costs tens
+// of megabytes, not hundreds. Two different keys of a million-row file share
+// a hash (and the second is wrongly called a duplicate) with odds of about 1
+// in 30 million.
+type keySet struct {
+	seed maphash.Seed
+	rows map[uint64]int
+}
+
+func newKeySet() *keySet { return &keySet{seed: maphash.MakeSeed(), rows: map[uint64]int{}} }
+
+func (k *keySet) hash(ns, key string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(k.seed)
+	h.WriteString(ns)
+	h.WriteByte(0)
+	h.WriteString(key)
+	return h.Sum64()
+}
+
+func (k *keySet) lookup(ns, key string) (int, bool) {
+	row, ok := k.rows[k.hash(ns, key)]
+	return row, ok
+}
+
+func (k *keySet) add(ns, key string, row int) { k.rows[k.hash(ns, key)] = row }
