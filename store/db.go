@@ -1,0 +1,384 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/batonhq/baton"
+)
+
+//go:embed migrations
+var migrationFS embed.FS
+
+// Backend names which database a DB runs on.
+type Backend string
+
+// The backends.
+const (
+	SQLite   Backend = "sqlite"
+	Postgres Backend = "postgres"
+)
+
+// DB is Baton's storage on SQLite or PostgreSQL. The same SQL serves both
+// (placeholders $1.., ON CONFLICT, RETURNING, window functions); where the two
+// differ, DB.backend decides.
+type DB struct {
+	backend Backend
+	dsn     string
+	// write serialises writers on SQLite (one connection, BEGIN IMMEDIATE);
+	// on PostgreSQL it is the same pool as read.
+	write *sql.DB
+	read  *sql.DB
+
+	// Now is the clock. Tests replace it to move time; storage never calls
+	// time.Now itself.
+	Now func() time.Time
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database rather than an
+// SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database named by dsn: a postgres:// URL, or else the path of
+// an SQLite file (created if missing). It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := &DB{dsn: dsn, Now: time.Now}
+	var err error
+	if IsPostgres(dsn) {
+		db.backend = Postgres
+		if db.write, err = sql.Open("pgx", dsn); err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.write.SetMaxOpenConns(20)
+		db.write.SetMaxIdleConns(20)
+		db.read = db.write
+	} else {
+		db.backend = SQLite
+		// busy_timeout comes first so that the pragmas after it wait for locks.
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)"
+		file := "file:" + (&url.URL{Path: dsn}).EscapedPath()
+		// Writers take the lock at BEGIN: a deferred transaction that reads and
+		// then writes fails with SQLITE_BUSY under contention, whatever the timeout.
+		if db.write, err = sql.Open("sqlite", file+"?_txlock=immediate&"+pragmas); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.write.SetMaxOpenConns(1)
+		db.write.SetMaxIdleConns(1)
+		db.write.SetConnMaxLifetime(0)
+		if db.read, err = sql.Open("sqlite", file+"?"+pragmas); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.read.SetMaxOpenConns(4)
+		db.read.SetMaxIdleConns(4)
+	}
+	if err := db.write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s database: %w", db.backend, err)
+	}
+	return db, nil
+}
+
+// Backend returns which database this is.
+func (db *DB) Backend() Backend { return db.backend }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		if err2 := db.read.Close(); err == nil {
+			err = err2
+		}
+	}
+	return err
+}
+
+// SQL returns the underlying write pool, for benchmarks and tests that need
+// raw access.
+func (db *DB) SQL() *sql.DB { return db.write }
+
+// migrations returns the embedded migration files of the backend, in order.
+func (db *DB) migrations() ([]string, error) {
+	dir := path.Join("migrations", string(db.backend))
+	names, err := fs.Glob(migrationFS, dir+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// SchemaVersion returns the version of the newest migration applied (0 for an
+// empty database) and the newest this binary knows.
+func (db *DB) SchemaVersion(ctx context.Context) (have, known int, err error) {
+	names, err := db.migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	known = len(names)
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return 0, 0, fmt.Errorf("schema version: %w", err)
+	}
+	var v sql.NullInt64
+	if err := db.write.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, 0, fmt.Errorf("schema version: %w", err)
+	}
+	return int(v.Int64), known, nil
+}
+
+// ErrSchemaTooNew is returned by Migrate and CheckSchema when the database was
+// migrated by a newer Baton than this one.
+var ErrSchemaTooNew = errors.New("the database schema is newer than this Baton knows: upgrade Baton")
+
+// Migrate applies the migrations the database has not had yet, each in its own
+// transaction. On PostgreSQL an advisory lock keeps two instances starting
+// together from racing.
+func (db *DB) Migrate(ctx context.Context) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if db.backend == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7261011)`); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7261011)`)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var have sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := db.migrations()
+	if err != nil {
+		return err
+	}
+	if int(have.Int64) > len(names) {
+		return fmt.Errorf("migrate: database at version %d, this Baton knows %d: %w", have.Int64, len(names), ErrSchemaTooNew)
+	}
+	for i, name := range names {
+		version := i + 1
+		if version <= int(have.Int64) {
+			continue
+		}
+		body, err := fs.ReadFile(migrationFS, name)
+		if err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			version, path.Base(name), micros(db.Now())); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// CheckSchema returns an error unless the database is exactly at the version
+// this binary knows: older needs `baton migrate`, newer needs a newer Baton.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	have, known, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if have > known {
+		return fmt.Errorf("database at schema version %d, this Baton knows %d: %w", have, known, ErrSchemaTooNew)
+	} else if have < known {
+		return fmt.Errorf("database at schema version %d, this Baton needs %d: run `baton migrate`", have, known)
+	}
+	return nil
+}
+
+// Tx is one transaction with its time fixed at its start and the actor who
+// makes its changes.
+type Tx struct {
+	*sql.Tx
+	db    *DB
+	now   time.Time
+	actor baton.Actor
+}
+
+// begin starts a write transaction for the actor carried by ctx. Without an
+// actor it fails with EUNAUTHORIZED.
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	a, ok := baton.ActorFrom(ctx)
+	if !ok {
+		return nil, baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a}, nil
+}
+
+// beginRead starts a read-only transaction: on SQLite it reads a consistent
+// snapshot from the read pool without blocking the writer.
+func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
+	a, ok := baton.ActorFrom(ctx)
+	if !ok {
+		return nil, baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
+	}
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.backend == Postgres})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a}, nil
+}
+
+// micros converts a time to the stored form: microseconds since the epoch.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts the stored form back to a UTC time.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return micros(*t)
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func ptrInt(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	x := v.Int64
+	return &x
+}
+
+// isUniqueViolation reports whether err is a unique-constraint violation, by
+// the driver's typed code, never its message.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return false
+}
+
+// isForeignKeyViolation reports whether err is a foreign-key violation.
+func isForeignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	return false
+}
+
+// placeholders returns "($n, $n+1, ...)" groups for multi-row statements.
+func placeholders(b *strings.Builder, rows, cols, start int) {
+	n := start
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			n++
+		}
+		b.WriteByte(')')
+	}
+}
+
+// where builds a WHERE clause from conditions with numbered arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add appends a condition; each "?" in it becomes the next $n.
+func (w *where) add(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
+	}
+	w.conds = append(w.conds, cond)
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return "1=1"
+	}
+	return strings.Join(w.conds, " AND ")
+}
+
+// limitClause returns the LIMIT/OFFSET tail with a default and a ceiling.
+func limitClause(offset, limit int) string {
+	if limit <= 0 || limit > 1000 {
+		if limit <= 0 {
+			limit = 50
+		} else {
+			limit = 1000
+		}
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, offset)
+}

@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// Events is the EventService of the database.
+func (db *DB) Events() baton.EventService { return db }
+
+// eventChunk is how many events one multi-row INSERT carries: 6 columns each,
+// well under SQLite's and PostgreSQL's limits on bound parameters.
+const eventChunk = 500
+
+// RecordEvents stores a batch of events in one transaction. Each event is
+// stored once per (lead, id): a retried event counts as a duplicate.
+func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (baton.EventResult, error) {
+	var res baton.EventResult
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanEditLeads() {
+		return res, baton.Errorf(baton.EFORBIDDEN, "a %s may not send events", tx.actor.Role)
+	}
+	bad := func(i int, err error) {
+		res.Rejected++
+		res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
+	}
+	valid := make([]int, 0, len(in))
+	for i := range in {
+		if err := in[i].Validate(tx.now); err != nil {
+			bad(i, err)
+			continue
+		}
+		valid = append(valid, i)
+	}
+	ids, err := tx.resolveLeads(ctx, in, valid)
+	if err != nil {
+		return res, err
+	}
+	rows := make([]int, 0, len(valid))
+	for _, i := range valid {
+		if ids[i] == 0 {
+			e := &in[i]
+			switch {
+			case e.LeadID != 0:
+				bad(i, baton.FieldError("lead_id", "no lead %d", e.LeadID))
+			case e.Email != "":
+				bad(i, baton.FieldError("email", "no lead with email %s", e.Email))
+			default:
+				bad(i, baton.FieldError("external_id", "no lead with external_id %s", e.ExternalID))
+			}
+			continue
+		}
+		rows = append(rows, i)
+	}
+	received := micros(tx.now)
+	var b strings.Builder
+	args := make([]any, 0, eventChunk*6)
+	for start := 0; start < len(rows); start += eventChunk {
+		chunk := rows[start:min(start+eventChunk, len(rows))]
+		b.Reset()
+		b.WriteString(`INSERT INTO events (lead_id, client_id, type, occurred_at, properties, received_at) VALUES `)
+		placeholders(&b, len(chunk), 6, 1)
+		b.WriteString(` ON CONFLICT (lead_id, client_id) DO NOTHING`)
+		args = args[:0]
+		for _, i := range chunk {
+			e := &in[i]
+			var props any
+			if len(e.Properties) > 0 {
+				props = string(e.Properties)
+			}
+			args = append(args, ids[i], e.ID, e.Type, micros(e.OccurredAt), props, received)
+		}
+		r, err := tx.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		res.Created += int(n)
+		res.Duplicates += len(chunk) - int(n)
+	}
+	if err := tx.Commit(); err != nil {
+		return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+	}
+	return res, nil
+}
+
+// resolveLeads finds the lead id of each valid event, by id, email or
+// external id, with one query per key kind and chunk rather than per event.
+func (tx *Tx) resolveLeads(ctx context.Context, in []baton.EventInput, valid []int) ([]int64, error) {
+	ids := make([]int64, len(in))
+	byID := map[int64]bool{}
+	byEmail := map[string]int64{}
+	byExt := map[string]int64{}
+	for _, i := range valid {
+		switch e := &in[i]; {
+		case e.LeadID != 0:
+			byID[e.LeadID] = false
+		case e.Email != "":
+			byEmail[e.Email] = 0
+		default:
+			byExt[e.ExternalID] = 0
+		}
+	}
+	lookup := func(col string, keys []any, found func(id int64, key string)) error {
+		for start := 0; start < len(keys); start += 500 {
+			chunk := keys[start:min(start+500, len(keys))]
+			var b strings.Builder
+			b.WriteString(`SELECT id, ` + col + ` FROM leads WHERE ` + col + ` IN (`)
+			for j := range chunk {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "$%d", j+1)
+			}
+			b.WriteByte(')')
+			rows, err := tx.QueryContext(ctx, b.String(), chunk...)
+			if err != nil {
+				return fmt.Errorf("resolve leads by %s: %w", col, err)
+			}
+			for rows.Next() {
+				var id int64
+				var key sql.NullString
+				if err := rows.Scan(&id, &key); err != nil {
+					rows.Close()
+					return err
+				}
+				found(id, key.String)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	keys := make([]any, 0, len(byID))
+	for id := range byID {
+		keys = append(keys, id)
+	}
+	if err := lookup("id", keys, func(id int64, _ string) { byID[id] = true }); err != nil {
+		return nil, err
+	}
+	keys = keys[:0]
+	for k := range byEmail {
+		keys = append(keys, k)
+	}
+	if err := lookup("email", keys, func(id int64, k string) { byEmail[k] = id }); err != nil {
+		return nil, err
+	}
+	keys = keys[:0]
+	for k := range byExt {
+		keys = append(keys, k)
+	}
+	if err := lookup("external_id", keys, func(id int64, k string) { byExt[k] = id }); err != nil {
+		return nil, err
+	}
+	for _, i := range valid {
+		switch e := &in[i]; {
+		case e.LeadID != 0:
+			if byID[e.LeadID] {
+				ids[i] = e.LeadID
+			}
+		case e.Email != "":
+			ids[i] = byEmail[e.Email]
+		default:
+			ids[i] = byExt[e.ExternalID]
+		}
+	}
+	return ids, nil
+}
+
+// FindEvents lists events of leads the actor may see, latest first.
+func (db *DB) FindEvents(ctx context.Context, f baton.EventFilter) ([]*baton.Event, int, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	if f.LeadID != nil {
+		if _, err := tx.findVisibleLead(ctx, *f.LeadID, false); err != nil {
+			return nil, 0, err
+		}
+	}
+	return tx.findEvents(ctx, f)
+}
+
+func (tx *Tx) findEvents(ctx context.Context, f baton.EventFilter) ([]*baton.Event, int, error) {
+	var w where
+	if f.LeadID != nil {
+		w.add("e.lead_id = ?", *f.LeadID)
+	} else if !tx.actor.SeesAllLeads() {
+		w.add("e.lead_id IN (SELECT id FROM leads l WHERE " + scopeSQL(tx, &w) + ")")
+	}
+	if f.Type != nil {
+		w.add("e.type = ?", *f.Type)
+	}
+	if f.After != nil {
+		w.add("e.occurred_at > ?", micros(*f.After))
+	}
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events e WHERE `+w.String(), w.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count events: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT e.client_id, e.lead_id, e.type, e.occurred_at, e.properties, e.received_at
+		FROM events e WHERE `+w.String()+` ORDER BY e.occurred_at DESC, e.id DESC`+limitClause(f.Offset, f.Limit), w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find events: %w", err)
+	}
+	defer rows.Close()
+	out := []*baton.Event{}
+	for rows.Next() {
+		var e baton.Event
+		var occurred, received int64
+		var props []byte
+		if err := rows.Scan(&e.ID, &e.LeadID, &e.Type, &occurred, &props, &received); err != nil {
+			return nil, 0, err
+		}
+		e.OccurredAt, e.ReceivedAt = fromMicros(occurred), fromMicros(received)
+		if len(props) > 0 {
+			e.Properties = append([]byte(nil), props...)
+		}
+		out = append(out, &e)
+	}
+	return out, total, rows.Err()
+}
+
+// scopeSQL returns the actor's lead scope as a condition on alias l, adding
+// its arguments to w.
+func scopeSQL(tx *Tx, w *where) string {
+	var s where
+	s.args = w.args
+	tx.scope(&s, "l.")
+	w.args = s.args
+	return s.String()
+}

@@ -1,0 +1,691 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// Leads is the LeadService of the database.
+func (db *DB) Leads() baton.LeadService { return db }
+
+const leadColumns = `id, email, external_id, name, title, phone, company, country, source, campaign,
+	account_id, owner_id, stage, attrs, created_at, updated_at, stage_changed_at, version`
+
+func scanLead(s interface{ Scan(...any) error }) (*baton.Lead, error) {
+	var l baton.Lead
+	var email, ext sql.NullString
+	var account, owner sql.NullInt64
+	var attrs []byte
+	var created, updated, changed int64
+	if err := s.Scan(&l.ID, &email, &ext, &l.Name, &l.Title, &l.Phone, &l.Company, &l.Country, &l.Source, &l.Campaign,
+		&account, &owner, &l.Stage, &attrs, &created, &updated, &changed, &l.Version); err != nil {
+		return nil, err
+	}
+	l.Email, l.ExternalID = email.String, ext.String
+	l.AccountID, l.OwnerID = ptrInt(account), ptrInt(owner)
+	l.CreatedAt, l.UpdatedAt, l.StageChangedAt = fromMicros(created), fromMicros(updated), fromMicros(changed)
+	if len(attrs) > 2 {
+		if err := json.Unmarshal(attrs, &l.Attrs); err != nil {
+			return nil, fmt.Errorf("lead %d attributes: %w", l.ID, err)
+		}
+	}
+	return &l, nil
+}
+
+func attrsJSON(a baton.Attrs) string {
+	if len(a) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(a) // values are validated strings, finite numbers and bools
+	return string(b)
+}
+
+// CreateLead stores a new lead and its "created" history entry.
+func (db *DB) CreateLead(ctx context.Context, l *baton.Lead) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanEditLeads() {
+		return baton.Errorf(baton.EFORBIDDEN, "a %s may not create leads", tx.actor.Role)
+	}
+	defs, err := tx.attrDefs(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.createLead(ctx, l, defs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// UpsertLead creates the lead or updates the one with the same email or
+// external id.
+func (db *DB) UpsertLead(ctx context.Context, l *baton.Lead) (bool, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanEditLeads() {
+		return false, baton.Errorf(baton.EFORBIDDEN, "a %s may not create leads", tx.actor.Role)
+	}
+	defs, err := tx.attrDefs(ctx)
+	if err != nil {
+		return false, err
+	}
+	created, err := tx.upsertLead(ctx, l, defs)
+	if err != nil {
+		return false, err
+	}
+	return created, tx.Commit()
+}
+
+// ImportLeads upserts a batch of leads in one transaction; bad rows are
+// reported and skipped.
+func (db *DB) ImportLeads(ctx context.Context, leads []*baton.Lead) (baton.ImportResult, error) {
+	var res baton.ImportResult
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanEditLeads() {
+		return res, baton.Errorf(baton.EFORBIDDEN, "a %s may not import leads", tx.actor.Role)
+	}
+	defs, err := tx.attrDefs(ctx)
+	if err != nil {
+		return res, err
+	}
+	for i, l := range leads {
+		created, err := tx.upsertLead(ctx, l, defs)
+		switch code := baton.ErrorCode(err); {
+		case err == nil && created:
+			res.Created++
+		case err == nil:
+			res.Updated++
+		case code == baton.EINVALID || code == baton.ECONFLICT:
+			res.Rejected++
+			res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
+		default:
+			return baton.ImportResult{}, fmt.Errorf("import leads: row %d: %w", i, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return baton.ImportResult{}, fmt.Errorf("import leads: %w", err)
+	}
+	return res, nil
+}
+
+// attrDefs loads the custom attribute types.
+func (tx *Tx) attrDefs(ctx context.Context) (map[string]baton.AttrType, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, type FROM attribute_defs`)
+	if err != nil {
+		return nil, fmt.Errorf("attribute definitions: %w", err)
+	}
+	defer rows.Close()
+	defs := map[string]baton.AttrType{}
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			return nil, err
+		}
+		defs[n] = baton.AttrType(t)
+	}
+	return defs, rows.Err()
+}
+
+// checkAttrs checks a lead's attributes against their types and stores the
+// types of new ones.
+func (tx *Tx) checkAttrs(ctx context.Context, defs map[string]baton.AttrType, a baton.Attrs) error {
+	newDefs, err := baton.CheckAttrs(defs, a)
+	if err != nil {
+		return err
+	}
+	for _, d := range newDefs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO attribute_defs (name, type) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, d.Name, string(d.Type)); err != nil {
+			return fmt.Errorf("define attribute %s: %w", d.Name, err)
+		}
+		defs[d.Name] = d.Type
+	}
+	return nil
+}
+
+// AttributeDefs returns the custom attributes and their types.
+func (db *DB) AttributeDefs(ctx context.Context) ([]baton.AttributeDef, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	defs, err := tx.attrDefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]baton.AttributeDef, 0, len(defs))
+	for n, t := range defs {
+		out = append(out, baton.AttributeDef{Name: n, Type: t})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// accountForEmail returns the account whose domain is the email's, if any.
+func (tx *Tx) accountForEmail(ctx context.Context, email string) (*int64, error) {
+	d := baton.EmailDomain(email)
+	if d == "" {
+		return nil, nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE domain = $1`, d).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("account for %s: %w", d, err)
+	}
+	return &id, nil
+}
+
+func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]baton.AttrType) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if err := tx.checkAttrs(ctx, defs, l.Attrs); err != nil {
+		return err
+	}
+	if err := tx.checkLeadKeys(ctx, l, 0); err != nil {
+		return err
+	}
+	if l.AccountID == nil {
+		var err error
+		if l.AccountID, err = tx.accountForEmail(ctx, l.Email); err != nil {
+			return err
+		}
+	} else if err := tx.checkAccount(ctx, *l.AccountID); err != nil {
+		return err
+	}
+	if l.OwnerID != nil {
+		if _, err := tx.findUserByID(ctx, *l.OwnerID); err != nil {
+			return baton.FieldError("owner_id", "no user %d", *l.OwnerID)
+		}
+	}
+	if l.CreatedAt.IsZero() || l.CreatedAt.After(tx.now) {
+		l.CreatedAt = tx.now
+	}
+	l.CreatedAt = l.CreatedAt.UTC()
+	l.UpdatedAt, l.StageChangedAt, l.Version = tx.now, l.CreatedAt, 1
+	err := tx.QueryRowContext(ctx, `INSERT INTO leads (email, external_id, name, title, phone, company, country, source, campaign,
+		account_id, owner_id, stage, attrs, created_at, updated_at, stage_changed_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) RETURNING id`,
+		nullString(l.Email), nullString(l.ExternalID), l.Name, l.Title, l.Phone, l.Company, l.Country, l.Source, l.Campaign,
+		nullInt(l.AccountID), nullInt(l.OwnerID), string(l.Stage), attrsJSON(l.Attrs),
+		micros(l.CreatedAt), micros(tx.now), micros(l.StageChangedAt)).Scan(&l.ID)
+	if isUniqueViolation(err) {
+		return baton.Errorf(baton.ECONFLICT, "a lead with this email or external id exists")
+	} else if err != nil {
+		return fmt.Errorf("create lead: %w", err)
+	}
+	var note []string
+	for _, kv := range [][2]string{{"source", l.Source}, {"campaign", l.Campaign}, {"email", l.Email}, {"external id", l.ExternalID}} {
+		if kv[1] != "" {
+			note = append(note, kv[0]+" "+kv[1])
+		}
+	}
+	via := tx.actor.Via
+	if via == "" {
+		via = "api"
+	}
+	return tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: l.CreatedAt, Action: baton.ActionCreated,
+		To: string(l.Stage), Reason: via, Note: strings.Join(note, "; ")})
+}
+
+func (tx *Tx) checkAccount(ctx context.Context, id int64) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = $1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return baton.FieldError("account_id", "no account %d", id)
+	}
+	return err
+}
+
+// checkLeadKeys refuses an email or external id that another lead has. It
+// checks before writing because a failed statement aborts a PostgreSQL
+// transaction, and a batch must survive one bad row.
+func (tx *Tx) checkLeadKeys(ctx context.Context, l *baton.Lead, self int64) error {
+	for _, k := range []struct{ col, v string }{{"email", l.Email}, {"external_id", l.ExternalID}} {
+		if k.v == "" {
+			continue
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM leads WHERE `+k.col+` = $1`, k.v).Scan(&id)
+		if err == nil && id != self {
+			return &baton.Error{Code: baton.ECONFLICT, Field: k.col, Message: fmt.Sprintf("lead %d already has %s %s", id, k.col, k.v)}
+		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("check lead %s: %w", k.col, err)
+		}
+	}
+	return nil
+}
+
+// upsertLead creates l or updates the lead with its email (else its
+// external id) with l's non-empty fields. Stage and owner never change here:
+// they move through ChangeStage and routing.
+func (tx *Tx) upsertLead(ctx context.Context, l *baton.Lead, defs map[string]baton.AttrType) (bool, error) {
+	if err := l.Validate(); err != nil {
+		return false, err
+	}
+	var existing *baton.Lead
+	for _, k := range []struct{ col, v string }{{"email", l.Email}, {"external_id", l.ExternalID}} {
+		if k.v == "" || existing != nil {
+			continue
+		}
+		e, err := scanLead(tx.QueryRowContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+k.col+` = $1`, k.v))
+		if err == nil {
+			existing = e
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("upsert lead: %w", err)
+		}
+	}
+	if existing == nil {
+		return true, tx.createLead(ctx, l, defs)
+	}
+	upd := baton.LeadUpdate{Attrs: l.Attrs, AccountID: l.AccountID}
+	for _, f := range []struct {
+		dst **string
+		v   string
+	}{{&upd.Email, l.Email}, {&upd.ExternalID, l.ExternalID}, {&upd.Name, l.Name}, {&upd.Title, l.Title}, {&upd.Phone, l.Phone},
+		{&upd.Company, l.Company}, {&upd.Country, l.Country}, {&upd.Source, l.Source}, {&upd.Campaign, l.Campaign}} {
+		if f.v != "" {
+			v := f.v
+			*f.dst = &v
+		}
+	}
+	*l = *existing
+	updated, err := tx.updateLead(ctx, existing, upd, defs)
+	if err != nil {
+		return false, err
+	}
+	*l = *updated
+	return false, nil
+}
+
+// FindLeadByID returns a lead the actor may see.
+func (db *DB) FindLeadByID(ctx context.Context, id int64) (*baton.Lead, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return tx.findVisibleLead(ctx, id, false)
+}
+
+// findLead returns a lead, or ENOTFOUND. forUpdate locks the row on
+// PostgreSQL (SQLite's write transaction already holds the lock).
+func (tx *Tx) findLead(ctx context.Context, id int64, forUpdate bool) (*baton.Lead, error) {
+	q := `SELECT ` + leadColumns + ` FROM leads WHERE id = $1`
+	if forUpdate && tx.db.backend == Postgres {
+		q += ` FOR UPDATE`
+	}
+	l, err := scanLead(tx.QueryRowContext(ctx, q, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baton.Errorf(baton.ENOTFOUND, "no lead %d", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find lead %d: %w", id, err)
+	}
+	return l, nil
+}
+
+// findVisibleLead returns the lead if the actor may see it, else EFORBIDDEN.
+func (tx *Tx) findVisibleLead(ctx context.Context, id int64, forUpdate bool) (*baton.Lead, error) {
+	l, err := tx.findLead(ctx, id, forUpdate)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := tx.canSee(ctx, l)
+	if err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "lead %d is not yours", id)
+	}
+	return l, nil
+}
+
+// canSee reports whether the actor may read the lead: marketing and admins
+// read all, reps their own, managers their own and their team's.
+func (tx *Tx) canSee(ctx context.Context, l *baton.Lead) (bool, error) {
+	if tx.actor.SeesAllLeads() {
+		return true, nil
+	}
+	var owner int64
+	if l.OwnerID != nil {
+		owner = *l.OwnerID
+	}
+	inTeam, err := tx.inTeam(ctx, owner)
+	if err != nil {
+		return false, err
+	}
+	return tx.actor.CanActOnOwner(owner, inTeam), nil
+}
+
+// inTeam reports whether user reports to the actor.
+func (tx *Tx) inTeam(ctx context.Context, user int64) (bool, error) {
+	if user == 0 || tx.actor.Role != baton.RoleManager {
+		return false, nil
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = $1 AND manager_id = $2`, user, tx.actor.UserID).Scan(&n)
+	return n > 0, err
+}
+
+// scope limits a lead query to what the actor may see.
+func (tx *Tx) scope(w *where, alias string) {
+	switch tx.actor.Role {
+	case baton.RoleSystem, baton.RoleAdmin, baton.RoleMarketing:
+	case baton.RoleManager:
+		w.add("("+alias+"owner_id = ? OR "+alias+"owner_id IN (SELECT id FROM users WHERE manager_id = ?))", tx.actor.UserID, tx.actor.UserID)
+	case baton.RoleSDR, baton.RoleAE:
+		w.add(alias+"owner_id = ?", tx.actor.UserID)
+	default:
+		w.add("1 = 0")
+	}
+}
+
+// FindLeads lists the leads the actor may see that match the filter, newest
+// first, and how many match in all.
+func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead, int, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var w where
+	tx.scope(&w, "")
+	if f.ID != nil {
+		w.add("id = ?", *f.ID)
+	}
+	if f.Stage != nil {
+		w.add("stage = ?", string(*f.Stage))
+	}
+	if f.OwnerID != nil {
+		w.add("owner_id = ?", *f.OwnerID)
+	}
+	if f.Source != nil {
+		w.add("source = ?", *f.Source)
+	}
+	if f.Campaign != nil {
+		w.add("campaign = ?", *f.Campaign)
+	}
+	if f.AccountID != nil {
+		w.add("account_id = ?", *f.AccountID)
+	}
+	if f.CreatedAfter != nil {
+		w.add("created_at >= ?", micros(*f.CreatedAfter))
+	}
+	if f.CreatedBefore != nil {
+		w.add("created_at < ?", micros(*f.CreatedBefore))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
+		w.add(`(LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\' OR LOWER(company) LIKE ? ESCAPE '\' OR LOWER(COALESCE(external_id, '')) LIKE ? ESCAPE '\')`, like, like, like, like)
+	}
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads WHERE `+w.String(), w.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count leads: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+w.String()+
+		` ORDER BY created_at DESC, id DESC`+limitClause(f.Offset, f.Limit), w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find leads: %w", err)
+	}
+	defer rows.Close()
+	leads := []*baton.Lead{}
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("find leads: %w", err)
+		}
+		leads = append(leads, l)
+	}
+	return leads, total, rows.Err()
+}
+
+// UpdateLead changes a lead's fields and audits each change.
+func (db *DB) UpdateLead(ctx context.Context, id int64, upd baton.LeadUpdate) (*baton.Lead, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	l, err := tx.findVisibleLead(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if !tx.actor.CanEditLeads() && tx.actor.Role != baton.RoleManager {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "a %s may not edit leads", tx.actor.Role)
+	}
+	if upd.OwnerID != nil && !(tx.actor.CanAdmin() || tx.actor.Role == baton.RoleManager) {
+		return nil, &baton.Error{Code: baton.EFORBIDDEN, Field: "owner_id", Message: "only a manager or an admin may reassign a lead"}
+	}
+	if upd.IfVersion != nil && *upd.IfVersion != l.Version {
+		return nil, &baton.Error{Code: baton.ECONFLICT, Field: "if_version",
+			Message: fmt.Sprintf("lead %d is at version %d, not %d: someone changed it first", id, l.Version, *upd.IfVersion)}
+	}
+	defs, err := tx.attrDefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err = tx.updateLead(ctx, l, upd, defs)
+	if err != nil {
+		return nil, err
+	}
+	return l, tx.Commit()
+}
+
+// updateLead applies upd to l, checks and stores it, and writes one history
+// entry per changed field. It is a compare-and-set on the lead's version.
+func (tx *Tx) updateLead(ctx context.Context, l *baton.Lead, upd baton.LeadUpdate, defs map[string]baton.AttrType) (*baton.Lead, error) {
+	oldEmail, oldVersion := l.Email, l.Version
+	if err := upd.Attrs.Validate(); err != nil {
+		return nil, err
+	}
+	changes := upd.Apply(l)
+	if len(changes) == 0 {
+		return l, nil
+	}
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	if err := tx.checkAttrs(ctx, defs, l.Attrs); err != nil {
+		return nil, err
+	}
+	if err := tx.checkLeadKeys(ctx, l, l.ID); err != nil {
+		return nil, err
+	}
+	if upd.AccountID != nil && l.AccountID != nil {
+		if err := tx.checkAccount(ctx, *l.AccountID); err != nil {
+			return nil, err
+		}
+	} else if upd.AccountID == nil && l.Email != oldEmail {
+		acc, err := tx.accountForEmail(ctx, l.Email)
+		if err != nil {
+			return nil, err
+		}
+		if acc != nil && idOf(acc) != idOf(l.AccountID) {
+			changes = append(changes, baton.FieldChange{Field: "account_id", From: fmtID(l.AccountID), To: fmtID(acc)})
+			l.AccountID = acc
+		}
+	}
+	if upd.OwnerID != nil && l.OwnerID != nil {
+		if _, err := tx.findUserByID(ctx, *l.OwnerID); err != nil {
+			return nil, baton.FieldError("owner_id", "no user %d", *l.OwnerID)
+		}
+	}
+	l.UpdatedAt = tx.now
+	l.Version++
+	res, err := tx.ExecContext(ctx, `UPDATE leads SET email = $1, external_id = $2, name = $3, title = $4, phone = $5, company = $6,
+		country = $7, source = $8, campaign = $9, account_id = $10, owner_id = $11, attrs = $12, updated_at = $13, version = $14
+		WHERE id = $15 AND version = $16`,
+		nullString(l.Email), nullString(l.ExternalID), l.Name, l.Title, l.Phone, l.Company, l.Country, l.Source, l.Campaign,
+		nullInt(l.AccountID), nullInt(l.OwnerID), attrsJSON(l.Attrs), micros(tx.now), l.Version, l.ID, oldVersion)
+	if err != nil {
+		return nil, fmt.Errorf("update lead %d: %w", l.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, baton.Errorf(baton.ECONFLICT, "lead %d changed while you edited it: try again", l.ID)
+	}
+	for _, c := range changes {
+		if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: tx.now, Action: baton.ActionUpdated,
+			Field: c.Field, From: c.From, To: c.To, Reason: tx.actor.Via}); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func idOf(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func fmtID(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprint(*p)
+}
+
+// ChangeStage makes one lifecycle move as a compare-and-set on the stage and
+// version, with its history entry, in one transaction.
+func (db *DB) ChangeStage(ctx context.Context, id int64, c baton.StageChange) (*baton.Lead, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	l, err := tx.findVisibleLead(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.changeStage(ctx, l, c); err != nil {
+		return nil, err
+	}
+	return l, tx.Commit()
+}
+
+func (tx *Tx) changeStage(ctx context.Context, l *baton.Lead, c baton.StageChange) error {
+	var owner int64
+	if l.OwnerID != nil {
+		owner = *l.OwnerID
+	}
+	inTeam, err := tx.inTeam(ctx, owner)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Check(tx.actor, l.Stage, owner, inTeam); err != nil {
+		return err
+	}
+	from := l.Stage
+	res, err := tx.ExecContext(ctx, `UPDATE leads SET stage = $1, stage_changed_at = $2, updated_at = $2, version = version + 1
+		WHERE id = $3 AND stage = $4 AND version = $5`, string(c.To), micros(tx.now), l.ID, string(from), l.Version)
+	if err != nil {
+		return fmt.Errorf("change stage of lead %d: %w", l.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return baton.Errorf(baton.ECONFLICT, "lead %d changed while you worked on it: reload and try again", l.ID)
+	}
+	l.Stage, l.StageChangedAt, l.UpdatedAt = c.To, tx.now, tx.now
+	l.Version++
+	return tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: tx.now, Action: baton.ActionStage,
+		Field: "stage", From: string(from), To: string(c.To), Reason: c.Reason, Note: c.Note})
+}
+
+// addHistory writes one audit entry for the transaction's actor.
+func (tx *Tx) addHistory(ctx context.Context, h baton.HistoryEntry) error {
+	var actorID any
+	if !tx.actor.System() && tx.actor.UserID != 0 {
+		actorID = tx.actor.UserID
+	}
+	name := tx.actor.Name
+	if name == "" {
+		name = string(tx.actor.Role)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lead_history (lead_id, at, actor_id, actor_name, action, field, from_value, to_value, reason, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		h.LeadID, micros(h.At), actorID, name, h.Action, h.Field, h.From, h.To, h.Reason, h.Note); err != nil {
+		return fmt.Errorf("history of lead %d: %w", h.LeadID, err)
+	}
+	return nil
+}
+
+// History returns a lead's audit entries in time order.
+func (db *DB) History(ctx context.Context, id int64) ([]baton.HistoryEntry, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.findVisibleLead(ctx, id, false); err != nil {
+		return nil, err
+	}
+	return tx.history(ctx, id)
+}
+
+func (tx *Tx) history(ctx context.Context, id int64) ([]baton.HistoryEntry, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, lead_id, at, actor_id, actor_name, action, field, from_value, to_value, reason, note
+		FROM lead_history WHERE lead_id = $1 ORDER BY at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("history of lead %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []baton.HistoryEntry{}
+	for rows.Next() {
+		var h baton.HistoryEntry
+		var at int64
+		var actor sql.NullInt64
+		if err := rows.Scan(&h.ID, &h.LeadID, &at, &actor, &h.ActorName, &h.Action, &h.Field, &h.From, &h.To, &h.Reason, &h.Note); err != nil {
+			return nil, err
+		}
+		h.At, h.ActorID = fromMicros(at), ptrInt(actor)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// Timeline returns a lead's history and its (latest 1,000) events in time order.
+func (db *DB) Timeline(ctx context.Context, id int64) ([]baton.TimelineItem, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.findVisibleLead(ctx, id, false); err != nil {
+		return nil, err
+	}
+	hist, err := tx.history(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	events, _, err := tx.findEvents(ctx, baton.EventFilter{LeadID: &id, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	items := make([]baton.TimelineItem, 0, len(hist)+len(events))
+	for i := range hist {
+		items = append(items, baton.TimelineItem{At: hist[i].At, Kind: "history", History: &hist[i]})
+	}
+	for _, e := range events {
+		items = append(items, baton.TimelineItem{At: e.OccurredAt, Kind: "event", Event: e})
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+	return items, nil
+}

@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// Users is the UserService of the database.
+func (db *DB) Users() baton.UserService { return db }
+
+const userColumns = `id, email, name, role, team, territory, manager_id, active, created_at, updated_at`
+
+func scanUser(s interface{ Scan(...any) error }) (*baton.User, error) {
+	var u baton.User
+	var mgr sql.NullInt64
+	var created, updated int64
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Team, &u.Territory, &mgr, &u.Active, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.ManagerID = ptrInt(mgr)
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &u, nil
+}
+
+// CreateUser stores a new user. Only an admin may.
+func (db *DB) CreateUser(ctx context.Context, u *baton.User) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() {
+		return baton.Errorf(baton.EFORBIDDEN, "only an admin may create users")
+	}
+	if err := tx.createUser(ctx, u); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (tx *Tx) createUser(ctx context.Context, u *baton.User) error {
+	u.Active = true
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if u.ManagerID != nil {
+		if _, err := tx.findUserByID(ctx, *u.ManagerID); err != nil {
+			return baton.FieldError("manager_id", "no user %d", *u.ManagerID)
+		}
+	}
+	u.CreatedAt, u.UpdatedAt = tx.now, tx.now
+	err := tx.QueryRowContext(ctx, `INSERT INTO users (email, name, role, team, territory, manager_id, active, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		u.Email, u.Name, string(u.Role), u.Team, u.Territory, nullInt(u.ManagerID), u.Active, micros(tx.now), micros(tx.now)).Scan(&u.ID)
+	if isUniqueViolation(err) {
+		return &baton.Error{Code: baton.ECONFLICT, Field: "email", Message: fmt.Sprintf("a user with email %s exists", u.Email)}
+	} else if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+// FindUserByID returns the user with the id, or ENOTFOUND.
+func (db *DB) FindUserByID(ctx context.Context, id int64) (*baton.User, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return tx.findUserByID(ctx, id)
+}
+
+func (tx *Tx) findUserByID(ctx context.Context, id int64) (*baton.User, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baton.Errorf(baton.ENOTFOUND, "no user %d", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// FindUserByEmail returns the user with the email, or ENOTFOUND.
+func (db *DB) FindUserByEmail(ctx context.Context, email string) (*baton.User, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return tx.findUserByEmail(ctx, email)
+}
+
+func (tx *Tx) findUserByEmail(ctx context.Context, email string) (*baton.User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baton.Errorf(baton.ENOTFOUND, "no user with email %s", email)
+	} else if err != nil {
+		return nil, fmt.Errorf("find user %s: %w", email, err)
+	}
+	return u, nil
+}
+
+// FindUsers lists users. Everyone signed in may see who is who.
+func (db *DB) FindUsers(ctx context.Context, f baton.UserFilter) ([]*baton.User, int, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var w where
+	if f.ID != nil {
+		w.add("id = ?", *f.ID)
+	}
+	if f.Email != nil {
+		w.add("email = ?", strings.ToLower(*f.Email))
+	}
+	if f.Role != nil {
+		w.add("role = ?", string(*f.Role))
+	}
+	if f.Team != nil {
+		w.add("team = ?", *f.Team)
+	}
+	if f.ManagerID != nil {
+		w.add("manager_id = ?", *f.ManagerID)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+`, COUNT(*) OVER () FROM users WHERE `+w.String()+
+		` ORDER BY id`+limitClause(f.Offset, f.Limit), w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find users: %w", err)
+	}
+	defer rows.Close()
+	var users []*baton.User
+	var total int
+	for rows.Next() {
+		u, err := scanUser(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &total)...) }))
+		if err != nil {
+			return nil, 0, fmt.Errorf("find users: %w", err)
+		}
+		users = append(users, u)
+	}
+	return users, total, rows.Err()
+}
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// UpdateUser changes a user. Only an admin may.
+func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*baton.User, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "only an admin may change users")
+	}
+	u, err := tx.findUserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if upd.Name != nil {
+		u.Name = *upd.Name
+	}
+	if upd.Role != nil {
+		u.Role = *upd.Role
+	}
+	if upd.Team != nil {
+		u.Team = *upd.Team
+	}
+	if upd.Territory != nil {
+		u.Territory = *upd.Territory
+	}
+	if upd.Active != nil {
+		u.Active = *upd.Active
+	}
+	if upd.ManagerID != nil {
+		if *upd.ManagerID == 0 {
+			u.ManagerID = nil
+		} else {
+			if _, err := tx.findUserByID(ctx, *upd.ManagerID); err != nil {
+				return nil, baton.FieldError("manager_id", "no user %d", *upd.ManagerID)
+			}
+			u.ManagerID = upd.ManagerID
+		}
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	u.UpdatedAt = tx.now
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $1, role = $2, team = $3, territory = $4, manager_id = $5, active = $6, updated_at = $7 WHERE id = $8`,
+		u.Name, string(u.Role), u.Team, u.Territory, nullInt(u.ManagerID), u.Active, micros(tx.now), u.ID); err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	return u, tx.Commit()
+}
+
+// ImportUsers upserts users by email in one transaction; managers named by
+// email or name are found or created first.
+func (db *DB) ImportUsers(ctx context.Context, users []baton.UserImport) (baton.ImportResult, error) {
+	var res baton.ImportResult
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() {
+		return res, baton.Errorf(baton.EFORBIDDEN, "only an admin may import users")
+	}
+	domain := "example.com"
+	managerID := func(ref string) (*int64, error) {
+		ref = strings.TrimSpace(ref)
+		if ref == "" {
+			return nil, nil
+		}
+		if strings.Contains(ref, "@") {
+			m, err := tx.findUserByEmail(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			return &m.ID, nil
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE name = $1 ORDER BY id LIMIT 1`, ref).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			m := &baton.User{Name: ref, Email: baton.EmailFromName(ref, domain), Role: baton.RoleManager}
+			if err := tx.createUser(ctx, m); err != nil {
+				return nil, err
+			}
+			res.Created++
+			return &m.ID, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return &id, nil
+	}
+	for i, ui := range users {
+		u := ui.User
+		if at := strings.LastIndexByte(u.Email, '@'); at > 0 {
+			domain = strings.ToLower(u.Email[at+1:])
+		}
+		mid, err := managerID(ui.Manager)
+		if err != nil {
+			res.Rejected++
+			res.Errors = append(res.Errors, baton.RowError{Row: i, Column: "manager", Message: baton.ErrorMessage(err)})
+			continue
+		}
+		u.ManagerID = mid
+		existing, err := tx.findUserByEmail(ctx, u.Email)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			if err := tx.createUser(ctx, &u); err != nil {
+				if baton.ErrorCode(err) == baton.EINTERNAL {
+					return res, err
+				}
+				res.Rejected++
+				res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
+				continue
+			}
+			res.Created++
+			continue
+		} else if err != nil {
+			return res, err
+		}
+		u.ID = existing.ID
+		u.Active = existing.Active
+		if err := u.Validate(); err != nil {
+			res.Rejected++
+			res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $1, role = $2, team = $3, territory = $4, manager_id = $5, updated_at = $6 WHERE id = $7`,
+			u.Name, string(u.Role), u.Team, u.Territory, nullInt(u.ManagerID), micros(tx.now), u.ID); err != nil {
+			return res, fmt.Errorf("import users: %w", err)
+		}
+		res.Updated++
+	}
+	return res, tx.Commit()
+}
+
+// hashToken returns the stored form of an API token.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken makes a new API token for a user. A user may make their own;
+// an admin may make anyone's.
+func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (string, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() && tx.actor.UserID != userID {
+		return "", baton.Errorf(baton.EFORBIDDEN, "you may only create your own tokens")
+	}
+	if _, err := tx.findUserByID(ctx, userID); err != nil {
+		return "", err
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	token := "bt_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at) VALUES ($1, $2, $3, $4)`,
+		userID, name, hashToken(token), micros(tx.now)); err != nil {
+		return "", fmt.Errorf("create token: %w", err)
+	}
+	return token, tx.Commit()
+}
+
+// Authenticate returns the active user who owns the token, or EUNAUTHORIZED.
+func (db *DB) Authenticate(ctx context.Context, token string) (*baton.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+prefix("u.", userColumns)+` FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hashToken(token)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baton.Errorf(baton.EUNAUTHORIZED, "unknown API token")
+	} else if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if !u.Active {
+		return nil, baton.Errorf(baton.EUNAUTHORIZED, "the user of this token is inactive")
+	}
+	return u, nil
+}
+
+// prefix qualifies each comma-separated column with a table alias.
+func prefix(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
