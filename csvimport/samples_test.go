@@ -71,9 +71,9 @@ func TestSampleLeads(t *testing.T) {
 		{"Lead Number", 660728.0},
 		{"Do Not Email", false},
 		{"Last Activity", "Email Opened"},
-		{"Specialization", nil},                      // "Select"
+		{"Specialization", nil},                     // "Select"
 		{"How did you hear about X Education", nil}, // "Select"
-		{"Lead Quality", nil},                        // empty
+		{"Lead Quality", nil},                       // empty
 		{"Asymmetrique Activity Index", "02.Medium"},
 	} {
 		got, ok := l.Attrs[c.attr]
