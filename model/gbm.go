@@ -1,7 +1,6 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -246,11 +245,6 @@ func (t *tree) leafBinned(x [][]uint8, i int) float64 {
 	}
 }
 
-// Training errors.
-var (
-	errNoRows = errors.New("model: no training rows")
-)
-
 func validate(rows []Row, labels []bool, what string) (pos int, err error) {
 	if len(rows) != len(labels) {
 		return 0, fmt.Errorf("model: %s: %d rows but %d labels (lengths must match)", what, len(rows), len(labels))
@@ -291,7 +285,8 @@ func prepare(rows []Row, cfg Config, what string) ([]feature, [][]uint8, [][]flo
 	return feats, x, xs, nil
 }
 
-// Train fits a gradient-boosted tree model of P(label) on rows.
+// Train fits P(label) on rows: boosted trees blended with a logistic
+// regression (see the package documentation).
 // It returns an error for empty or single-row input, input without both
 // outcomes, mismatched lengths, and when no column is usable. Columns that
 // are entirely missing or constant are dropped silently.

@@ -109,8 +109,9 @@ type Bin struct {
 	ObservedRate float64
 }
 
-// Reliability groups predictions into bins equal-width bins over [0, 1]
-// and reports mean prediction against observed rate in each.
+// Reliability splits [0, 1] into the given number of equal-width bins
+// (10 if bins <= 0) and reports, per bin, the mean predicted probability
+// against the observed positive rate.
 func Reliability(probs []float64, labels []bool, bins int) []Bin {
 	if bins <= 0 {
 		bins = 10
