@@ -83,10 +83,11 @@ func Accounts(r io.Reader, opt Options, fn func(accounts []*baton.Account, rows 
 		if key == "" {
 			ns, key, field = "n", strings.ToLower(a.Name), "name"
 		}
-		if first, dup := seen.lookup(ns, key); dup {
+		h, first, dup := seen.lookup(ns, key)
+		if dup {
 			return nil, t.rowError(rec.line, field, "duplicate %s %s: first seen on row %d", field, quote(key), first)
 		}
-		seen.add(ns, key, rec.line)
+		seen.add(h, rec.line)
 		return a, nil
 	}
 	return st, deliver(t, opt, nil, parse, fn)

@@ -266,21 +266,26 @@ func (p *leadParser) parse(rec record) (*baton.Lead, *baton.RowError) {
 	if err := l.Validate(); err != nil {
 		return nil, &baton.RowError{Row: rec.line, Column: p.columnOf(baton.ErrorField(err)), Message: baton.ErrorMessage(err)}
 	}
+	var he, hx uint64
 	if l.Email != "" {
-		if first, dup := p.seen.lookup("e", l.Email); dup {
+		var first int
+		var dup bool
+		if he, first, dup = p.seen.lookup("e", l.Email); dup {
 			return nil, t.rowError(rec.line, "email", "duplicate email %s: first seen on row %d", quote(l.Email), first)
 		}
 	}
 	if l.ExternalID != "" {
-		if first, dup := p.seen.lookup("x", l.ExternalID); dup {
+		var first int
+		var dup bool
+		if hx, first, dup = p.seen.lookup("x", l.ExternalID); dup {
 			return nil, t.rowError(rec.line, "external_id", "duplicate external_id %s: first seen on row %d", quote(l.ExternalID), first)
 		}
 	}
 	if l.Email != "" {
-		p.seen.add("e", l.Email, rec.line)
+		p.seen.add(he, rec.line)
 	}
 	if l.ExternalID != "" {
-		p.seen.add("x", l.ExternalID, rec.line)
+		p.seen.add(hx, rec.line)
 	}
 	return l, nil
 }
@@ -308,23 +313,23 @@ func (p *leadParser) columnOf(field string) string {
 // in 30 million.
 type keySet struct {
 	seed maphash.Seed
-	rows map[uint64]int
+	rows map[uint64]uint32
 }
 
-func newKeySet() *keySet { return &keySet{seed: maphash.MakeSeed(), rows: map[uint64]int{}} }
+func newKeySet() *keySet { return &keySet{seed: maphash.MakeSeed(), rows: map[uint64]uint32{}} }
 
-func (k *keySet) hash(ns, key string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(k.seed)
-	h.WriteString(ns)
-	h.WriteByte(0)
-	h.WriteString(key)
-	return h.Sum64()
+// lookup returns the hash of a key in a namespace and, if it was seen, the
+// row where.
+func (k *keySet) lookup(ns, key string) (h uint64, row int, seen bool) {
+	var mh maphash.Hash
+	mh.SetSeed(k.seed)
+	mh.WriteString(ns)
+	mh.WriteByte(0)
+	mh.WriteString(key)
+	h = mh.Sum64()
+	r, seen := k.rows[h]
+	return h, int(r), seen
 }
 
-func (k *keySet) lookup(ns, key string) (int, bool) {
-	row, ok := k.rows[k.hash(ns, key)]
-	return row, ok
-}
-
-func (k *keySet) add(ns, key string, row int) { k.rows[k.hash(ns, key)] = row }
+// add remembers the row of a key by the hash lookup returned.
+func (k *keySet) add(h uint64, row int) { k.rows[h] = uint32(min(row, math.MaxUint32)) }

@@ -80,10 +80,11 @@ func Users(r io.Reader, opt Options, fn func(users []baton.UserImport, rows []in
 			}
 			return u, t.rowError(rec.line, f, "%s", baton.ErrorMessage(err))
 		}
-		if first, dup := seen.lookup("e", u.User.Email); dup {
+		h, first, dup := seen.lookup("e", u.User.Email)
+		if dup {
 			return u, t.rowError(rec.line, emailField, "duplicate email %s: first seen on row %d", quote(u.User.Email), first)
 		}
-		seen.add("e", u.User.Email, rec.line)
+		seen.add(h, rec.line)
 		return u, nil
 	}
 	return st, deliver(t, opt, nil, parse, fn)
