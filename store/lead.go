@@ -297,6 +297,10 @@ func (tx *Tx) upsertLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	if existing == nil {
 		return true, tx.createLead(ctx, l, defs)
 	}
+	if l.Email != "" && existing.Email != "" && l.Email != existing.Email {
+		return false, &baton.Error{Code: baton.ECONFLICT, Field: "external_id",
+			Message: fmt.Sprintf("external_id %s belongs to lead %d, whose email is %s, not %s", l.ExternalID, existing.ID, existing.Email, l.Email)}
+	}
 	upd := baton.LeadUpdate{Attrs: l.Attrs, AccountID: l.AccountID}
 	for _, f := range []struct {
 		dst **string

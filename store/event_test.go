@@ -1,0 +1,146 @@
+package store_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/storetest"
+)
+
+func TestRecordEvents(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		ctx := storetest.System()
+		a := storetest.MustLead(t, db, &baton.Lead{Email: "a@x.com", ExternalID: "ext-a"})
+		at := storetest.Epoch.Add(-time.Hour)
+		batch := []baton.EventInput{
+			{ID: "e1", LeadID: a.ID, Type: baton.EventPricingPageView, OccurredAt: at, Properties: json.RawMessage(`{"url":"/pricing"}`)},
+			{ID: "e2", Email: "A@X.com", Type: baton.EventDemoRequest, OccurredAt: at.Add(time.Minute)},
+			{ID: "e3", ExternalID: "ext-a", Type: "trade_show_visit", OccurredAt: at.Add(2 * time.Minute)},
+			{ID: "e1", LeadID: a.ID, Type: baton.EventPricingPageView, OccurredAt: at}, // sent twice in one batch
+			{ID: "e4", Email: "nobody@x.com", Type: baton.EventPageView, OccurredAt: at},
+			{ID: "e5", LeadID: a.ID, Type: "Bad Type", OccurredAt: at},
+			{ID: "", LeadID: a.ID, Type: baton.EventPageView, OccurredAt: at},
+			{ID: "e6", LeadID: a.ID, Type: baton.EventPageView, OccurredAt: at, Properties: json.RawMessage(`[1]`)},
+			{ID: "e7", LeadID: a.ID, Type: baton.EventPageView, OccurredAt: at.Add(72 * time.Hour)},
+		}
+		res, err := db.RecordEvents(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Created != 3 || res.Duplicates != 1 || res.Rejected != 5 {
+			t.Fatalf("result %+v", res)
+		}
+		wantFields := map[int]string{4: "email", 5: "type", 6: "id", 7: "properties", 8: "occurred_at"}
+		for _, e := range res.Errors {
+			if wantFields[e.Row] != e.Column {
+				t.Fatalf("error %+v: want column %q", e, wantFields[e.Row])
+			}
+		}
+		// A retry of the whole batch stores nothing new.
+		res, err = db.RecordEvents(ctx, batch[:4])
+		if err != nil || res.Created != 0 || res.Duplicates != 4 {
+			t.Fatalf("retry: %+v %v", res, err)
+		}
+		events, n, err := db.FindEvents(ctx, baton.EventFilter{LeadID: &a.ID})
+		if err != nil || n != 3 || events[0].Type != "trade_show_visit" || string(events[2].Properties) == "" {
+			t.Fatalf("events %d %+v %v", n, events, err)
+		}
+		// Marketing may send events; a rep may not.
+		tm := storetest.SeedTeam(t, db)
+		_, err = db.RecordEvents(storetest.As(tm.SDR1), batch[:1])
+		wantCode(t, err, baton.EFORBIDDEN)
+
+		// The timeline merges history and events in time order.
+		items, err := db.Timeline(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 4 || items[0].Kind != "event" || items[3].Kind != "history" {
+			t.Fatalf("timeline %+v", items)
+		}
+		for i := 1; i < len(items); i++ {
+			if items[i].At.Before(items[i-1].At) {
+				t.Fatal("timeline out of order")
+			}
+		}
+	})
+}
+
+func TestUsersAndTokens(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		tm := storetest.SeedTeam(t, db)
+		tok, err := db.CreateToken(storetest.As(tm.SDR1), tm.SDR1.ID, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := db.Authenticate(storetest.System(), tok)
+		if err != nil || u.ID != tm.SDR1.ID {
+			t.Fatalf("authenticate: %v %v", u, err)
+		}
+		_, err = db.Authenticate(storetest.System(), tok+"x")
+		wantCode(t, err, baton.EUNAUTHORIZED)
+		_, err = db.CreateToken(storetest.As(tm.SDR1), tm.SDR2.ID, "steal")
+		wantCode(t, err, baton.EFORBIDDEN)
+		// Tokens are stored hashed: the clear token is nowhere in the table.
+		var n int
+		if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM api_tokens WHERE hash = $1`, tok).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("token stored in clear (%d, %v)", n, err)
+		}
+		// Deactivated users' tokens stop working.
+		if _, err := db.UpdateUser(storetest.As(tm.Admin), tm.SDR1.ID, baton.UserUpdate{Active: ptr(false)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.Authenticate(storetest.System(), tok)
+		wantCode(t, err, baton.EUNAUTHORIZED)
+		wantCode(t, db.CreateUser(storetest.As(tm.Marketing), &baton.User{Email: "n@x.com", Name: "N", Role: baton.RoleSDR}), baton.EFORBIDDEN)
+		wantCode(t, db.CreateUser(storetest.System(), &baton.User{Email: "sam.sdr@example.com", Name: "N", Role: baton.RoleSDR}), baton.ECONFLICT)
+		err = db.CreateUser(storetest.System(), &baton.User{Email: "n@x.com", Name: "N", Role: "boss"})
+		wantCode(t, err, baton.EINVALID)
+
+		res, err := db.ImportUsers(storetest.System(), []baton.UserImport{
+			{User: baton.User{Email: "anna.snelling@example.com", Name: "Anna Snelling", Role: baton.RoleSDR, Team: "Central"}, Manager: "Dustin Brinkmann"},
+			{User: baton.User{Email: "cecily.lampkin@example.com", Name: "Cecily Lampkin", Role: baton.RoleSDR}, Manager: "Dustin Brinkmann"},
+			{User: baton.User{Email: "bad", Name: "B", Role: baton.RoleSDR}},
+		})
+		if err != nil || res.Created != 3 || res.Rejected != 1 {
+			t.Fatalf("import users: %+v %v", res, err)
+		}
+		mgr, err := db.FindUserByEmail(storetest.System(), "dustin.brinkmann@example.com")
+		if err != nil || mgr.Role != baton.RoleManager {
+			t.Fatalf("manager %+v %v", mgr, err)
+		}
+		team, n2, _ := db.FindUsers(storetest.System(), baton.UserFilter{ManagerID: &mgr.ID})
+		if n2 != 2 || len(team) != 2 {
+			t.Fatalf("team of %d", n2)
+		}
+	})
+}
+
+func TestSchemaVersion(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := storetest.System()
+		if err := db.CheckSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("migrating twice: %v", err)
+		}
+		if _, err := db.SQL().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CheckSchema(ctx); err == nil {
+			t.Fatal("a newer schema was accepted")
+		}
+		if err := db.Migrate(ctx); err == nil {
+			t.Fatal("migrate accepted a newer schema")
+		}
+	})
+}
