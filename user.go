@@ -170,13 +170,18 @@ type Actor struct {
 	UserID int64
 	Name   string
 	Role   Role
+	// Via says through what the change came: "api", "ui", "import
+	// leads.csv", "demo", ... It is the reason recorded when a lead is created.
+	Via string
 }
 
 // SystemActor is the actor of automatic changes and operator commands.
 var SystemActor = Actor{Name: "system", Role: RoleSystem}
 
-// ActorOf returns the actor for a user.
-func ActorOf(u *User) Actor { return Actor{UserID: u.ID, Name: u.Name, Role: u.Role} }
+// ActorOf returns the actor for a user acting through via.
+func ActorOf(u *User, via string) Actor {
+	return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Via: via}
+}
 
 // System reports whether the actor is the system rather than a user.
 func (a Actor) System() bool { return a.Role == RoleSystem }

@@ -295,7 +295,7 @@ func TestStageChanges(t *testing.T) {
 			code  string
 			field string
 		}{
-			{tm.SDR1, baton.StageMQL, "hot", baton.EFORBIDDEN, ""},      // only marketing qualifies
+			{tm.SDR1, baton.StageMQL, "hot", baton.EFORBIDDEN, ""},       // only marketing qualifies
 			{tm.Marketing, baton.StageMQL, "", baton.EINVALID, "reason"}, // a manual MQL needs a reason
 			{tm.Marketing, baton.StageSQL, "x", baton.ECONFLICT, "stage"},
 			{tm.Marketing, baton.StageMQL, "asked for a demo at the booth", "", ""},
