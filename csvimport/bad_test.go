@@ -77,6 +77,7 @@ func TestInputs(t *testing.T) {
 		errMsg         string // whole-file error: a substring of the message
 		rows           []int  // lines delivered
 		bad            []bad
+		ignored        []string // Stats.Ignored, when set
 		check          func(t *testing.T, items []any)
 	}{
 		{name: "empty file", kind: "leads", in: "", errField: "*", errMsg: "empty file: no header row"},
@@ -165,6 +166,12 @@ func TestInputs(t *testing.T) {
 			rows: []int{4}, bad: []bad{{2, "", "bare \" in non-quoted-field"}, {3, "", "extraneous or missing \" in quoted-field"}}},
 		{name: "unclosed quote at the end", kind: "leads", in: "email,name\na@x.com,A\nb@x.com,\"B\nc@x.com,C\n",
 			rows: []int{2}, bad: []bad{{3, "", "extraneous or missing \" in quoted-field"}}},
+		{name: "column without a header", kind: "leads", in: ",email,name\n0,a@x.com,A\n",
+			rows: []int{2}, ignored: []string{"(column 1, no header)"}, check: func(t *testing.T, items []any) {
+				if l := items[0].(*baton.Lead); len(l.Attrs) != 0 || l.Name != "A" {
+					t.Errorf("lead = %+v", l)
+				}
+			}},
 		{name: "select and names", kind: "leads", in: "Email,First Name,Last Name,Job Title,Specialization\na@x.com,Ann,Lee,select,Select\n",
 			rows: []int{2}, check: func(t *testing.T, items []any) {
 				if l := items[0].(*baton.Lead); l.Name != "Ann Lee" || l.Title != "" || len(l.Attrs) != 0 {
@@ -192,7 +199,7 @@ func TestInputs(t *testing.T) {
 			}},
 		{name: "accounts: bad domain", kind: "accounts", in: "account,website\nAcme,not a domain\n", bad: []bad{{2, "website", "is not a domain name"}}},
 		{name: "accounts: revenue outside the CRM file is in USD", kind: "accounts", in: "company,revenue,Color\nAcme,1000,red\n",
-			rows: []int{2}, check: func(t *testing.T, items []any) {
+			rows: []int{2}, ignored: []string{"Color"}, check: func(t *testing.T, items []any) {
 				if a := items[0].(*baton.Account); a.Name != "Acme" || *a.AnnualRevenue != 1000 {
 					t.Errorf("account = %+v", a)
 				}
@@ -268,6 +275,9 @@ func TestInputs(t *testing.T) {
 			}
 			if st.Rows != len(rows)+st.BadRows {
 				t.Errorf("Rows = %d, want %d delivered + %d bad", st.Rows, len(rows), st.BadRows)
+			}
+			if tc.ignored != nil && !slices.Equal(st.Ignored, tc.ignored) {
+				t.Errorf("Ignored = %q, want %q", st.Ignored, tc.ignored)
 			}
 			if tc.check != nil {
 				tc.check(t, items)
