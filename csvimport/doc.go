@@ -52,7 +52,10 @@
 // # Size
 //
 // Files are streamed: memory does not grow with the number of rows, except
-// for the index of keys used to find duplicates (about 20 bytes per row).
+// for the index of keys used to find duplicates (a 64-bit hash per key, about
+// 36 bytes: some 70 MiB for a million leads with an email and an external id)
+// and Stats.Bad, which keeps at most [MaxBad] errors. A million-row file
+// reads in a few seconds.
 // A UTF-8 byte order mark, CRLF line ends and quoted fields spanning lines
 // are read as they are.
 package csvimport
