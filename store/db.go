@@ -226,6 +226,20 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	actor baton.Actor
+	// nested is set when the transaction was joined, not begun, here.
+	nested bool
+}
+
+// txKey carries an open transaction in a context (see JobHandler): storage
+// calls made with that context join it instead of starting their own.
+type txKey struct{}
+
+// joined returns the transaction carried by ctx, if it belongs to db.
+func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
+	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
+		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true}
+	}
+	return nil
 }
 
 // begin starts a write transaction for the actor carried by ctx. Without an
@@ -234,6 +248,9 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	a, ok := baton.ActorFrom(ctx)
 	if !ok {
 		return nil, baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
+	}
+	if tx := db.joined(ctx, a); tx != nil {
+		return tx, nil
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -249,11 +266,32 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	if !ok {
 		return nil, baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
 	}
+	if tx := db.joined(ctx, a); tx != nil {
+		return tx, nil
+	}
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.backend == Postgres})
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a}, nil
+}
+
+// Commit commits the transaction; a joined transaction is committed by its
+// owner, so here it does nothing.
+func (tx *Tx) Commit() error {
+	if tx.nested {
+		return nil
+	}
+	return tx.Tx.Commit()
+}
+
+// Rollback rolls the transaction back, unless it is joined: then the error
+// that made the caller give up reaches the owner, which rolls back.
+func (tx *Tx) Rollback() error {
+	if tx.nested {
+		return nil
+	}
+	return tx.Tx.Rollback()
 }
 
 // micros converts a time to the stored form: microseconds since the epoch.

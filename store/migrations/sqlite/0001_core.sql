@@ -133,6 +133,14 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs(run_at) WHERE done_at IS NULL;
 
+-- The effects of probe jobs (`baton jobs probe`): one row each time one ran.
+CREATE TABLE job_probes (
+	id     INTEGER PRIMARY KEY,
+	job_id INTEGER NOT NULL,
+	ran_at INTEGER NOT NULL,
+	worker TEXT NOT NULL
+);
+
 CREATE TABLE settings (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
