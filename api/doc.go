@@ -1,0 +1,34 @@
+// Package api serves Baton's JSON API under /api/v1, plus /healthz and
+// /metrics, on the standard library's http.ServeMux.
+//
+// # Routes
+//
+// Every route is one row of a single table (see routes.go): method, pattern,
+// handler, summary, parameters and schemas. The mux is built from the table
+// and so is the OpenAPI document served at /api/v1/openapi.json, so the two
+// cannot drift apart.
+//
+// # Authentication and roles
+//
+// A request names its user with "Authorization: Bearer TOKEN". The token is
+// checked by [baton.UserService.Authenticate] and the user is put in the
+// request's context as a [baton.Actor]. The API does not decide what a user
+// may do: storage does, from that actor, and the API maps its errors.
+//
+// # Errors
+//
+// Every error is a JSON object {"error": {"code", "message", "field"}}. The
+// code is a baton error code; one table maps it to an HTTP status (invalid
+// 400, unauthorized 401, forbidden 403, not_found 404, conflict 409,
+// internal 500). Internal errors are logged once and shown only as "internal
+// error". A body over its size limit is answered 413 with the code invalid.
+//
+// # Input
+//
+// Request bodies are decoded by one helper: a size limit, no unknown
+// fields, exactly one JSON value, and JSON errors turned into field errors
+// ("expected a number, got string" for field "employees"). POST
+// /api/v1/events takes one event or an array of up to [baton.MaxEventBatch]
+// events, decoded element by element so that an error names its index
+// ("[3].foo").
+package api

@@ -1,0 +1,81 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/batonhq/baton"
+)
+
+// statusOf is the one table from baton error codes to HTTP statuses.
+var statusOf = map[string]int{
+	baton.EINVALID:      http.StatusBadRequest,
+	baton.EUNAUTHORIZED: http.StatusUnauthorized,
+	baton.EFORBIDDEN:    http.StatusForbidden,
+	baton.ENOTFOUND:     http.StatusNotFound,
+	baton.ECONFLICT:     http.StatusConflict,
+	baton.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// statusError is a baton error that needs a status other than its code's:
+// a body over the size limit (413) or a method not allowed (405).
+type statusError struct {
+	status int
+	err    *baton.Error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// ErrorBody is the JSON form of every error the API returns.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the content of an error response: the baton error code, a
+// message safe to show a user and, for bad input, the field at fault.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// writeError writes err as a JSON error with the status of its code. An
+// internal error is logged here, once, and shown as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := baton.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		code, status = baton.EINTERNAL, http.StatusInternalServerError
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
+	if code == baton.EINTERNAL {
+		s.logger.ErrorContext(r.Context(), "internal error", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	body := ErrorBody{Error: ErrorDetail{Code: code, Message: baton.ErrorMessage(err), Field: baton.ErrorField(err)}}
+	if code == baton.EINTERNAL {
+		body.Error.Message, body.Error.Field = "internal error", ""
+	}
+	writeJSON(w, status, body)
+}
+
+// writeJSON writes v as the JSON body of a response with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only values the API builds are marshalled; this is a bug.
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

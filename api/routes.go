@@ -1,0 +1,147 @@
+package api
+
+import (
+	"net/http"
+	"reflect"
+
+	"github.com/batonhq/baton"
+)
+
+// route is one row of the route table: the mux and the OpenAPI document are
+// both built from it.
+type route struct {
+	method string
+	// path is the ServeMux pattern's path, which is also the OpenAPI path:
+	// "/api/v1/leads/{id}".
+	path    string
+	handle  func(s *Server, w http.ResponseWriter, r *http.Request) error
+	summary string
+	tag     string
+	// public routes need no token.
+	public bool
+	// params are the query parameters; path parameters come from the path.
+	params []param
+	// body is the request body's schema name, "" for none; optional bodies
+	// may be empty.
+	body         string
+	bodyOptional bool
+	// status is the status of success; resp the schema name of its body.
+	status int
+	resp   string
+	// raw, when set, is the response's media type and schema instead of
+	// JSON of resp (for /metrics).
+	raw string
+}
+
+// param is a query parameter.
+type param struct {
+	name, typ, desc string
+	enum            []string
+}
+
+func p(name, typ, desc string) param { return param{name: name, typ: typ, desc: desc} }
+
+func enumOf[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
+var paging = []param{
+	p("limit", "integer", "page size, 1 to 1000 (default 50)"),
+	p("offset", "integer", "how many items to skip (default 0)"),
+}
+
+func withPaging(ps ...param) []param { return append(ps, paging...) }
+
+// routes is the route table: every route the API serves.
+func routes() []route {
+	stage := param{name: "stage", typ: "string", desc: "lifecycle stage", enum: enumOf(baton.Stages)}
+	role := param{name: "role", typ: "string", desc: "user role", enum: enumOf(baton.Roles)}
+	oppStage := param{name: "stage", typ: "string", desc: "opportunity stage",
+		enum: []string{string(baton.OppProspecting), string(baton.OppEngaging), string(baton.OppWon), string(baton.OppLost)}}
+	return []route{
+		{method: "GET", path: "/healthz", handle: (*Server).health, summary: "Liveness check", tag: "meta", public: true, status: 200, resp: "Health"},
+		{method: "GET", path: "/metrics", handle: (*Server).serveMetrics, summary: "Prometheus metrics", tag: "meta", public: true, status: 200, raw: "text/plain"},
+		{method: "GET", path: "/api/v1/openapi.json", handle: (*Server).serveOpenAPI, summary: "This OpenAPI document", tag: "meta", public: true, status: 200, resp: "OpenAPI"},
+		{method: "GET", path: "/api/v1/me", handle: (*Server).me, summary: "The signed-in user", tag: "users", status: 200, resp: "User"},
+
+		{method: "GET", path: "/api/v1/leads", handle: (*Server).listLeads, summary: "List the leads the caller may see, newest first", tag: "leads",
+			params: withPaging(stage, p("owner_id", "integer", "owner's user id"), p("source", "string", "lead source"),
+				p("campaign", "string", "campaign"), p("account_id", "integer", "account id"),
+				p("created_after", "date-time", "created at or after: RFC 3339 time or YYYY-MM-DD"),
+				p("created_before", "date-time", "created before: RFC 3339 time or YYYY-MM-DD"),
+				p("q", "string", "text in the email, name, company or external id")),
+			status: 200, resp: "LeadList"},
+		{method: "POST", path: "/api/v1/leads", handle: (*Server).createLead, summary: "Create a lead", tag: "leads", body: "LeadInput", status: 201, resp: "Lead"},
+		{method: "PUT", path: "/api/v1/leads", handle: (*Server).upsertLead, summary: "Create a lead or update the one with the same email or external id", tag: "leads", body: "LeadInput", status: 200, resp: "UpsertResult"},
+		{method: "GET", path: "/api/v1/leads/{id}", handle: (*Server).getLead, summary: "Get a lead", tag: "leads", status: 200, resp: "Lead"},
+		{method: "PATCH", path: "/api/v1/leads/{id}", handle: (*Server).updateLead, summary: "Change some fields of a lead (if_version for optimistic concurrency)", tag: "leads", body: "LeadUpdate", status: 200, resp: "Lead"},
+		{method: "GET", path: "/api/v1/leads/{id}/timeline", handle: (*Server).leadTimeline, summary: "A lead's history and events in time order", tag: "leads", status: 200, resp: "Timeline"},
+		{method: "GET", path: "/api/v1/leads/{id}/history", handle: (*Server).leadHistory, summary: "A lead's audited changes in time order", tag: "leads", status: 200, resp: "HistoryList"},
+		{method: "POST", path: "/api/v1/leads/{id}/transitions", handle: (*Server).changeStage, summary: "Move a lead along its lifecycle", tag: "leads", body: "StageChange", status: 200, resp: "Lead"},
+
+		{method: "GET", path: "/api/v1/accounts", handle: (*Server).listAccounts, summary: "List accounts by name", tag: "accounts",
+			params: withPaging(p("domain", "string", "exact domain"), p("name", "string", "exact name (any case)"), p("q", "string", "text in the name or domain")),
+			status: 200, resp: "AccountList"},
+		{method: "POST", path: "/api/v1/accounts", handle: (*Server).createAccount, summary: "Create an account", tag: "accounts", body: "AccountInput", status: 201, resp: "Account"},
+		{method: "GET", path: "/api/v1/accounts/{id}", handle: (*Server).getAccount, summary: "Get an account", tag: "accounts", status: 200, resp: "Account"},
+		{method: "PATCH", path: "/api/v1/accounts/{id}", handle: (*Server).updateAccount, summary: "Change some fields of an account", tag: "accounts", body: "AccountUpdate", status: 200, resp: "Account"},
+
+		{method: "GET", path: "/api/v1/users", handle: (*Server).listUsers, summary: "List users", tag: "users",
+			params: withPaging(role, p("team", "string", "team"), p("manager_id", "integer", "manager's user id"), p("email", "string", "exact email")),
+			status: 200, resp: "UserList"},
+		{method: "POST", path: "/api/v1/users", handle: (*Server).createUser, summary: "Create a user (admin)", tag: "users", body: "UserInput", status: 201, resp: "User"},
+		{method: "GET", path: "/api/v1/users/{id}", handle: (*Server).getUser, summary: "Get a user", tag: "users", status: 200, resp: "User"},
+		{method: "PATCH", path: "/api/v1/users/{id}", handle: (*Server).updateUser, summary: "Change some fields of a user (admin)", tag: "users", body: "UserUpdate", status: 200, resp: "User"},
+		{method: "POST", path: "/api/v1/users/{id}/tokens", handle: (*Server).createToken, summary: "Make an API token for a user; it is shown only once", tag: "users", body: "TokenInput", bodyOptional: true, status: 201, resp: "Token"},
+
+		{method: "POST", path: "/api/v1/events", handle: (*Server).recordEvents, summary: "Record one event or an array of up to 10,000", tag: "events", body: "EventBatch", status: 200, resp: "EventResult"},
+		{method: "GET", path: "/api/v1/events", handle: (*Server).listEvents, summary: "List events of the leads the caller may see, latest first", tag: "events",
+			params: withPaging(p("lead_id", "integer", "lead id"), p("type", "string", "event type"), p("after", "date-time", "occurred after: RFC 3339 time or YYYY-MM-DD")),
+			status: 200, resp: "EventList"},
+
+		{method: "GET", path: "/api/v1/opportunities", handle: (*Server).listOpportunities, summary: "List the opportunities the caller may see, newest first", tag: "opportunities",
+			params: withPaging(p("owner_id", "integer", "owner's user id"), p("account_id", "integer", "account id"), p("lead_id", "integer", "lead id"), oppStage),
+			status: 200, resp: "OpportunityList"},
+		{method: "GET", path: "/api/v1/products", handle: (*Server).listProducts, summary: "List products by name", tag: "opportunities", status: 200, resp: "ProductList"},
+	}
+}
+
+// schemaTypes are the Go types of the named schemas of the OpenAPI
+// document; their JSON shape is read from their struct tags.
+var schemaTypes = map[string]reflect.Type{
+	"Lead":            reflect.TypeFor[baton.Lead](),
+	"LeadInput":       reflect.TypeFor[leadInput](),
+	"LeadUpdate":      reflect.TypeFor[baton.LeadUpdate](),
+	"LeadList":        reflect.TypeFor[list[baton.Lead]](),
+	"UpsertResult":    reflect.TypeFor[upsertResult](),
+	"StageChange":     reflect.TypeFor[baton.StageChange](),
+	"HistoryEntry":    reflect.TypeFor[baton.HistoryEntry](),
+	"HistoryList":     reflect.TypeFor[list[baton.HistoryEntry]](),
+	"TimelineItem":    reflect.TypeFor[baton.TimelineItem](),
+	"Timeline":        reflect.TypeFor[list[baton.TimelineItem]](),
+	"Account":         reflect.TypeFor[baton.Account](),
+	"AccountInput":    reflect.TypeFor[accountInput](),
+	"AccountUpdate":   reflect.TypeFor[baton.AccountUpdate](),
+	"AccountList":     reflect.TypeFor[list[baton.Account]](),
+	"User":            reflect.TypeFor[baton.User](),
+	"UserInput":       reflect.TypeFor[userInput](),
+	"UserUpdate":      reflect.TypeFor[baton.UserUpdate](),
+	"UserList":        reflect.TypeFor[list[baton.User]](),
+	"TokenInput":      reflect.TypeFor[tokenInput](),
+	"Token":           reflect.TypeFor[tokenResult](),
+	"EventInput":      reflect.TypeFor[baton.EventInput](),
+	"EventResult":     reflect.TypeFor[eventResult](),
+	"RowError":        reflect.TypeFor[baton.RowError](),
+	"Event":           reflect.TypeFor[baton.Event](),
+	"EventList":       reflect.TypeFor[list[baton.Event]](),
+	"Opportunity":     reflect.TypeFor[baton.Opportunity](),
+	"OpportunityList": reflect.TypeFor[list[baton.Opportunity]](),
+	"Product":         reflect.TypeFor[baton.Product](),
+	"ProductList":     reflect.TypeFor[list[baton.Product]](),
+	"Health":          reflect.TypeFor[health](),
+	"Error":           reflect.TypeFor[ErrorBody](),
+}
