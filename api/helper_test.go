@@ -97,7 +97,10 @@ func newFixture(t testing.TB) *fixture {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 // n returns a number unique in the fixture, for unique emails and domains.
 func (f *fixture) n() int64 { return f.seq.Add(1) }

@@ -1,0 +1,106 @@
+package api_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/batonhq/baton"
+)
+
+// TestRoles tries every endpoint as every caller and checks the status.
+func TestRoles(t *testing.T) {
+	f := newFixture(t)
+	leadA := f.lead(sdrA, baton.StageMQL) // owned by sdrA, in manager's team
+	acct := &baton.Account{Name: "Acme", Domain: "acme.test"}
+	if err := f.db.CreateAccount(sys(), acct); err != nil {
+		t.Fatal(err)
+	}
+	fixed := func(p string) func(string) string { return func(string) string { return p } }
+	id := func(n int64) string { return fmt.Sprint(n) }
+	// freshLead makes a new MQL owned by sdrA for each call, so that moves
+	// and edits do not depend on the order of the callers.
+	freshLead := func(suffix string) func(string) string {
+		return func(string) string { return "/api/v1/leads/" + id(f.lead(sdrA, baton.StageMQL).ID) + suffix }
+	}
+	uniq := func(format string) func() string {
+		return func() string { n := f.n(); return fmt.Sprintf(format, n, n) }
+	}
+	const (
+		u = 401 // no or bad token
+		F = 403
+	)
+	cases := []struct {
+		name   string
+		method string
+		path   func(caller string) string
+		body   func() string
+		// want is the status for each of: none, bad, admin, marketing,
+		// sdrA, sdrB, ae, manager, managerN.
+		want [9]int
+	}{
+		{"health", "GET", fixed("/healthz"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"metrics", "GET", fixed("/metrics"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"openapi", "GET", fixed("/api/v1/openapi.json"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"me", "GET", fixed("/api/v1/me"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+
+		{"list leads", "GET", fixed("/api/v1/leads?stage=mql&limit=10"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"create lead", "POST", fixed("/api/v1/leads"), uniq(`{"email":"new%d@x%d.test","source":"web"}`), [9]int{u, u, 201, 201, F, F, F, F, F}},
+		{"upsert lead", "PUT", fixed("/api/v1/leads"), uniq(`{"external_id":"ext-%d-%d","name":"Up"}`), [9]int{u, u, 200, 200, F, F, F, F, F}},
+		// A rep reads only their own leads; a manager their team's.
+		{"get lead", "GET", fixed("/api/v1/leads/" + id(leadA.ID)), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"patch lead", "PATCH", freshLead(""), func() string { return `{"title":"CTO"}` }, [9]int{u, u, 200, 200, F, F, F, 200, F}},
+		{"timeline", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/timeline"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"history", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/history"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		// mql -> sal: the owner, their manager or an admin; never marketing.
+		{"accept mql", "POST", freshLead("/transitions"), func() string { return `{"to":"sal"}` }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+
+		{"list accounts", "GET", fixed("/api/v1/accounts"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"create account", "POST", fixed("/api/v1/accounts"), uniq(`{"name":"Co %d","domain":"co%d.test"}`), [9]int{u, u, 201, 201, F, F, F, F, F}},
+		{"get account", "GET", fixed("/api/v1/accounts/" + id(acct.ID)), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"patch account", "PATCH", fixed("/api/v1/accounts/" + id(acct.ID)), func() string { return `{"industry":"Software"}` }, [9]int{u, u, 200, 200, F, F, F, F, F}},
+
+		{"list users", "GET", fixed("/api/v1/users"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"create user", "POST", fixed("/api/v1/users"), uniq(`{"email":"rep%d@baton%d.test","name":"Rep","role":"sdr"}`), [9]int{u, u, 201, F, F, F, F, F, F}},
+		{"get user", "GET", fixed("/api/v1/users/" + id(f.users[sdrB].ID)), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"patch user", "PATCH", fixed("/api/v1/users/" + id(f.users[sdrB].ID)), func() string { return `{"territory":"EMEA"}` }, [9]int{u, u, 200, F, F, F, F, F, F}},
+		// A user makes their own tokens; an admin anyone's.
+		{"token", "POST", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/tokens"), func() string { return `{"name":"cli"}` }, [9]int{u, u, 201, F, 201, F, F, F, F}},
+		{"token no body", "POST", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/tokens"), nil, [9]int{u, u, 201, F, 201, F, F, F, F}},
+
+		{"record events", "POST", fixed("/api/v1/events"), uniq(`[{"id":"e%d-%d","lead_id":` + id(leadA.ID) + `,"type":"page_view","occurred_at":"2025-01-01T10:00:00Z"}]`), [9]int{u, u, 200, 200, F, F, F, F, F}},
+		{"list events", "GET", fixed("/api/v1/events"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"list lead events", "GET", fixed("/api/v1/events?lead_id=" + id(leadA.ID)), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"list opportunities", "GET", fixed("/api/v1/opportunities"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"list products", "GET", fixed("/api/v1/products"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		for i, caller := range callers {
+			t.Run(c.name+"/"+caller, func(t *testing.T) {
+				body := ""
+				if c.body != nil {
+					body = c.body()
+				}
+				path := c.path(caller)
+				st, b := f.do(caller, c.method, path, body)
+				if st != c.want[i] {
+					t.Errorf("%s %s as %s: status %d, want %d: %s", c.method, path, caller, st, c.want[i], b)
+				}
+				if st >= 400 {
+					var e apiError
+					decodeJSON(t, b, &e)
+					if wantCode := map[int]string{401: "unauthorized", 403: "forbidden"}[st]; wantCode != "" && e.Error.Code != wantCode {
+						t.Errorf("code %q, want %q", e.Error.Code, wantCode)
+					}
+				}
+			})
+		}
+		covered[c.method+" "+routeOf(c.path(admin))] = true
+	}
+	// Every route of the OpenAPI document is in the matrix.
+	for _, r := range documentedRoutes(t, f) {
+		if !covered[r.method+" "+r.path] {
+			t.Errorf("route %s %s is not in the role matrix", r.method, r.path)
+		}
+	}
+}
