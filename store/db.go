@@ -420,3 +420,18 @@ func limitClause(offset, limit int) string {
 	}
 	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, offset)
 }
+
+// InTx runs fn in one write transaction: every storage call fn makes with the
+// context it is given joins it, and they commit together or not at all. Bulk
+// work (the demo, imports of related rows) uses it to avoid a commit per row.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -164,23 +165,28 @@ func (db *DB) JobStats(ctx context.Context) (baton.JobStats, error) {
 // job_probes, written in the job's transaction.
 const ProbeJob = "probe"
 
-// ProbeHandler is the handler of probe jobs. delay makes each job take a
-// while, so that a probe spreads over the running instances.
-func (db *DB) ProbeHandler(delay time.Duration) baton.JobHandler {
+// ProbeHandler is the handler of probe jobs. A probe job's payload may hold
+// {"delay_ms": N} to make it take a while, so that a probe spreads over the
+// running instances.
+func (db *DB) ProbeHandler() baton.JobHandler {
 	return func(ctx context.Context, j *baton.Job) error {
 		tx, err := db.begin(ctx)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		if delay > 0 {
-			time.Sleep(delay)
+		var p struct {
+			DelayMS int `json:"delay_ms"`
 		}
-		worker := j.Subject
-		if a, ok := baton.ActorFrom(ctx); ok {
-			worker = a.Via
+		if len(j.Payload) > 0 {
+			if err := json.Unmarshal(j.Payload, &p); err != nil {
+				return fmt.Errorf("probe job %d: payload: %w", j.ID, err)
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO job_probes (job_id, ran_at, worker) VALUES ($1, $2, $3)`, j.ID, micros(tx.now), worker); err != nil {
+		if p.DelayMS > 0 {
+			time.Sleep(time.Duration(min(p.DelayMS, 10000)) * time.Millisecond)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO job_probes (job_id, ran_at, worker) VALUES ($1, $2, $3)`, j.ID, micros(tx.now), j.Subject); err != nil {
 			return fmt.Errorf("probe job %d: %w", j.ID, err)
 		}
 		return tx.Commit()

@@ -89,7 +89,7 @@ func TestJobsConcurrentWorkers(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		handlers := map[string]baton.JobHandler{store.ProbeJob: db.ProbeHandler(0)}
+		handlers := map[string]baton.JobHandler{store.ProbeJob: db.ProbeHandler()}
 		var wg sync.WaitGroup
 		var total atomic.Int64
 		for w := 0; w < 6; w++ {

@@ -693,3 +693,60 @@ func (db *DB) Timeline(ctx context.Context, id int64) ([]baton.TimelineItem, err
 	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
 	return items, nil
 }
+
+// EachLead calls fn for every lead the actor may see that matches the filter,
+// in id order, reading a page at a time so that any number of leads stream.
+// The filter's Offset and Limit are ignored.
+func (db *DB) EachLead(ctx context.Context, f baton.LeadFilter, fn func(*baton.Lead) error) error {
+	var after int64
+	for {
+		tx, err := db.beginRead(ctx)
+		if err != nil {
+			return err
+		}
+		var w where
+		tx.scope(&w, "")
+		w.add("id > ?", after)
+		if f.Stage != nil {
+			w.add("stage = ?", string(*f.Stage))
+		}
+		if f.Source != nil {
+			w.add("source = ?", *f.Source)
+		}
+		if f.Campaign != nil {
+			w.add("campaign = ?", *f.Campaign)
+		}
+		if f.OwnerID != nil {
+			w.add("owner_id = ?", *f.OwnerID)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+w.String()+` ORDER BY id LIMIT 1000`, w.args...)
+		if err != nil {
+			tx.Rollback()
+			return fmt.Errorf("each lead: %w", err)
+		}
+		var page []*baton.Lead
+		for rows.Next() {
+			l, err := scanLead(rows)
+			if err != nil {
+				rows.Close()
+				tx.Rollback()
+				return err
+			}
+			page = append(page, l)
+		}
+		rows.Close()
+		tx.Rollback()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, l := range page {
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		if len(page) < 1000 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/csvimport"
+	"github.com/batonhq/baton/store"
+)
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dsn := newFlags("import", stderr)
+	mapping := fs.String("map", "", `column mapping "CSV header=field,..." (field "-" skips a column)`)
+	batch := fs.Int("batch", csvimport.DefaultBatchSize, "rows per transaction")
+	emailDomain := fs.String("email-domain", csvimport.DefaultEmailDomain, "users: domain of first.last@DOMAIN emails made from names")
+	maxErrors := fs.Int("show-errors", 20, "how many bad rows to print (all are counted)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return fmt.Errorf("usage: baton import leads|accounts|users|events FILE.csv [--map ...]")
+	}
+	kind, path := pos[0], pos[1]
+	opt := csvimport.Options{BatchSize: *batch, EmailDomain: *emailDomain}
+	if *mapping != "" {
+		if opt.Map, err = csvimport.ParseMap(*mapping); err != nil {
+			return err
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p := newProgress(stderr, size)
+	opt.Progress = p.update
+	res, stats, err := importFile(ctx, db, kind, f, filepath.Base(path), opt)
+	p.done()
+	if err != nil {
+		return err
+	}
+	// Rows the parser refused and rows storage refused, in file order.
+	bad := append(append([]baton.RowError(nil), stats.Bad...), res.Errors...)
+	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Row < bad[j].Row })
+	for i, e := range bad {
+		if i == *maxErrors {
+			fmt.Fprintf(stderr, "... and %d more bad rows\n", len(bad)-i)
+			break
+		}
+		fmt.Fprintln(stderr, e.Error())
+	}
+	fmt.Fprintf(stdout, "%d created, %d updated, %d rejected\n", res.Created, res.Updated, stats.BadRows+res.Rejected)
+	return nil
+}
+
+// importFile parses the file and stores it batch by batch: each batch is one
+// transaction, so a crash leaves whole batches, and upserts by key make a
+// re-run add nothing twice.
+func importFile(ctx context.Context, db *store.DB, kind string, r io.Reader, name string, opt csvimport.Options) (baton.ImportResult, csvimport.Stats, error) {
+	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "import " + name})
+	var res baton.ImportResult
+	renumber := func(r baton.ImportResult, rows []int) baton.ImportResult {
+		for i := range r.Errors {
+			if idx := r.Errors[i].Row; idx >= 0 && idx < len(rows) {
+				r.Errors[i].Row = rows[idx]
+			}
+		}
+		return r
+	}
+	var stats csvimport.Stats
+	var err error
+	switch kind {
+	case "leads":
+		defs, derr := db.AttributeDefs(ctx)
+		if derr != nil {
+			return res, stats, derr
+		}
+		opt.AttrTypes = map[string]baton.AttrType{}
+		for _, d := range defs {
+			opt.AttrTypes[d.Name] = d.Type
+		}
+		stats, err = csvimport.Leads(r, opt, func(leads []*baton.Lead, rows []int) error {
+			out, err := db.ImportLeads(ctx, leads)
+			res.Add(renumber(out, rows))
+			return err
+		})
+	case "accounts":
+		stats, err = csvimport.Accounts(r, opt, func(accounts []*baton.Account, rows []int) error {
+			out, err := db.ImportAccounts(ctx, accounts)
+			res.Add(renumber(out, rows))
+			return err
+		})
+	case "users":
+		stats, err = csvimport.Users(r, opt, func(users []baton.UserImport, rows []int) error {
+			out, err := db.ImportUsers(ctx, users)
+			res.Add(renumber(out, rows))
+			return err
+		})
+	case "events":
+		stats, err = csvimport.Events(r, opt, func(events []baton.EventInput, rows []int) error {
+			out, err := db.RecordEvents(ctx, events)
+			res.Created += out.Created
+			res.Rejected += out.Rejected
+			res.Add(renumber(baton.ImportResult{Errors: out.Errors}, rows))
+			return err
+		})
+	default:
+		return res, stats, fmt.Errorf("import: unknown kind %q (want leads, accounts, users or events)", kind)
+	}
+	return res, stats, err
+}
+
+// progress draws a progress bar on a terminal, and nothing otherwise.
+type progress struct {
+	w     io.Writer
+	size  int64
+	start time.Time
+	on    bool
+	last  time.Time
+}
+
+func newProgress(w io.Writer, size int64) *progress {
+	on := false
+	if f, ok := w.(*os.File); ok {
+		on = term.IsTerminal(int(f.Fd()))
+	}
+	return &progress{w: w, size: size, start: time.Now(), on: on}
+}
+
+func (p *progress) update(read int64) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	frac := 0.0
+	if p.size > 0 {
+		frac = min(float64(read)/float64(p.size), 1)
+	}
+	const width = 30
+	bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
+	fmt.Fprintf(p.w, "\r[%s] %3.0f%%  %s / %s  %s", bar, frac*100, mb(read), mb(p.size), time.Since(p.start).Round(time.Second))
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func mb(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB" }
+
+func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dsn := newFlags("export", stderr)
+	stage := fs.String("stage", "", "only leads in this stage")
+	source := fs.String("source", "", "only leads from this source")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "leads" {
+		return fmt.Errorf("usage: baton export leads [--stage S] [--source S] > leads.csv")
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	f := baton.LeadFilter{Limit: 1000}
+	if *stage != "" {
+		st, err := baton.ParseStage("stage", *stage)
+		if err != nil {
+			return err
+		}
+		f.Stage = &st
+	}
+	if *source != "" {
+		f.Source = source
+	}
+	return exportLeads(ctx, db, f, stdout)
+}
+
+// exportLeads writes leads as CSV: the fixed fields, then one column per
+// custom attribute. It pages by id so that a million leads stream.
+func exportLeads(ctx context.Context, db *store.DB, f baton.LeadFilter, w io.Writer) error {
+	defs, err := db.AttributeDefs(ctx)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	header := []string{"id", "email", "external_id", "name", "title", "phone", "company", "country", "source", "campaign",
+		"account_id", "owner_id", "stage", "created_at", "updated_at"}
+	for _, d := range defs {
+		header = append(header, d.Name)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	ids := func(p *int64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	return db.EachLead(ctx, f, func(l *baton.Lead) error {
+		rec := []string{strconv.FormatInt(l.ID, 10), l.Email, l.ExternalID, l.Name, l.Title, l.Phone, l.Company, l.Country,
+			l.Source, l.Campaign, ids(l.AccountID), ids(l.OwnerID), string(l.Stage),
+			l.CreatedAt.Format(time.RFC3339), l.UpdatedAt.Format(time.RFC3339)}
+		for _, d := range defs {
+			v, ok := l.Attrs[d.Name]
+			switch {
+			case !ok:
+				rec = append(rec, "")
+			case d.Type == baton.AttrNumber:
+				rec = append(rec, strconv.FormatFloat(v.(float64), 'g', -1, 64))
+			default:
+				rec = append(rec, fmt.Sprint(v))
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}

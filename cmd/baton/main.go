@@ -1,0 +1,246 @@
+// Command baton runs Baton, the marketing-to-sales lead handoff: the server,
+// migrations, CSV import and export, API tokens, the predictive model and
+// background job checks. Run `baton help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store"
+)
+
+const usage = `Baton: the marketing-to-sales lead handoff.
+
+Usage: baton COMMAND [flags]
+
+Commands:
+  serve                         start the web server and background workers
+                                (--addr localhost:8080, --db baton.db, --demo)
+  migrate                       bring the database schema up to date
+  import leads|accounts|users|events FILE.csv
+                                import a CSV file (--map "Header=field,...")
+  export leads                  write leads as CSV to standard output (--stage, --source)
+  token create --email EMAIL    print a new API token for the user
+  user add --email E --name N --role R [--manager EMAIL]
+  model eval --train TRAIN.csv [--test TEST.csv | --cv K] [--json]
+                                train and judge the predictive model on CSV files
+  jobs status                   count background jobs by state
+  jobs probe --count N          enqueue N probe jobs; --check reports how they ran
+  version                       print the version
+
+Every command that opens the database takes --db: a file path for SQLite
+(default baton.db, or $BATON_DB) or a postgres:// URL.
+`
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole program, so that tests can run it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, rest, stdout, stderr)
+	case "migrate":
+		err = cmdMigrate(ctx, rest, stdout, stderr)
+	case "import":
+		err = cmdImport(ctx, rest, stdout, stderr)
+	case "export":
+		err = cmdExport(ctx, rest, stdout, stderr)
+	case "token":
+		err = cmdToken(ctx, rest, stdout, stderr)
+	case "user":
+		err = cmdUser(ctx, rest, stdout, stderr)
+	case "model":
+		err = cmdModel(ctx, rest, stdout, stderr)
+	case "jobs":
+		err = cmdJobs(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "baton", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "baton: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	} else if err != nil {
+		fmt.Fprintln(stderr, "baton:", errorText(err))
+		return 1
+	}
+	return 0
+}
+
+// errorText shows a user the message of a Baton error and the whole chain of
+// anything else: on the command line the operator is the one who must fix it.
+func errorText(err error) string {
+	var e *baton.Error
+	if errors.As(err, &e) {
+		if e.Field != "" {
+			return e.Field + ": " + e.Message
+		}
+		return e.Message
+	}
+	return err.Error()
+}
+
+// newFlags returns a flag set that reports errors to stderr and has --db.
+func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("baton "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := "baton.db"
+	if v, ok := os.LookupEnv("BATON_DB"); ok && v != "" {
+		def = v
+	}
+	dsn := fs.String("db", def, "database: an SQLite file path or a postgres:// URL (env BATON_DB)")
+	return fs, dsn
+}
+
+// parse parses flags that may come before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// openDB opens and migrates the database.
+func openDB(ctx context.Context, dsn string) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dsn := newFlags("migrate", stderr)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	before, known, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s database %s: schema version %d -> %d\n", db.Backend(), redact(*dsn), before, known)
+	return nil
+}
+
+// redact hides a password in a database URL.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.Index(dsn[i+3:], "@"); at >= 0 {
+			cred := dsn[i+3 : i+3+at]
+			if c := strings.Index(cred, ":"); c >= 0 {
+				return dsn[:i+3] + cred[:c] + ":***" + dsn[i+3+at:]
+			}
+		}
+	}
+	return dsn
+}
+
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: baton token create --email EMAIL [--name NAME]")
+	}
+	fs, dsn := newFlags("token create", stderr)
+	email := fs.String("email", "", "the user's email")
+	name := fs.String("name", "cli", "a name for the token")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("token create: --email is required")
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sys := baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	u, err := db.FindUserByEmail(sys, *email)
+	if err != nil {
+		return err
+	}
+	tok, err := db.CreateToken(sys, u.ID, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return fmt.Errorf("usage: baton user add --email EMAIL --name NAME --role ROLE [--team T] [--manager EMAIL]")
+	}
+	fs, dsn := newFlags("user add", stderr)
+	email := fs.String("email", "", "email")
+	name := fs.String("name", "", "full name")
+	role := fs.String("role", "sdr", "admin, marketing, sdr, ae or manager")
+	team := fs.String("team", "", "team")
+	manager := fs.String("manager", "", "the manager's email")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sys := baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	u := &baton.User{Email: *email, Name: *name, Role: baton.Role(*role), Team: *team, Territory: *team}
+	if *manager != "" {
+		m, err := db.FindUserByEmail(sys, *manager)
+		if err != nil {
+			return err
+		}
+		u.ManagerID = &m.ID
+	}
+	if err := db.CreateUser(sys, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "user %d: %s <%s>, %s\n", u.ID, u.Name, u.Email, u.Role)
+	return nil
+}
