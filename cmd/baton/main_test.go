@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/storetest"
+)
+
+// baton runs the CLI in-process and returns its output.
+func baton_(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errs, code := baton_(t, args...)
+	if code != 0 {
+		t.Fatalf("baton %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+const xeducation = "../../demo/data/xeducation/leads-train.csv"
+
+func TestImportXEducationAsItIs(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "b.db")
+	out := mustRun(t, "import", "leads", xeducation, "--db", db)
+	if strings.TrimSpace(out) != "6421 created, 0 updated, 0 rejected" {
+		t.Fatalf("import: %q", out)
+	}
+	// A re-run adds nothing twice.
+	out = mustRun(t, "import", "leads", "--db", db, xeducation)
+	if strings.TrimSpace(out) != "0 created, 6421 updated, 0 rejected" {
+		t.Fatalf("re-run: %q", out)
+	}
+	csvOut := mustRun(t, "export", "leads", "--db", db, "--source", "Reference")
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if !strings.HasPrefix(lines[0], "id,email,external_id,") || !strings.Contains(lines[0], "TotalVisits") {
+		t.Fatalf("export header: %s", lines[0])
+	}
+	// 380 leads of the file have Lead Source "Reference".
+	if got := len(lines) - 1; got != 380 {
+		t.Fatalf("exported %d Reference leads, want 380", got)
+	}
+}
+
+func TestImportReportsBadRows(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "b.db")
+	file := filepath.Join(dir, "leads.csv")
+	// The first import fixes the type of "seats": a number.
+	os.WriteFile(file, []byte("email,seats\nfirst@x.com,1\n"), 0o644)
+	mustRun(t, "import", "leads", file, "--db", db)
+	body := "\ufeffemail,name,seats\r\nok@x.com,Ok,3\r\nnot-an-email,Bad,4\r\nok2@x.com,Ok2,many\r\nok@x.com,Dup,5\r\nok3@x.com,Ok3,\r\n"
+	os.WriteFile(file, []byte(body), 0o644)
+	out, errs, code := baton_(t, "import", "leads", file, "--db", db)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if strings.TrimSpace(out) != "2 created, 0 updated, 3 rejected" {
+		t.Fatalf("summary %q", out)
+	}
+	for _, want := range []string{"row 3, column email", "row 4, column seats", "row 5"} {
+		if !strings.Contains(errs, want) {
+			t.Fatalf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	os.WriteFile(file, nil, 0o644)
+	if _, errs, code := baton_(t, "import", "leads", file, "--db", db); code != 1 || !strings.Contains(errs, "empty") {
+		t.Fatalf("empty file: exit %d, %s", code, errs)
+	}
+	os.WriteFile(file, []byte("name,phone\nA,1\n"), 0o644)
+	if _, errs, code := baton_(t, "import", "leads", file, "--db", db); code != 1 || !strings.Contains(errs, "email") {
+		t.Fatalf("missing column: exit %d, %s", code, errs)
+	}
+	if _, _, code := baton_(t, "import", "widgets", file, "--db", db); code != 1 {
+		t.Fatalf("unknown kind: exit %d", code)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func getJSON(t *testing.T, url, token string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res.StatusCode
+}
+
+// TestServeDemo is the README's first command as a new user runs it: serve
+// with the demo, make a token, read leads and a lead's timeline.
+func TestServeDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the whole demo")
+	}
+	db := filepath.Join(t.TempDir(), "baton.db")
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var out, errb bytes.Buffer
+	go func() { done <- run(ctx, []string{"serve", "--demo", "--db", db, "--addr", addr}, nil, &out, &errb) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, errb.String())
+		}
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if res, err := http.Get(base + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start: %s", errb.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	token := strings.TrimSpace(mustRun(t, "token", "create", "--email", "admin@example.com", "--db", db))
+	var list struct {
+		Items []baton.Lead `json:"items"`
+		Total int          `json:"total"`
+	}
+	if code := getJSON(t, base+"/api/v1/leads?limit=5", token, &list); code != 200 || len(list.Items) != 5 || list.Total != 6421 {
+		t.Fatalf("leads: %d, %d items of %d", code, len(list.Items), list.Total)
+	}
+	var won struct {
+		Items []baton.Lead `json:"items"`
+		Total int          `json:"total"`
+	}
+	getJSON(t, base+"/api/v1/leads?stage=won&limit=1", token, &won)
+	if won.Total < 1000 {
+		t.Fatalf("only %d won leads in the demo", won.Total)
+	}
+	var tl struct {
+		Items []baton.TimelineItem `json:"items"`
+	}
+	getJSON(t, fmt.Sprintf("%s/api/v1/leads/%d/timeline", base, won.Items[0].ID), token, &tl)
+	first := tl.Items[0].History
+	if first == nil || first.Action != "created" || first.Reason != "demo" || !strings.Contains(first.Note, "source ") {
+		t.Fatalf("timeline does not start with where the lead came from: %+v", tl.Items[0])
+	}
+	var stages []string
+	for _, it := range tl.Items {
+		if it.History != nil && it.History.Action == "stage" {
+			stages = append(stages, it.History.To)
+		}
+	}
+	if strings.Join(stages, ",") != "mql,sal,sql,opportunity,won" {
+		t.Fatalf("stages %v", stages)
+	}
+	// Users from the CRM data set, with their managers.
+	var users struct {
+		Items []baton.User `json:"items"`
+		Total int          `json:"total"`
+	}
+	getJSON(t, base+"/api/v1/users?limit=100", token, &users)
+	if users.Total != 2+35+6 {
+		t.Fatalf("%d demo users, want 43", users.Total)
+	}
+	// Serving the demo again loads nothing twice.
+	if loaded, err := reload(db); err != nil || loaded {
+		t.Fatalf("demo loaded twice: %v %v", loaded, err)
+	}
+}
+
+func reload(path string) (bool, error) {
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	_, n, err := db.FindUsers(storetest.System(), baton.UserFilter{})
+	return n != 43, err
+}
+
+// TestThreeInstancesRunEachJobOnce starts three Baton servers on one
+// PostgreSQL database, gives them 1,000 due jobs, kills one half-way, and
+// checks that every job ran exactly once.
+func TestThreeInstancesRunEachJobOnce(t *testing.T) {
+	dsn := storetest.NewPostgresSchema(t)
+	bin := filepath.Join(t.TempDir(), "baton")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	mustRun(t, "jobs", "probe", "--count", "1000", "--delay-ms", "4", "--db", dsn)
+	var procs []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--poll", "50ms", "--workers", "2", "--name", fmt.Sprint("instance-", i))
+		var logs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, cmd)
+		defer func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}()
+	}
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := storetest.System()
+	killed := false
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		s, err := db.JobStats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !killed && s.Done >= 400 {
+			// Kill -9 in the middle of the run: its open transactions roll back.
+			procs[0].Process.Signal(syscall.SIGKILL)
+			killed = true
+		}
+		if s.Done == 1000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs not done in time: %+v", s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r, err := db.Probe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("probe: %+v", r)
+	if r.Jobs != 1000 || r.Once != 1000 || r.More != 0 || r.Never != 0 {
+		t.Fatalf("probe %+v: want each of 1000 jobs exactly once", r)
+	}
+	if r.Workers["instance-0"] == 0 || r.Workers["instance-1"] == 0 || r.Workers["instance-2"] == 0 {
+		t.Fatalf("not every instance ran jobs: %v", r.Workers)
+	}
+	if !killed {
+		t.Fatal("the kill never happened")
+	}
+}
