@@ -19,7 +19,7 @@ func documentedRoutes(t *testing.T, f *fixture) []docRoute {
 		t.Fatalf("openapi.json: %d %s", st, b)
 	}
 	var doc struct {
-		OpenAPI string                                `json:"openapi"`
+		OpenAPI string                               `json:"openapi"`
 		Paths   map[string]map[string]map[string]any `json:"paths"`
 	}
 	decodeJSON(t, b, &doc)
