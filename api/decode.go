@@ -83,7 +83,7 @@ func decodeBytes(body []byte, v any, prefix string) error {
 	off := dec.InputOffset()
 	rest := body[off:]
 	if trimmed := bytes.TrimLeft(rest, " \t\r\n"); len(trimmed) != 0 {
-		return baton.Errorf(baton.EINVALID, "malformed JSON at byte %d: only one JSON value is allowed", off+int64(len(rest)-len(trimmed)))
+		return baton.Errorf(baton.EINVALID, "malformed JSON at byte %d: only one JSON value is allowed", off+int64(len(rest)-len(trimmed))+1)
 	}
 	return nil
 }
@@ -100,7 +100,9 @@ func jsonError(err error, prefix string, v any) error {
 	case errors.As(err, &be):
 		return err
 	case errors.As(err, &syn):
-		return baton.Errorf(baton.EINVALID, "malformed JSON at byte %d", syn.Offset)
+		// Offset counts the bytes read up to and including the bad one, so
+		// it is the bad byte's position counting from 1.
+		return baton.Errorf(baton.EINVALID, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return baton.Errorf(baton.EINVALID, "malformed JSON: the body ends in the middle of a value")
 	case errors.As(err, &typ):

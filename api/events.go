@@ -80,7 +80,7 @@ func decodeEvents(body []byte) ([]baton.EventInput, error) {
 	off := dec.InputOffset()
 	rest := body[off:]
 	if t := bytes.TrimLeft(rest, " \t\r\n"); len(t) != 0 {
-		return nil, baton.Errorf(baton.EINVALID, "malformed JSON at byte %d: only one JSON value is allowed", off+int64(len(rest)-len(t)))
+		return nil, baton.Errorf(baton.EINVALID, "malformed JSON at byte %d: only one JSON value is allowed", off+int64(len(rest)-len(t))+1)
 	}
 	return events, nil
 }
