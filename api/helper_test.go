@@ -65,7 +65,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := openDB(t, t.TempDir())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
+	if _, ok := t.(*testing.T); ok && testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
 	srv := httptest.NewServer(api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db}, logger).Handler())
@@ -123,13 +123,19 @@ func (f *fixture) lead(owner string, stage baton.Stage) *baton.Lead {
 // do sends a request as the caller and returns the status and body.
 func (f *fixture) do(caller, method, path, body string) (int, []byte) {
 	f.t.Helper()
+	return f.send(f.t, caller, method, path, body)
+}
+
+// send is do for the test t, such as a subtest or a fuzz input.
+func (f *fixture) send(t testing.TB, caller, method, path, body string) (int, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, rd)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if tok := f.tokens[caller]; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -139,12 +145,12 @@ func (f *fixture) do(caller, method, path, body string) (int, []byte) {
 	}
 	resp, err := f.srv.Client().Do(req)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return resp.StatusCode, b
 }

@@ -82,7 +82,7 @@ func TestRoles(t *testing.T) {
 					body = c.body()
 				}
 				path := c.path(caller)
-				st, b := f.do(caller, c.method, path, body)
+				st, b := f.send(t, caller, c.method, path, body)
 				if st != c.want[i] {
 					t.Errorf("%s %s as %s: status %d, want %d: %s", c.method, path, caller, st, c.want[i], b)
 				}
