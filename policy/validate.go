@@ -1,0 +1,124 @@
+package policy
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// Problem is one thing wrong with a policy document.
+type Problem struct {
+	// Line is the 1-based line of the document at fault, 0 if unknown.
+	Line int `json:"line"`
+	// Field is the path of the value at fault, e.g. "fit[2].range" or
+	// "engagement.rules[0].cap.per"; empty for the document as a whole.
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// String writes the problem as "line 12: fit[0].range: min 5 is above max 3".
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// ValidationError lists every problem of a policy document, in line order.
+// Its Unwrap returns a *baton.Error with code EINVALID, so that
+// baton.ErrorCode(err) is baton.EINVALID and the API answers 400.
+type ValidationError struct {
+	Problems []Problem
+}
+
+func newValidationError(probs []Problem) *ValidationError {
+	slices.SortStableFunc(probs, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+	return &ValidationError{Problems: probs}
+}
+
+// Error lists all problems, one per line.
+func (e *ValidationError) Error() string {
+	return "policy: " + e.message()
+}
+
+func (e *ValidationError) message() string {
+	var b strings.Builder
+	if len(e.Problems) == 1 {
+		b.WriteString("1 problem: ")
+	} else {
+		fmt.Fprintf(&b, "%d problems:", len(e.Problems))
+	}
+	for i, p := range e.Problems {
+		if len(e.Problems) > 1 {
+			b.WriteString("\n  ")
+		} else if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Unwrap returns the error as a baton EINVALID error naming the first
+// problem's field.
+func (e *ValidationError) Unwrap() error {
+	be := &baton.Error{Code: baton.EINVALID, Message: e.message()}
+	if len(e.Problems) > 0 {
+		be.Field = e.Problems[0].Field
+	}
+	return be
+}
+
+// Validate checks the policy against the lead schema: every attributes.NAME
+// rule must name a known attribute, with a condition fit for its type (range
+// on numbers; contains and regex on text; equals and in with values of the
+// attribute's type). It returns a *ValidationError listing every problem,
+// or nil.
+func (p *Policy) Validate(s Schema) error {
+	if probs := p.schemaProblems(s); len(probs) > 0 {
+		return newValidationError(probs)
+	}
+	return nil
+}
+
+func (p *Policy) schemaProblems(s Schema) []Problem {
+	d := &decoder{}
+	for i, r := range p.FitRules {
+		c := &r.Condition
+		if c.acc.kind != fAttr {
+			continue
+		}
+		path := index("fit", i)
+		typ, ok := s.Attributes[c.acc.name]
+		if !ok {
+			d.problem(r.Line, join(path, "field"), "no lead has the attribute %q (known attributes: %s)", c.acc.name, known(s))
+			continue
+		}
+		d.checkType(c, string(typ), path, c.Field)
+	}
+	return d.probs
+}
+
+func known(s Schema) string {
+	names := make([]string, 0, len(s.Attributes))
+	for n := range s.Attributes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	if len(names) > 20 {
+		return strings.Join(names[:20], ", ") + fmt.Sprintf(" and %d more", len(names)-20)
+	}
+	return strings.Join(names, ", ")
+}
