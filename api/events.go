@@ -55,9 +55,17 @@ func decodeEvents(body []byte) ([]baton.EventInput, error) {
 		}
 		return []baton.EventInput{e}, nil
 	case '[':
-	default:
-		return nil, baton.Errorf(baton.EINVALID, "send an event object or an array of events")
+		if events, ok := fastEvents(body); ok {
+			return events, nil
+		}
+		return arrayEvents(body)
 	}
+	return nil, baton.Errorf(baton.EINVALID, "send an event object or an array of events")
+}
+
+// arrayEvents decodes an array of events with encoding/json, element by
+// element, so that an error names the element's index.
+func arrayEvents(body []byte) ([]baton.EventInput, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if _, err := dec.Token(); err != nil { // the '['
