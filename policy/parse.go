@@ -576,6 +576,7 @@ func parse(data []byte) (*Policy, []Problem) {
 				c := &r.Condition
 				if fe, ok := m["field"]; ok {
 					c.Field = d.text(fe, join(path, "field"), true)
+					r.fieldLine = fe.line
 					if f, ok := leadFields[c.Field]; ok {
 						c.acc = accessor{kind: f.kind}
 					} else if a, ok := strings.CutPrefix(c.Field, attrPrefix); ok && a != "" {

@@ -50,6 +50,8 @@ type FitRule struct {
 	Condition Condition
 	// Line is the rule's line in the document.
 	Line int
+
+	fieldLine int
 }
 
 // EngagementRule gives points for each event of a type (and, with Where,

@@ -100,7 +100,7 @@ func (p *Policy) schemaProblems(s Schema) []Problem {
 		path := index("fit", i)
 		typ, ok := s.Attributes[c.acc.name]
 		if !ok {
-			d.problem(r.Line, join(path, "field"), "no lead has the attribute %q (known attributes: %s)", c.acc.name, known(s))
+			d.problem(r.fieldLine, join(path, "field"), "no lead has the attribute %q (known attributes: %s)", c.acc.name, known(s))
 			continue
 		}
 		d.checkType(c, string(typ), path, c.Field)
