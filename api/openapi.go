@@ -33,7 +33,14 @@ func openAPI(rs []route) obj {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		schemas[name] = schemaOf(schemaTypes[name], true)
+		s := schemaOf(schemaTypes[name], true)
+		if req, ok := inputRequired[name]; ok {
+			delete(s, "required")
+			if len(req) > 0 {
+				s["required"] = req
+			}
+		}
+		schemas[name] = s
 	}
 	schemas["EventBatch"] = obj{
 		"description": "One event, or an array of up to " + strconv.Itoa(baton.MaxEventBatch) + " events.",
@@ -74,6 +81,20 @@ func errorResponses() obj {
 		out[strconv.Itoa(e.status)] = obj{"description": e.desc, "content": obj{"application/json": obj{"schema": ref("Error")}}}
 	}
 	return out
+}
+
+// inputRequired lists the required fields of the request bodies. (A
+// response's required fields are those always present: without omitempty.)
+var inputRequired = map[string][]string{
+	"LeadInput":     nil, // an email or an external_id
+	"LeadUpdate":    nil,
+	"StageChange":   {"to"},
+	"AccountInput":  {"name"},
+	"AccountUpdate": nil,
+	"UserInput":     {"email", "name", "role"},
+	"UserUpdate":    nil,
+	"TokenInput":    nil,
+	"EventInput":    {"id", "type", "occurred_at"},
 }
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
