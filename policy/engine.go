@@ -72,7 +72,12 @@ func (p *Policy) decay(d time.Duration) float64 {
 // Fit returns the lead's fit score and the fit rules that matched, in
 // document order. The reasons' points sum to the score.
 func (p *Policy) Fit(s Subject) (float64, []Reason) {
-	return p.appendFit(make([]Reason, 0, len(p.FitRules)), s)
+	var buf [64]uint16
+	matched := p.matchFit(buf[:0], s)
+	if len(matched) == 0 {
+		return 0, nil
+	}
+	return p.appendFit(make([]Reason, 0, len(matched)), matched)
 }
 
 // FitPoints returns the fit score alone, without allocating.
@@ -86,13 +91,24 @@ func (p *Policy) FitPoints(s Subject) float64 {
 	return total
 }
 
-func (p *Policy) appendFit(dst []Reason, s Subject) (float64, []Reason) {
-	var total float64
-	for _, r := range p.FitRules {
+// matchFit appends the indexes of the fit rules that match.
+func (p *Policy) matchFit(dst []uint16, s Subject) []uint16 {
+	for i, r := range p.FitRules {
 		if r.Condition.match(r.Condition.acc.get(s)) {
-			total += r.Points
-			dst = append(dst, Reason{Rule: r.Name, Axis: AxisFit, Points: r.Points, Detail: r.Condition.detail})
+			dst = append(dst, uint16(i))
 		}
+	}
+	return dst
+}
+
+// appendFit appends the reasons of the matched fit rules; the total is
+// their sum in document order, as FitPoints adds them.
+func (p *Policy) appendFit(dst []Reason, matched []uint16) (float64, []Reason) {
+	var total float64
+	for _, i := range matched {
+		r := p.FitRules[i]
+		total += r.Points
+		dst = append(dst, Reason{Rule: r.Name, Axis: AxisFit, Points: r.Points, Detail: r.Condition.detail})
 	}
 	return total, dst
 }
@@ -303,19 +319,34 @@ func gradeOf(grades []Grade, v float64) string {
 // grades, whether it qualifies as an MQL and why, and every reason; the
 // reasons sum to Fit + Engagement.
 func (p *Policy) Score(s Subject, st *Engagement, now time.Time) Score {
-	n := len(p.FitRules)
+	var sc Score
+	p.ScoreTo(&sc, s, st, now)
+	return sc
+}
+
+// ScoreTo is Score into *sc, reusing the capacity of sc.Reasons: a loop over
+// many leads that is done with each score before the next allocates only
+// the Why string.
+func (p *Policy) ScoreTo(sc *Score, s Subject, st *Engagement, now time.Time) {
+	var buf [64]uint16
+	matched := p.matchFit(buf[:0], s)
+	n := len(matched)
 	if st != nil {
 		n += len(st.Rules)
 	}
-	reasons := make([]Reason, 0, n)
-	var sc Score
-	sc.Fit, reasons = p.appendFit(reasons, s)
+	reasons := sc.Reasons[:0]
+	if n > cap(reasons) {
+		reasons = make([]Reason, 0, n)
+	}
+	*sc = Score{}
+	sc.Fit, reasons = p.appendFit(reasons, matched)
 	sc.Engagement, reasons = p.appendEngagement(reasons, st, now)
-	sc.Reasons = reasons
+	if len(reasons) > 0 {
+		sc.Reasons = reasons
+	}
 	sc.FitGrade = gradeOf(p.FitGrades, sc.Fit)
 	sc.EngagementGrade = gradeOf(p.EngagementGrades, sc.Engagement)
 	sc.Qualifies, sc.Why = p.qualify(sc.Fit, sc.Engagement, st, now)
-	return sc
 }
 
 // qualify decides MQL and writes why.

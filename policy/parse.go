@@ -16,8 +16,13 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-// MaxSize is the largest policy document accepted, in bytes.
-const MaxSize = 1 << 20
+// Limits of a policy document.
+const (
+	// MaxSize is the largest document accepted, in bytes.
+	MaxSize = 1 << 20
+	// MaxRules is the most rules of each kind (fit, engagement).
+	MaxRules = 1000
+)
 
 // Parse reads a policy document and checks everything that does not depend
 // on the lead schema. On failure the error is a [*ValidationError] listing
@@ -718,6 +723,12 @@ func parse(data []byte) (*Policy, []Problem) {
 		}
 	}
 
+	if len(p.FitRules) > MaxRules {
+		d.problem(top["fit"].line, "fit", "%d rules, at most %d allowed", len(p.FitRules), MaxRules)
+	}
+	if len(p.EngagementRules) > MaxRules {
+		d.problem(top["engagement"].line, "engagement.rules", "%d rules, at most %d allowed", len(p.EngagementRules), MaxRules)
+	}
 	p.compile()
 	d.crossChecks(p)
 	return p, d.probs
