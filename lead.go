@@ -36,6 +36,8 @@ type Lead struct {
 	// Version grows by one with every change; UpdateLead with IfVersion uses
 	// it to refuse lost updates.
 	Version int64 `json:"version"`
+	// Score is the lead's current scores (see LeadScore).
+	Score LeadScore `json:"score"`
 }
 
 // Limits on lead fields, so that no input can grow a row without bound.
@@ -177,7 +179,10 @@ type LeadFilter struct {
 	CreatedAfter  *time.Time // inclusive
 	CreatedBefore *time.Time // exclusive
 	// Query matches a substring of email, name, company or external id.
-	Query  string
+	Query string
+	// Sort orders the list: "created" (newest first, the default),
+	// "probability", "fit" or "engagement" (highest first).
+	Sort   string
 	Offset int
 	Limit  int
 }

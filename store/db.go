@@ -45,6 +45,9 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 
+	// scorers caches the parsed policies and models by version.
+	scorers scorers
+
 	// Now is the clock. Tests replace it to move time; storage never calls
 	// time.Now itself.
 	Now func() time.Time

@@ -63,12 +63,17 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (baton.Ev
 	received := micros(tx.now)
 	var b strings.Builder
 	args := make([]any, 0, eventChunk*6)
+	type key struct {
+		lead int64
+		id   string
+	}
+	stored := make(map[key]bool, len(rows))
 	for start := 0; start < len(rows); start += eventChunk {
 		chunk := rows[start:min(start+eventChunk, len(rows))]
 		b.Reset()
 		b.WriteString(`INSERT INTO events (lead_id, client_id, type, occurred_at, properties, received_at) VALUES `)
 		placeholders(&b, len(chunk), 6, 1)
-		b.WriteString(` ON CONFLICT (lead_id, client_id) DO NOTHING`)
+		b.WriteString(` ON CONFLICT (lead_id, client_id) DO NOTHING RETURNING lead_id, client_id`)
 		args = args[:0]
 		for _, i := range chunk {
 			e := &in[i]
@@ -78,13 +83,41 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (baton.Ev
 			}
 			args = append(args, ids[i], e.ID, e.Type, micros(e.OccurredAt), props, received)
 		}
-		r, err := tx.ExecContext(ctx, b.String(), args...)
+		r, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 		}
-		n, _ := r.RowsAffected()
-		res.Created += int(n)
-		res.Duplicates += len(chunk) - int(n)
+		n := 0
+		for r.Next() {
+			var k key
+			if err := r.Scan(&k.lead, &k.id); err != nil {
+				r.Close()
+				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+			}
+			stored[k] = true
+			n++
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+		}
+		res.Created += n
+		res.Duplicates += len(chunk) - n
+	}
+	// Score each lead that got new events, in this same transaction.
+	byLead := map[int64][]*baton.Event{}
+	for _, i := range rows {
+		e := &in[i]
+		k := key{ids[i], e.ID}
+		if !stored[k] {
+			continue
+		}
+		delete(stored, k) // an id sent twice in one batch was stored once
+		byLead[k.lead] = append(byLead[k.lead], &baton.Event{ID: e.ID, LeadID: k.lead, Type: e.Type,
+			OccurredAt: e.OccurredAt.UTC(), Properties: e.Properties, ReceivedAt: tx.now})
+	}
+	if err := tx.scoreLeads(ctx, byLead); err != nil {
+		return baton.EventResult{}, err
 	}
 	if err := tx.Commit(); err != nil {
 		return baton.EventResult{}, fmt.Errorf("record events: %w", err)

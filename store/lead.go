@@ -16,17 +16,27 @@ import (
 func (db *DB) Leads() baton.LeadService { return db }
 
 const leadColumns = `id, email, external_id, name, title, phone, company, country, source, campaign,
-	account_id, owner_id, stage, attrs, created_at, updated_at, stage_changed_at, version`
+	account_id, owner_id, stage, attrs, created_at, updated_at, stage_changed_at, version,
+	fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at`
 
 func scanLead(s interface{ Scan(...any) error }) (*baton.Lead, error) {
 	var l baton.Lead
 	var email, ext sql.NullString
 	var account, owner sql.NullInt64
 	var attrs []byte
-	var created, updated, changed int64
+	var created, updated, changed, scored int64
+	var prob sql.NullFloat64
+	sc := &l.Score
 	if err := s.Scan(&l.ID, &email, &ext, &l.Name, &l.Title, &l.Phone, &l.Company, &l.Country, &l.Source, &l.Campaign,
-		&account, &owner, &l.Stage, &attrs, &created, &updated, &changed, &l.Version); err != nil {
+		&account, &owner, &l.Stage, &attrs, &created, &updated, &changed, &l.Version,
+		&sc.Fit, &sc.Engagement, &sc.FitGrade, &sc.EngagementGrade, &sc.PolicyVersion, &prob, &sc.ModelVersion, &scored); err != nil {
 		return nil, err
+	}
+	if prob.Valid {
+		sc.Probability = &prob.Float64
+	}
+	if scored > 0 {
+		sc.ScoredAt = fromMicros(scored)
 	}
 	l.Email, l.ExternalID = email.String, ext.String
 	l.AccountID, l.OwnerID = ptrInt(account), ptrInt(owner)
@@ -243,8 +253,15 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	if via == "" {
 		via = "api"
 	}
-	return tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: l.CreatedAt, Action: baton.ActionCreated,
-		To: string(l.Stage), Reason: via, Note: strings.Join(note, "; ")})
+	if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: l.CreatedAt, Action: baton.ActionCreated,
+		To: string(l.Stage), Reason: via, Note: strings.Join(note, "; ")}); err != nil {
+		return err
+	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return err
+	}
+	return tx.rescoreLead(ctx, sc, l, nil)
 }
 
 func (tx *Tx) checkAccount(ctx context.Context, id int64) error {
@@ -551,7 +568,11 @@ func (tx *Tx) updateLead(ctx context.Context, l *baton.Lead, upd baton.LeadUpdat
 			return nil, err
 		}
 	}
-	return l, nil
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l, tx.rescoreLead(ctx, sc, l, nil)
 }
 
 func idOf(p *int64) int64 {

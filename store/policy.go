@@ -1,0 +1,561 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/policy"
+)
+
+// Scoring is the ScoringService of the database.
+func (db *DB) Scoring() baton.ScoringService { return db }
+
+func canPublish(a baton.Actor) bool {
+	return a.Role == baton.RoleMarketing || a.Role == baton.RoleAdmin || a.Role == baton.RoleSystem
+}
+
+// checkPolicy parses and validates a document against the stored custom
+// attributes, turning every problem into one EINVALID error that lists them.
+func (tx *Tx) checkPolicy(ctx context.Context, body string) (*policy.Policy, error) {
+	defs, err := tx.attrDefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.Check([]byte(body), policy.Schema{Attributes: defs})
+	if err != nil {
+		var ve *policy.ValidationError
+		if errors.As(err, &ve) {
+			field := ""
+			if len(ve.Problems) > 0 {
+				field = ve.Problems[0].Field
+			}
+			return nil, &baton.Error{Code: baton.EINVALID, Field: field, Message: err.Error()}
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// ValidatePolicy checks a document without storing it.
+func (db *DB) ValidatePolicy(ctx context.Context, body string) error {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.checkPolicy(ctx, body)
+	return err
+}
+
+// SaveDraft stores a valid policy document as a draft.
+func (db *DB) SaveDraft(ctx context.Context, body string) (*baton.PolicyDoc, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if !canPublish(tx.actor) {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may draft the policy")
+	}
+	p, err := tx.checkPolicy(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	d := &baton.PolicyDoc{Name: p.Name, Owner: p.Owner, ChangeNote: p.ChangeNote, Body: body, CreatedBy: tx.actor.Name, CreatedAt: tx.now}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO policies (name, owner, change_note, body, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		d.Name, d.Owner, d.ChangeNote, body, d.CreatedBy, micros(tx.now)).Scan(&d.ID); err != nil {
+		return nil, fmt.Errorf("save draft: %w", err)
+	}
+	return d, tx.Commit()
+}
+
+// PublishPolicy makes a draft the next published version and enqueues the
+// rescoring of every lead under it, in one transaction.
+func (db *DB) PublishPolicy(ctx context.Context, draftID int64) (*baton.PolicyDoc, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if !canPublish(tx.actor) {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may publish the policy")
+	}
+	d, err := tx.findPolicy(ctx, draftID)
+	if err != nil {
+		return nil, err
+	}
+	if d.Version != 0 {
+		return nil, baton.Errorf(baton.ECONFLICT, "policy %d is already published as v%d", d.ID, d.Version)
+	}
+	// Validate again: custom attributes may have changed since the draft.
+	if _, err := tx.checkPolicy(ctx, d.Body); err != nil {
+		return nil, err
+	}
+	var max sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM policies`).Scan(&max); err != nil {
+		return nil, err
+	}
+	d.Version = int(max.Int64) + 1
+	res, err := tx.ExecContext(ctx, `UPDATE policies SET version = $1, published_by = $2, published_at = $3 WHERE id = $4 AND version IS NULL`,
+		d.Version, tx.actor.Name, micros(tx.now), d.ID)
+	if isUniqueViolation(err) {
+		return nil, baton.Errorf(baton.ECONFLICT, "another policy was published at the same moment: try again")
+	} else if err != nil {
+		return nil, fmt.Errorf("publish policy: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, baton.Errorf(baton.ECONFLICT, "policy %d was published meanwhile", d.ID)
+	}
+	now := tx.now
+	d.PublishedBy, d.PublishedAt, d.Current = tx.actor.Name, &now, true
+	if err := tx.enqueueJob(ctx, &baton.Job{Kind: RescoreJob, Subject: fmt.Sprintf("policy v%d", d.Version)}); err != nil {
+		return nil, err
+	}
+	return d, tx.Commit()
+}
+
+// PublishDocument validates, drafts and publishes a document at once: the CLI
+// and the demo use it.
+func (db *DB) PublishDocument(ctx context.Context, body string) (*baton.PolicyDoc, error) {
+	d, err := db.SaveDraft(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	return db.PublishPolicy(ctx, d.ID)
+}
+
+const policyColumns = `id, version, name, owner, change_note, body, created_by, created_at, published_by, published_at`
+
+func scanPolicy(s interface{ Scan(...any) error }) (*baton.PolicyDoc, error) {
+	var d baton.PolicyDoc
+	var version, published sql.NullInt64
+	var created int64
+	if err := s.Scan(&d.ID, &version, &d.Name, &d.Owner, &d.ChangeNote, &d.Body, &d.CreatedBy, &created, &d.PublishedBy, &published); err != nil {
+		return nil, err
+	}
+	d.Version = int(version.Int64)
+	d.CreatedAt, d.PublishedAt = fromMicros(created), fromNullMicros(published)
+	return &d, nil
+}
+
+func (tx *Tx) findPolicy(ctx context.Context, id int64) (*baton.PolicyDoc, error) {
+	d, err := scanPolicy(tx.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baton.Errorf(baton.ENOTFOUND, "no policy %d", id)
+	}
+	return d, err
+}
+
+// FindPolicy returns a draft or published policy by id.
+func (db *DB) FindPolicy(ctx context.Context, id int64) (*baton.PolicyDoc, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	d, err := tx.findPolicy(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cur, _ := tx.currentVersion(ctx)
+	d.Current = d.Version != 0 && d.Version == cur
+	return d, nil
+}
+
+func (tx *Tx) currentVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM policies WHERE published_at IS NOT NULL`).Scan(&v)
+	return int(v.Int64), err
+}
+
+// CurrentPolicy returns the policy in force, or ENOTFOUND before the first publish.
+func (db *DB) CurrentPolicy(ctx context.Context) (*baton.PolicyDoc, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	v, err := tx.currentVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v == 0 {
+		return nil, baton.Errorf(baton.ENOTFOUND, "no policy has been published yet")
+	}
+	d, err := scanPolicy(tx.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies WHERE version = $1`, v))
+	if err != nil {
+		return nil, err
+	}
+	d.Current = true
+	return d, nil
+}
+
+// FindPolicies lists published versions (newest first), then drafts.
+func (db *DB) FindPolicies(ctx context.Context) ([]*baton.PolicyDoc, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	cur, err := tx.currentVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+policyColumns+` FROM policies ORDER BY version IS NULL, version DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("find policies: %w", err)
+	}
+	defer rows.Close()
+	out := []*baton.PolicyDoc{}
+	for rows.Next() {
+		d, err := scanPolicy(rows)
+		if err != nil {
+			return nil, err
+		}
+		d.Current = d.Version != 0 && d.Version == cur
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// funnelRank orders the stages a lead reaches after MQL.
+var funnelRank = map[baton.Stage]int{baton.StageSAL: 1, baton.StageSQL: 2, baton.StageOpportunity: 3, baton.StageWon: 4, baton.StageLost: 3}
+
+// backtestChanges is how many side-changing leads a backtest lists.
+const backtestChanges = 200
+
+// Backtest replays every stored lead and its events under the draft body and
+// under the current policy: whether each would have become an MQL at any
+// point of its history, and what sales did with those that did.
+func (db *DB) Backtest(ctx context.Context, body string) (*baton.Backtest, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if !canPublish(tx.actor) {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may backtest the policy")
+	}
+	draft, err := tx.checkPolicy(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	current := sc.policy
+	bt := &baton.Backtest{Current: baton.BacktestSide{Version: sc.policyVersion}, Changes: []baton.BacktestLead{}}
+	// How far in the funnel each lead got, from its history.
+	reached := map[int64]int{}
+	rows, err := tx.QueryContext(ctx, `SELECT lead_id, to_value FROM lead_history WHERE action = $1`, baton.ActionStage)
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var to string
+		if err := rows.Scan(&id, &to); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if r := funnelRank[baton.Stage(to)]; r > reached[id] {
+			reached[id] = r
+		}
+	}
+	rows.Close()
+	bySource := map[string]*baton.BacktestRow{}
+	count := func(side *baton.BacktestSide, mql bool, l *baton.Lead) {
+		if !mql {
+			return
+		}
+		side.MQL++
+		r := max(reached[l.ID], funnelRank[l.Stage])
+		if r >= 1 {
+			side.Accepted++
+		}
+		if r >= 2 {
+			side.SQL++
+		}
+		if l.Stage == baton.StageWon {
+			side.Won++
+		}
+	}
+	var after int64
+	for {
+		lrows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE id > $1 ORDER BY id LIMIT 2000`, after)
+		if err != nil {
+			return nil, fmt.Errorf("backtest: %w", err)
+		}
+		var leads []*baton.Lead
+		for lrows.Next() {
+			l, err := scanLead(lrows)
+			if err != nil {
+				lrows.Close()
+				return nil, err
+			}
+			leads = append(leads, l)
+		}
+		lrows.Close()
+		if len(leads) == 0 {
+			break
+		}
+		after = leads[len(leads)-1].ID
+		events, err := tx.eventsBetween(ctx, leads[0].ID, after)
+		if err != nil {
+			return nil, err
+		}
+		accounts, err := tx.accountsOf(ctx, leads)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range leads {
+			var acc *baton.Account
+			if l.AccountID != nil {
+				acc = accounts[*l.AccountID]
+			}
+			dm, df, de := wouldQualify(draft, l, acc, events[l.ID])
+			cm, cf, ce := false, 0.0, 0.0
+			if current != nil {
+				cm, cf, ce = wouldQualify(current, l, acc, events[l.ID])
+			}
+			bt.Leads++
+			row := bySource[l.Source]
+			if row == nil {
+				row = &baton.BacktestRow{Source: l.Source}
+				bySource[l.Source] = row
+			}
+			row.Leads++
+			count(&bt.Draft, dm, l)
+			count(&bt.Current, cm, l)
+			count(&row.Draft, dm, l)
+			count(&row.Current, cm, l)
+			if dm != cm {
+				if dm {
+					bt.Gained++
+				} else {
+					bt.Lost++
+				}
+				if len(bt.Changes) < backtestChanges {
+					bt.Changes = append(bt.Changes, baton.BacktestLead{LeadID: l.ID, Source: l.Source, Stage: l.Stage, DraftMQL: dm,
+						DraftFit: df, DraftEng: de, CurrentFit: cf, CurrentEng: ce})
+				}
+			}
+		}
+	}
+	for _, r := range bySource {
+		bt.Sources = append(bt.Sources, *r)
+	}
+	sort.Slice(bt.Sources, func(i, j int) bool {
+		if bt.Sources[i].Leads != bt.Sources[j].Leads {
+			return bt.Sources[i].Leads > bt.Sources[j].Leads
+		}
+		return bt.Sources[i].Source < bt.Sources[j].Source
+	})
+	return bt, nil
+}
+
+// wouldQualify replays a lead's events under a policy and reports whether
+// the MQL rule held at its creation or right after any event (engagement only
+// rises at events, so those are the moments to look), with the fit and the
+// highest engagement seen.
+func wouldQualify(p *policy.Policy, l *baton.Lead, acc *baton.Account, events []*baton.Event) (bool, float64, float64) {
+	subject := policy.Subject{Lead: l, Account: acc}
+	st := &policy.Engagement{}
+	s := p.Score(subject, st, l.CreatedAt)
+	fit, best := s.Fit, s.Engagement
+	if s.Qualifies {
+		return true, fit, best
+	}
+	for _, e := range events {
+		p.Apply(st, e)
+		s := p.Score(subject, st, e.OccurredAt)
+		best = max(best, s.Engagement)
+		if s.Qualifies {
+			return true, fit, best
+		}
+	}
+	return false, fit, best
+}
+
+// SaveModel stores a trained model as the next version, inactive.
+func (db *DB) SaveModel(ctx context.Context, info *baton.ModelInfo, body []byte) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleMarketing {
+		return baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may train the model")
+	}
+	var max sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM models`).Scan(&max); err != nil {
+		return err
+	}
+	info.Version = int(max.Int64) + 1
+	info.CreatedAt, info.CreatedBy, info.Active = tx.now, tx.actor.Name, false
+	metrics := string(info.Metrics)
+	if metrics == "" {
+		metrics = "{}"
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO models (version, created_at, created_by, rows, positives, window_from, window_to, metrics, body, active, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		info.Version, micros(tx.now), info.CreatedBy, info.Rows, info.Positives, micros(info.WindowFrom), micros(info.WindowTo),
+		metrics, string(body), false, info.Note); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return tx.Commit()
+}
+
+// ActivateModel makes a model the one that scores leads and enqueues the
+// rescoring of every lead, in one transaction.
+func (db *DB) ActivateModel(ctx context.Context, version int) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleMarketing {
+		return baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may activate a model")
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE models SET active = (version = $1)`, version)
+	if err != nil {
+		return fmt.Errorf("activate model: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return baton.Errorf(baton.ENOTFOUND, "no model v%d", version)
+	}
+	var one int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM models WHERE version = $1`, version).Scan(&one); err != nil {
+		return baton.Errorf(baton.ENOTFOUND, "no model v%d", version)
+	}
+	if err := tx.enqueueJob(ctx, &baton.Job{Kind: RescoreJob, Subject: fmt.Sprintf("model v%d", version)}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// FindModels lists the trained models, newest first.
+func (db *DB) FindModels(ctx context.Context) ([]*baton.ModelInfo, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT version, created_at, created_by, rows, positives, window_from, window_to, metrics, active, note FROM models ORDER BY version DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("find models: %w", err)
+	}
+	defer rows.Close()
+	out := []*baton.ModelInfo{}
+	for rows.Next() {
+		var m baton.ModelInfo
+		var created, from, to int64
+		var metrics string
+		if err := rows.Scan(&m.Version, &created, &m.CreatedBy, &m.Rows, &m.Positives, &from, &to, &metrics, &m.Active, &m.Note); err != nil {
+			return nil, err
+		}
+		m.CreatedAt, m.WindowFrom, m.WindowTo = fromMicros(created), fromMicros(from), fromMicros(to)
+		m.Metrics = json.RawMessage(metrics)
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+// ActiveModelBody returns the active model's version and serialised body, or
+// ENOTFOUND when no model is active.
+func (db *DB) ActiveModelBody(ctx context.Context) (int, []byte, error) {
+	var v int
+	var body string
+	err := db.read.QueryRowContext(ctx, `SELECT version, body FROM models WHERE active`).Scan(&v, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, baton.Errorf(baton.ENOTFOUND, "no model is active")
+	}
+	return v, []byte(body), err
+}
+
+// TrainingExample is one lead with a known outcome, as the model sees it.
+type TrainingExample struct {
+	Row       map[string]string
+	Converted bool
+	CreatedAt time.Time
+}
+
+// TrainingSet returns every lead whose outcome is known: won (converted),
+// lost or disqualified (not), or else the OutcomeAttribute imported with the
+// lead. Features are what was known before sales touched the lead.
+func (db *DB) TrainingSet(ctx context.Context) ([]TrainingExample, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var out []TrainingExample
+	var after int64
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state FROM leads WHERE id > $1 ORDER BY id LIMIT 5000`, after)
+		if err != nil {
+			return nil, fmt.Errorf("training set: %w", err)
+		}
+		var leads []*baton.Lead
+		var states []*scoreState
+		for rows.Next() {
+			var raw []byte
+			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw)...) }))
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			st, err := parseState(raw)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			leads = append(leads, l)
+			states = append(states, st)
+		}
+		rows.Close()
+		if len(leads) == 0 {
+			return out, nil
+		}
+		after = leads[len(leads)-1].ID
+		accounts, err := tx.accountsOf(ctx, leads)
+		if err != nil {
+			return nil, err
+		}
+		for i, l := range leads {
+			label, known := outcome(l)
+			if !known {
+				continue
+			}
+			var acc *baton.Account
+			if l.AccountID != nil {
+				acc = accounts[*l.AccountID]
+			}
+			out = append(out, TrainingExample{Row: ModelRow(l, acc, states[i].Counts, OutcomeAttribute), Converted: label, CreatedAt: l.CreatedAt})
+		}
+	}
+}
+
+// outcome returns a lead's known outcome.
+func outcome(l *baton.Lead) (converted, known bool) {
+	switch l.Stage {
+	case baton.StageWon:
+		return true, true
+	case baton.StageLost, baton.StageDisqualified:
+		return false, true
+	}
+	switch v := l.Attrs[OutcomeAttribute].(type) {
+	case float64:
+		return v == 1, v == 0 || v == 1
+	case bool:
+		return v, true
+	}
+	return false, false
+}

@@ -1,0 +1,618 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/model"
+	"github.com/batonhq/baton/policy"
+)
+
+// scorer is the policy and model in force, parsed once per version and shared
+// by every transaction that scores a lead.
+type scorer struct {
+	policyVersion int
+	policy        *policy.Policy
+	modelVersion  int
+	model         *model.Model
+}
+
+// scorers caches the parsed policy and model by version. Several instances on
+// one database each notice a new version at their next write.
+type scorers struct {
+	mu       sync.Mutex
+	policies map[int]*policy.Policy
+	models   map[int]*model.Model
+}
+
+// scoreState is what a lead's scores are computed from besides its fields:
+// engagement per rule as of its last event, and how many events of each type
+// it had before sales touched it (the model's behaviour features).
+type scoreState struct {
+	Engagement *policy.Engagement `json:"engagement,omitempty"`
+	Counts     map[string]int     `json:"counts,omitempty"`
+}
+
+func parseState(b []byte) (*scoreState, error) {
+	st := &scoreState{}
+	if len(b) > 2 {
+		if err := json.Unmarshal(b, st); err != nil {
+			return nil, fmt.Errorf("score state: %w", err)
+		}
+	}
+	return st, nil
+}
+
+func (st *scoreState) json() string {
+	b, _ := json.Marshal(st)
+	return string(b)
+}
+
+// scorer returns the policy and model in force for this transaction.
+func (tx *Tx) scorer(ctx context.Context) (*scorer, error) {
+	var pv, mv sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT MAX(version) FROM policies WHERE published_at IS NOT NULL),
+		(SELECT MAX(version) FROM models WHERE active)`).Scan(&pv, &mv); err != nil {
+		return nil, fmt.Errorf("scoring versions: %w", err)
+	}
+	sc := &scorer{policyVersion: int(pv.Int64), modelVersion: int(mv.Int64)}
+	c := &tx.db.scorers
+	c.mu.Lock()
+	sc.policy, sc.model = c.policies[sc.policyVersion], c.models[sc.modelVersion]
+	c.mu.Unlock()
+	if sc.policyVersion > 0 && sc.policy == nil {
+		var body string
+		if err := tx.QueryRowContext(ctx, `SELECT body FROM policies WHERE version = $1`, sc.policyVersion).Scan(&body); err != nil {
+			return nil, fmt.Errorf("load policy v%d: %w", sc.policyVersion, err)
+		}
+		p, err := policy.Parse([]byte(body))
+		if err != nil {
+			return nil, fmt.Errorf("policy v%d no longer parses: %w", sc.policyVersion, err)
+		}
+		p.Version = sc.policyVersion
+		sc.policy = p
+		c.mu.Lock()
+		if c.policies == nil {
+			c.policies = map[int]*policy.Policy{}
+		}
+		c.policies[sc.policyVersion] = p
+		c.mu.Unlock()
+	}
+	if sc.modelVersion > 0 && sc.model == nil {
+		var body string
+		if err := tx.QueryRowContext(ctx, `SELECT body FROM models WHERE version = $1`, sc.modelVersion).Scan(&body); err != nil {
+			return nil, fmt.Errorf("load model v%d: %w", sc.modelVersion, err)
+		}
+		m := &model.Model{}
+		if err := m.UnmarshalJSON([]byte(body)); err != nil {
+			return nil, fmt.Errorf("model v%d: %w", sc.modelVersion, err)
+		}
+		sc.model = m
+		c.mu.Lock()
+		if c.models == nil {
+			c.models = map[int]*model.Model{}
+		}
+		c.models[sc.modelVersion] = m
+		c.mu.Unlock()
+	}
+	return sc, nil
+}
+
+// countsBeforeSales reports whether events of a lead in this stage still count
+// as behaviour before sales touched it.
+func countsBeforeSales(s baton.Stage) bool {
+	return s == baton.StageNew || s == baton.StageMQL || s == baton.StageRecycled
+}
+
+// observe folds new events into a lead's state.
+func (sc *scorer) observe(st *scoreState, l *baton.Lead, events []*baton.Event) {
+	if sc.policy != nil {
+		if st.Engagement == nil {
+			st.Engagement = &policy.Engagement{PolicyVersion: sc.policyVersion}
+		}
+		for _, e := range events {
+			sc.policy.Apply(st.Engagement, e)
+		}
+	}
+	count(st, l, events)
+}
+
+// count adds events to the behaviour counts while sales has not touched the lead.
+func count(st *scoreState, l *baton.Lead, events []*baton.Event) {
+	if !countsBeforeSales(l.Stage) || len(events) == 0 {
+		return
+	}
+	if st.Counts == nil {
+		st.Counts = map[string]int{}
+	}
+	for _, e := range events {
+		st.Counts[e.Type]++
+	}
+}
+
+// ModelRow is the model's view of a lead: its fields, custom attributes,
+// account firmographics and behaviour before sales touched it. outcome names
+// the attribute that holds a known outcome, which is never a feature.
+func ModelRow(l *baton.Lead, acc *baton.Account, counts map[string]int, outcome string) model.Row {
+	r := make(model.Row, len(l.Attrs)+len(counts)+10)
+	for k, v := range l.Attrs {
+		if k == outcome {
+			continue
+		}
+		switch x := v.(type) {
+		case string:
+			r[k] = x
+		case float64:
+			r[k] = strconv.FormatFloat(x, 'g', -1, 64)
+		case bool:
+			r[k] = strconv.FormatBool(x)
+		}
+	}
+	for k, v := range map[string]string{"source": l.Source, "campaign": l.Campaign, "country": l.Country, "title": l.Title,
+		"email_domain": baton.EmailDomain(l.Email)} {
+		if v != "" {
+			r[k] = v
+		}
+	}
+	if acc != nil {
+		r["account.industry"] = acc.Industry
+		r["account.country"] = acc.Country
+		if acc.Employees != nil {
+			r["account.employees"] = strconv.FormatInt(*acc.Employees, 10)
+		}
+		if acc.AnnualRevenue != nil {
+			r["account.annual_revenue"] = strconv.FormatFloat(*acc.AnnualRevenue, 'g', -1, 64)
+		}
+	}
+	for k, n := range counts {
+		r["events."+k] = strconv.Itoa(n)
+	}
+	return r
+}
+
+// OutcomeAttribute is the custom attribute that holds an outcome known from
+// outside Baton (the demo data's "Converted"): a label for training, never a
+// feature.
+const OutcomeAttribute = "Converted"
+
+// evaluate computes a lead's scores at now.
+func (sc *scorer) evaluate(l *baton.Lead, acc *baton.Account, st *scoreState, now time.Time) (baton.LeadScore, policy.Score) {
+	s := baton.LeadScore{ScoredAt: now}
+	var ps policy.Score
+	if sc.policy != nil {
+		ps = sc.policy.Score(policy.Subject{Lead: l, Account: acc}, st.Engagement, now)
+		s.Fit, s.Engagement = ps.Fit, ps.Engagement
+		s.FitGrade, s.EngagementGrade = ps.FitGrade, ps.EngagementGrade
+		s.PolicyVersion = sc.policyVersion
+	}
+	if sc.model != nil {
+		p := sc.model.Predict(ModelRow(l, acc, st.Counts, OutcomeAttribute))
+		s.Probability, s.ModelVersion = &p, sc.modelVersion
+	}
+	return s, ps
+}
+
+// rescoreLead scores a lead after a change in the transaction of the change,
+// stores the scores, and promotes the lead to MQL when the policy says so.
+// events are the lead's newly stored events, if any.
+func (tx *Tx) rescoreLead(ctx context.Context, sc *scorer, l *baton.Lead, events []*baton.Event) error {
+	var raw []byte
+	if err := tx.QueryRowContext(ctx, `SELECT score_state FROM leads WHERE id = $1`, l.ID).Scan(&raw); err != nil {
+		return fmt.Errorf("score lead %d: %w", l.ID, err)
+	}
+	st, err := parseState(raw)
+	if err != nil {
+		return err
+	}
+	acc, err := tx.accountOf(ctx, l)
+	if err != nil {
+		return err
+	}
+	return tx.scoreWith(ctx, sc, l, acc, st, events)
+}
+
+// scoreWith folds new events into a loaded state, scores the lead, stores it
+// and promotes it if it qualifies.
+func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton.Account, st *scoreState, events []*baton.Event) error {
+	stale := st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion
+	if sc.policy != nil && stale && (st.Engagement != nil || len(events) > 0) {
+		// Built under another policy (a rescore is on its way), or before any
+		// policy: rebuild this lead's engagement from all its events, the new
+		// ones included, rather than mix versions.
+		all, err := tx.eventsBetween(ctx, l.ID, l.ID)
+		if err != nil {
+			return err
+		}
+		st.Engagement = sc.policy.Replay(all[l.ID])
+		st.Engagement.PolicyVersion = sc.policyVersion
+		count(st, l, events)
+	} else {
+		sc.observe(st, l, events)
+	}
+	score, ps := sc.evaluate(l, acc, st, tx.now)
+	return tx.saveScore(ctx, l, score, ps, st)
+}
+
+func (tx *Tx) accountOf(ctx context.Context, l *baton.Lead) (*baton.Account, error) {
+	if l.AccountID == nil {
+		return nil, nil
+	}
+	a, err := tx.findAccount(ctx, "id", *l.AccountID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	}
+	return a, err
+}
+
+// saveScore stores a lead's scores and state, then promotes it to MQL if it
+// qualifies and is waiting in new or recycled. An MQL never falls back by
+// itself: only a person's rejection moves it.
+func (tx *Tx) saveScore(ctx context.Context, l *baton.Lead, s baton.LeadScore, ps policy.Score, st *scoreState) error {
+	var prob any
+	if s.Probability != nil {
+		prob = *s.Probability
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE leads SET fit = $1, engagement = $2, fit_grade = $3, engagement_grade = $4,
+		policy_version = $5, probability = $6, model_version = $7, scored_at = $8, score_state = $9 WHERE id = $10`,
+		s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob, s.ModelVersion, micros(s.ScoredAt), st.json(), l.ID); err != nil {
+		return fmt.Errorf("save score of lead %d: %w", l.ID, err)
+	}
+	l.Score = s
+	return tx.promote(ctx, l, ps)
+}
+
+// promote moves a qualifying new or recycled lead to MQL as the system, with
+// the policy's reason in its history.
+func (tx *Tx) promote(ctx context.Context, l *baton.Lead, ps policy.Score) error {
+	if !ps.Qualifies || (l.Stage != baton.StageNew && l.Stage != baton.StageRecycled) {
+		return nil
+	}
+	sys := *tx
+	sys.actor = baton.Actor{Name: "scoring policy", Role: baton.RoleSystem, Via: "policy"}
+	return sys.changeStage(ctx, l, baton.StageChange{To: baton.StageMQL, Reason: ps.Why})
+}
+
+// ExplainScore returns a lead's score now with every rule and factor behind it.
+func (db *DB) ExplainScore(ctx context.Context, id int64) (*baton.ScoreExplanation, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	l, err := tx.findVisibleLead(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var raw []byte
+	if err := tx.QueryRowContext(ctx, `SELECT score_state FROM leads WHERE id = $1`, id).Scan(&raw); err != nil {
+		return nil, err
+	}
+	st, err := parseState(raw)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := tx.accountOf(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	score, ps := sc.evaluate(l, acc, st, tx.now)
+	ex := &baton.ScoreExplanation{LeadID: id, At: tx.now, Score: score, Qualifies: ps.Qualifies, Why: ps.Why, Reasons: []baton.ScoreReason{}}
+	for _, r := range ps.Reasons {
+		ex.Reasons = append(ex.Reasons, baton.ScoreReason{Rule: r.Rule, Axis: r.Axis, Points: r.Points, Detail: r.Detail, Events: r.Events})
+	}
+	if sc.model != nil {
+		e := sc.model.Explain(ModelRow(l, acc, st.Counts, OutcomeAttribute))
+		ex.BaseLogOdds = e.BaseLogOdds
+		for _, f := range e.Factors {
+			ex.Factors = append(ex.Factors, baton.ProbabilityFactor{Feature: f.Feature, Value: f.Value, Contribution: f.Contribution})
+		}
+	}
+	return ex, nil
+}
+
+// RescoreStatus counts the leads scored by the current policy and model and
+// those still scored by older ones.
+func (db *DB) RescoreStatus(ctx context.Context) (baton.RescoreStatus, error) {
+	var s baton.RescoreStatus
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return s, err
+	}
+	defer tx.Rollback()
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return s, err
+	}
+	s.PolicyVersion, s.ModelVersion = sc.policyVersion, sc.modelVersion
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN policy_version = $1 AND model_version = $2 THEN 1 ELSE 0 END), 0) FROM leads`,
+		sc.policyVersion, sc.modelVersion).Scan(&s.Leads, &s.Current)
+	s.Stale = s.Leads - s.Current
+	return s, err
+}
+
+// RescoreJob is the kind of the background job that rescores every lead, a
+// chunk per run, after a policy is published or a model activated.
+const RescoreJob = "rescore"
+
+// rescoreChunk is how many leads one rescore transaction takes.
+const rescoreChunk = 2000
+
+type rescorePayload struct {
+	After int64 `json:"after"`
+}
+
+// RescoreHandler rescores the next chunk of leads after the one in the job's
+// payload, and enqueues the job for the chunk after it in the same
+// transaction: an interrupted rescore resumes where it stopped, and leads
+// always say which version scored them.
+func (db *DB) RescoreHandler() baton.JobHandler {
+	return func(ctx context.Context, j *baton.Job) error {
+		var p rescorePayload
+		if len(j.Payload) > 0 {
+			if err := json.Unmarshal(j.Payload, &p); err != nil {
+				return fmt.Errorf("rescore payload: %w", err)
+			}
+		}
+		tx, err := db.begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		last, n, err := tx.rescoreChunk(ctx, p.After, rescoreChunk)
+		if err != nil {
+			return err
+		}
+		if n == rescoreChunk {
+			next, _ := json.Marshal(rescorePayload{After: last})
+			if err := tx.enqueueJob(ctx, &baton.Job{Kind: RescoreJob, Payload: next}); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}
+}
+
+// RescoreAll rescores every lead now, a chunk per transaction, and returns
+// how many it scored. Publishing does this through RescoreJob instead.
+func (db *DB) RescoreAll(ctx context.Context) (int, error) {
+	var after int64
+	total := 0
+	for {
+		var last int64
+		var n int
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			tx, err := db.begin(ctx)
+			if err != nil {
+				return err
+			}
+			last, n, err = tx.rescoreChunk(ctx, after, rescoreChunk)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < rescoreChunk {
+			return total, nil
+		}
+		after = last
+	}
+}
+
+// rescoreChunk rescores up to limit leads with ids above after: fit from the
+// fields, engagement replayed from the stored events when the policy's
+// engagement rules differ from those that built the state.
+func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, int, error) {
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state FROM leads WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return 0, 0, fmt.Errorf("rescore: %w", err)
+	}
+	var leads []*baton.Lead
+	var states []*scoreState
+	for rows.Next() {
+		var raw []byte
+		l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw)...) }))
+		if err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		st, err := parseState(raw)
+		if err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		leads = append(leads, l)
+		states = append(states, st)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(leads) == 0 {
+		return after, 0, err
+	}
+	first, last := leads[0].ID, leads[len(leads)-1].ID
+	// Replay when the state was built by another policy version.
+	replay := sc.policy != nil && sc.needsReplay(states)
+	var events map[int64][]*baton.Event
+	if replay {
+		if events, err = tx.eventsBetween(ctx, first, last); err != nil {
+			return 0, 0, err
+		}
+	}
+	accounts, err := tx.accountsOf(ctx, leads)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, l := range leads {
+		st := states[i]
+		if replay && (st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion) {
+			st.Engagement = sc.policy.Replay(events[l.ID])
+			st.Engagement.PolicyVersion = sc.policyVersion
+		}
+		var acc *baton.Account
+		if l.AccountID != nil {
+			acc = accounts[*l.AccountID]
+		}
+		score, ps := sc.evaluate(l, acc, st, tx.now)
+		if err := tx.saveScore(ctx, l, score, ps, st); err != nil {
+			return 0, 0, err
+		}
+	}
+	return last, len(leads), nil
+}
+
+func (sc *scorer) needsReplay(states []*scoreState) bool {
+	for _, st := range states {
+		if st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion {
+			return true
+		}
+	}
+	return false
+}
+
+// eventsBetween loads the events of the leads with ids in [first, last].
+func (tx *Tx) eventsBetween(ctx context.Context, first, last int64) (map[int64][]*baton.Event, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT client_id, lead_id, type, occurred_at, properties FROM events
+		WHERE lead_id BETWEEN $1 AND $2 ORDER BY lead_id, occurred_at, client_id`, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("events of leads %d-%d: %w", first, last, err)
+	}
+	defer rows.Close()
+	out := map[int64][]*baton.Event{}
+	for rows.Next() {
+		e := &baton.Event{}
+		var at int64
+		var props []byte
+		if err := rows.Scan(&e.ID, &e.LeadID, &e.Type, &at, &props); err != nil {
+			return nil, err
+		}
+		e.OccurredAt = fromMicros(at)
+		if len(props) > 0 {
+			e.Properties = append([]byte(nil), props...)
+		}
+		out[e.LeadID] = append(out[e.LeadID], e)
+	}
+	return out, rows.Err()
+}
+
+// accountsOf loads the accounts of the leads.
+func (tx *Tx) accountsOf(ctx context.Context, leads []*baton.Lead) (map[int64]*baton.Account, error) {
+	ids := map[int64]bool{}
+	for _, l := range leads {
+		if l.AccountID != nil {
+			ids[*l.AccountID] = true
+		}
+	}
+	out := map[int64]*baton.Account{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, len(ids))
+	b.WriteString(`SELECT ` + accountColumns + ` FROM accounts WHERE id IN (`)
+	for id := range ids {
+		if len(args) > 0 {
+			b.WriteByte(',')
+		}
+		args = append(args, id)
+		fmt.Fprintf(&b, "$%d", len(args))
+	}
+	b.WriteByte(')')
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("accounts of leads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[a.ID] = a
+	}
+	return out, rows.Err()
+}
+
+// scoreLeads scores many leads after new events, loading them, their states
+// and their accounts a chunk at a time rather than a query per lead.
+func (tx *Tx) scoreLeads(ctx context.Context, byLead map[int64][]*baton.Event) error {
+	if len(byLead) == 0 {
+		return nil
+	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(byLead))
+	for id := range byLead {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var b strings.Builder
+		args := make([]any, len(chunk))
+		b.WriteString(`SELECT ` + leadColumns + `, score_state FROM leads WHERE id IN (`)
+		for i, id := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			args[i] = id
+			fmt.Fprintf(&b, "$%d", i+1)
+		}
+		b.WriteString(`) ORDER BY id`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return fmt.Errorf("score leads: %w", err)
+		}
+		var leads []*baton.Lead
+		var states []*scoreState
+		for rows.Next() {
+			var raw []byte
+			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw)...) }))
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			st, err := parseState(raw)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			leads = append(leads, l)
+			states = append(states, st)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		accounts, err := tx.accountsOf(ctx, leads)
+		if err != nil {
+			return err
+		}
+		for i, l := range leads {
+			var acc *baton.Account
+			if l.AccountID != nil {
+				acc = accounts[*l.AccountID]
+			}
+			if err := tx.scoreWith(ctx, sc, l, acc, states[i], byLead[l.ID]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,313 @@
+package store_test
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/storetest"
+)
+
+const testPolicy = `
+name: Test policy
+owner: mia.marketing@example.com
+change_note: for the tests
+fit:
+  - name: Senior title
+    field: title
+    contains: VP
+    points: 30
+  - name: Personal email
+    field: email_domain
+    in: [gmail.com]
+    points: -20
+engagement:
+  half_life: 10d
+  rules:
+    - name: Pricing page
+      event: pricing_page_view
+      points: 20
+    - name: Webinar
+      event: webinar_attended
+      points: 15
+mql:
+  fit: 20
+  engagement: 30
+  match: all
+  fast_track:
+    - event: demo_request
+      min_fit: 10
+grades:
+  fit: {A: 30, B: 10, C: -1000}
+  engagement: {"1": 30, "2": 10, "3": -1000}
+`
+
+func publish(t *testing.T, db *store.DB, body string) *baton.PolicyDoc {
+	t.Helper()
+	d, err := db.PublishDocument(storetest.System(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RescoreAll(storetest.System()); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func event(id string, lead int64, typ string, at time.Time) baton.EventInput {
+	return baton.EventInput{ID: id, LeadID: lead, Type: typ, OccurredAt: at}
+}
+
+func mustEvents(t *testing.T, db *store.DB, events ...baton.EventInput) baton.EventResult {
+	t.Helper()
+	res, err := db.RecordEvents(storetest.System(), events)
+	if err != nil || res.Rejected > 0 {
+		t.Fatalf("events: %+v %v", res, err)
+	}
+	return res
+}
+
+func lead(t *testing.T, db *store.DB, id int64) *baton.Lead {
+	t.Helper()
+	l, err := db.FindLeadByID(storetest.System(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
+
+// TestEngagementDecaysAndPromotesOnce moves the clock through a lead's life
+// under a policy.
+func TestEngagementDecaysAndPromotesOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		d := publish(t, db, testPolicy)
+		if d.Version != 1 {
+			t.Fatalf("version %d", d.Version)
+		}
+		vp := storetest.MustLead(t, db, &baton.Lead{Email: "vp@acme.com", Title: "VP Sales"})
+		if s := lead(t, db, vp.ID).Score; s.Fit != 30 || s.FitGrade != "A" || s.PolicyVersion != 1 {
+			t.Fatalf("fit score %+v", s)
+		}
+		now := clock.Now()
+		// 20 points, then the same event again with the same id: counted once.
+		mustEvents(t, db, event("p1", vp.ID, baton.EventPricingPageView, now))
+		res := mustEvents(t, db, event("p1", vp.ID, baton.EventPricingPageView, now))
+		if res.Duplicates != 1 {
+			t.Fatalf("resend: %+v", res)
+		}
+		l := lead(t, db, vp.ID)
+		if !near(l.Score.Engagement, 20) || l.Stage != baton.StageNew {
+			t.Fatalf("after one event: %+v %s", l.Score, l.Stage)
+		}
+		// Ten days later (one half-life) it is worth 10; a webinar adds 15: 25 < 30.
+		clock.Advance(10 * 24 * time.Hour)
+		ex, err := db.ExplainScore(storetest.System(), vp.ID)
+		if err != nil || !near(ex.Score.Engagement, 10) {
+			t.Fatalf("decay after one half-life: %+v %v", ex, err)
+		}
+		clock.Advance(10 * 24 * time.Hour)
+		ex, _ = db.ExplainScore(storetest.System(), vp.ID)
+		if !near(ex.Score.Engagement, 5) {
+			t.Fatalf("decay after two half-lives: %v", ex.Score.Engagement)
+		}
+		mustEvents(t, db, event("w1", vp.ID, baton.EventWebinarAttended, clock.Now()))
+		if l := lead(t, db, vp.ID); !near(l.Score.Engagement, 20) || l.Stage != baton.StageNew {
+			t.Fatalf("decayed lead promoted: %+v %s", l.Score, l.Stage)
+		}
+		// A pricing view now crosses 30: promoted, with the policy's reason.
+		mustEvents(t, db, event("p2", vp.ID, baton.EventPricingPageView, clock.Now()))
+		l = lead(t, db, vp.ID)
+		if l.Stage != baton.StageMQL || !near(l.Score.Engagement, 40) || l.Score.EngagementGrade != "1" {
+			t.Fatalf("not promoted: %+v %s", l.Score, l.Stage)
+		}
+		// More events and decay never move it again by themselves.
+		mustEvents(t, db, event("p3", vp.ID, baton.EventPricingPageView, clock.Now()))
+		clock.Advance(100 * 24 * time.Hour)
+		mustEvents(t, db, event("w2", vp.ID, baton.EventWebinarAttended, clock.Now()))
+		l = lead(t, db, vp.ID)
+		hist, _ := db.History(storetest.System(), vp.ID)
+		promotions := 0
+		for _, h := range hist {
+			if h.Action == baton.ActionStage && h.To == "mql" {
+				promotions++
+				if h.Reason != "policy v1: fit 30 >= 20, engagement 40 >= 30" || h.ActorName != "scoring policy" {
+					t.Fatalf("promotion entry %+v", h)
+				}
+			}
+		}
+		if promotions != 1 || l.Stage != baton.StageMQL {
+			t.Fatalf("%d promotions, stage %s", promotions, l.Stage)
+		}
+		// The explanation adds up to the score.
+		ex, _ = db.ExplainScore(storetest.System(), vp.ID)
+		sum := 0.0
+		for _, r := range ex.Reasons {
+			sum += r.Points
+		}
+		if !near(sum, ex.Score.Fit+ex.Score.Engagement) || len(ex.Reasons) != 3 {
+			t.Fatalf("reasons %+v sum %v, score %+v", ex.Reasons, sum, ex.Score)
+		}
+	})
+}
+
+func TestFastTrackAndFitGate(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		publish(t, db, testPolicy)
+		good := storetest.MustLead(t, db, &baton.Lead{Email: "vp@acme.com", Title: "VP"})
+		poor := storetest.MustLead(t, db, &baton.Lead{Email: "x@gmail.com"})
+		mustEvents(t, db, event("d1", good.ID, baton.EventDemoRequest, clock.Now()), event("d2", poor.ID, baton.EventDemoRequest, clock.Now()))
+		if l := lead(t, db, good.ID); l.Stage != baton.StageMQL {
+			t.Fatalf("fast track not taken: %s", l.Stage)
+		}
+		if l := lead(t, db, poor.ID); l.Stage != baton.StageNew || l.Score.Fit != -20 {
+			t.Fatalf("a lead under the fit floor was fast-tracked: %s %+v", l.Stage, l.Score)
+		}
+	})
+}
+
+// TestPublishRescores publishes a stricter then a looser policy: every lead
+// is rescored by the new version, and those that now qualify are promoted.
+func TestPublishRescores(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		var ids []int64
+		for i := 0; i < 30; i++ {
+			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i), Title: "VP"})
+			ids = append(ids, l.ID)
+			mustEvents(t, db, event(fmt.Sprint("e", i), l.ID, baton.EventWebinarAttended, clock.Now()))
+		}
+		// No policy yet: nothing is scored, nothing promoted.
+		if l := lead(t, db, ids[0]); l.Score.PolicyVersion != 0 || l.Stage != baton.StageNew {
+			t.Fatalf("scored without a policy: %+v", l)
+		}
+		publish(t, db, testPolicy) // webinar 15 < 30: nobody qualifies
+		st, err := db.RescoreStatus(storetest.System())
+		if err != nil || st.Current != 30 || st.Stale != 0 || st.PolicyVersion != 1 {
+			t.Fatalf("status %+v %v", st, err)
+		}
+		if l := lead(t, db, ids[0]); !near(l.Score.Engagement, 15) || l.Stage != baton.StageNew {
+			t.Fatalf("v1: %+v %s", l.Score, l.Stage)
+		}
+		looser := strings.Replace(testPolicy, "engagement: 30\n  match", "engagement: 10\n  match", 1)
+		d, err := db.PublishDocument(storetest.System(), looser)
+		if err != nil || d.Version != 2 {
+			t.Fatal(d, err)
+		}
+		// Until the rescore runs, the status says how many leads are on the old version.
+		st, _ = db.RescoreStatus(storetest.System())
+		if st.Stale != 30 || st.PolicyVersion != 2 {
+			t.Fatalf("status before rescore %+v", st)
+		}
+		// The rescore rides on the background jobs, a chunk per job.
+		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
+		for {
+			ran, err := db.RunDueJob(storetest.System(), "t", handlers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ran {
+				break
+			}
+		}
+		st, _ = db.RescoreStatus(storetest.System())
+		if st.Current != 30 {
+			t.Fatalf("status after rescore %+v", st)
+		}
+		for _, id := range ids {
+			if l := lead(t, db, id); l.Stage != baton.StageMQL || l.Score.PolicyVersion != 2 {
+				t.Fatalf("lead %d: %s %+v", id, l.Stage, l.Score)
+			}
+		}
+	})
+}
+
+func TestPolicyValidationAndRoles(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		tm := storetest.SeedTeam(t, db)
+		bad := strings.Replace(testPolicy, "contains: VP", "regex: '('", 1)
+		bad = strings.Replace(bad, "half_life: 10d", "half_life: -1d", 1)
+		_, err := db.SaveDraft(storetest.As(tm.Marketing), bad)
+		wantCode(t, err, baton.EINVALID)
+		if msg := err.Error(); !strings.Contains(msg, "2 problems") {
+			t.Fatalf("not every problem listed: %v", msg)
+		}
+		_, err = db.SaveDraft(storetest.As(tm.Marketing), strings.Replace(testPolicy, "field: title", "field: attributes.nope", 1))
+		wantCode(t, err, baton.EINVALID)
+		_, err = db.SaveDraft(storetest.As(tm.SDR1), testPolicy)
+		wantCode(t, err, baton.EFORBIDDEN)
+		d, err := db.SaveDraft(storetest.As(tm.Marketing), testPolicy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.PublishPolicy(storetest.As(tm.Manager1), d.ID)
+		wantCode(t, err, baton.EFORBIDDEN)
+		if _, err := db.PublishPolicy(storetest.As(tm.Marketing), d.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.PublishPolicy(storetest.As(tm.Marketing), d.ID)
+		wantCode(t, err, baton.ECONFLICT)
+		cur, err := db.CurrentPolicy(storetest.As(tm.SDR1))
+		if err != nil || cur.Version != 1 || cur.PublishedBy != "Mia Marketing" {
+			t.Fatalf("current %+v %v", cur, err)
+		}
+	})
+}
+
+func TestBacktest(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		tm := storetest.SeedTeam(t, db)
+		publish(t, db, testPolicy)
+		// Two VPs who attended a webinar and viewed pricing: MQL under v1; one
+		// was accepted and won. One engineer with the same behaviour: fit 0.
+		var vps []int64
+		for i, title := range []string{"VP Sales", "VP Ops", "Engineer"} {
+			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("p%d@acme.com", i), Title: title, Source: "webinar", OwnerID: &tm.SDR1.ID})
+			mustEvents(t, db, event(fmt.Sprint("w", i), l.ID, baton.EventWebinarAttended, clock.Now()),
+				event(fmt.Sprint("p", i), l.ID, baton.EventPricingPageView, clock.Now()))
+			vps = append(vps, l.ID)
+		}
+		for _, to := range []baton.Stage{baton.StageSAL, baton.StageSQL, baton.StageOpportunity, baton.StageWon} {
+			if _, err := db.ChangeStage(storetest.System(), vps[0], baton.StageChange{To: to}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The draft gives engineers fit too.
+		draft := strings.Replace(testPolicy, "contains: VP", "regex: (?i)vp|engineer", 1)
+		bt, err := db.Backtest(storetest.As(tm.Marketing), draft)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bt.Current.MQL != 2 || bt.Draft.MQL != 3 || bt.Gained != 1 || bt.Lost != 0 {
+			t.Fatalf("backtest %+v", bt)
+		}
+		if bt.Current.Accepted != 1 || bt.Current.SQL != 1 || bt.Current.Won != 1 || bt.Draft.Won != 1 {
+			t.Fatalf("outcomes %+v / %+v", bt.Current, bt.Draft)
+		}
+		if len(bt.Changes) != 1 || bt.Changes[0].LeadID != vps[2] || !bt.Changes[0].DraftMQL {
+			t.Fatalf("changes %+v", bt.Changes)
+		}
+		if len(bt.Sources) != 1 || bt.Sources[0].Source != "webinar" || bt.Sources[0].Draft.MQL != 3 {
+			t.Fatalf("by source %+v", bt.Sources)
+		}
+		_, err = db.Backtest(storetest.As(tm.SDR1), draft)
+		wantCode(t, err, baton.EFORBIDDEN)
+	})
+}
