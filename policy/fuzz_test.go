@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ func FuzzParse(f *testing.F) {
 	}
 	lead := &baton.Lead{Email: "a@b.io", Title: "VP", Attrs: baton.Attrs{"x": 1.0, "City": "Pune", "Do Not Email": true}}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		wd := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("FuzzParse: no result after 10s for %q", data)) })
+		defer wd.Stop()
 		p, err := Parse(data)
 		if err != nil {
 			if p != nil {
