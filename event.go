@@ -1,6 +1,7 @@
 package baton
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"regexp"
@@ -90,8 +91,8 @@ func (e *EventInput) Validate(now time.Time) error {
 		if len(e.Properties) > 16<<10 {
 			return FieldError("properties", "at most 16 KiB")
 		}
-		var m map[string]any
-		if err := json.Unmarshal(e.Properties, &m); err != nil || m == nil {
+		p := bytes.TrimLeft(e.Properties, " \t\r\n")
+		if len(p) == 0 || p[0] != '{' || !json.Valid(p) {
 			return FieldError("properties", "must be a JSON object")
 		}
 	}

@@ -354,7 +354,8 @@ type LeadService interface {
 	// ImportLeads upserts a batch in one transaction. Bad rows are reported
 	// with Row set to their index in leads, and the good ones land.
 	ImportLeads(ctx context.Context, leads []*Lead) (ImportResult, error)
-	// FindLeadByID returns ENOTFOUND if there is no such lead or the actor may not see it.
+	// FindLeadByID returns ENOTFOUND if there is no such lead, EFORBIDDEN if
+	// the actor may not see it.
 	FindLeadByID(ctx context.Context, id int64) (*Lead, error)
 	FindLeads(ctx context.Context, f LeadFilter) ([]*Lead, int, error)
 	UpdateLead(ctx context.Context, id int64, upd LeadUpdate) (*Lead, error)

@@ -152,12 +152,15 @@ func tooMany() string {
 // source), its stage moves and its events, in time order.
 func TestTimeline(t *testing.T) {
 	f := newFixture(t)
-	st, b := f.do(marketing, "POST", "/api/v1/leads", `{"email":"tl@acme.test","name":"Tim","source":"webinar","stage":"mql","owner_id":`+itoa(f.users[sdrA].ID)+`}`)
+	st, b := f.do(admin, "POST", "/api/v1/leads", `{"email":"tl@acme.test","name":"Tim","source":"webinar","owner_id":`+itoa(f.users[sdrA].ID)+`}`)
 	if st != 201 {
 		t.Fatalf("create: %d %s", st, b)
 	}
 	var l baton.Lead
 	decodeJSON(t, b, &l)
+	if st, b := f.do(marketing, "POST", "/api/v1/leads/"+itoa(l.ID)+"/transitions", `{"to":"mql","reason":"asked for a demo"}`); st != 200 {
+		t.Fatalf("qualify: %d %s", st, b)
+	}
 	past := time.Now().Add(-time.Hour).UTC()
 	events := fmt.Sprintf(`[{"id":"late","lead_id":%d,"type":"demo_request","occurred_at":%q},{"id":"early","lead_id":%d,"type":"page_view","occurred_at":%q}]`,
 		l.ID, past.Add(30*time.Minute).Format(time.RFC3339Nano), l.ID, past.Format(time.RFC3339Nano))
@@ -191,7 +194,7 @@ func TestTimeline(t *testing.T) {
 		}
 	}
 	// The lead was created now; its events happened an hour ago.
-	want := "event early|event late|created mql|stage sal"
+	want := "event early|event late|created new|stage mql|stage sal"
 	if strings.Join(got, "|") != want {
 		t.Errorf("timeline %q, want %q", strings.Join(got, "|"), want)
 	}
@@ -201,7 +204,7 @@ func TestTimeline(t *testing.T) {
 		Total int                  `json:"total"`
 	}
 	decodeJSON(t, b, &h)
-	if st != 200 || h.Total != 2 || h.Items[1].From != "mql" || h.Items[1].To != "sal" || h.Items[1].Note != "called" {
+	if st != 200 || h.Total != 3 || h.Items[2].From != "mql" || h.Items[2].To != "sal" || h.Items[2].Note != "called" || h.Items[1].Reason != "asked for a demo" {
 		t.Errorf("history: %d %s", st, b)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/csvimport"
+	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 )
 
@@ -55,7 +56,8 @@ func Load(ctx context.Context, db *store.DB, logger *slog.Logger) (bool, error) 
 		fn   func() error
 	}{
 		{"users", l.users}, {"accounts", l.accounts}, {"products", l.products},
-		{"opportunities", l.opportunities}, {"leads", l.leads}, {"lifecycle", l.lifecycle},
+		{"opportunities", l.opportunities}, {"leads", l.leads}, {"policy", l.policy}, {"history", l.simulate},
+		{"model", l.model},
 	}
 	for _, s := range steps {
 		t := time.Now()
@@ -84,6 +86,8 @@ type loader struct {
 	accts   map[string]int64       // by name
 	leadIDs map[string]int64       // converted X Education leads by external id
 	created map[string]time.Time
+	pending []*baton.Lead
+	events  []baton.EventInput
 }
 
 func (l *loader) open(name string) io.Reader {
@@ -313,24 +317,24 @@ var activityEvents = map[string]string{
 	"Resubscribed to emails":       "resubscribed",
 }
 
-// leads loads the X Education leads, dated over the last 180 days, with their
-// website visits and last activity as events.
+// leads reads the X Education leads, dates them over the last 180 days, and
+// turns their website visits and last activity into events.
 func (l *loader) leads() error {
 	l.leadIDs = map[string]int64{}
 	l.created = map[string]time.Time{}
-	var events []baton.EventInput
 	_, err := csvimport.Leads(l.open("xeducation/leads-train.csv"), csvimport.Options{}, func(leads []*baton.Lead, _ []int) error {
 		for _, ld := range leads {
 			h := hash(ld.ExternalID)
 			ld.CreatedAt = l.end.Add(-time.Duration(h%(180*24*60)) * time.Minute).Add(-time.Hour)
 			ld.Name = "Prospect " + ld.ExternalID[:8]
 			l.created[ld.ExternalID] = ld.CreatedAt
+			l.pending = append(l.pending, ld)
 			visits := 0
 			if v, ok := ld.Attrs["TotalVisits"].(float64); ok {
 				visits = min(int(v), 10)
 			}
 			for i := 0; i < visits; i++ {
-				events = append(events, baton.EventInput{ID: fmt.Sprintf("%s-visit-%d", ld.ExternalID, i), ExternalID: ld.ExternalID,
+				l.events = append(l.events, baton.EventInput{ID: fmt.Sprintf("%s-visit-%d", ld.ExternalID, i), ExternalID: ld.ExternalID,
 					Type: baton.EventPageView, OccurredAt: ld.CreatedAt.Add(time.Duration(i+1) * 7 * time.Hour)})
 			}
 			if act, ok := ld.Attrs["Last Activity"].(string); ok {
@@ -338,107 +342,165 @@ func (l *loader) leads() error {
 				if typ == "" {
 					typ = "activity"
 				}
-				events = append(events, baton.EventInput{ID: ld.ExternalID + "-last", ExternalID: ld.ExternalID, Type: typ,
+				l.events = append(l.events, baton.EventInput{ID: ld.ExternalID + "-last", ExternalID: ld.ExternalID, Type: typ,
 					OccurredAt: ld.CreatedAt.Add(80 * time.Hour), Properties: []byte(fmt.Sprintf(`{"activity":%q}`, act))})
 			}
 			if ld.Attrs["Converted"] == 1.0 {
 				l.leadIDs[ld.ExternalID] = 0
 			}
 		}
-		res, err := l.db.ImportLeads(l.ctx, leads)
-		if err != nil {
-			return err
-		} else if res.Rejected > 0 {
-			return fmt.Errorf("%d leads rejected: %v", res.Rejected, res.Errors[0])
-		}
-		for _, ld := range leads {
-			if _, ok := l.leadIDs[ld.ExternalID]; ok {
-				l.leadIDs[ld.ExternalID] = ld.ID
-			}
-		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	// Events dated after "now" (leads created in the last days) are not sent yet.
-	kept := events[:0]
-	for _, e := range events {
-		if !e.OccurredAt.After(l.end) {
-			kept = append(kept, e)
-		}
-	}
-	for start := 0; start < len(kept); start += baton.MaxEventBatch {
-		if _, err := l.db.RecordEvents(l.ctx, kept[start:min(start+baton.MaxEventBatch, len(kept))]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
-// lifecycle walks each converted lead through the funnel to won, with the
-// clock moved so that its history reads as it would have happened.
-func (l *loader) lifecycle() error {
+// action is one step of the demo's history, run with the clock at its time.
+type action struct {
+	at time.Time
+	fn func(ctx context.Context) error
+}
+
+// simulate replays the demo's six months with the clock moved: each day's new
+// leads and events arrive at the end of that day (so the policy scores and
+// promotes them as it would have), and each converted lead walks through the
+// funnel to won as sales worked it.
+func (l *loader) simulate() error {
+	var acts []action
+	day := func(t time.Time) time.Time {
+		d := t.Truncate(24 * time.Hour).Add(24*time.Hour - time.Minute)
+		if d.After(l.end) {
+			d = l.end
+		}
+		return d
+	}
+	leadsByDay := map[time.Time][]*baton.Lead{}
+	for _, ld := range l.pending {
+		leadsByDay[day(ld.CreatedAt)] = append(leadsByDay[day(ld.CreatedAt)], ld)
+	}
+	eventsByDay := map[time.Time][]baton.EventInput{}
+	for _, e := range l.events {
+		if !e.OccurredAt.After(l.end) { // the future has not happened yet
+			eventsByDay[day(e.OccurredAt)] = append(eventsByDay[day(e.OccurredAt)], e)
+		}
+	}
+	for d, leads := range leadsByDay {
+		acts = append(acts, action{d, func(ctx context.Context) error {
+			res, err := l.db.ImportLeads(ctx, leads)
+			if err != nil {
+				return err
+			} else if res.Rejected > 0 {
+				return fmt.Errorf("%d leads rejected: %v", res.Rejected, res.Errors[0])
+			}
+			for _, ld := range leads {
+				if _, ok := l.leadIDs[ld.ExternalID]; ok {
+					l.leadIDs[ld.ExternalID] = ld.ID
+				}
+			}
+			return nil
+		}})
+	}
+	for d, events := range eventsByDay {
+		acts = append(acts, action{d.Add(time.Second), func(ctx context.Context) error {
+			_, err := l.db.RecordEvents(ctx, events)
+			return err
+		}})
+	}
 	exts := make([]string, 0, len(l.leadIDs))
 	for ext := range l.leadIDs {
 		exts = append(exts, ext)
 	}
 	slices.Sort(exts) // the same demo every time
 	for _, ext := range exts {
-		id := l.leadIDs[ext]
-		sdr := l.sdrs[int(hash(ext))%len(l.sdrs)]
-		ae := l.aes[int(hash(ext+"ae"))%len(l.aes)]
-		at := l.created[ext]
-		step := func(days float64) time.Time {
-			at = at.Add(time.Duration(days * 24 * float64(time.Hour)))
-			if at.After(l.end) {
-				at = l.end
-			}
-			return at
-		}
-		moves := []struct {
-			after float64
-			fn    func(ctx context.Context) error
-		}{
-			{1, func(ctx context.Context) error {
-				_, err := l.db.ChangeStage(ctx, id, baton.StageChange{To: baton.StageMQL, Reason: "demo: engaged with the course pages"})
-				return err
-			}},
-			{0.2, func(ctx context.Context) error {
-				owner := sdr.ID
-				if _, err := l.db.UpdateLead(ctx, id, baton.LeadUpdate{OwnerID: &owner}); err != nil {
-					return err
-				}
-				_, err := l.db.ChangeStage(ctx, id, baton.StageChange{To: baton.StageSAL})
-				return err
-			}},
-			{3, func(ctx context.Context) error {
-				_, err := l.db.ChangeStage(ctx, id, baton.StageChange{To: baton.StageSQL})
-				return err
-			}},
-			{2, func(ctx context.Context) error {
-				owner := ae.ID
-				if _, err := l.db.UpdateLead(ctx, id, baton.LeadUpdate{OwnerID: &owner}); err != nil {
-					return err
-				}
-				_, err := l.db.ChangeStage(ctx, id, baton.StageChange{To: baton.StageOpportunity})
-				return err
-			}},
-			{10, func(ctx context.Context) error {
-				_, err := l.db.ChangeStage(ctx, id, baton.StageChange{To: baton.StageWon, Reason: "enrolled"})
-				return err
-			}},
-		}
-		for _, m := range moves {
-			t := step(m.after)
-			if t.Equal(l.end) {
-				break // a recent lead is still on its way
-			}
-			l.db.Now = func() time.Time { return t }
-			if err := l.db.InTx(l.ctx, m.fn); err != nil {
-				return fmt.Errorf("lead %s: %w", ext, err)
-			}
+		acts = append(acts, l.walk(ext)...)
+	}
+	slices.SortStableFunc(acts, func(a, b action) int { return a.at.Compare(b.at) })
+	for _, a := range acts {
+		at := a.at
+		l.db.Now = func() time.Time { return at }
+		if err := l.db.InTx(l.ctx, a.fn); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// walk is how sales worked a lead that converted: qualified a day after it
+// came (unless the policy had already made it an MQL), accepted, qualified
+// with BANT, converted by an account executive, won. A recent lead is still
+// on its way.
+func (l *loader) walk(ext string) []action {
+	sdr := l.sdrs[int(hash(ext))%len(l.sdrs)]
+	ae := l.aes[int(hash(ext+"ae"))%len(l.aes)]
+	at := l.created[ext].Add(time.Hour)
+	id := func() int64 { return l.leadIDs[ext] }
+	move := func(from, to baton.Stage, reason string, owner *baton.User) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			ld, err := l.db.FindLeadByID(ctx, id())
+			if err != nil {
+				return err
+			}
+			if ld.Stage != from {
+				return nil // the policy got there first
+			}
+			if owner != nil {
+				if _, err := l.db.UpdateLead(ctx, ld.ID, baton.LeadUpdate{OwnerID: &owner.ID}); err != nil {
+					return err
+				}
+			}
+			_, err = l.db.ChangeStage(ctx, ld.ID, baton.StageChange{To: to, Reason: reason})
+			return err
+		}
+	}
+	steps := []struct {
+		days     float64
+		from, to baton.Stage
+		reason   string
+		owner    *baton.User
+	}{
+		{1, baton.StageNew, baton.StageMQL, "demo: asked for a call back", nil},
+		{0.2, baton.StageMQL, baton.StageSAL, "", sdr},
+		{3, baton.StageSAL, baton.StageSQL, "", nil},
+		{2, baton.StageSQL, baton.StageOpportunity, "", ae},
+		{10, baton.StageOpportunity, baton.StageWon, "enrolled", nil},
+	}
+	var acts []action
+	for _, s := range steps {
+		at = at.Add(time.Duration(s.days * 24 * float64(time.Hour)))
+		if at.After(l.end) {
+			break
+		}
+		acts = append(acts, action{at, move(s.from, s.to, s.reason, s.owner)})
+	}
+	return acts
+}
+
+// policy declares the leads' custom attributes and publishes the default
+// policy before any lead arrives, so that every lead is scored as it comes.
+func (l *loader) policy() error {
+	types := map[string]baton.AttrType{}
+	for _, ld := range l.pending {
+		for k, v := range ld.Attrs {
+			types[k] = baton.TypeOf(v)
+		}
+	}
+	defs := make([]baton.AttributeDef, 0, len(types))
+	for k, t := range types {
+		defs = append(defs, baton.AttributeDef{Name: k, Type: t})
+	}
+	if err := l.db.DefineAttributes(l.ctx, defs); err != nil {
+		return err
+	}
+	_, err := l.db.PublishDocument(l.ctx, string(policy.DefaultDocument()))
+	return err
+}
+
+// model trains the predictive model on the leads' known outcomes, activates
+// it, and scores every lead with it.
+func (l *loader) model() error {
+	l.db.Now = l.realNow
+	if _, err := l.db.TrainModel(l.ctx, 0.2, 1, false); err != nil {
+		return err
+	}
+	_, err := l.db.RescoreAll(l.ctx)
+	return err
 }

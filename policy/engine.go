@@ -457,3 +457,17 @@ func appendCmp(b []byte, name string, v, thr float64) []byte {
 	}
 	return append(b, ts...)
 }
+
+// ScoreWithFit evaluates a lead whose fit is already known (events never
+// change fit, so storage keeps it rather than recompute it from the lead's
+// fields): engagement at now with its reasons, grades, and whether the lead
+// qualifies. Reasons hold the engagement rules only.
+func (p *Policy) ScoreWithFit(fit float64, st *Engagement, now time.Time) Score {
+	var sc Score
+	sc.Fit = fit
+	sc.Engagement, sc.Reasons = p.appendEngagement(nil, st, now)
+	sc.FitGrade = gradeOf(p.FitGrades, sc.Fit)
+	sc.EngagementGrade = gradeOf(p.EngagementGrades, sc.Engagement)
+	sc.Qualifies, sc.Why = p.qualify(sc.Fit, sc.Engagement, st, now)
+	return sc
+}

@@ -211,8 +211,10 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, upd baton.AccountUpda
 		return nil, baton.Errorf(baton.EFORBIDDEN, "a %s may not edit accounts", tx.actor.Role)
 	}
 	a, err := tx.findAccount(ctx, "id", id)
-	if err != nil {
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		return nil, baton.Errorf(baton.ENOTFOUND, "no account %d", id)
+	} else if err != nil {
+		return nil, err
 	}
 	oldDomain := a.Domain
 	for _, f := range []struct {

@@ -367,8 +367,11 @@ func isForeignKeyViolation(err error) bool {
 	return false
 }
 
-// placeholders returns "($n, $n+1, ...)" groups for multi-row statements.
-func placeholders(b *strings.Builder, rows, cols, start int) {
+// placeholders writes "($n, $n+1, ...)" groups for multi-row statements
+// (rows groups of cols parameters, numbered from start). On SQLite it writes
+// "?" instead: SQLite treats $n as a named parameter and looks each one up in
+// a list, which makes a statement with thousands of them quadratic.
+func (db *DB) placeholders(b *strings.Builder, rows, cols, start int) {
 	n := start
 	for r := 0; r < rows; r++ {
 		if r > 0 {
@@ -379,12 +382,34 @@ func placeholders(b *strings.Builder, rows, cols, start int) {
 			if c > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
+			db.param(b, n)
 			n++
 		}
 		b.WriteByte(')')
 	}
+}
+
+// param writes the n-th parameter: "?" on SQLite (where every parameter of
+// the statement must then be "?"), "$n" on PostgreSQL.
+func (db *DB) param(b *strings.Builder, n int) {
+	if db.backend == SQLite {
+		b.WriteByte('?')
+		return
+	}
+	b.WriteByte('$')
+	b.WriteString(strconv.Itoa(n))
+}
+
+// inList writes "(p1, p2, ...)" for n parameters numbered from 1.
+func (db *DB) inList(b *strings.Builder, n int) {
+	b.WriteByte('(')
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		db.param(b, i)
+	}
+	b.WriteByte(')')
 }
 
 // where builds a WHERE clause from conditions with numbered arguments.

@@ -72,7 +72,7 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (baton.Ev
 		chunk := rows[start:min(start+eventChunk, len(rows))]
 		b.Reset()
 		b.WriteString(`INSERT INTO events (lead_id, client_id, type, occurred_at, properties, received_at) VALUES `)
-		placeholders(&b, len(chunk), 6, 1)
+		tx.db.placeholders(&b, len(chunk), 6, 1)
 		b.WriteString(` ON CONFLICT (lead_id, client_id) DO NOTHING RETURNING lead_id, client_id`)
 		args = args[:0]
 		for _, i := range chunk {
@@ -146,14 +146,8 @@ func (tx *Tx) resolveLeads(ctx context.Context, in []baton.EventInput, valid []i
 		for start := 0; start < len(keys); start += 500 {
 			chunk := keys[start:min(start+500, len(keys))]
 			var b strings.Builder
-			b.WriteString(`SELECT id, ` + col + ` FROM leads WHERE ` + col + ` IN (`)
-			for j := range chunk {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				fmt.Fprintf(&b, "$%d", j+1)
-			}
-			b.WriteByte(')')
+			b.WriteString(`SELECT id, ` + col + ` FROM leads WHERE ` + col + ` IN `)
+			tx.db.inList(&b, len(chunk))
 			rows, err := tx.QueryContext(ctx, b.String(), chunk...)
 			if err != nil {
 				return fmt.Errorf("resolve leads by %s: %w", col, err)

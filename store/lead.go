@@ -208,6 +208,14 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	if err := l.Validate(); err != nil {
 		return err
 	}
+	// A lead enters the lifecycle at its start; only an import by an operator
+	// (the system) may bring leads at a later stage from another system.
+	if !tx.actor.System() && l.Stage != baton.StageNew {
+		return baton.FieldError("stage", "a new lead starts as new, not %s: move it with a transition", l.Stage)
+	}
+	if !tx.actor.System() && l.OwnerID != nil && !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleManager {
+		return &baton.Error{Code: baton.EFORBIDDEN, Field: "owner_id", Message: "only a manager or an admin may assign a lead"}
+	}
 	if err := tx.checkAttrs(ctx, defs, l.Attrs); err != nil {
 		return err
 	}
@@ -770,4 +778,42 @@ func (db *DB) EachLead(ctx context.Context, f baton.LeadFilter, fn func(*baton.L
 		}
 		after = page[len(page)-1].ID
 	}
+}
+
+// DefineAttributes declares custom attributes and their types before any
+// lead has them, so that a policy may name them. Defining one again with the
+// same type does nothing; with another type it is a conflict.
+func (db *DB) DefineAttributes(ctx context.Context, defs []baton.AttributeDef) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleMarketing {
+		return baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may define attributes")
+	}
+	known, err := tx.attrDefs(ctx)
+	if err != nil {
+		return err
+	}
+	a := baton.Attrs{}
+	for _, d := range defs {
+		switch d.Type {
+		case baton.AttrString:
+			a[d.Name] = ""
+		case baton.AttrNumber:
+			a[d.Name] = 0.0
+		case baton.AttrBool:
+			a[d.Name] = false
+		default:
+			return baton.FieldError("type", "attribute %q: unknown type %q (want string, number or bool)", d.Name, d.Type)
+		}
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if err := tx.checkAttrs(ctx, known, a); err != nil {
+		return &baton.Error{Code: baton.ECONFLICT, Field: baton.ErrorField(err), Message: baton.ErrorMessage(err)}
+	}
+	return tx.Commit()
 }

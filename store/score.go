@@ -222,6 +222,15 @@ func (tx *Tx) rescoreLead(ctx context.Context, sc *scorer, l *baton.Lead, events
 // scoreWith folds new events into a loaded state, scores the lead, stores it
 // and promotes it if it qualifies.
 func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton.Account, st *scoreState, events []*baton.Event) error {
+	score, ps, err := tx.compute(ctx, sc, l, acc, st, events)
+	if err != nil {
+		return err
+	}
+	return tx.saveScore(ctx, l, score, ps, st)
+}
+
+// compute folds new events into a loaded state and scores the lead.
+func (tx *Tx) compute(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton.Account, st *scoreState, events []*baton.Event) (baton.LeadScore, policy.Score, error) {
 	stale := st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion
 	if sc.policy != nil && stale && (st.Engagement != nil || len(events) > 0) {
 		// Built under another policy (a rescore is on its way), or before any
@@ -229,7 +238,7 @@ func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *bat
 		// ones included, rather than mix versions.
 		all, err := tx.eventsBetween(ctx, l.ID, l.ID)
 		if err != nil {
-			return err
+			return baton.LeadScore{}, policy.Score{}, err
 		}
 		st.Engagement = sc.policy.Replay(all[l.ID])
 		st.Engagement.PolicyVersion = sc.policyVersion
@@ -238,7 +247,90 @@ func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *bat
 		sc.observe(st, l, events)
 	}
 	score, ps := sc.evaluate(l, acc, st, tx.now)
-	return tx.saveScore(ctx, l, score, ps, st)
+	return score, ps, nil
+}
+
+// scored is one lead's new scores, waiting to be stored with others.
+type scored struct {
+	lead  *baton.Lead
+	score baton.LeadScore
+	ps    policy.Score
+	state *scoreState
+}
+
+// saveScores stores many leads' scores with one statement per chunk instead
+// of one per lead, then promotes those that qualify.
+func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
+	if tx.db.backend == SQLite {
+		// In-process SQLite has no round trips to save: one prepared UPDATE
+		// by primary key per lead beats a join of the leads with a VALUES list.
+		stmt, err := tx.PrepareContext(ctx, `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?,
+			policy_version = ?, probability = ?, model_version = ?, scored_at = ?, score_state = ? WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("save scores: %w", err)
+		}
+		defer stmt.Close()
+		for _, it := range items {
+			var prob any
+			if it.score.Probability != nil {
+				prob = *it.score.Probability
+			}
+			s := it.score
+			if _, err := stmt.ExecContext(ctx, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
+				s.ModelVersion, micros(s.ScoredAt), it.state.json(), it.lead.ID); err != nil {
+				return fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
+			}
+		}
+		return tx.promoteAll(ctx, items)
+	}
+	const cols = 10
+	var b strings.Builder
+	args := make([]any, 0, 200*cols)
+	for start := 0; start < len(items); start += 200 {
+		chunk := items[start:min(start+200, len(items))]
+		b.Reset()
+		args = args[:0]
+		b.WriteString(`WITH v(id, fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at, score_state) AS (VALUES `)
+		if tx.db.backend == Postgres {
+			// PostgreSQL cannot infer the types of parameters in VALUES.
+			for i := range chunk {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				n := i*cols + 1
+				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text)",
+					n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+			}
+		} else {
+			tx.db.placeholders(&b, len(chunk), cols, 1)
+		}
+		b.WriteString(`) UPDATE leads SET fit = v.fit, engagement = v.engagement, fit_grade = v.fit_grade,
+			engagement_grade = v.engagement_grade, policy_version = v.policy_version, probability = v.probability,
+			model_version = v.model_version, scored_at = v.scored_at, score_state = v.score_state FROM v WHERE leads.id = v.id`)
+		for _, it := range chunk {
+			var prob any
+			if it.score.Probability != nil {
+				prob = *it.score.Probability
+			}
+			s := it.score
+			args = append(args, it.lead.ID, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
+				s.ModelVersion, micros(s.ScoredAt), it.state.json())
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("save scores: %w", err)
+		}
+	}
+	return tx.promoteAll(ctx, items)
+}
+
+func (tx *Tx) promoteAll(ctx context.Context, items []scored) error {
+	for _, it := range items {
+		it.lead.Score = it.score
+		if err := tx.promote(ctx, it.lead, it.ps); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (tx *Tx) accountOf(ctx context.Context, l *baton.Lead) (*baton.Account, error) {
@@ -457,6 +549,7 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 	if err != nil {
 		return 0, 0, err
 	}
+	items := make([]scored, 0, len(leads))
 	for i, l := range leads {
 		st := states[i]
 		if replay && (st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion) {
@@ -468,9 +561,10 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 			acc = accounts[*l.AccountID]
 		}
 		score, ps := sc.evaluate(l, acc, st, tx.now)
-		if err := tx.saveScore(ctx, l, score, ps, st); err != nil {
-			return 0, 0, err
-		}
+		items = append(items, scored{l, score, ps, st})
+	}
+	if err := tx.saveScores(ctx, items); err != nil {
+		return 0, 0, err
 	}
 	return last, len(leads), nil
 }
@@ -523,15 +617,11 @@ func (tx *Tx) accountsOf(ctx context.Context, leads []*baton.Lead) (map[int64]*b
 	}
 	var b strings.Builder
 	args := make([]any, 0, len(ids))
-	b.WriteString(`SELECT ` + accountColumns + ` FROM accounts WHERE id IN (`)
 	for id := range ids {
-		if len(args) > 0 {
-			b.WriteByte(',')
-		}
 		args = append(args, id)
-		fmt.Fprintf(&b, "$%d", len(args))
 	}
-	b.WriteByte(')')
+	b.WriteString(`SELECT ` + accountColumns + ` FROM accounts WHERE id IN `)
+	tx.db.inList(&b, len(args))
 	rows, err := tx.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("accounts of leads: %w", err)
@@ -562,19 +652,21 @@ func (tx *Tx) scoreLeads(ctx context.Context, byLead map[int64][]*baton.Event) e
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if sc.model == nil {
+		// Events move engagement only: without a model there is no need to
+		// read the leads' fields, and fit stays as it was.
+		return tx.scoreEngagement(ctx, sc, ids, byLead)
+	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
 		var b strings.Builder
 		args := make([]any, len(chunk))
-		b.WriteString(`SELECT ` + leadColumns + `, score_state FROM leads WHERE id IN (`)
 		for i, id := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
 			args[i] = id
-			fmt.Fprintf(&b, "$%d", i+1)
 		}
-		b.WriteString(`) ORDER BY id`)
+		b.WriteString(`SELECT ` + leadColumns + `, score_state FROM leads WHERE id IN `)
+		tx.db.inList(&b, len(chunk))
+		b.WriteString(` ORDER BY id`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return fmt.Errorf("score leads: %w", err)
@@ -604,12 +696,121 @@ func (tx *Tx) scoreLeads(ctx context.Context, byLead map[int64][]*baton.Event) e
 		if err != nil {
 			return err
 		}
+		items := make([]scored, 0, len(leads))
 		for i, l := range leads {
 			var acc *baton.Account
 			if l.AccountID != nil {
 				acc = accounts[*l.AccountID]
 			}
-			if err := tx.scoreWith(ctx, sc, l, acc, states[i], byLead[l.ID]); err != nil {
+			score, ps, err := tx.compute(ctx, sc, l, acc, states[i], byLead[l.ID])
+			if err != nil {
+				return err
+			}
+			items = append(items, scored{l, score, ps, states[i]})
+		}
+		if err := tx.saveScores(ctx, items); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scoreEngagement is scoreLeads for when no model is active: it reads and
+// writes only the scoring columns.
+func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLead map[int64][]*baton.Event) error {
+	var stmt *sql.Stmt
+	if tx.db.backend == SQLite {
+		var err error
+		stmt, err = tx.PrepareContext(ctx, `UPDATE leads SET engagement = ?, engagement_grade = ?, fit_grade = ?, policy_version = ?,
+			scored_at = ?, score_state = ? WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("score leads: %w", err)
+		}
+		defer stmt.Close()
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var b strings.Builder
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		b.WriteString(`SELECT id, stage, version, fit, fit_grade, score_state FROM leads WHERE id IN `)
+		tx.db.inList(&b, len(chunk))
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return fmt.Errorf("score leads: %w", err)
+		}
+		var items []scored
+		for rows.Next() {
+			l := &baton.Lead{}
+			var raw []byte
+			if err := rows.Scan(&l.ID, &l.Stage, &l.Version, &l.Score.Fit, &l.Score.FitGrade, &raw); err != nil {
+				rows.Close()
+				return err
+			}
+			st, err := parseState(raw)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			items = append(items, scored{lead: l, state: st})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range items {
+			it := &items[i]
+			l, st, events := it.lead, it.state, byLead[it.lead.ID]
+			if sc.policy != nil && (st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion) {
+				all, err := tx.eventsBetween(ctx, l.ID, l.ID)
+				if err != nil {
+					return err
+				}
+				st.Engagement = sc.policy.Replay(all[l.ID])
+				st.Engagement.PolicyVersion = sc.policyVersion
+				count(st, l, events)
+			} else {
+				sc.observe(st, l, events)
+			}
+			it.score = baton.LeadScore{Fit: l.Score.Fit, FitGrade: l.Score.FitGrade, ScoredAt: tx.now}
+			if sc.policy != nil {
+				it.ps = sc.policy.ScoreWithFit(l.Score.Fit, st.Engagement, tx.now)
+				it.score.Engagement, it.score.EngagementGrade, it.score.FitGrade = it.ps.Engagement, it.ps.EngagementGrade, it.ps.FitGrade
+				it.score.PolicyVersion = sc.policyVersion
+			}
+		}
+		if stmt != nil {
+			for _, it := range items {
+				s := it.score
+				if _, err := stmt.ExecContext(ctx, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.json(), it.lead.ID); err != nil {
+					return fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
+				}
+			}
+		} else {
+			b.Reset()
+			args = args[:0]
+			b.WriteString(`WITH v(id, engagement, engagement_grade, fit_grade, policy_version, scored_at, score_state) AS (VALUES `)
+			for i, it := range items {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				n := i*7 + 1
+				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::bigint,$%d::text)", n, n+1, n+2, n+3, n+4, n+5, n+6)
+				s := it.score
+				args = append(args, it.lead.ID, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.json())
+			}
+			b.WriteString(`) UPDATE leads SET engagement = v.engagement, engagement_grade = v.engagement_grade, fit_grade = v.fit_grade,
+				policy_version = v.policy_version, scored_at = v.scored_at, score_state = v.score_state FROM v WHERE leads.id = v.id`)
+			if len(items) > 0 {
+				if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+					return fmt.Errorf("save scores: %w", err)
+				}
+			}
+		}
+		for _, it := range items {
+			if err := tx.promote(ctx, it.lead, it.ps); err != nil {
 				return err
 			}
 		}

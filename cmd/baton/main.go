@@ -31,8 +31,13 @@ Commands:
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user
   user add --email E --name N --role R [--manager EMAIL]
+  policy show | validate FILE | backtest FILE | publish FILE | default
+                                the scoring policy: read, check, compare with
+                                the current one on past leads, publish
   model eval --train TRAIN.csv [--test TEST.csv | --cv K] [--json]
                                 train and judge the predictive model on CSV files
+  model train [--holdout 0.2]   train on the database's outcomes; activate if
+                                not worse than the active model
   jobs status                   count background jobs by state
   jobs probe --count N          enqueue N probe jobs; --check reports how they ran
   version                       print the version
@@ -73,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdUser(ctx, rest, stdout, stderr)
 	case "model":
 		err = cmdModel(ctx, rest, stdout, stderr)
+	case "policy":
+		err = cmdPolicy(ctx, rest, stdout, stderr)
 	case "jobs":
 		err = cmdJobs(ctx, rest, stdout, stderr)
 	case "version":

@@ -9,8 +9,11 @@ import (
 )
 
 func cmdModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "eval" {
-		return fmt.Errorf("usage: baton model eval --train TRAIN.csv [--test TEST.csv | --cv K] [--json]")
+	switch {
+	case len(args) > 0 && args[0] == "eval":
+		return model.RunEval(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "train":
+		return cmdModelTrain(ctx, args[1:], stdout, stderr)
 	}
-	return model.RunEval(args[1:], stdout, stderr)
+	return fmt.Errorf("usage: baton model eval --train TRAIN.csv [--test TEST.csv | --cv K] [--json] | baton model train [--holdout 0.2]")
 }

@@ -88,7 +88,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // handlers are the background job kinds this binary runs.
 func handlers(db *store.DB) map[string]baton.JobHandler {
-	return map[string]baton.JobHandler{store.ProbeJob: db.ProbeHandler()}
+	return map[string]baton.JobHandler{
+		store.ProbeJob:   db.ProbeHandler(),
+		store.RescoreJob: db.RescoreHandler(),
+	}
 }
 
 // routes mounts the JSON API beside the landing page.
