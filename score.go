@@ -154,5 +154,36 @@ type ScoringService interface {
 	// ExplainScore returns a lead's score now, with its reasons.
 	ExplainScore(ctx context.Context, leadID int64) (*ScoreExplanation, error)
 	RescoreStatus(ctx context.Context) (RescoreStatus, error)
+	// ValidatePolicy checks a document without storing it.
+	ValidatePolicy(ctx context.Context, body string) error
 	FindModels(ctx context.Context) ([]*ModelInfo, error)
+	// TrainModel trains a model on the leads with known outcomes and
+	// activates it when it is not worse than the active one on held-out leads.
+	TrainModel(ctx context.Context, holdout float64, seed uint64, force bool) (*TrainReport, error)
+	// ActivateModel makes a stored model the active one and rescores every lead.
+	ActivateModel(ctx context.Context, version int) error
+}
+
+// ModelMetrics judge a model on held-out leads.
+type ModelMetrics struct {
+	AUC            float64 `json:"auc"`
+	LogLoss        float64 `json:"log_loss"`
+	Brier          float64 `json:"brier"`
+	PrecisionTop10 float64 `json:"precision_top10"`
+	LiftTop10      float64 `json:"lift_top10"`
+	N              int     `json:"n"`
+}
+
+// TrainReport says what training did and why the model was (not) activated.
+type TrainReport struct {
+	Version       int           `json:"version"`
+	Activated     bool          `json:"activated"`
+	Why           string        `json:"why"`
+	Rows          int           `json:"rows"`
+	Positives     int           `json:"positives"`
+	Holdout       int           `json:"holdout"`
+	New           ModelMetrics  `json:"new"`
+	Active        *ModelMetrics `json:"active,omitempty"`
+	ActiveVersion int           `json:"active_version,omitempty"`
+	Seconds       float64       `json:"train_seconds"`
 }

@@ -469,8 +469,19 @@ func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead,
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads WHERE `+w.String(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count leads: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+w.String()+
-		` ORDER BY created_at DESC, id DESC`+limitClause(f.Offset, f.Limit), w.args...)
+	order := ` ORDER BY created_at DESC, id DESC`
+	switch f.Sort {
+	case "", "created":
+	case "probability":
+		order = ` ORDER BY probability IS NULL, probability DESC, id DESC`
+	case "fit":
+		order = ` ORDER BY fit DESC, id DESC`
+	case "engagement":
+		order = ` ORDER BY engagement DESC, id DESC`
+	default:
+		return nil, 0, baton.FieldError("sort", "unknown order %q (want created, probability, fit or engagement)", f.Sort)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+w.String()+order+limitClause(f.Offset, f.Limit), w.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find leads: %w", err)
 	}

@@ -11,25 +11,11 @@ import (
 	"github.com/batonhq/baton/model"
 )
 
-// TrainReport says what TrainModel did.
-type TrainReport struct {
-	Version       int            `json:"version"`
-	Activated     bool           `json:"activated"`
-	Why           string         `json:"why"`
-	Rows          int            `json:"rows"`
-	Positives     int            `json:"positives"`
-	Holdout       int            `json:"holdout"`
-	New           model.Metrics  `json:"new"`
-	Active        *model.Metrics `json:"active,omitempty"`
-	ActiveVersion int            `json:"active_version,omitempty"`
-	Seconds       float64        `json:"train_seconds"`
-}
-
 // TrainModel trains a model on the leads with known outcomes, holding out a
 // stratified, seeded share of them; stores it with its metrics and training
 // window; and activates it only when its AUC on the held-out leads is not
 // below the active model's on the same leads (or force is set).
-func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, force bool) (*TrainReport, error) {
+func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, force bool) (*baton.TrainReport, error) {
 	if holdout <= 0 || holdout >= 0.9 {
 		return nil, baton.FieldError("holdout", "must be between 0 and 0.9, not %g", holdout)
 	}
@@ -78,13 +64,14 @@ func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, forc
 	if err != nil {
 		return nil, baton.Errorf(baton.EINVALID, "training failed: %v", err)
 	}
-	rep := &TrainReport{Rows: len(trainRows), Positives: countTrue(trainY), Holdout: len(testRows), Seconds: time.Since(start).Seconds()}
-	predict := func(m *model.Model) model.Metrics {
+	rep := &baton.TrainReport{Rows: len(trainRows), Positives: countTrue(trainY), Holdout: len(testRows), Seconds: time.Since(start).Seconds()}
+	predict := func(m *model.Model) baton.ModelMetrics {
 		probs := make([]float64, len(testRows))
 		for i, r := range testRows {
 			probs[i] = m.Predict(r)
 		}
-		return model.Evaluate(probs, testY)
+		e := model.Evaluate(probs, testY)
+		return baton.ModelMetrics{AUC: e.AUC, LogLoss: e.LogLoss, Brier: e.Brier, PrecisionTop10: e.PrecisionTop10, LiftTop10: e.LiftTop10, N: e.N}
 	}
 	rep.New = predict(m)
 	activate := true

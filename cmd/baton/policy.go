@@ -10,7 +10,6 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/policy"
-	"github.com/batonhq/baton/store"
 )
 
 func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -157,7 +156,7 @@ func cmdModelTrain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-func printTrain(w io.Writer, rep *store.TrainReport) {
+func printTrain(w io.Writer, rep *baton.TrainReport) {
 	state := "activated"
 	if !rep.Activated {
 		state = "stored, not activated"
