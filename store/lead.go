@@ -668,7 +668,7 @@ func (tx *Tx) addHistory(ctx context.Context, h baton.HistoryEntry) error {
 		h.LeadID, micros(h.At), actorID, name, h.Action, h.Field, h.From, h.To, h.Reason, h.Note); err != nil {
 		return fmt.Errorf("history of lead %d: %w", h.LeadID, err)
 	}
-	return nil
+	return tx.afterHistory(ctx, h)
 }
 
 // History returns a lead's audit entries in time order.
