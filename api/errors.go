@@ -40,6 +40,8 @@ type ErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Problems lists every problem of an invalid policy document.
+	Problems []Problem `json:"problems,omitempty"`
 }
 
 // writeError writes err as a JSON error with the status of its code. An
@@ -59,6 +61,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	body := ErrorBody{Error: ErrorDetail{Code: code, Message: baton.ErrorMessage(err), Field: baton.ErrorField(err)}}
+	var pe *problemsError
+	if code == baton.EINVALID && errors.As(err, &pe) {
+		body.Error.Problems = pe.problems
+	}
 	if code == baton.EINTERNAL {
 		body.Error.Message, body.Error.Field = "internal error", ""
 	}

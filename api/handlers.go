@@ -94,6 +94,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	if v := q.str("q"); v != nil {
 		f.Query = *v
 	}
+	if v := q.str("sort"); v != nil {
+		f.Sort = *v // storage refuses an unknown order, naming the field
+	}
 	f.Offset, f.Limit = q.page()
 	if q.err != nil {
 		return q.err

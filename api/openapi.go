@@ -53,7 +53,7 @@ func openAPI(rs []route) obj {
 		"info": obj{
 			"title":       "Baton API",
 			"version":     "1",
-			"description": "Lead handoff from marketing to sales. Every error is {\"error\": {\"code\", \"message\", \"field\"}}.",
+			"description": "Lead handoff from marketing to sales. Every error is {\"error\": {\"code\", \"message\", \"field\"}}; an invalid policy document's also lists \"problems\": [{\"line\", \"field\", \"message\"}].",
 		},
 		"servers":    []any{obj{"url": "/"}},
 		"security":   []any{obj{"bearer": []any{}}},
@@ -95,6 +95,8 @@ var inputRequired = map[string][]string{
 	"UserUpdate":    nil,
 	"TokenInput":    nil,
 	"EventInput":    {"id", "type", "occurred_at"},
+	"PolicyInput":   {"body"},
+	"TrainInput":    nil,
 }
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)

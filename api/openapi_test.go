@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -33,14 +34,25 @@ func documentedRoutes(t *testing.T, f *fixture) []docRoute {
 	return out
 }
 
-var idRE = regexp.MustCompile(`/\d+(/|$)`)
+var (
+	idRE    = regexp.MustCompile(`/\d+(/|$)`)
+	paramRE = regexp.MustCompile(`\{[a-z_]+\}`)
+)
+
+// withID puts id in place of every path parameter of a route path.
+func withID(path string, id int64) string { return paramRE.ReplaceAllString(path, itoa(id)) }
 
 // routeOf turns a request path into its route path: /api/v1/leads/7 is
-// /api/v1/leads/{id}.
+// /api/v1/leads/{id}. (Every path parameter is named {id} here: see
+// anyParam.)
 func routeOf(path string) string {
 	path, _, _ = strings.Cut(path, "?")
 	return idRE.ReplaceAllString(path, "/{id}$1")
 }
+
+// anyParam names every path parameter of a route path {id}, as routeOf does:
+// /api/v1/models/{version}/activate is /api/v1/models/{id}/activate.
+func anyParam(path string) string { return paramRE.ReplaceAllString(path, "{id}") }
 
 // TestOpenAPI checks the document against the mux: every documented
 // operation is served (an admin gets neither 404 nor 405), and every method
@@ -53,9 +65,12 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("only %d operations documented", len(routes))
 	}
 	documented := map[docRoute]bool{}
+	// docMux routes like the server, from the document alone.
+	docMux := http.NewServeMux()
 	for _, r := range routes {
 		documented[r] = true
-		path := strings.ReplaceAll(r.path, "{id}", itoa(l.ID))
+		docMux.HandleFunc(r.method+" "+r.path, func(http.ResponseWriter, *http.Request) {})
+		path := withID(r.path, l.ID)
 		st, b := f.do(admin, r.method, path, "{}")
 		if st == http.StatusNotFound && !strings.Contains(string(b), `"code":"not_found"`) || st == http.StatusMethodNotAllowed {
 			t.Errorf("%s %s is documented but answers %d: %s", r.method, r.path, st, b)
@@ -71,8 +86,13 @@ func TestOpenAPI(t *testing.T) {
 			if documented[docRoute{m, r.path}] {
 				continue
 			}
-			path := strings.ReplaceAll(r.path, "{id}", itoa(l.ID))
+			path := withID(r.path, l.ID)
 			st, b := f.do(admin, m, path, "{}")
+			// GET /api/v1/policies/validate is GET /api/v1/policies/{id}
+			// (and answers 400: not an id), a documented route.
+			if _, pattern := docMux.Handler(httptest.NewRequest(m, path, nil)); pattern != "" {
+				continue
+			}
 			if st != http.StatusMethodNotAllowed {
 				t.Errorf("%s %s is not documented but answers %d: %s", m, r.path, st, b)
 			}

@@ -49,6 +49,9 @@ func enumOf[T ~string](xs []T) []string {
 	return out
 }
 
+// leadSorts are the orders of the lead list.
+var leadSorts = []string{"created", "probability", "fit", "engagement"}
+
 var paging = []param{
 	p("limit", "integer", "page size, 1 to 1000 (default 50)"),
 	p("offset", "integer", "how many items to skip (default 0)"),
@@ -68,17 +71,19 @@ func routes() []route {
 		{method: "GET", path: "/api/v1/openapi.json", handle: (*Server).serveOpenAPI, summary: "This OpenAPI document", tag: "meta", public: true, status: 200, resp: "OpenAPI"},
 		{method: "GET", path: "/api/v1/me", handle: (*Server).me, summary: "The signed-in user", tag: "users", status: 200, resp: "User"},
 
-		{method: "GET", path: "/api/v1/leads", handle: (*Server).listLeads, summary: "List the leads the caller may see, newest first", tag: "leads",
+		{method: "GET", path: "/api/v1/leads", handle: (*Server).listLeads, summary: "List the leads the caller may see, newest first or in the order of sort", tag: "leads",
 			params: withPaging(stage, p("owner_id", "integer", "owner's user id"), p("source", "string", "lead source"),
 				p("campaign", "string", "campaign"), p("account_id", "integer", "account id"),
 				p("created_after", "date-time", "created at or after: RFC 3339 time or YYYY-MM-DD"),
 				p("created_before", "date-time", "created before: RFC 3339 time or YYYY-MM-DD"),
-				p("q", "string", "text in the email, name, company or external id")),
+				p("q", "string", "text in the email, name, company or external id"),
+				param{name: "sort", typ: "string", desc: "order: created (newest first, the default), or probability, fit or engagement (highest first)", enum: leadSorts}),
 			status: 200, resp: "LeadList"},
 		{method: "POST", path: "/api/v1/leads", handle: (*Server).createLead, summary: "Create a lead", tag: "leads", body: "LeadInput", status: 201, resp: "Lead"},
 		{method: "PUT", path: "/api/v1/leads", handle: (*Server).upsertLead, summary: "Create a lead or update the one with the same email or external id", tag: "leads", body: "LeadInput", status: 200, resp: "UpsertResult"},
 		{method: "GET", path: "/api/v1/leads/{id}", handle: (*Server).getLead, summary: "Get a lead", tag: "leads", status: 200, resp: "Lead"},
 		{method: "PATCH", path: "/api/v1/leads/{id}", handle: (*Server).updateLead, summary: "Change some fields of a lead (if_version for optimistic concurrency)", tag: "leads", body: "LeadUpdate", status: 200, resp: "Lead"},
+		{method: "GET", path: "/api/v1/leads/{id}/score", handle: (*Server).leadScore, summary: "A lead's score now, with the rules and model factors that make it", tag: "scoring", status: 200, resp: "ScoreExplanation"},
 		{method: "GET", path: "/api/v1/leads/{id}/timeline", handle: (*Server).leadTimeline, summary: "A lead's history and events in time order", tag: "leads", status: 200, resp: "Timeline"},
 		{method: "GET", path: "/api/v1/leads/{id}/history", handle: (*Server).leadHistory, summary: "A lead's audited changes in time order", tag: "leads", status: 200, resp: "HistoryList"},
 		{method: "POST", path: "/api/v1/leads/{id}/transitions", handle: (*Server).changeStage, summary: "Move a lead along its lifecycle", tag: "leads", body: "StageChange", status: 200, resp: "Lead"},
@@ -106,6 +111,19 @@ func routes() []route {
 		{method: "GET", path: "/api/v1/opportunities", handle: (*Server).listOpportunities, summary: "List the opportunities the caller may see, newest first", tag: "opportunities",
 			params: withPaging(p("owner_id", "integer", "owner's user id"), p("account_id", "integer", "account id"), p("lead_id", "integer", "lead id"), oppStage),
 			status: 200, resp: "OpportunityList"},
+
+		{method: "GET", path: "/api/v1/policies", handle: (*Server).listPolicies, summary: "List the scoring policies: published versions (newest first), then drafts", tag: "scoring", status: 200, resp: "PolicyList"},
+		{method: "POST", path: "/api/v1/policies", handle: (*Server).createPolicy, summary: "Save a policy document as a draft (marketing, admin); 400 lists every problem", tag: "scoring", body: "PolicyInput", status: 201, resp: "PolicyDoc"},
+		{method: "GET", path: "/api/v1/policies/current", handle: (*Server).currentPolicy, summary: "The published policy in force (404 before the first publish)", tag: "scoring", status: 200, resp: "PolicyDoc"},
+		{method: "POST", path: "/api/v1/policies/validate", handle: (*Server).validatePolicy, summary: "Check a policy document without saving it (marketing, admin); 400 lists every problem", tag: "scoring", body: "PolicyInput", status: 200, resp: "Validation"},
+		{method: "POST", path: "/api/v1/policies/backtest", handle: (*Server).backtestPolicy, summary: "Compare a policy document with the current policy on the stored leads and events (marketing, admin)", tag: "scoring", body: "PolicyInput", status: 200, resp: "Backtest"},
+		{method: "GET", path: "/api/v1/policies/{id}", handle: (*Server).getPolicy, summary: "Get a policy draft or version", tag: "scoring", status: 200, resp: "PolicyDoc"},
+		{method: "POST", path: "/api/v1/policies/{id}/publish", handle: (*Server).publishPolicy, summary: "Publish a draft as the next version and rescore every lead (marketing, admin); 409 if already published", tag: "scoring", status: 200, resp: "PolicyDoc"},
+		{method: "GET", path: "/api/v1/scoring/status", handle: (*Server).scoringStatus, summary: "How many leads are scored by the current policy and model", tag: "scoring", status: 200, resp: "RescoreStatus"},
+		{method: "GET", path: "/api/v1/models", handle: (*Server).listModels, summary: "List the trained models, newest first", tag: "scoring", status: 200, resp: "ModelList"},
+		{method: "POST", path: "/api/v1/models/train", handle: (*Server).trainModel, summary: "Train a model on the leads with known outcomes; activate it unless worse than the active one (marketing, admin)", tag: "scoring", body: "TrainInput", bodyOptional: true, status: 200, resp: "TrainReport"},
+		{method: "POST", path: "/api/v1/models/{version}/activate", handle: (*Server).activateModel, summary: "Make a model the active one and rescore every lead (marketing, admin)", tag: "scoring", status: 200, resp: "ModelInfo"},
+
 		{method: "GET", path: "/api/v1/products", handle: (*Server).listProducts, summary: "List products by name", tag: "opportunities", status: 200, resp: "ProductList"},
 	}
 }
@@ -143,5 +161,25 @@ var schemaTypes = map[string]reflect.Type{
 	"Product":         reflect.TypeFor[baton.Product](),
 	"ProductList":     reflect.TypeFor[list[baton.Product]](),
 	"Health":          reflect.TypeFor[health](),
-	"Error":           reflect.TypeFor[ErrorBody](),
+
+	"PolicyDoc":         reflect.TypeFor[baton.PolicyDoc](),
+	"PolicyList":        reflect.TypeFor[list[baton.PolicyDoc]](),
+	"PolicyInput":       reflect.TypeFor[policyInput](),
+	"Validation":        reflect.TypeFor[validation](),
+	"Problem":           reflect.TypeFor[Problem](),
+	"Backtest":          reflect.TypeFor[baton.Backtest](),
+	"BacktestSide":      reflect.TypeFor[baton.BacktestSide](),
+	"BacktestRow":       reflect.TypeFor[baton.BacktestRow](),
+	"BacktestLead":      reflect.TypeFor[baton.BacktestLead](),
+	"LeadScore":         reflect.TypeFor[baton.LeadScore](),
+	"ScoreExplanation":  reflect.TypeFor[baton.ScoreExplanation](),
+	"ScoreReason":       reflect.TypeFor[baton.ScoreReason](),
+	"ProbabilityFactor": reflect.TypeFor[baton.ProbabilityFactor](),
+	"RescoreStatus":     reflect.TypeFor[baton.RescoreStatus](),
+	"ModelInfo":         reflect.TypeFor[baton.ModelInfo](),
+	"ModelList":         reflect.TypeFor[list[baton.ModelInfo]](),
+	"ModelMetrics":      reflect.TypeFor[baton.ModelMetrics](),
+	"TrainInput":        reflect.TypeFor[trainInput](),
+	"TrainReport":       reflect.TypeFor[baton.TrainReport](),
+	"Error":             reflect.TypeFor[ErrorBody](),
 }

@@ -27,7 +27,7 @@ func TestRouteTable(t *testing.T) {
 			t.Errorf("route %s twice", pattern)
 		}
 		seen[pattern] = true
-		req := httptest.NewRequest(rt.method, strings.ReplaceAll(rt.path, "{id}", "1"), nil)
+		req := httptest.NewRequest(rt.method, pathParamRE.ReplaceAllString(rt.path, "1"), nil)
 		if _, got := s.mux.Handler(req); got != pattern {
 			t.Errorf("%s is routed to %q", pattern, got)
 		}

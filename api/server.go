@@ -21,6 +21,7 @@ type Services struct {
 	Accounts      baton.AccountService
 	Events        baton.EventService
 	Opportunities baton.OpportunityService
+	Scoring       baton.ScoringService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.
