@@ -2,6 +2,13 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
 )
 
 // testPolicy is a small policy for the fixture's leads (source web, emails
@@ -49,4 +56,235 @@ func policyJSON(doc string) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// badPolicy has three problems: a bad regular expression, a negative half
+// life and an unknown field.
+var badPolicy = strings.NewReplacer(
+	"contains: VP", "regex: '('",
+	"half_life: 10d", "half_life: -1d",
+	"match: all", "match: all\n  bogus: 1",
+).Replace(testPolicy)
+
+// problemsError is an error response with the problems of a policy.
+type problemsError struct {
+	Error struct {
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+		Field    string `json:"field"`
+		Problems []struct {
+			Line    int    `json:"line"`
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"problems"`
+	} `json:"error"`
+}
+
+// wantProblems checks a 400 that lists n problems of the document, each with
+// its line, field and message.
+func wantProblems(t *testing.T, st int, b []byte, n int) {
+	t.Helper()
+	if st != 400 {
+		t.Fatalf("status %d, want 400: %s", st, b)
+	}
+	var e problemsError
+	decodeJSON(t, b, &e)
+	if e.Error.Code != "invalid" || !strings.Contains(e.Error.Message, fmt.Sprintf("%d problems", n)) {
+		t.Errorf("error %+v, want %d problems in the message", e.Error, n)
+	}
+	if len(e.Error.Problems) != n {
+		t.Fatalf("%d problems listed, want %d: %s", len(e.Error.Problems), n, b)
+	}
+	for _, p := range e.Error.Problems {
+		if p.Line <= 0 || p.Field == "" || p.Message == "" || strings.Contains(p.Message, "\n") {
+			t.Errorf("problem %+v lacks a line, a field or a message", p)
+		}
+		if !strings.Contains(e.Error.Message, p.Message) {
+			t.Errorf("problem %+v is not in the message %q", p, e.Error.Message)
+		}
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
+
+// TestPolicyFlow drafts, validates, backtests and publishes a policy through
+// the API, then scores a lead from events sent through the API.
+func TestPolicyFlow(t *testing.T) {
+	f := newFixture(t)
+	old := f.lead(sdrA, baton.StageNew) // stored before any policy: unscored
+
+	// Before the first publish there is no current policy.
+	if st, b := f.do(sdrA, "GET", "/api/v1/policies/current", ""); st != 404 {
+		t.Fatalf("current before publish: %d %s", st, b)
+	}
+	var policies struct {
+		Items []baton.PolicyDoc `json:"items"`
+		Total int               `json:"total"`
+	}
+	st, b := f.do(sdrA, "GET", "/api/v1/policies", "")
+	decodeJSON(t, b, &policies)
+	if st != 200 || policies.Total != 0 || policies.Items == nil {
+		t.Fatalf("policies before any: %d %s", st, b)
+	}
+
+	// A bad document: every problem, in the message and listed apart.
+	st, b = f.do(marketing, "POST", "/api/v1/policies/validate", policyJSON(badPolicy))
+	wantProblems(t, st, b, 3)
+	st, b = f.do(marketing, "POST", "/api/v1/policies", policyJSON(badPolicy))
+	wantProblems(t, st, b, 3)
+	st, b = f.do(marketing, "POST", "/api/v1/policies/backtest", policyJSON(badPolicy))
+	wantProblems(t, st, b, 3)
+	// Bodies that are not documents.
+	for _, body := range []string{`{}`, `{"body":"   "}`, `{"body":1}`, `{"yaml":"x"}`} {
+		st, b := f.do(marketing, "POST", "/api/v1/policies", body)
+		var e apiError
+		decodeJSON(t, b, &e)
+		if st != 400 || e.Error.Field == "" {
+			t.Errorf("POST %s: %d %s, want 400 naming a field", body, st, b)
+		}
+	}
+
+	// A good one validates, drafts and backtests.
+	st, b = f.do(marketing, "POST", "/api/v1/policies/validate", policyJSON(testPolicy))
+	if st != 200 || strings.TrimSpace(string(b)) != `{"valid":true}` {
+		t.Fatalf("validate: %d %s", st, b)
+	}
+	st, b = f.do(marketing, "POST", "/api/v1/policies", policyJSON(testPolicy))
+	var draft baton.PolicyDoc
+	decodeJSON(t, b, &draft)
+	if st != 201 || draft.ID == 0 || draft.Version != 0 || draft.Name != "Test policy" || draft.Body != testPolicy || draft.CreatedBy != marketing {
+		t.Fatalf("draft: %d %s", st, b)
+	}
+	st, b = f.do(marketing, "POST", "/api/v1/policies/backtest", policyJSON(testPolicy))
+	var bt baton.Backtest
+	decodeJSON(t, b, &bt)
+	if st != 200 || bt.Leads != 1 || bt.Current.Version != 0 || bt.Sources == nil || bt.Changes == nil {
+		t.Fatalf("backtest: %d %s", st, b)
+	}
+
+	// Publish: version 1, once.
+	path := "/api/v1/policies/" + itoa(draft.ID) + "/publish"
+	st, b = f.do(admin, "POST", path, "")
+	var pub baton.PolicyDoc
+	decodeJSON(t, b, &pub)
+	if st != 200 || pub.Version != 1 || !pub.Current || pub.PublishedBy != admin || pub.PublishedAt == nil {
+		t.Fatalf("publish: %d %s", st, b)
+	}
+	if st, b := f.do(admin, "POST", path, ""); st != 409 {
+		t.Fatalf("publish again: %d %s", st, b)
+	}
+	if st, b := f.do(admin, "POST", "/api/v1/policies/999999/publish", ""); st != 404 {
+		t.Fatalf("publish a missing draft: %d %s", st, b)
+	}
+	st, b = f.do(sdrB, "GET", "/api/v1/policies/current", "")
+	var cur baton.PolicyDoc
+	decodeJSON(t, b, &cur)
+	if st != 200 || cur.ID != draft.ID || cur.Version != 1 || !cur.Current {
+		t.Fatalf("current: %d %s", st, b)
+	}
+	st, b = f.do(sdrB, "GET", "/api/v1/policies/"+itoa(draft.ID), "")
+	if decodeJSON(t, b, &cur); st != 200 || cur.Version != 1 || cur.Body != testPolicy {
+		t.Fatalf("get policy: %d %s", st, b)
+	}
+	if st, b := f.do(sdrB, "GET", "/api/v1/policies/999999", ""); st != 404 {
+		t.Fatalf("get a missing policy: %d %s", st, b)
+	}
+	// Another draft lists after the published version.
+	if st, b := f.do(marketing, "POST", "/api/v1/policies", policyJSON(strings.Replace(testPolicy, "points: 30", "points: 40", 1))); st != 201 {
+		t.Fatalf("second draft: %d %s", st, b)
+	}
+	st, b = f.do(sdrA, "GET", "/api/v1/policies", "")
+	decodeJSON(t, b, &policies)
+	if st != 200 || policies.Total != 2 || policies.Items[0].Version != 1 || policies.Items[1].Version != 0 {
+		t.Fatalf("policies: %d %s", st, b)
+	}
+
+	// Publishing rescores through a job; the status counts the lead stored
+	// before as stale until the rescore has run.
+	var status baton.RescoreStatus
+	st, b = f.do(sdrA, "GET", "/api/v1/scoring/status", "")
+	if decodeJSON(t, b, &status); st != 200 || status.PolicyVersion != 1 || status.Stale != 1 {
+		t.Fatalf("status before rescore: %d %s", st, b)
+	}
+	if _, err := f.db.RescoreAll(sys()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A VP lead, and a plain one, with events through the API.
+	owner := f.users[sdrA].ID
+	st, b = f.do(admin, "POST", "/api/v1/leads", fmt.Sprintf(`{"email":"vp@bigco.test","title":"VP Sales","source":"web","owner_id":%d}`, owner))
+	var vp baton.Lead
+	if decodeJSON(t, b, &vp); st != 201 || vp.Score.PolicyVersion != 1 || vp.Score.Fit != 35 {
+		t.Fatalf("create lead: %d %s", st, b)
+	}
+	st, b = f.do(admin, "POST", "/api/v1/leads", fmt.Sprintf(`{"email":"dev@bigco.test","title":"Engineer","source":"web","owner_id":%d}`, owner))
+	var dev baton.Lead
+	if decodeJSON(t, b, &dev); st != 201 {
+		t.Fatalf("create lead: %d %s", st, b)
+	}
+	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	events := fmt.Sprintf(`[
+		{"id":"p1","lead_id":%[1]d,"type":"pricing_page_view","occurred_at":%[3]q},
+		{"id":"p2","lead_id":%[1]d,"type":"pricing_page_view","occurred_at":%[3]q},
+		{"id":"w1","lead_id":%[1]d,"type":"webinar_attended","occurred_at":%[3]q},
+		{"id":"w2","lead_id":%[2]d,"type":"webinar_attended","occurred_at":%[3]q}]`, vp.ID, dev.ID, at)
+	if st, b := f.do(marketing, "POST", "/api/v1/events", events); st != 200 || !strings.Contains(string(b), `"created":4`) {
+		t.Fatalf("events: %d %s", st, b)
+	}
+
+	// The score's reasons add up to fit + engagement; the owner reads it, another rep may not.
+	st, b = f.do(sdrA, "GET", "/api/v1/leads/"+itoa(vp.ID)+"/score", "")
+	var ex baton.ScoreExplanation
+	decodeJSON(t, b, &ex)
+	if st != 200 || ex.LeadID != vp.ID || ex.Score.PolicyVersion != 1 || ex.Score.Fit != 35 {
+		t.Fatalf("score: %d %s", st, b)
+	}
+	sum := 0.0
+	for _, r := range ex.Reasons {
+		sum += r.Points
+	}
+	if !near(sum, ex.Score.Fit+ex.Score.Engagement) || len(ex.Reasons) != 4 {
+		t.Fatalf("reasons %+v add up to %v, score %+v", ex.Reasons, sum, ex.Score)
+	}
+	// 55 points an hour ago, with a 10-day half life.
+	if want := 55 * math.Exp2(-1.0/240); math.Abs(ex.Score.Engagement-want) > 0.01 || !ex.Qualifies || ex.Why == "" {
+		t.Fatalf("engagement %v (want about %.2f), qualifies %v %q", ex.Score.Engagement, want, ex.Qualifies, ex.Why)
+	}
+	if ex.Factors != nil || ex.Score.Probability != nil {
+		t.Fatalf("factors without a model: %s", b)
+	}
+	if st, b := f.do(sdrB, "GET", "/api/v1/leads/"+itoa(vp.ID)+"/score", ""); st != 403 {
+		t.Fatalf("another rep's lead score: %d %s", st, b)
+	}
+	if st, b := f.do(admin, "GET", "/api/v1/leads/999999/score", ""); st != 404 {
+		t.Fatalf("score of a missing lead: %d %s", st, b)
+	}
+	st, b = f.do(sdrA, "GET", "/api/v1/leads/"+itoa(old.ID)+"/score", "")
+	if decodeJSON(t, b, &ex); st != 200 || ex.Score.Fit != 5 || ex.Reasons == nil {
+		t.Fatalf("score of the rescored lead: %d %s", st, b)
+	}
+
+	// Sorted lists: the most engaged lead first; fit too.
+	for _, c := range []struct {
+		sort  string
+		first int64
+	}{{"engagement", vp.ID}, {"fit", vp.ID}, {"created", dev.ID}, {"probability", dev.ID}} {
+		var leads struct {
+			Items []baton.Lead `json:"items"`
+		}
+		st, b := f.do(sdrA, "GET", "/api/v1/leads?sort="+c.sort, "")
+		if decodeJSON(t, b, &leads); st != 200 || len(leads.Items) != 3 || leads.Items[0].ID != c.first {
+			t.Errorf("sort=%s: %d %s, want lead %d first", c.sort, st, b, c.first)
+		}
+	}
+	st, b = f.do(sdrA, "GET", "/api/v1/leads?sort=name", "")
+	var e apiError
+	if decodeJSON(t, b, &e); st != 400 || e.Error.Field != "sort" || e.Error.Code != "invalid" {
+		t.Fatalf("sort=name: %d %s", st, b)
+	}
+
+	st, b = f.do(manager, "GET", "/api/v1/scoring/status", "")
+	if decodeJSON(t, b, &status); st != 200 || status.PolicyVersion != 1 || status.Leads != 3 || status.Current != 3 || status.Stale != 0 {
+		t.Fatalf("status: %d %s", st, b)
+	}
 }
