@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/policy"
 )
 
 // testPolicy is a small policy for the fixture's leads (source web, emails
@@ -286,5 +287,161 @@ func TestPolicyFlow(t *testing.T) {
 	st, b = f.do(manager, "GET", "/api/v1/scoring/status", "")
 	if decodeJSON(t, b, &status); st != 200 || status.PolicyVersion != 1 || status.Leads != 3 || status.Current != 3 || status.Stale != 0 {
 		t.Fatalf("status: %d %s", st, b)
+	}
+}
+
+// TestModelFlow trains a model through the API: refused with too few known
+// outcomes, then trained on 60 leads whose "Converted" attribute follows a
+// signal attribute; the lead scores then carry a probability and its factors.
+func TestModelFlow(t *testing.T) {
+	f := newFixture(t)
+	st, b := f.do(marketing, "POST", "/api/v1/models/train", "")
+	var e apiError
+	if decodeJSON(t, b, &e); st != 400 || e.Error.Code != "invalid" || !strings.Contains(e.Error.Message, "at least 20 are needed") {
+		t.Fatalf("train with no outcomes: %d %s", st, b)
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"holdout":2}`, "holdout"},
+		{`{"holdout":0}`, "holdout"},
+		{`{"seed":-1}`, "seed"},
+		{`{"force":"yes"}`, "force"},
+		{`{"epochs":3}`, "epochs"},
+	} {
+		st, b := f.do(admin, "POST", "/api/v1/models/train", c.body)
+		if decodeJSON(t, b, &e); st != 400 || e.Error.Field != c.field {
+			t.Errorf("train %s: %d %s, want 400 on field %s", c.body, st, b, c.field)
+		}
+	}
+	if st, b := f.do(marketing, "POST", "/api/v1/models/1/activate", ""); st != 404 {
+		t.Fatalf("activate a missing model: %d %s", st, b)
+	}
+	if st, b := f.do(marketing, "POST", "/api/v1/models/x/activate", ""); st != 400 || !strings.Contains(string(b), `"field":"version"`) {
+		t.Fatalf("activate model x: %d %s", st, b)
+	}
+	if _, err := f.db.PublishDocument(sys(), testPolicy); err != nil {
+		t.Fatal(err)
+	}
+
+	// One lead in three converted, and those have a high intent.
+	var ids []int64
+	for i := range 60 {
+		converted, intent := 0.0, float64(10+i%7)
+		if i%3 == 0 {
+			converted, intent = 1, float64(60+i%7)
+		}
+		// A few exceptions, so that the classes overlap.
+		if i%10 == 1 {
+			intent = 65
+		}
+		l := &baton.Lead{Email: fmt.Sprintf("m%d@co%d.test", i, i), Source: "web",
+			Attrs: baton.Attrs{"Converted": converted, "Intent": intent}}
+		if err := f.db.CreateLead(sys(), l); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, l.ID)
+	}
+	st, b = f.do(marketing, "POST", "/api/v1/models/train", `{"holdout":0.25,"seed":7}`)
+	var rep baton.TrainReport
+	if decodeJSON(t, b, &rep); st != 200 || rep.Version != 1 || !rep.Activated || rep.Rows+rep.Holdout != 60 || rep.New.N != rep.Holdout || rep.Why == "" {
+		t.Fatalf("train: %d %s", st, b)
+	}
+	var models struct {
+		Items []baton.ModelInfo `json:"items"`
+		Total int               `json:"total"`
+	}
+	st, b = f.do(sdrA, "GET", "/api/v1/models", "")
+	if decodeJSON(t, b, &models); st != 200 || models.Total != 1 || !models.Items[0].Active || len(models.Items[0].Metrics) < 2 {
+		t.Fatalf("models: %d %s", st, b)
+	}
+	// Activation rescores through a job; run it all now.
+	if _, err := f.db.RescoreAll(sys()); err != nil {
+		t.Fatal(err)
+	}
+	st, b = f.do(admin, "GET", "/api/v1/scoring/status", "")
+	var status baton.RescoreStatus
+	if decodeJSON(t, b, &status); st != 200 || status.ModelVersion != 1 || status.PolicyVersion != 1 || status.Stale != 0 || status.Leads != 60 {
+		t.Fatalf("status: %d %s", st, b)
+	}
+
+	// A lead's score carries the probability and factors that add up to its log-odds.
+	st, b = f.do(marketing, "GET", "/api/v1/leads/"+itoa(ids[0])+"/score", "")
+	var ex baton.ScoreExplanation
+	decodeJSON(t, b, &ex)
+	if st != 200 || ex.Score.Probability == nil || ex.Score.ModelVersion != 1 || len(ex.Factors) == 0 {
+		t.Fatalf("score with a model: %d %s", st, b)
+	}
+	p := *ex.Score.Probability
+	sum := ex.BaseLogOdds
+	for _, fa := range ex.Factors {
+		sum += fa.Contribution
+	}
+	if p <= 0 || p >= 1 || math.Abs(sum-math.Log(p/(1-p))) > 1e-6 {
+		t.Fatalf("probability %v, log-odds %v, factors add up to %v: %s", p, math.Log(p/(1-p)), sum, b)
+	}
+
+	// The list sorted by probability is highest first.
+	var leads struct {
+		Items []baton.Lead `json:"items"`
+	}
+	st, b = f.do(marketing, "GET", "/api/v1/leads?sort=probability&limit=100", "")
+	if decodeJSON(t, b, &leads); st != 200 || len(leads.Items) != 60 {
+		t.Fatalf("sort=probability: %d %s", st, b)
+	}
+	for i, l := range leads.Items {
+		if l.Score.Probability == nil {
+			t.Fatalf("lead %d has no probability", l.ID)
+		}
+		if i > 0 && *l.Score.Probability > *leads.Items[i-1].Score.Probability {
+			t.Fatalf("not sorted by probability at %d", i)
+		}
+	}
+
+	// Activating the active model again is allowed; reps may not.
+	st, b = f.do(admin, "POST", "/api/v1/models/1/activate", "")
+	var info baton.ModelInfo
+	if decodeJSON(t, b, &info); st != 200 || info.Version != 1 || !info.Active {
+		t.Fatalf("activate: %d %s", st, b)
+	}
+	if st, b := f.do(sdrA, "POST", "/api/v1/models/1/activate", ""); st != 403 {
+		t.Fatalf("a rep activates: %d %s", st, b)
+	}
+}
+
+// TestPolicySize: a policy document of up to policy.MaxSize bytes is
+// accepted, even when its JSON form is larger; a larger one is 413.
+func TestPolicySize(t *testing.T) {
+	f := newFixture(t)
+	pad := func(size int) string {
+		var sb strings.Builder
+		sb.WriteString(testPolicy)
+		line := "# \"quoted\" padding, escaped in JSON\n"
+		for sb.Len()+len(line) <= size {
+			sb.WriteString(line)
+		}
+		for sb.Len() < size {
+			sb.WriteString("\n")
+		}
+		return sb.String()
+	}
+	doc := pad(policy.MaxSize)
+	body := policyJSON(doc)
+	if len(doc) != policy.MaxSize || len(body) <= policy.MaxSize {
+		t.Fatalf("document %d bytes, body %d", len(doc), len(body))
+	}
+	if st, b := f.do(marketing, "POST", "/api/v1/policies/validate", body); st != 200 {
+		t.Fatalf("validate %d bytes: %d %.300s", len(doc), st, b)
+	}
+	st, b := f.do(marketing, "POST", "/api/v1/policies", body)
+	var d baton.PolicyDoc
+	if decodeJSON(t, b, &d); st != 201 || len(d.Body) != policy.MaxSize {
+		t.Fatalf("draft %d bytes: %d %.300s", len(doc), st, b)
+	}
+	st, b = f.do(marketing, "POST", "/api/v1/policies/validate", policyJSON(pad(policy.MaxSize+1)))
+	var e apiError
+	if decodeJSON(t, b, &e); st != 413 || e.Error.Field != "body" {
+		t.Fatalf("validate %d bytes: %d %s", policy.MaxSize+1, st, b)
+	}
+	if st, b := f.do(marketing, "POST", "/api/v1/policies/validate", `{"body":"`+strings.Repeat("#", 5<<20)+`"}`); st != 413 {
+		t.Fatalf("a 5 MiB body: %d %.300s", st, b)
 	}
 }
