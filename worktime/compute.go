@@ -7,10 +7,12 @@ import "time"
 const maxIdleDays = 3660
 
 // walk calls fn with the working intervals [s, e) that end after t, in order,
-// until fn returns false. Intervals are built one day at a time from the
+// until fn returns false or, if until is not zero, until the intervals start
+// after until. Intervals are built one day at a time from the
 // day's spans, starting the day before t's date in the calendar's zone (so
 // that no interval containing t is missed whatever the zone rules). It
-// returns false if it gave up after maxIdleDays days without working time.
+// returns false if it gave up after maxIdleDays days without working time
+// (only when until is zero).
 //
 // Each span's ends are wall-clock times turned into instants by time.Date,
 // so a span is the real time elapsed between them: 09:00-17:00 is 8 hours on
@@ -18,10 +20,15 @@ const maxIdleDays = 3660
 // spring-forward gap resolves as time.Date does (an hour later); if that puts
 // a span's start at or after its end, or before the end of the previous
 // span, the interval is clipped, so intervals never overlap.
-func (c *Calendar) walk(t time.Time, fn func(s, e time.Time) bool) bool {
+func (c *Calendar) walk(t, until time.Time, fn func(s, e time.Time) bool) bool {
 	loc := c.loc()
 	y, m, d := t.In(loc).Date()
 	day := time.Date(y, m, d-1, 0, 0, 0, 0, time.UTC) // civil date, UTC carries no DST
+	var last time.Time
+	if !until.IsZero() {
+		y, m, d := until.In(loc).Date()
+		last = time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+	}
 	var prevEnd time.Time
 	idle := 0
 	for {
@@ -45,7 +52,11 @@ func (c *Calendar) walk(t time.Time, fn func(s, e time.Time) bool) bool {
 				}
 			}
 		}
-		if found {
+		if !last.IsZero() {
+			if !day.Before(last) {
+				return true
+			}
+		} else if found {
 			idle = 0
 		} else if idle++; idle > maxIdleDays {
 			return false
@@ -76,7 +87,7 @@ func (c *Calendar) Add(start time.Time, d time.Duration) time.Time {
 		d = 0
 	}
 	var res time.Time
-	ok := c.walk(start, func(s, e time.Time) bool {
+	ok := c.walk(start, time.Time{}, func(s, e time.Time) bool {
 		if s.Before(start) {
 			s = start
 		}
@@ -101,7 +112,7 @@ func (c *Calendar) Between(a, b time.Time) time.Duration {
 		return 0
 	}
 	var sum time.Duration
-	c.walk(a, func(s, e time.Time) bool {
+	c.walk(a, b, func(s, e time.Time) bool {
 		if !s.Before(b) {
 			return false
 		}
@@ -122,7 +133,7 @@ func (c *Calendar) Between(a, b time.Time) time.Duration {
 func (c *Calendar) IsWorking(t time.Time) bool {
 	t = t.Round(0)
 	working := false
-	c.walk(t, func(s, e time.Time) bool {
+	c.walk(t, time.Time{}, func(s, e time.Time) bool {
 		working = !s.After(t)
 		return false
 	})
@@ -135,7 +146,7 @@ func (c *Calendar) IsWorking(t time.Time) bool {
 func (c *Calendar) NextWorking(t time.Time) time.Time {
 	t = t.Round(0)
 	var res time.Time
-	if !c.walk(t, func(s, e time.Time) bool {
+	if !c.walk(t, time.Time{}, func(s, e time.Time) bool {
 		res = s
 		return false
 	}) {
