@@ -13,7 +13,9 @@
 // A request names its user with "Authorization: Bearer TOKEN". The token is
 // checked by [baton.UserService.Authenticate] and the user is put in the
 // request's context as a [baton.Actor]. The API does not decide what a user
-// may do: storage does, from that actor, and the API maps its errors.
+// may do: storage does, from that actor, and the API maps its errors. Two
+// exceptions, until storage checks them first: validating a policy and
+// training a model are refused here to all but marketing and admins.
 //
 // # Errors
 //

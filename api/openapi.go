@@ -211,6 +211,8 @@ func schemaOf(t reflect.Type, top bool) obj {
 		return obj{"type": "boolean"}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return obj{"type": "integer", "format": "int64"}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return obj{"type": "integer", "minimum": 0}
 	case reflect.Float32, reflect.Float64:
 		return obj{"type": "number"}
 	case reflect.String:
