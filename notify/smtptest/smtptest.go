@@ -35,6 +35,7 @@ type Server struct {
 	Addr string
 
 	srv  *smtp.Server
+	ln   net.Listener
 	mu   sync.Mutex
 	msgs []Message
 	fail *smtp.SMTPError
@@ -47,14 +48,14 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("smtptest: %v", err)
 	}
-	s := &Server{Addr: l.Addr().String()}
+	s := &Server{Addr: l.Addr().String(), ln: l}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &session{srv: s}, nil
 	}))
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
 	go s.srv.Serve(l)
-	t.Cleanup(func() { s.srv.Close() })
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -92,8 +93,13 @@ func (s *Server) Fail(code int, message string) {
 	s.fail = &smtp.SMTPError{Code: code, Message: message}
 }
 
-// Close stops the server; later connections are refused.
-func (s *Server) Close() error { return s.srv.Close() }
+// Close stops the server; later connections are refused. It may be called
+// more than once.
+func (s *Server) Close() error {
+	s.ln.Close() // even if Serve has not started yet
+	s.srv.Close()
+	return nil
+}
 
 type session struct {
 	srv *Server
