@@ -2,12 +2,232 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/batonhq/baton"
 )
 
 // afterHistory keeps the reports' aggregates up to date with each audited
-// change, in the change's transaction.
+// change, in the change's transaction (see report_agg.go for what is kept):
+//
+//   - created: one query (the lead and its account), the lead's row of
+//     report_leads and 12 daily counters, in three statements;
+//   - stage: the lead's row read and written back, up to 12 daily counters,
+//     2 duration counters and 1 rejection counter, in four or five statements;
+//   - updated source, campaign, country, owner_id or account_id: the row read
+//     and written back and the lead's cohort counters moved to the new value
+//     (account_id reads the account); other updates cost nothing.
+//
+// A lead with no row yet (created before the reports existed) gets it from
+// its whole history the first time it changes.
 func (tx *Tx) afterHistory(ctx context.Context, h baton.HistoryEntry) error {
+	switch h.Action {
+	case baton.ActionCreated, baton.ActionStage:
+	case baton.ActionUpdated:
+		if _, ok := dimOfField(h.Field); !ok {
+			return nil
+		}
+	default:
+		return nil
+	}
+	d := newAggDelta()
+	account := func(id string) (string, string, error) { return tx.reportAccount(ctx, id) }
+	var a *leadAgg
+	if h.Action == baton.ActionCreated {
+		raw, ind, size, err := tx.reportDims(ctx, h.LeadID)
+		if err != nil {
+			return err
+		}
+		a = &leadAgg{}
+		a.start(&h, [nDims]string{raw.source, raw.campaign, ind, size, raw.country, raw.owner}, d)
+	} else {
+		var err error
+		if a, err = tx.loadAgg(ctx, h.LeadID); err != nil {
+			return err
+		}
+		if a == nil {
+			raw, _, _, err := tx.reportDims(ctx, h.LeadID)
+			if err != nil {
+				return err
+			}
+			hist, err := tx.history(ctx, h.LeadID)
+			if err != nil {
+				return err
+			}
+			if a, err = replay(raw, hist, account, d); err != nil || a == nil {
+				return err
+			}
+		} else if err := a.apply(&h, account, d); err != nil {
+			return err
+		}
+	}
+	if err := tx.saveAggs(ctx, []*leadAgg{a}); err != nil {
+		return err
+	}
+	return tx.flushDelta(ctx, d)
+}
+
+// reportDims reads the fields of a lead the dimensions come from, with its
+// account's industry and size band.
+func (tx *Tx) reportDims(ctx context.Context, id int64) (rawDims, string, string, error) {
+	var r rawDims
+	var owner, account, employees sql.NullInt64
+	var industry sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT l.source, l.campaign, l.country, l.owner_id, l.account_id, a.industry, a.employees
+		FROM leads l LEFT JOIN accounts a ON a.id = l.account_id WHERE l.id = $1`, id).
+		Scan(&r.source, &r.campaign, &r.country, &owner, &account, &industry, &employees)
+	if err != nil {
+		return r, "", "", fmt.Errorf("report dimensions of lead %d: %w", id, err)
+	}
+	r.owner, r.account = fmtID(ptrInt(owner)), fmtID(ptrInt(account))
+	return r, industry.String, baton.SizeBand(ptrInt(employees)), nil
+}
+
+// reportAccount returns the industry and size band of an account given by
+// its id as text ("" or an unknown account: no industry, size unknown).
+func (tx *Tx) reportAccount(ctx context.Context, id string) (string, string, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if id == "" || err != nil {
+		return "", baton.SizeBand(nil), nil
+	}
+	var industry string
+	var employees sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT industry, employees FROM accounts WHERE id = $1`, n).Scan(&industry, &employees)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", baton.SizeBand(nil), nil
+	} else if err != nil {
+		return "", "", fmt.Errorf("report account %d: %w", n, err)
+	}
+	return industry, baton.SizeBand(ptrInt(employees)), nil
+}
+
+const aggColumns = `lead_id, created_at, source, campaign, industry, size_band, country, owner, stage, stage_at,
+	mql_at, sal_at, sql_at, opportunity_at, won_at, lost_at, recycled_at, disqualified_at, returned_at`
+
+const nAggColumns = 19
+
+// loadAgg reads a lead's row of report_leads, or nil if it has none.
+func (tx *Tx) loadAgg(ctx context.Context, id int64) (*leadAgg, error) {
+	a := &leadAgg{}
+	var at [nReached + 1]sql.NullInt64
+	dest := []any{&a.id, &a.created}
+	for i := range a.dims {
+		dest = append(dest, &a.dims[i])
+	}
+	dest = append(dest, &a.stage, &a.stageAt)
+	for i := range at {
+		dest = append(dest, &at[i])
+	}
+	err := tx.QueryRowContext(ctx, `SELECT `+aggColumns+` FROM report_leads WHERE lead_id = $1`, id).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("report row of lead %d: %w", id, err)
+	}
+	for i := range a.reached {
+		a.reached[i] = at[i].Int64
+	}
+	a.returned = at[nReached].Int64
+	return a, nil
+}
+
+func nullMicrosOf(us int64) any {
+	if us == 0 {
+		return nil
+	}
+	return us
+}
+
+// saveAggs writes lead rows of report_leads (insert or replace).
+func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
+	const chunk = 500
+	for len(aggs) > 0 {
+		n := min(len(aggs), chunk)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO report_leads (` + aggColumns + `) VALUES `)
+		tx.db.placeholders(&b, n, nAggColumns, 1)
+		b.WriteString(` ON CONFLICT (lead_id) DO UPDATE SET source = excluded.source, campaign = excluded.campaign,
+			industry = excluded.industry, size_band = excluded.size_band, country = excluded.country, owner = excluded.owner,
+			stage = excluded.stage, stage_at = excluded.stage_at, mql_at = excluded.mql_at, sal_at = excluded.sal_at,
+			sql_at = excluded.sql_at, opportunity_at = excluded.opportunity_at, won_at = excluded.won_at,
+			lost_at = excluded.lost_at, recycled_at = excluded.recycled_at, disqualified_at = excluded.disqualified_at,
+			returned_at = excluded.returned_at`)
+		args := make([]any, 0, n*nAggColumns)
+		for _, a := range aggs[:n] {
+			args = append(args, a.id, a.created)
+			for _, v := range a.dims {
+				args = append(args, v)
+			}
+			args = append(args, string(a.stage), a.stageAt)
+			for _, v := range a.reached {
+				args = append(args, nullMicrosOf(v))
+			}
+			args = append(args, nullMicrosOf(a.returned))
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("save report rows: %w", err)
+		}
+		aggs = aggs[n:]
+	}
+	return nil
+}
+
+// flushDelta adds the collected counter changes to the counter tables, with
+// multi-row upserts.
+func (tx *Tx) flushDelta(ctx context.Context, d *aggDelta) error {
+	var rows [][]any
+	for k, n := range d.daily {
+		if n != 0 {
+			rows = append(rows, []any{string(k.kind), dimNames[k.dim], k.day, k.value, k.stage, n})
+		}
+	}
+	if err := tx.upsertCounters(ctx, "report_daily", "kind, dim, day, value, stage", rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for k, n := range d.durations {
+		if n != 0 {
+			rows = append(rows, []any{k.kind, k.day, k.bucket, n})
+		}
+	}
+	if err := tx.upsertCounters(ctx, "report_durations", "kind, day, bucket", rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for k, n := range d.rejections {
+		if n != 0 {
+			rows = append(rows, []any{k.day, k.from, k.to, k.reason, k.source, k.campaign, n})
+		}
+	}
+	return tx.upsertCounters(ctx, "report_rejections", "day, from_stage, to_stage, reason, source, campaign", rows)
+}
+
+// upsertCounters adds each row's last value (n) to the counter keyed by the
+// others, creating it if needed.
+func (tx *Tx) upsertCounters(ctx context.Context, table, key string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := len(rows[0])
+	chunk := 4000 / cols
+	for len(rows) > 0 {
+		n := min(len(rows), chunk)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO ` + table + ` (` + key + `, n) VALUES `)
+		tx.db.placeholders(&b, n, cols, 1)
+		b.WriteString(` ON CONFLICT (` + key + `) DO UPDATE SET n = ` + table + `.n + excluded.n`)
+		args := make([]any, 0, n*cols)
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("update %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
 	return nil
 }

@@ -1,0 +1,172 @@
+package baton
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"time"
+)
+
+// The names of the reports (Report.Name), as the web UI and the CSV export
+// name them.
+const (
+	ReportFunnel     = "funnel"
+	ReportVelocity   = "velocity"
+	ReportRejections = "rejections"
+	ReportRecycled   = "recycled"
+	ReportQuality    = "quality"
+	ReportRuleFit    = "quality_rules"
+	ReportStale      = "stale"
+	ReportStalled    = "stalled"
+)
+
+// ReportNames lists the reports RunReport knows, in menu order.
+var ReportNames = []string{ReportFunnel, ReportVelocity, ReportRejections, ReportRecycled,
+	ReportQuality, ReportRuleFit, ReportStale, ReportStalled}
+
+// The dimensions a report can be broken down by (ReportFilter.By).
+const (
+	// DimSource is the lead's source.
+	DimSource = "source"
+	// DimCampaign is the lead's campaign.
+	DimCampaign = "campaign"
+	// DimIndustry is the industry of the lead's account.
+	DimIndustry = "industry"
+	// DimSize is the size band of the lead's account (see SizeBand).
+	DimSize = "size"
+	// DimCountry is the lead's country.
+	DimCountry = "country"
+	// DimTeam is the team of the lead's owner.
+	DimTeam = "team"
+	// DimOwner is the lead's owner.
+	DimOwner = "owner"
+)
+
+// ReportDimensions lists the dimensions, in menu order.
+var ReportDimensions = []string{DimSource, DimCampaign, DimIndustry, DimSize, DimCountry, DimTeam, DimOwner}
+
+// SizeBands are the account size bands, by employees, smallest first;
+// "unknown" is a lead without an account or an account without a head count.
+var SizeBands = []string{"1-49", "50-199", "200-999", "1000-4999", "5000+", "unknown"}
+
+// SizeBand returns the size band of an account with this many employees
+// (nil: unknown). Fewer than one employee counts as the smallest band.
+func SizeBand(employees *int64) string {
+	if employees == nil {
+		return "unknown"
+	}
+	switch n := *employees; {
+	case n < 50:
+		return "1-49"
+	case n < 200:
+		return "50-199"
+	case n < 1000:
+		return "200-999"
+	case n < 5000:
+		return "1000-4999"
+	}
+	return "5000+"
+}
+
+// ReportFilter selects what a report covers.
+type ReportFilter struct {
+	// From and To bound the period [From, To) in whole UTC days: From is
+	// rounded down to its midnight, To up to the next midnight (unless it is
+	// one). A zero From is the beginning of time; a zero To is the end of
+	// today. Stale and Stalled take To (zero: now) as the time they look at.
+	From, To time.Time
+	// By is the dimension to break the report down by (one of
+	// ReportDimensions), or "" for no breakdown. Each report says which it
+	// accepts.
+	By string
+	// Cohort makes the funnel count the leads created in the period at every
+	// stage they ever reached; otherwise it counts the transitions made in
+	// the period.
+	Cohort bool
+	// Limit is the most groups (or, for lead lists, rows) a report shows;
+	// 0 means the report's default. Groups past it are summed as "(other)".
+	Limit int
+	// Days is the age threshold of Stale and Stalled, in days (default 14).
+	Days int
+	// ActiveDays is how recent an event must be for Stalled to count a lead
+	// as still engaging, in days (default 7).
+	ActiveDays int
+}
+
+// Report is a report in a charting-ready shape: a chart draws Series over
+// Labels as bars or lines without reshaping, and the table form (Columns and
+// Rows) is what the CSV export writes.
+type Report struct {
+	// Name is the report's name (ReportFunnel, ...); Title a human title.
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	// Labels are the x-axis categories (or the chart's rows).
+	Labels []string `json:"labels"`
+	// Series are the values to plot, each with one value per label.
+	Series []Series `json:"series"`
+	// Columns and Rows are the table form.
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
+	// Notes explain definitions and caveats, one sentence each.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Series is one named line or set of bars of a chart: Values[i] belongs to
+// the report's Labels[i].
+type Series struct {
+	Name   string    `json:"name"`
+	Values []float64 `json:"values"`
+}
+
+// WriteCSV writes the report's table (Columns, then Rows) as CSV.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(r.Columns); err != nil {
+		return err
+	}
+	if err := cw.WriteAll(r.Rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+// FiredRules returns the names of the scoring rules that fire for a lead and
+// its account (nil when it has none), for RuleQuality.
+type FiredRules func(l *Lead, a *Account) []string
+
+// ReportService computes the reports that close the loop between marketing
+// and sales. Aggregated reports need the admin, marketing or manager role (or
+// the system); Stale and Stalled list only the leads the actor may see.
+type ReportService interface {
+	// Funnel counts leads, MQLs, SALs, SQLs, opportunities and wins, with
+	// the step conversion rates, by cohort or by period (f.Cohort), broken
+	// down by any dimension.
+	Funnel(ctx context.Context, f ReportFilter) (*Report, error)
+	// Velocity gives the median and 90th percentile of the time spent in
+	// each stage and of the main steps, over the transitions made in the
+	// period.
+	Velocity(ctx context.Context, f ReportFilter) (*Report, error)
+	// Rejections counts the leads sales rejected (mql or sal to recycled or
+	// disqualified) in the period by reason, broken down by source,
+	// campaign or week (f.By).
+	Rejections(ctx context.Context, f ReportFilter) (*Report, error)
+	// Recycled follows the leads first recycled in the period: how many came
+	// back (became an MQL again) and where they are now.
+	Recycled(ctx context.Context, f ReportFilter) (*Report, error)
+	// Quality rates the leads created in the period per source (or f.By):
+	// leads, MQLs, acceptance, SQL and win rates, and won value.
+	Quality(ctx context.Context, f ReportFilter) (*Report, error)
+	// RuleQuality compares, for each rule, the leads created in the period
+	// for which it fires against the rest.
+	RuleQuality(ctx context.Context, f ReportFilter, rules []string, fired FiredRules) (*Report, error)
+	// QualityByRule is RuleQuality over the fit rules of the published
+	// scoring policy, recomputed on each lead's current fields.
+	QualityByRule(ctx context.Context, f ReportFilter) (*Report, error)
+	// Stale lists the SALs older than f.Days with no opportunity.
+	Stale(ctx context.Context, f ReportFilter) (*Report, error)
+	// Stalled lists the leads in new, recycled or mql for longer than f.Days
+	// that had an event in the last f.ActiveDays.
+	Stalled(ctx context.Context, f ReportFilter) (*Report, error)
+	// RunReport runs the report named name (one of ReportNames).
+	RunReport(ctx context.Context, name string, f ReportFilter) (*Report, error)
+}

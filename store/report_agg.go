@@ -1,0 +1,365 @@
+package store
+
+import (
+	"math"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// The reports' aggregates are computed here from history entries, with no
+// database access: afterHistory applies one entry to a lead's row and writes
+// what changed; RebuildReports replays the whole history the same way.
+
+// Dimensions kept per lead, in the order of leadAgg.dims.
+const (
+	dimSource = iota
+	dimCampaign
+	dimIndustry
+	dimSize
+	dimCountry
+	dimOwner
+	nDims
+)
+
+// dimNames are the dimensions' names in report_daily.dim (the team is the
+// owner's, resolved when a report runs).
+var dimNames = [nDims]string{baton.DimSource, baton.DimCampaign, baton.DimIndustry, baton.DimSize, baton.DimCountry, baton.DimOwner}
+
+// dimColumns are the dimensions' columns in report_leads.
+var dimColumns = [nDims]string{"source", "campaign", "industry", "size_band", "country", "owner"}
+
+// reached lists the stages whose first time is kept (report_leads.<stage>_at),
+// in the order of leadAgg.reached; the first five are the funnel's main line.
+var reached = [...]baton.Stage{baton.StageMQL, baton.StageSAL, baton.StageSQL, baton.StageOpportunity,
+	baton.StageWon, baton.StageLost, baton.StageRecycled, baton.StageDisqualified}
+
+const nReached = len(reached)
+
+// reachIndex returns the index of s in reached, or -1.
+func reachIndex(s baton.Stage) int {
+	for i, r := range reached {
+		if r == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// cohortStage reports whether the cohort counters count leads that reached
+// reached[i] (the main line and lost, for win rates).
+func cohortStage(i int) bool { return i <= 5 }
+
+// stageLead is the pseudo-stage of a lead's creation in report_daily.
+const stageLead = "lead"
+
+// leadAgg is a lead's row of report_leads.
+type leadAgg struct {
+	id      int64
+	created int64 // microseconds
+	dims    [nDims]string
+	stage   baton.Stage
+	stageAt int64           // microseconds; 0 when unknown
+	reached [nReached]int64 // first time at each stage, 0 never
+	// returned is the first time the lead came back from recycled to mql.
+	returned int64
+}
+
+// dayOf returns the UTC day of a time in microseconds, as days since
+// 1970-01-01.
+func dayOf(us int64) int64 {
+	const day = int64(24 * time.Hour / time.Microsecond)
+	if us < 0 {
+		return (us - day + 1) / day
+	}
+	return us / day
+}
+
+// dayStart returns the first microsecond of a day.
+func dayStart(day int64) int64 { return day * int64(24*time.Hour/time.Microsecond) }
+
+// bucketsPerDoubling sets the resolution of the duration histograms: a
+// bucket spans a factor of 2^(1/8), about 9%.
+const bucketsPerDoubling = 8
+
+// durationBucket returns the histogram bucket of a duration in microseconds.
+func durationBucket(us int64) int {
+	if us < 0 {
+		us = 0
+	}
+	return int(math.Floor(bucketsPerDoubling * math.Log2(1+float64(us)/1e6)))
+}
+
+// bucketHours returns the value a bucket stands for, in hours: its
+// geometric middle.
+func bucketHours(b int) float64 {
+	return (math.Exp2((float64(b)+0.5)/bucketsPerDoubling) - 1) / 3600
+}
+
+// stepKinds names the main steps timed by Velocity: from entering the
+// first stage to moving to the second.
+var stepKinds = map[[2]baton.Stage]string{
+	{baton.StageMQL, baton.StageSAL}:          "mql_to_sal",
+	{baton.StageSAL, baton.StageSQL}:          "sal_to_sql",
+	{baton.StageSQL, baton.StageOpportunity}:  "sql_to_opportunity",
+	{baton.StageOpportunity, baton.StageWon}:  "opportunity_to_close",
+	{baton.StageOpportunity, baton.StageLost}: "opportunity_to_close",
+}
+
+// dailyKey is one counter of report_daily.
+type dailyKey struct {
+	kind  byte // 'c' or 'p'
+	dim   int
+	day   int64
+	value string
+	stage string
+}
+
+// durationKey is one counter of report_durations.
+type durationKey struct {
+	kind   string
+	day    int64
+	bucket int
+}
+
+// rejectionKey is one counter of report_rejections.
+type rejectionKey struct {
+	day                                int64
+	from, to, reason, source, campaign string
+}
+
+// aggDelta collects counter changes, merged by key.
+type aggDelta struct {
+	daily      map[dailyKey]int64
+	durations  map[durationKey]int64
+	rejections map[rejectionKey]int64
+}
+
+func newAggDelta() *aggDelta {
+	return &aggDelta{daily: map[dailyKey]int64{}, durations: map[durationKey]int64{}, rejections: map[rejectionKey]int64{}}
+}
+
+func (d *aggDelta) empty() bool {
+	return len(d.daily) == 0 && len(d.durations) == 0 && len(d.rejections) == 0
+}
+
+func (d *aggDelta) reset() {
+	clear(d.daily)
+	clear(d.durations)
+	clear(d.rejections)
+}
+
+// countAll adds n to the counters of stage on day, one per dimension.
+func (d *aggDelta) countAll(kind byte, day int64, dims *[nDims]string, stage string, n int64) {
+	for i := range nDims {
+		d.daily[dailyKey{kind, i, day, dims[i], stage}] += n
+	}
+}
+
+// start starts a lead's row from its creation entry; dims are the lead's
+// dimensions at creation.
+func (a *leadAgg) start(h *baton.HistoryEntry, dims [nDims]string, d *aggDelta) {
+	at := micros(h.At)
+	a.id, a.created, a.dims = h.LeadID, at, dims
+	a.stage, a.stageAt = baton.Stage(h.To), at
+	if a.stage == "" {
+		a.stage = baton.StageNew
+	}
+	day := dayOf(at)
+	d.countAll('p', day, &a.dims, stageLead, 1)
+	d.countAll('c', day, &a.dims, stageLead, 1)
+	if a.stage != baton.StageNew {
+		// Imported at a later stage: it entered that stage when created.
+		d.countAll('p', day, &a.dims, string(a.stage), 1)
+		a.reach(a.stage, at, d)
+	}
+}
+
+// reach records that the lead reached stage s at time at. Reaching a stage of
+// the main line (or lost) implies the earlier ones, for leads imported past
+// them.
+func (a *leadAgg) reach(s baton.Stage, at int64, d *aggDelta) {
+	i := reachIndex(s)
+	if i < 0 {
+		return
+	}
+	top := i
+	if s == baton.StageLost {
+		top = 3 // opportunity
+	}
+	mark := func(j int) {
+		if a.reached[j] == 0 {
+			a.reached[j] = at
+			if cohortStage(j) {
+				d.countAll('c', dayOf(a.created), &a.dims, string(reached[j]), 1)
+			}
+		}
+	}
+	if i <= 5 {
+		for j := 0; j <= top; j++ {
+			mark(j)
+		}
+	}
+	mark(i)
+}
+
+// stageChange applies a stage history entry.
+func (a *leadAgg) stageChange(h *baton.HistoryEntry, d *aggDelta) {
+	at := micros(h.At)
+	day := dayOf(at)
+	from, to := baton.Stage(h.From), baton.Stage(h.To)
+	if a.stageAt > 0 && from == a.stage {
+		b := durationBucket(at - a.stageAt)
+		d.durations[durationKey{"in:" + string(from), day, b}]++
+		if k, ok := stepKinds[[2]baton.Stage{from, to}]; ok {
+			d.durations[durationKey{k, day, b}]++
+		}
+	}
+	if (from == baton.StageMQL || from == baton.StageSAL) && (to == baton.StageRecycled || to == baton.StageDisqualified) {
+		d.rejections[rejectionKey{day, string(from), string(to), h.Reason, a.dims[dimSource], a.dims[dimCampaign]}]++
+	}
+	if from == baton.StageRecycled && to == baton.StageMQL && a.returned == 0 {
+		a.returned = at
+	}
+	d.countAll('p', day, &a.dims, string(to), 1)
+	a.reach(to, at, d)
+	a.stage, a.stageAt = to, at
+}
+
+// dimOfField returns the dimension an updated field sets, if any;
+// account_id sets two (industry and size), returned as dimIndustry.
+func dimOfField(field string) (int, bool) {
+	switch field {
+	case "source":
+		return dimSource, true
+	case "campaign":
+		return dimCampaign, true
+	case "country":
+		return dimCountry, true
+	case "owner_id":
+		return dimOwner, true
+	case "account_id":
+		return dimIndustry, true
+	}
+	return 0, false
+}
+
+// setDims changes the lead's current dimensions, moving its cohort counts
+// from the old values to the new ones (period counts stay with the values at
+// the time of each transition).
+func (a *leadAgg) setDims(dims [nDims]string, d *aggDelta) {
+	cday := dayOf(a.created)
+	for i := range nDims {
+		if dims[i] == a.dims[i] {
+			continue
+		}
+		move := func(stage string) {
+			d.daily[dailyKey{'c', i, cday, a.dims[i], stage}]--
+			d.daily[dailyKey{'c', i, cday, dims[i], stage}]++
+		}
+		move(stageLead)
+		for j := range nReached {
+			if a.reached[j] != 0 && cohortStage(j) {
+				move(string(reached[j]))
+			}
+		}
+	}
+	a.dims = dims
+}
+
+// initialDims returns a lead's dimensions at creation, from its current
+// fields and its history: a field's first update says what it was before.
+// account returns the industry and size band of an account id ("" for none).
+func initialDims(cur rawDims, hist []baton.HistoryEntry, account func(id string) (string, string, error)) ([nDims]string, error) {
+	seen := map[string]bool{}
+	for _, h := range hist {
+		if h.Action != baton.ActionUpdated || seen[h.Field] {
+			continue
+		}
+		seen[h.Field] = true
+		switch h.Field {
+		case "source":
+			cur.source = h.From
+		case "campaign":
+			cur.campaign = h.From
+		case "country":
+			cur.country = h.From
+		case "owner_id":
+			cur.owner = h.From
+		case "account_id":
+			cur.account = h.From
+		}
+	}
+	return cur.dims(account)
+}
+
+// rawDims are the lead fields the dimensions come from.
+type rawDims struct {
+	source, campaign, country, owner, account string
+}
+
+func (r rawDims) dims(account func(id string) (string, string, error)) ([nDims]string, error) {
+	ind, size, err := account(r.account)
+	if err != nil {
+		return [nDims]string{}, err
+	}
+	return [nDims]string{r.source, r.campaign, ind, size, r.country, r.owner}, nil
+}
+
+// replay builds a lead's row from its whole history (in time order).
+func replay(cur rawDims, hist []baton.HistoryEntry, account func(id string) (string, string, error), d *aggDelta) (*leadAgg, error) {
+	dims, err := initialDims(cur, hist, account)
+	if err != nil {
+		return nil, err
+	}
+	a := &leadAgg{}
+	started := false
+	for i := range hist {
+		h := &hist[i]
+		if !started && h.Action != baton.ActionCreated {
+			// History from before the creation entry (there should be none).
+			continue
+		}
+		switch h.Action {
+		case baton.ActionCreated:
+			if started {
+				continue
+			}
+			started = true
+			a.start(h, dims, d)
+		default:
+			if err := a.apply(h, account, d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !started {
+		return nil, nil
+	}
+	return a, nil
+}
+
+// apply applies a stage or updated entry to a started row.
+func (a *leadAgg) apply(h *baton.HistoryEntry, account func(id string) (string, string, error), d *aggDelta) error {
+	switch h.Action {
+	case baton.ActionStage:
+		a.stageChange(h, d)
+	case baton.ActionUpdated:
+		i, ok := dimOfField(h.Field)
+		if !ok {
+			return nil
+		}
+		dims := a.dims
+		if i == dimIndustry {
+			ind, size, err := account(h.To)
+			if err != nil {
+				return err
+			}
+			dims[dimIndustry], dims[dimSize] = ind, size
+		} else {
+			dims[i] = h.To
+		}
+		a.setDims(dims, d)
+	}
+	return nil
+}
