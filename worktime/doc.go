@@ -30,8 +30,8 @@
 // [Calendar.NextWorking] answer the obvious questions.
 //
 // The computation walks whole working intervals, a day at a time, never
-// minute by minute: an Add of 4 hours takes about a microsecond, one of 400
-// hours a few dozen, however many holidays are in the way. If there is no
+// minute by minute: an Add of 4 hours takes well under a microsecond, one of
+// 400 hours (ten weeks) a few microseconds, with no allocation. If there is no
 // working time at all for about ten years (a calendar made only of holidays),
 // Add and NextWorking return the zero time.Time rather than loop.
 //
