@@ -514,11 +514,14 @@ func parse(data []byte) (*Policy, []Problem) {
 		d.problem(1, "", "the document is empty")
 		return nil, d.probs
 	}
-	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades")
+	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades", "handoff")
 	if !ok {
 		return nil, d.probs
 	}
-	p := &Policy{}
+	p := &Policy{Handoff: DefaultHandoff()}
+	if e, ok := top["handoff"]; ok {
+		d.handoff(e, p)
+	}
 	if e, ok := top["name"]; ok {
 		p.Name = d.text(e, "name", true)
 	} else {

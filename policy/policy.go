@@ -32,6 +32,10 @@ type Policy struct {
 	// FitGrades and EngagementGrades are the grades, highest threshold first.
 	FitGrades        []Grade
 	EngagementGrades []Grade
+	// Handoff is the routing, answer windows, rejection rules, BANT and
+	// accountability of the handoff to sales (DefaultHandoff when the
+	// document has no handoff section).
+	Handoff Handoff
 
 	// Compiled at parse time.
 	maxFit, minFit float64                      // reachable bounds of Fit (upper/lower)

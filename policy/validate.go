@@ -105,6 +105,25 @@ func (p *Policy) schemaProblems(s Schema) []Problem {
 		}
 		d.checkType(c, string(typ), path, c.Field)
 	}
+	for _, st := range []struct {
+		name string
+		s    Stage
+	}{{"sdr", p.Handoff.SDR}, {"ae", p.Handoff.AE}} {
+		for i, r := range st.s.Routes {
+			for j, c := range r.When {
+				if c.acc.kind != fAttr {
+					continue
+				}
+				path := index(join(index("handoff."+st.name+".routes", i), "when"), j)
+				typ, ok := s.Attributes[c.acc.name]
+				if !ok {
+					d.problem(c.Line, join(path, "field"), "no lead has the attribute %q", c.acc.name)
+					continue
+				}
+				d.checkType(c, string(typ), path, c.Field)
+			}
+		}
+	}
 	return d.probs
 }
 

@@ -134,7 +134,9 @@ func (db *DB) SchemaVersion(ctx context.Context) (have, known int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	known = len(names)
+	if known, err = migrationVersion(names[len(names)-1]); err != nil {
+		return 0, 0, err
+	}
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return 0, 0, fmt.Errorf("schema version: %w", err)
 	}
@@ -143,6 +145,16 @@ func (db *DB) SchemaVersion(ctx context.Context) (have, known int, err error) {
 		return 0, 0, fmt.Errorf("schema version: %w", err)
 	}
 	return int(v.Int64), known, nil
+}
+
+// migrationVersion reads the version from a migration's file name, "0004_x.sql".
+func migrationVersion(name string) (int, error) {
+	base := path.Base(name)
+	n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("migration %s: the name must start with its version number", base)
+	}
+	return n, nil
 }
 
 // ErrSchemaTooNew is returned by Migrate and CheckSchema when the database was
@@ -175,11 +187,18 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if int(have.Int64) > len(names) {
-		return fmt.Errorf("migrate: database at version %d, this Baton knows %d: %w", have.Int64, len(names), ErrSchemaTooNew)
+	known, err := migrationVersion(names[len(names)-1])
+	if err != nil {
+		return err
 	}
-	for i, name := range names {
-		version := i + 1
+	if int(have.Int64) > known {
+		return fmt.Errorf("migrate: database at version %d, this Baton knows %d: %w", have.Int64, known, ErrSchemaTooNew)
+	}
+	for _, name := range names {
+		version, err := migrationVersion(name)
+		if err != nil {
+			return err
+		}
 		if version <= int(have.Int64) {
 			continue
 		}
@@ -231,6 +250,9 @@ type Tx struct {
 	actor baton.Actor
 	// nested is set when the transaction was joined, not begun, here.
 	nested bool
+	// noRoute stops a move into mql or sql from routing the lead, for
+	// callers that assign it themselves (a claim).
+	noRoute bool
 }
 
 // txKey carries an open transaction in a context (see JobHandler): storage
@@ -352,6 +374,16 @@ func isUniqueViolation(err error) bool {
 		return pe.Code == "23505"
 	}
 	return false
+}
+
+// raceConflict turns a PostgreSQL deadlock or serialization failure, which
+// two transactions racing for the same rows can meet, into ECONFLICT: the
+// loser is told to try again, as it is when it loses a compare-and-set.
+func raceConflict(err *error) {
+	var pe *pgconn.PgError
+	if *err != nil && errors.As(*err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
+		*err = &baton.Error{Code: baton.ECONFLICT, Message: "someone else changed this at the same moment: try again"}
+	}
 }
 
 // isForeignKeyViolation reports whether err is a foreign-key violation.

@@ -18,7 +18,8 @@ const eventChunk = 500
 
 // RecordEvents stores a batch of events in one transaction. Each event is
 // stored once per (lead, id): a retried event counts as a duplicate.
-func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (baton.EventResult, error) {
+func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.EventResult, err error) {
+	defer raceConflict(&err)
 	var res baton.EventResult
 	tx, err := db.begin(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -498,7 +499,8 @@ func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead,
 }
 
 // UpdateLead changes a lead's fields and audits each change.
-func (db *DB) UpdateLead(ctx context.Context, id int64, upd baton.LeadUpdate) (*baton.Lead, error) {
+func (db *DB) UpdateLead(ctx context.Context, id int64, upd baton.LeadUpdate) (_ *baton.Lead, err error) {
+	defer raceConflict(&err)
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -609,21 +611,61 @@ func fmtID(p *int64) string {
 }
 
 // ChangeStage makes one lifecycle move as a compare-and-set on the stage and
-// version, with its history entry, in one transaction.
-func (db *DB) ChangeStage(ctx context.Context, id int64, c baton.StageChange) (*baton.Lead, error) {
+// version, with its history entry, in one transaction. Moves that answer a
+// handoff go through the handoff's rules: mql to sal is an accept, mql or sal
+// to recycled or disqualified a rejection (the reason must be one of the
+// agreed reasons), sql to sal a send-back.
+func (db *DB) ChangeStage(ctx context.Context, id int64, c baton.StageChange) (_ *baton.Lead, err error) {
+	defer raceConflict(&err)
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	l, err := tx.findVisibleLead(ctx, id, true)
+	l, err := tx.findActionableLead(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.changeStage(ctx, l, c); err != nil {
+	if c.From != "" && c.From != l.Stage {
+		return nil, &baton.Error{Code: baton.ECONFLICT, Field: "from",
+			Message: fmt.Sprintf("the lead is %s, not %s: someone changed it first", l.Stage, c.From)}
+	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case l.Stage == baton.StageMQL && c.To == baton.StageSAL:
+		err = tx.accept(ctx, sc, l)
+	case (l.Stage == baton.StageMQL || l.Stage == baton.StageSAL) && (c.To == baton.StageRecycled || c.To == baton.StageDisqualified):
+		r := baton.Rejection{Reason: c.Reason, Note: c.Note}
+		if err = r.Validate(); err == nil {
+			err = tx.reject(ctx, sc, l, r, c.To)
+		}
+	case l.Stage == baton.StageSQL && c.To == baton.StageSAL:
+		err = tx.sendBack(ctx, l, c.Reason)
+	default:
+		from := l.Stage
+		if err = tx.changeStage(ctx, l, c); err == nil && (from == baton.StageMQL || from == baton.StageSQL) {
+			err = tx.closeOpen(ctx, l.ID, baton.HandoffClosed)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return l, tx.Commit()
+}
+
+// nurtureUntil returns the end of a recycled lead's cool-down (zero if none).
+func (tx *Tx) nurtureUntil(ctx context.Context, id int64) (time.Time, error) {
+	var until sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT nurture_until FROM leads WHERE id = $1`, id).Scan(&until); err != nil {
+		return time.Time{}, err
+	}
+	if !until.Valid {
+		return time.Time{}, nil
+	}
+	return fromMicros(until.Int64), nil
 }
 
 func (tx *Tx) changeStage(ctx context.Context, l *baton.Lead, c baton.StageChange) error {
@@ -639,6 +681,13 @@ func (tx *Tx) changeStage(ctx context.Context, l *baton.Lead, c baton.StageChang
 		return err
 	}
 	from := l.Stage
+	if from == baton.StageRecycled && c.To == baton.StageMQL && !tx.noRoute {
+		if until, err := tx.nurtureUntil(ctx, l.ID); err != nil {
+			return err
+		} else if until.After(tx.now) {
+			return baton.Errorf(baton.ECONFLICT, "lead %d is in its nurture cool-down until %s", l.ID, until.Format(time.RFC3339))
+		}
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE leads SET stage = $1, stage_changed_at = $2, updated_at = $2, version = version + 1
 		WHERE id = $3 AND stage = $4 AND version = $5`, string(c.To), micros(tx.now), l.ID, string(from), l.Version)
 	if err != nil {
@@ -649,8 +698,24 @@ func (tx *Tx) changeStage(ctx context.Context, l *baton.Lead, c baton.StageChang
 	}
 	l.Stage, l.StageChangedAt, l.UpdatedAt = c.To, tx.now, tx.now
 	l.Version++
-	return tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: tx.now, Action: baton.ActionStage,
-		Field: "stage", From: string(from), To: string(c.To), Reason: c.Reason, Note: c.Note})
+	if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: tx.now, Action: baton.ActionStage,
+		Field: "stage", From: string(from), To: string(c.To), Reason: c.Reason, Note: c.Note}); err != nil {
+		return err
+	}
+	// Entering a handoff stage hands the lead to someone who must answer.
+	if tx.noRoute || (c.To != baton.StageMQL && c.To != baton.StageSQL) {
+		return nil
+	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return err
+	}
+	kind := baton.HandoffSDR
+	if c.To == baton.StageSQL {
+		kind = baton.HandoffAE
+	}
+	_, err = tx.route(ctx, sc, l, kind)
+	return err
 }
 
 // addHistory writes one audit entry for the transaction's actor.

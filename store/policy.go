@@ -31,11 +31,7 @@ func (tx *Tx) checkPolicy(ctx context.Context, body string) (*policy.Policy, err
 	if err != nil {
 		var ve *policy.ValidationError
 		if errors.As(err, &ve) {
-			field := ""
-			if len(ve.Problems) > 0 {
-				field = ve.Problems[0].Field
-			}
-			return nil, &baton.Error{Code: baton.EINVALID, Field: field, Message: err.Error()}
+			return nil, ve
 		}
 		return nil, err
 	}
@@ -49,6 +45,9 @@ func (db *DB) ValidatePolicy(ctx context.Context, body string) error {
 		return err
 	}
 	defer tx.Rollback()
+	if !canPublish(tx.actor) {
+		return baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may validate the policy")
+	}
 	_, err = tx.checkPolicy(ctx, body)
 	return err
 }

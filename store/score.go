@@ -367,9 +367,25 @@ func (tx *Tx) promote(ctx context.Context, l *baton.Lead, ps policy.Score) error
 	if !ps.Qualifies || (l.Stage != baton.StageNew && l.Stage != baton.StageRecycled) {
 		return nil
 	}
+	if l.Stage == baton.StageRecycled {
+		// A recycled lead waits out its cool-down before it may come back.
+		if until, err := tx.nurtureUntil(ctx, l.ID); err != nil || until.After(tx.now) {
+			return err
+		}
+	}
+	// Routing reads the lead's fields: load them all (the ingest path may
+	// have read only the scoring columns).
+	full, err := tx.findLead(ctx, l.ID, true)
+	if err != nil {
+		return err
+	}
 	sys := *tx
 	sys.actor = baton.Actor{Name: "scoring policy", Role: baton.RoleSystem, Via: "policy"}
-	return sys.changeStage(ctx, l, baton.StageChange{To: baton.StageMQL, Reason: ps.Why})
+	if err := sys.changeStage(ctx, full, baton.StageChange{To: baton.StageMQL, Reason: ps.Why}); err != nil {
+		return err
+	}
+	l.Stage, l.Version, l.OwnerID, l.StageChangedAt = full.Stage, full.Version, full.OwnerID, full.StageChangedAt
+	return nil
 }
 
 // ExplainScore returns a lead's score now with every rule and factor behind it.

@@ -16,6 +16,9 @@ import (
 // window; and activates it only when its AUC on the held-out leads is not
 // below the active model's on the same leads (or force is set).
 func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, force bool) (*baton.TrainReport, error) {
+	if a, _ := baton.ActorFrom(ctx); !a.CanAdmin() && a.Role != baton.RoleMarketing {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may train the model")
+	}
 	if holdout <= 0 || holdout >= 0.9 {
 		return nil, baton.FieldError("holdout", "must be between 0 and 0.9, not %g", holdout)
 	}
