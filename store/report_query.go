@@ -476,8 +476,12 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 	case "week":
 		col = "CAST(day AS TEXT)"
 	}
+	groupBy := "reason, from_stage, to_stage"
+	if by != "" {
+		groupBy = col + ", " + groupBy
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+col+`, reason, from_stage, to_stage, CAST(SUM(n) AS BIGINT) FROM report_rejections
-		WHERE day >= $1 AND day < $2 GROUP BY `+col+`, reason, from_stage, to_stage`, p.fromDay, p.toDay)
+		WHERE day >= $1 AND day < $2 GROUP BY `+groupBy, p.fromDay, p.toDay)
 	if err != nil {
 		return nil, fmt.Errorf("rejections: %w", err)
 	}
