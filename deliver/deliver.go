@@ -1,0 +1,115 @@
+// Package deliver empties Baton's outbox: it sends the emails and signed
+// webhooks that changes wrote there, retries failures with backoff through
+// the store, and logs every attempt. Any number of instances may run it: a
+// message is leased to one at a time.
+package deliver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/notify"
+)
+
+// Deliverer sends what the outbox holds.
+type Deliverer struct {
+	Outbox  baton.OutboxService
+	Webhook *notify.Sender
+	// SMTP sends emails; nil marks emails dead with a clear error.
+	SMTP   *notify.SMTPConfig
+	Name   string
+	Poll   time.Duration
+	Lease  time.Duration
+	Logger *slog.Logger
+}
+
+// Run delivers until ctx ends.
+func (d *Deliverer) Run(ctx context.Context) {
+	poll := d.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := d.Once(ctx)
+		if err != nil && ctx.Err() == nil && d.Logger != nil {
+			d.Logger.Error("outbox", "err", err)
+		}
+		if n > 0 {
+			t.Reset(0)
+		} else {
+			t.Reset(poll)
+		}
+	}
+}
+
+// Once claims a batch of due messages, delivers them and records each result.
+func (d *Deliverer) Once(ctx context.Context) (int, error) {
+	lease := d.Lease
+	if lease <= 0 {
+		lease = 2 * time.Minute
+	}
+	msgs, err := d.Outbox.ClaimOutbox(ctx, d.Name, 20, lease)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		r := d.deliver(ctx, m)
+		if err := d.Outbox.FinishOutbox(ctx, m.ID, r); err != nil {
+			return 0, err
+		}
+	}
+	return len(msgs), nil
+}
+
+func (d *Deliverer) deliver(ctx context.Context, m baton.OutboxMessage) baton.DeliveryResult {
+	switch m.Channel {
+	case "webhook":
+		id, _ := strconv.ParseInt(m.Target, 10, 64)
+		w, err := d.Outbox.WebhookSecret(ctx, id)
+		if err != nil {
+			return baton.DeliveryResult{Error: err.Error()}
+		}
+		if !w.Active {
+			return baton.DeliveryResult{Error: "webhook turned off"}
+		}
+		body := m.Payload
+		// The delivery id lets a receiver drop a message it has seen.
+		var env map[string]any
+		if json.Unmarshal(m.Payload, &env) == nil {
+			env["delivery_id"] = strconv.FormatInt(m.ID, 10)
+			body, _ = json.Marshal(env)
+		}
+		a := d.Webhook.Send(ctx, notify.Webhook{URL: w.URL, Secret: []byte(w.Secret)}, notify.Delivery{ID: strconv.FormatInt(m.ID, 10), Event: m.Event, Body: body})
+		return baton.DeliveryResult{Status: a.Status, Error: a.Err, Duration: a.Duration, OK: a.OK(), Retry: a.Retry, RetryAfter: a.RetryAfter}
+	case "email":
+		if d.SMTP == nil {
+			return baton.DeliveryResult{Error: "email is not configured (baton serve --smtp-host)"}
+		}
+		var p struct {
+			Subject string `json:"subject"`
+			Text    string `json:"text"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return baton.DeliveryResult{Error: "bad payload: " + err.Error()}
+		}
+		start := time.Now()
+		err := d.SMTP.Send(ctx, notify.Email{To: []string{m.Target}, Subject: p.Subject, Text: p.Text, MessageID: fmt.Sprintf("outbox-%d@baton", m.ID)})
+		if err != nil {
+			return baton.DeliveryResult{Error: err.Error(), Duration: time.Since(start), Retry: notify.IsTemporary(err)}
+		}
+		return baton.DeliveryResult{OK: true, Duration: time.Since(start)}
+	}
+	return baton.DeliveryResult{Error: "unknown channel " + m.Channel}
+}

@@ -1,0 +1,104 @@
+package baton
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Webhook is an endpoint that receives Baton's events as signed JSON POSTs.
+type Webhook struct {
+	ID  int64  `json:"id"`
+	URL string `json:"url"`
+	// Secret signs each delivery (HMAC-SHA256); it is shown once, when set.
+	Secret    string    `json:"secret,omitempty"`
+	Events    []string  `json:"events"` // event names, or ["*"] for all
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// WebhookEvents are the events a webhook may subscribe to.
+var WebhookEvents = []string{"lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.rejected",
+	"lead.converted", "lead.won", "lead.lost", "lead.stale_sal"}
+
+// Validate checks a webhook's URL and events.
+func (w *Webhook) Validate() error {
+	u, err := url.Parse(strings.TrimSpace(w.URL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return FieldError("url", "%q is not an http(s) URL", w.URL)
+	}
+	w.URL = u.String()
+	if len(w.Events) == 0 {
+		w.Events = []string{"*"}
+	}
+	for _, e := range w.Events {
+		if e != "*" && !contains(WebhookEvents, e) {
+			return FieldError("events", "unknown event %q (want * or one of %s)", e, strings.Join(WebhookEvents, ", "))
+		}
+	}
+	if len(w.Secret) < 16 {
+		return FieldError("secret", "at least 16 characters")
+	}
+	return nil
+}
+
+// OutboxMessage is one notification to deliver by email or webhook, written
+// in the transaction of the change that caused it.
+type OutboxMessage struct {
+	ID        int64           `json:"id"`
+	Channel   string          `json:"channel"` // email or webhook
+	Target    string          `json:"target"`  // an email address, or a webhook id
+	Event     string          `json:"event"`
+	Subject   string          `json:"subject,omitempty"`
+	Payload   json.RawMessage `json:"payload"`
+	Attempts  int             `json:"attempts"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// DeliveryResult is what one attempt to deliver a message gave.
+type DeliveryResult struct {
+	Status   int           `json:"status,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"duration"`
+	OK       bool          `json:"ok"`
+	// Retry says whether a failure may succeed later; RetryAfter is the
+	// receiver's wish for when.
+	Retry      bool          `json:"retry"`
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+}
+
+// DeliveryAttempt is one logged attempt.
+type DeliveryAttempt struct {
+	ID       int64     `json:"id"`
+	OutboxID int64     `json:"outbox_id"`
+	Event    string    `json:"event"`
+	Target   string    `json:"target"`
+	At       time.Time `json:"at"`
+	Status   int       `json:"status"`
+	Error    string    `json:"error,omitempty"`
+	Millis   int64     `json:"duration_ms"`
+	State    string    `json:"state"` // of the message now: pending, sent, dead
+}
+
+// MaxDeliveryAttempts is how often a message is tried before it is dead.
+const MaxDeliveryAttempts = 12
+
+// OutboxService delivers what the outbox holds, and manages webhooks.
+type OutboxService interface {
+	// ClaimOutbox leases up to n due messages to a worker: no other worker
+	// takes them until the lease ends, so a crashed worker's messages are
+	// retried by another.
+	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]OutboxMessage, error)
+	// FinishOutbox logs an attempt and marks the message sent, or schedules
+	// its retry with backoff, or marks it dead after MaxDeliveryAttempts.
+	FinishOutbox(ctx context.Context, id int64, r DeliveryResult) error
+	// WebhookSecret returns a webhook's URL and signing secret.
+	WebhookSecret(ctx context.Context, id int64) (*Webhook, error)
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	FindWebhooks(ctx context.Context) ([]*Webhook, error)
+	SetWebhookActive(ctx context.Context, id int64, active bool) error
+	// Deliveries lists the latest delivery attempts, newest first.
+	Deliveries(ctx context.Context, limit int) ([]DeliveryAttempt, error)
+}
