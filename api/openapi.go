@@ -97,6 +97,13 @@ var inputRequired = map[string][]string{
 	"EventInput":    {"id", "type", "occurred_at"},
 	"PolicyInput":   {"body"},
 	"TrainInput":    nil,
+	"Rejection":     {"reason"},
+	"AttemptInput":  {"channel", "outcome"},
+	"BANT":          nil, // the policy says which parts an SQL needs
+	"SendBack":      {"reason"},
+	"ConvertInput":  {"name"},
+	"CloseInput":    {"won"},
+	"AssignInput":   {"user_id"},
 }
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -125,7 +132,11 @@ func operation(rt route) obj {
 		if len(q.enum) > 0 {
 			s["enum"] = q.enum
 		}
-		params = append(params, obj{"name": q.name, "in": "query", "required": false, "description": q.desc, "schema": s})
+		in := q.in
+		if in == "" {
+			in = "query"
+		}
+		params = append(params, obj{"name": q.name, "in": in, "required": false, "description": q.desc, "schema": s})
 	}
 	if len(params) > 0 {
 		op["parameters"] = params
@@ -141,6 +152,13 @@ func operation(rt route) obj {
 		ok["content"] = obj{"application/json": obj{"schema": ref(rt.resp)}}
 	}
 	responses := obj{strconv.Itoa(rt.status): ok}
+	if rt.also != 0 {
+		also := obj{"description": rt.alsoDesc}
+		if c, has := ok["content"]; has {
+			also["content"] = c
+		}
+		responses[strconv.Itoa(rt.also)] = also
+	}
 	for _, e := range errorStatuses {
 		switch {
 		case e.status == 401 && rt.public,

@@ -127,15 +127,7 @@ func (q *query) oppStage(name string) *baton.OpportunityStage {
 // page returns the offset and limit parameters: limit 1 to maxLimit
 // (default 50), offset from 0.
 func (q *query) page() (offset, limit int) {
-	limit = 50
-	if s, ok := q.get("limit"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxLimit {
-			q.fail("limit", "%q is not a page size (an integer from 1 to %d)", s, maxLimit)
-		} else {
-			limit = n
-		}
-	}
+	limit = q.limit()
 	if s, ok := q.get("offset"); ok {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
@@ -145,6 +137,34 @@ func (q *query) page() (offset, limit int) {
 		}
 	}
 	return offset, limit
+}
+
+// limit returns the limit parameter: 1 to maxLimit (default 50).
+func (q *query) limit() int {
+	s, ok := q.get("limit")
+	if !ok {
+		return 50
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		q.fail("limit", "%q is not a page size (an integer from 1 to %d)", s, maxLimit)
+		return 50
+	}
+	return n
+}
+
+// boolean returns the parameter as true or false (false if absent or empty).
+func (q *query) boolean(name string) bool {
+	s, ok := q.get(name)
+	if !ok || s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		q.fail(name, "%q is not a boolean (true or false)", s)
+		return false
+	}
+	return b
 }
 
 // pathID returns the {id} of the route's pattern as a positive integer.

@@ -28,15 +28,20 @@ type route struct {
 	// status is the status of success; resp the schema name of its body.
 	status int
 	resp   string
+	// also is another status of success with the same body, and why (200
+	// for a retried conversion); 0 for none.
+	also     int
+	alsoDesc string
 	// raw, when set, is the response's media type and schema instead of
 	// JSON of resp (for /metrics).
 	raw string
 }
 
-// param is a query parameter.
+// param is a query parameter, or a header when in is "header".
 type param struct {
 	name, typ, desc string
 	enum            []string
+	in              string
 }
 
 func p(name, typ, desc string) param { return param{name: name, typ: typ, desc: desc} }
@@ -124,6 +129,29 @@ func routes() []route {
 		{method: "POST", path: "/api/v1/models/train", handle: (*Server).trainModel, summary: "Train a model on the leads with known outcomes; activate it unless worse than the active one (marketing, admin)", tag: "scoring", body: "TrainInput", bodyOptional: true, status: 200, resp: "TrainReport"},
 		{method: "POST", path: "/api/v1/models/{version}/activate", handle: (*Server).activateModel, summary: "Make a model the active one and rescore every lead (marketing, admin)", tag: "scoring", status: 200, resp: "ModelInfo"},
 
+		// The handoff: storage decides who may answer for a lead (its owner,
+		// the owner's manager, an admin).
+		{method: "POST", path: "/api/v1/leads/{id}/accept", handle: handoff((*Server).acceptLead), summary: "Accept the lead's open handoff: an MQL becomes a SAL owned by the rep; an AE accepting an SQL keeps it an SQL (owner, their manager, admin); 409 if someone answered first", tag: "handoff", status: 200, resp: "Lead"},
+		{method: "POST", path: "/api/v1/leads/{id}/reject", handle: handoff((*Server).rejectLead), summary: "Reject an MQL or a SAL with an agreed reason: recycled, disqualified or merged as the policy says (unable_to_reach needs the policy's logged attempts, other a note, duplicate duplicate_of)", tag: "handoff", body: "Rejection", status: 200, resp: "Lead"},
+		{method: "POST", path: "/api/v1/leads/{id}/attempts", handle: handoff((*Server).logAttempt), summary: "Log a contact attempt on the lead (sales)", tag: "handoff", body: "AttemptInput", status: 201, resp: "Attempt"},
+		{method: "GET", path: "/api/v1/leads/{id}/attempts", handle: handoff((*Server).listAttempts), summary: "A lead's contact attempts, oldest first", tag: "handoff", status: 200, resp: "AttemptList"},
+		{method: "POST", path: "/api/v1/leads/{id}/qualify", handle: handoff((*Server).qualifyLead), summary: "Qualify a SAL with its BANT record: it becomes an SQL routed to an account executive; 400 lists the parts the policy needs that are missing", tag: "handoff", body: "BANT", status: 200, resp: "Lead"},
+		{method: "POST", path: "/api/v1/leads/{id}/send-back", handle: handoff((*Server).sendBackLead), summary: "Send an SQL back to the development rep who qualified it, with a reason (the AE, their manager, admin)", tag: "handoff", body: "SendBack", status: 200, resp: "Lead"},
+		{method: "POST", path: "/api/v1/leads/{id}/convert", handle: handoff((*Server).convertLead), summary: "Convert an SQL into an opportunity: 201 the first time; a retry with the same Idempotency-Key answers 200 with the same opportunity", tag: "handoff",
+			params: []param{{name: idempotencyHeader, typ: "string", in: "header", desc: "a key of your choice (at most 255 bytes) that makes a retry return the first conversion's opportunity"}},
+			body:   "ConvertInput", status: 201, resp: "Opportunity", also: 200, alsoDesc: "A retry with the same Idempotency-Key: the opportunity of the first conversion."},
+		{method: "POST", path: "/api/v1/leads/{id}/close", handle: handoff((*Server).closeLead), summary: "Close the lead's opportunity won or lost (lost needs a reason)", tag: "handoff", body: "CloseInput", status: 200, resp: "Lead"},
+		{method: "POST", path: "/api/v1/leads/{id}/assign", handle: handoff((*Server).assignLead), summary: "Give a lead to another rep, with a new SLA clock for an MQL or an SQL (managers within their team, admins)", tag: "handoff", body: "AssignInput", status: 200, resp: "Lead"},
+		{method: "POST", path: "/api/v1/leads/{id}/claim", handle: handoff((*Server).claimLead), summary: "Pull an unassigned MQL, or a nurtured lead that keeps engaging, when the policy allows it (development reps)", tag: "handoff", status: 200, resp: "Lead"},
+		{method: "GET", path: "/api/v1/leads/{id}/handoffs", handle: handoff((*Server).leadHandoffs), summary: "A lead's handoffs, oldest first: its SLA records", tag: "handoff", status: 200, resp: "HandoffList"},
+		{method: "GET", path: "/api/v1/queue", handle: handoff((*Server).queue), summary: "The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at)", tag: "handoff",
+			params: []param{{name: "sort", typ: "string", desc: "order: deadline (soonest first, the default), probability or fit (highest first)", enum: queueSorts}},
+			status: 200, resp: "Queue"},
+		{method: "GET", path: "/api/v1/notifications", handle: handoff((*Server).listNotifications), summary: "The caller's in-app notifications, newest first", tag: "handoff",
+			params: []param{p("unread", "boolean", "only the unread ones"), paging[0]}, status: 200, resp: "NotificationList"},
+		{method: "POST", path: "/api/v1/notifications/{id}/read", handle: handoff((*Server).markRead), summary: "Mark one of the caller's notifications read; 404 if it is not theirs or already read", tag: "handoff", status: 204},
+		{method: "GET", path: "/api/v1/stale-sals", handle: handoff((*Server).staleSALs), summary: "The accepted leads the caller may see that have had no opportunity for longer than the policy allows", tag: "handoff", status: 200, resp: "LeadList"},
+
 		{method: "GET", path: "/api/v1/products", handle: (*Server).listProducts, summary: "List products by name", tag: "opportunities", status: 200, resp: "ProductList"},
 	}
 }
@@ -182,4 +210,20 @@ var schemaTypes = map[string]reflect.Type{
 	"TrainInput":        reflect.TypeFor[trainInput](),
 	"TrainReport":       reflect.TypeFor[baton.TrainReport](),
 	"Error":             reflect.TypeFor[ErrorBody](),
+
+	"Rejection":        reflect.TypeFor[baton.Rejection](),
+	"AttemptInput":     reflect.TypeFor[attemptInput](),
+	"Attempt":          reflect.TypeFor[baton.Attempt](),
+	"AttemptList":      reflect.TypeFor[list[baton.Attempt]](),
+	"BANT":             reflect.TypeFor[baton.BANT](),
+	"SendBack":         reflect.TypeFor[sendBackInput](),
+	"ConvertInput":     reflect.TypeFor[baton.ConvertInput](),
+	"CloseInput":       reflect.TypeFor[baton.CloseInput](),
+	"AssignInput":      reflect.TypeFor[assignInput](),
+	"Handoff":          reflect.TypeFor[baton.Handoff](),
+	"HandoffList":      reflect.TypeFor[list[baton.Handoff]](),
+	"QueueItem":        reflect.TypeFor[baton.QueueItem](),
+	"Queue":            reflect.TypeFor[list[baton.QueueItem]](),
+	"Notification":     reflect.TypeFor[baton.Notification](),
+	"NotificationList": reflect.TypeFor[list[baton.Notification]](),
 }

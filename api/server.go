@@ -22,6 +22,7 @@ type Services struct {
 	Events        baton.EventService
 	Opportunities baton.OpportunityService
 	Scoring       baton.ScoringService
+	Handoffs      baton.HandoffService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.
