@@ -1,0 +1,105 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// signinPage is the data of the sign-in form.
+type signinPage struct {
+	Email, Next, Token, Error string
+}
+
+// safeNext returns next if it is a path on this site, "/" otherwise, so
+// that the sign-in form cannot send anyone elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func newToken() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// signinForm shows the sign-in form. Its CSRF token is a double-submit
+// cookie: there is no session yet to keep it in.
+func (s *Server) signinForm(w http.ResponseWriter, r *http.Request) {
+	if c, err := s.session(r); err == nil && c != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	token := newToken()
+	s.setCookie(w, r, signinCookie, token, 3600)
+	s.render(w, r, nil, http.StatusOK, "signin", "Sign in", signinPage{Next: safeNext(r.URL.Query().Get("next")), Token: token})
+}
+
+// signin checks the email and password, starts a session and goes on to
+// the page asked for.
+func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, nil, baton.Errorf(baton.EINVALID, "the form could not be read"))
+		return
+	}
+	ck, err := r.Cookie(signinCookie)
+	if err != nil || ck.Value == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
+		s.fail(w, r, nil, baton.Errorf(baton.EFORBIDDEN, "the sign-in form has expired or was not sent from this site: reload the page and try again"))
+		return
+	}
+	email, next := strings.TrimSpace(r.PostForm.Get("email")), safeNext(r.PostForm.Get("next"))
+	u, err := s.auth.CheckPassword(r.Context(), email, r.PostForm.Get("password"))
+	if err != nil {
+		if baton.ErrorCode(err) == baton.EINTERNAL {
+			s.fail(w, r, nil, err)
+			return
+		}
+		s.render(w, r, nil, statusFor(err), "signin", "Sign in",
+			signinPage{Email: email, Next: next, Token: ck.Value, Error: baton.ErrorMessage(err)})
+		return
+	}
+	token, _, err := s.auth.CreateSession(r.Context(), u.ID)
+	if err != nil {
+		s.fail(w, r, nil, err)
+		return
+	}
+	s.setCookie(w, r, sessionCookie, token, 12*3600)
+	s.setCookie(w, r, signinCookie, "", -1)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// signout ends the session.
+func (s *Server) signout(w http.ResponseWriter, r *http.Request, c *session) error {
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.auth.DeleteSession(r.Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	s.setCookie(w, r, sessionCookie, "", -1)
+	redirect(w, r, "/signin", "signedout")
+	return nil
+}
+
+// home sends each role to its daily page.
+func (s *Server) home(w http.ResponseWriter, r *http.Request, c *session) error {
+	to := "/inbox"
+	switch c.User.Role {
+	case baton.RoleManager:
+		to = "/team"
+	case baton.RoleMarketing:
+		to = "/policy"
+	case baton.RoleAdmin:
+		to = "/admin/users"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
