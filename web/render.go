@@ -109,8 +109,8 @@ var funcs = template.FuncMap{
 		}
 		return num(*p)
 	},
-	"chart": barChart,
-	"list":  func(xs ...string) []string { return xs },
+	"chart":  barChart,
+	"list":   func(xs ...string) []string { return xs },
 	"isTrue": func(b *bool) bool { return b != nil && *b },
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
@@ -119,7 +119,7 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	"eq64":  func(a *int64, b int64) bool { return a != nil && *a == b },
+	"eq64": func(a *int64, b int64) bool { return a != nil && *a == b },
 	"signed": func(v float64) string {
 		if v > 0 {
 			return "+" + num(v)
