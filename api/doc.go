@@ -17,6 +17,17 @@
 // exceptions, until storage checks them first: validating a policy and
 // training a model are refused here to all but marketing and admins.
 //
+// # The handoff
+//
+// The routes under /api/v1/leads/{id}/ that accept, reject, qualify, send
+// back, convert, close, assign and claim a lead, with /api/v1/queue,
+// /api/v1/notifications and /api/v1/stale-sals, serve a
+// [baton.HandoffService]. Storage enforces who may answer for a lead; a
+// request that loses a race for it (someone answered first) gets 409.
+// POST .../convert takes an Idempotency-Key header: the first conversion
+// answers 201 with the opportunity, a retry with the same key 200 with the
+// same one.
+//
 // # Errors
 //
 // Every error is a JSON object {"error": {"code", "message", "field"}}. The

@@ -193,8 +193,9 @@ func TestTimeline(t *testing.T) {
 			t.Errorf("bad item %+v", it)
 		}
 	}
-	// The lead was created now; its events happened an hour ago.
-	want := "event early|event late|created new|stage mql|stage sal"
+	// The lead was created now; its events happened an hour ago. Moving it
+	// to mql hands it to its owner.
+	want := "event early|event late|created new|stage mql|assigned " + itoa(f.users[sdrA].ID) + "|stage sal"
 	if strings.Join(got, "|") != want {
 		t.Errorf("timeline %q, want %q", strings.Join(got, "|"), want)
 	}
@@ -204,7 +205,7 @@ func TestTimeline(t *testing.T) {
 		Total int                  `json:"total"`
 	}
 	decodeJSON(t, b, &h)
-	if st != 200 || h.Total != 3 || h.Items[2].From != "mql" || h.Items[2].To != "sal" || h.Items[2].Note != "called" || h.Items[1].Reason != "asked for a demo" {
+	if st != 200 || h.Total != 4 || h.Items[2].Action != "assigned" || h.Items[3].From != "mql" || h.Items[3].To != "sal" || h.Items[3].Note != "called" || h.Items[1].Reason != "asked for a demo" {
 		t.Errorf("history: %d %s", st, b)
 	}
 }

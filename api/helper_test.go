@@ -102,6 +102,11 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// as is a context that acts as the user of key, for seeding.
+func (f *fixture) as(key string) context.Context {
+	return baton.WithActor(context.Background(), baton.ActorOf(f.users[key], "test"))
+}
+
 // n returns a number unique in the fixture, for unique emails and domains.
 func (f *fixture) n() int64 { return f.seq.Add(1) }
 
@@ -129,6 +134,12 @@ func (f *fixture) do(caller, method, path, body string) (int, []byte) {
 // send is do for the test t, such as a subtest or a fuzz input.
 func (f *fixture) send(t testing.TB, caller, method, path, body string) (int, []byte) {
 	t.Helper()
+	return f.sendHeader(t, caller, method, path, body, nil)
+}
+
+// sendHeader is send with more request headers.
+func (f *fixture) sendHeader(t testing.TB, caller, method, path, body string, header map[string]string) (int, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -142,6 +153,9 @@ func (f *fixture) send(t testing.TB, caller, method, path, body string) (int, []
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := f.srv.Client().Do(req)
 	if err != nil {

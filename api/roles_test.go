@@ -43,9 +43,30 @@ func TestRoles(t *testing.T) {
 		}
 		return "/api/v1/policies/" + id(d.ID) + "/publish"
 	}
+	// routed makes a new lead owned by owner that marketing moves to mql,
+	// which opens a handoff to the owner, for each call.
+	routed := func(owner, suffix string) func(string) string {
+		return func(string) string { return "/api/v1/leads/" + id(f.routedMQL(owner).ID) + suffix }
+	}
+	// inStage makes a new lead in the stage owned by owner ("" for none)
+	// for each call.
+	inStage := func(owner string, stage baton.Stage, suffix string) func(string) string {
+		return func(string) string { return "/api/v1/leads/" + id(f.lead(owner, stage).ID) + suffix }
+	}
+	// sdrANote is a new unread notification of sdrA's for each call (an
+	// assignment).
+	sdrANote := func(string) string {
+		f.routedMQL(sdrA)
+		ns, err := f.db.Notifications(f.as(sdrA), true, 1)
+		if err != nil || len(ns) != 1 {
+			t.Fatalf("sdrA's notifications: %v %v", ns, err)
+		}
+		return "/api/v1/notifications/" + id(ns[0].ID) + "/read"
+	}
 	const (
 		u = 401 // no or bad token
 		F = 403
+		N = 404
 	)
 	cases := []struct {
 		name   string
@@ -108,6 +129,29 @@ func TestRoles(t *testing.T) {
 		{"train model no body", "POST", fixed("/api/v1/models/train"), nil, [9]int{u, u, 400, 400, F, F, F, F, F}},
 		// No model v999: 404 for those who may activate one.
 		{"activate model", "POST", fixed("/api/v1/models/999/activate"), nil, [9]int{u, u, 404, 404, F, F, F, F, F}},
+
+		// The handoff. Answering an MQL: its owner, their manager or an
+		// admin; never marketing, another rep or another team's manager.
+		{"accept", "POST", routed(sdrA, "/accept"), nil, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+		{"reject", "POST", routed(sdrA, "/reject"), func() string { return `{"reason":"no_budget","note":"no money this year"}` }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+		// Sales log attempts on the leads they may see; everyone who sees the lead reads them.
+		{"log attempt", "POST", fixed("/api/v1/leads/" + id(leadA.ID) + "/attempts"), func() string { return `{"channel":"call","outcome":"no_answer"}` }, [9]int{u, u, 201, F, 201, F, F, 201, F}},
+		{"attempts", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/attempts"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"qualify", "POST", inStage(sdrA, baton.StageSAL, "/qualify"), func() string { return fullBANT }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+		// An SQL is the account executive's (who has no manager here).
+		{"send back", "POST", inStage(ae, baton.StageSQL, "/send-back"), func() string { return `{"reason":"no budget yet"}` }, [9]int{u, u, 200, F, F, F, 200, F, F}},
+		{"convert", "POST", inStage(ae, baton.StageSQL, "/convert"), func() string { return `{"name":"Acme deal","amount":1000}` }, [9]int{u, u, 201, F, F, F, 201, F, F}},
+		{"close", "POST", inStage(sdrA, baton.StageOpportunity, "/close"), func() string { return `{"won":true,"value":900}` }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+		// Managers reassign within their team; admins anywhere.
+		{"assign", "POST", routed(sdrA, "/assign"), func() string { return `{"user_id":` + id(f.users[sdrA].ID) + `,"note":"back to you"}` }, [9]int{u, u, 200, F, F, F, F, 200, F}},
+		// Only development reps pull an unassigned MQL.
+		{"claim", "POST", inStage("", baton.StageMQL, "/claim"), nil, [9]int{u, u, F, F, 200, 200, F, F, F}},
+		{"handoffs", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/handoffs"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		// The queue, the inbox and the stale SALs are the caller's own.
+		{"queue", "GET", fixed("/api/v1/queue?sort=fit"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"notifications", "GET", fixed("/api/v1/notifications?unread=true&limit=10"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"mark read", "POST", sdrANote, nil, [9]int{u, u, N, N, 204, N, N, N, N}},
+		{"stale SALs", "GET", fixed("/api/v1/stale-sals"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {
