@@ -15,19 +15,23 @@ import (
 // change, in the change's transaction (see report_agg.go for what is kept):
 //
 //   - created: one query (the lead and its account), the lead's row of
-//     report_leads and 12 daily counters, in three statements;
-//   - stage: the lead's row read and written back, up to 12 daily counters,
-//     2 duration counters and 1 rejection counter, in four or five statements;
-//   - updated source, campaign, country, owner_id or account_id: the row read
-//     and written back and the lead's cohort counters moved to the new value
-//     (account_id reads the account); other updates cost nothing.
+//     report_leads and 24 counter rows (6 dimensions, cohort and period, day
+//     and month), in three statements;
+//   - stage: the lead's row read and written back, up to 24 counter rows, 4
+//     duration rows, and 6 rejection rows for a rejection, in four or five
+//     statements;
+//   - updated source, campaign, country, owner_id or account_id, or a change
+//     of owner by the handoff (assigned, breached, nurture): the row read and
+//     written back and the lead's cohort counters moved to the new value
+//     (account_id reads the account, an owner change the lead's owner_id);
+//     other entries cost nothing.
 //
 // A lead with no row yet (created before the reports existed) gets it from
 // its whole history the first time it changes.
 func (tx *Tx) afterHistory(ctx context.Context, h baton.HistoryEntry) error {
-	switch h.Action {
-	case baton.ActionCreated, baton.ActionStage:
-	case baton.ActionUpdated:
+	switch {
+	case h.Action == baton.ActionCreated, h.Action == baton.ActionStage, ownerChange(&h):
+	case h.Action == baton.ActionUpdated:
 		if _, ok := dimOfField(h.Field); !ok {
 			return nil
 		}
@@ -61,7 +65,10 @@ func (tx *Tx) afterHistory(ctx context.Context, h baton.HistoryEntry) error {
 			if a, err = replay(raw, hist, account, d); err != nil || a == nil {
 				return err
 			}
-		} else if err := a.apply(&h, account, d); err != nil {
+		} else if err := a.apply(&h, account, func(*baton.HistoryEntry) (string, error) {
+			raw, _, _, err := tx.reportDims(ctx, h.LeadID)
+			return raw.owner, err
+		}, d); err != nil {
 			return err
 		}
 	}
@@ -176,34 +183,75 @@ func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
 	return nil
 }
 
-// flushDelta adds the collected counter changes to the counter tables, with
-// multi-row upserts.
+// flushDelta adds the collected counter changes to the counter tables, in
+// both grains (day and month), with multi-row upserts.
 func (tx *Tx) flushDelta(ctx context.Context, d *aggDelta) error {
-	var rows [][]any
+	type dailyRow struct {
+		kind         byte
+		dim          int
+		grain        byte
+		day          int64
+		value, stage string
+	}
+	daily := make(map[dailyRow]int64, 2*len(d.daily))
 	for k, n := range d.daily {
+		daily[dailyRow{k.kind, k.dim, 'd', k.day, k.value, k.stage}] += n
+		daily[dailyRow{k.kind, k.dim, 'm', monthOf(k.day), k.value, k.stage}] += n
+	}
+	var rows [][]any
+	for k, n := range daily {
 		if n != 0 {
-			rows = append(rows, []any{string(k.kind), dimNames[k.dim], k.day, k.value, k.stage, n})
+			rows = append(rows, []any{string(k.kind), dimNames[k.dim], string(k.grain), k.day, k.value, k.stage, n})
 		}
 	}
-	if err := tx.upsertCounters(ctx, "report_daily", "kind, dim, day, value, stage", rows); err != nil {
+	if err := tx.upsertCounters(ctx, "report_daily", "kind, dim, grain, day, value, stage", rows); err != nil {
 		return err
 	}
-	rows = rows[:0]
+	type durationRow struct {
+		grain  byte
+		day    int64
+		kind   string
+		bucket int
+	}
+	durations := make(map[durationRow]int64, 2*len(d.durations))
 	for k, n := range d.durations {
-		if n != 0 {
-			rows = append(rows, []any{k.kind, k.day, k.bucket, n})
-		}
-	}
-	if err := tx.upsertCounters(ctx, "report_durations", "kind, day, bucket", rows); err != nil {
-		return err
+		durations[durationRow{'d', k.day, k.kind, k.bucket}] += n
+		durations[durationRow{'m', monthOf(k.day), k.kind, k.bucket}] += n
 	}
 	rows = rows[:0]
-	for k, n := range d.rejections {
+	for k, n := range durations {
 		if n != 0 {
-			rows = append(rows, []any{k.day, k.from, k.to, k.reason, k.source, k.campaign, n})
+			rows = append(rows, []any{string(k.grain), k.day, k.kind, k.bucket, n})
 		}
 	}
-	return tx.upsertCounters(ctx, "report_rejections", "day, from_stage, to_stage, reason, source, campaign", rows)
+	if err := tx.upsertCounters(ctx, "report_durations", "grain, day, kind, bucket", rows); err != nil {
+		return err
+	}
+	type rejectionRow struct {
+		dim                     string
+		grain                   byte
+		day                     int64
+		value, reason, from, to string
+	}
+	rejections := make(map[rejectionRow]int64, 6*len(d.rejections))
+	for k, n := range d.rejections {
+		for _, grain := range []byte{'d', 'm'} {
+			day := k.day
+			if grain == 'm' {
+				day = monthOf(day)
+			}
+			rejections[rejectionRow{"", grain, day, "", k.reason, k.from, k.to}] += n
+			rejections[rejectionRow{baton.DimSource, grain, day, k.source, k.reason, k.from, k.to}] += n
+			rejections[rejectionRow{baton.DimCampaign, grain, day, k.campaign, k.reason, k.from, k.to}] += n
+		}
+	}
+	rows = rows[:0]
+	for k, n := range rejections {
+		if n != 0 {
+			rows = append(rows, []any{k.dim, string(k.grain), k.day, k.value, k.reason, k.from, k.to, n})
+		}
+	}
+	return tx.upsertCounters(ctx, "report_rejections", "dim, grain, day, value, reason, from_stage, to_stage", rows)
 }
 
 // upsertCounters adds each row's last value (n) to the counter keyed by the

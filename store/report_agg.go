@@ -75,6 +75,12 @@ func dayOf(us int64) int64 {
 	return us / day
 }
 
+// monthOf returns the first day of a day's calendar month (UTC).
+func monthOf(day int64) int64 {
+	t := fromMicros(dayStart(day))
+	return dayOf(micros(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)))
+}
+
 // dayStart returns the first microsecond of a day.
 func dayStart(day int64) int64 { return day * int64(24*time.Hour/time.Microsecond) }
 
@@ -244,6 +250,35 @@ func dimOfField(field string) (int, bool) {
 	return 0, false
 }
 
+// Actions of the handoff that change the owner: assignments and breaches
+// name the owner_id field; a rejection to nurture clears the owner and says
+// so with a "nurture" entry.
+const (
+	actionAssigned = "assigned"
+	actionBreached = "breached"
+	actionNurture  = "nurture"
+)
+
+// ownerChange reports whether an entry may have changed the lead's owner.
+func ownerChange(h *baton.HistoryEntry) bool {
+	return h.Action == actionNurture || h.Field == "owner_id" && h.Action != baton.ActionUpdated
+}
+
+// historyOwner is the owner after an entry that may have changed it, as the
+// history alone tells (for replays): an assignment's To, none after a
+// rejection to nurture, unchanged after a breach (a reassignment follows).
+func historyOwner(current string) func(h *baton.HistoryEntry) (string, error) {
+	return func(h *baton.HistoryEntry) (string, error) {
+		switch h.Action {
+		case actionNurture:
+			return "", nil
+		case actionBreached:
+			return current, nil
+		}
+		return h.To, nil
+	}
+}
+
 // setDims changes the lead's current dimensions, moving its cohort counts
 // from the old values to the new ones (period counts stay with the values at
 // the time of each transition).
@@ -273,7 +308,10 @@ func (a *leadAgg) setDims(dims [nDims]string, d *aggDelta) {
 func initialDims(cur rawDims, hist []baton.HistoryEntry, account func(id string) (string, string, error)) ([nDims]string, error) {
 	seen := map[string]bool{}
 	for _, h := range hist {
-		if h.Action != baton.ActionUpdated || seen[h.Field] {
+		if h.Action == actionAssigned && h.Field == "owner_id" && h.From == "" && h.To == "" {
+			continue // a routing that assigned no one
+		}
+		if !(h.Action == baton.ActionUpdated || h.Field == "owner_id" && h.Action == actionAssigned) || seen[h.Field] {
 			continue
 		}
 		seen[h.Field] = true
@@ -328,7 +366,7 @@ func replay(cur rawDims, hist []baton.HistoryEntry, account func(id string) (str
 			started = true
 			a.start(h, dims, d)
 		default:
-			if err := a.apply(h, account, d); err != nil {
+			if err := a.apply(h, account, historyOwner(a.dims[dimOwner]), d); err != nil {
 				return nil, err
 			}
 		}
@@ -339,12 +377,15 @@ func replay(cur rawDims, hist []baton.HistoryEntry, account func(id string) (str
 	return a, nil
 }
 
-// apply applies a stage or updated entry to a started row.
-func (a *leadAgg) apply(h *baton.HistoryEntry, account func(id string) (string, string, error), d *aggDelta) error {
-	switch h.Action {
-	case baton.ActionStage:
+// apply applies a stage or updated entry, or one that may change the owner,
+// to a started row. account resolves an account id to its industry and size
+// band; owner says who owns the lead after an owner change that is not an
+// update.
+func (a *leadAgg) apply(h *baton.HistoryEntry, account func(id string) (string, string, error), owner func(h *baton.HistoryEntry) (string, error), d *aggDelta) error {
+	switch {
+	case h.Action == baton.ActionStage:
 		a.stageChange(h, d)
-	case baton.ActionUpdated:
+	case h.Action == baton.ActionUpdated:
 		i, ok := dimOfField(h.Field)
 		if !ok {
 			return nil
@@ -359,6 +400,14 @@ func (a *leadAgg) apply(h *baton.HistoryEntry, account func(id string) (string, 
 		} else {
 			dims[i] = h.To
 		}
+		a.setDims(dims, d)
+	case ownerChange(h):
+		o, err := owner(h)
+		if err != nil {
+			return err
+		}
+		dims := a.dims
+		dims[dimOwner] = o
 		a.setDims(dims, d)
 	}
 	return nil

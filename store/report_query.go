@@ -75,6 +75,38 @@ func periodOf(f baton.ReportFilter, now time.Time) period {
 	return p
 }
 
+// span is a range [from, to) of days counted in one grain of the counter
+// tables: "d" for days, "m" for months (from and to are first days).
+type span struct {
+	grain    string
+	from, to int64
+}
+
+// spans covers the period with whole months inside and days at its edges.
+func (p period) spans() []span {
+	m1, m2 := monthOf(p.fromDay), monthOf(p.toDay)
+	if m1 < p.fromDay {
+		m1 = monthOf(m1 + 31)
+	}
+	if m1 >= m2 {
+		return []span{{"d", p.fromDay, p.toDay}}
+	}
+	return []span{{"d", p.fromDay, m1}, {"m", m1, m2}, {"d", m2, p.toDay}}
+}
+
+// spanQuery returns "SELECT cols FROM table WHERE cond AND <span>" for each
+// span, joined by UNION ALL, and its arguments: args (numbered from $1 in
+// cond), then two per span.
+func (tx *Tx) spanQuery(cols, table, cond string, spans []span, args ...any) (string, []any) {
+	var parts []string
+	for _, sp := range spans {
+		parts = append(parts, fmt.Sprintf(`SELECT %s FROM %s WHERE %s AND grain = '%s' AND day >= $%d AND day < $%d`,
+			cols, table, cond, sp.grain, len(args)+1, len(args)+2))
+		args = append(args, sp.from, sp.to)
+	}
+	return strings.Join(parts, " UNION ALL "), args
+}
+
 // checkBy checks a breakdown dimension against those a report accepts.
 func checkBy(by string, allowed ...string) error {
 	if by == "" || slices.Contains(allowed, by) {
@@ -227,9 +259,8 @@ var funnelSteps = []struct{ stage, label string }{
 
 // dailyCounts sums report_daily by dimension value and stage over a period.
 func (tx *Tx) dailyCounts(ctx context.Context, kind byte, dim int, p period, fn func(value, stage string, n float64)) error {
-	rows, err := tx.QueryContext(ctx, `SELECT value, stage, CAST(SUM(n) AS BIGINT) FROM report_daily
-		WHERE kind = $1 AND dim = $2 AND day >= $3 AND day < $4 GROUP BY value, stage`,
-		string(kind), dimNames[dim], p.fromDay, p.toDay)
+	q, args := tx.spanQuery("value, stage, n", "report_daily", "kind = $1 AND dim = $2", p.spans(), string(kind), dimNames[dim])
+	rows, err := tx.QueryContext(ctx, `SELECT value, stage, CAST(SUM(n) AS BIGINT) FROM (`+q+`) t GROUP BY value, stage`, args...)
 	if err != nil {
 		return fmt.Errorf("report counts: %w", err)
 	}
@@ -393,8 +424,8 @@ func (db *DB) Velocity(ctx context.Context, f baton.ReportFilter) (*baton.Report
 		return nil, err
 	}
 	p := periodOf(f, tx.now)
-	rows, err := tx.QueryContext(ctx, `SELECT kind, bucket, CAST(SUM(n) AS BIGINT) FROM report_durations
-		WHERE day >= $1 AND day < $2 GROUP BY kind, bucket`, p.fromDay, p.toDay)
+	q, args := tx.spanQuery("kind, bucket, n", "report_durations", "1 = 1", p.spans())
+	rows, err := tx.QueryContext(ctx, `SELECT kind, bucket, CAST(SUM(n) AS BIGINT) FROM (`+q+`) t GROUP BY kind, bucket`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("velocity: %w", err)
 	}
@@ -469,19 +500,14 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 		return nil, err
 	}
 	p := periodOf(f, tx.now)
-	col := "''"
-	switch by {
-	case baton.DimSource, baton.DimCampaign:
-		col = by
-	case "week":
-		col = "CAST(day AS TEXT)"
+	col, dim, spans := "value", by, p.spans()
+	if by == "week" {
+		// Weeks need days.
+		col, dim, spans = "CAST(day AS TEXT)", "", []span{{"d", p.fromDay, p.toDay}}
 	}
-	groupBy := "reason, from_stage, to_stage"
-	if by != "" {
-		groupBy = col + ", " + groupBy
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+col+`, reason, from_stage, to_stage, CAST(SUM(n) AS BIGINT) FROM report_rejections
-		WHERE day >= $1 AND day < $2 GROUP BY `+groupBy, p.fromDay, p.toDay)
+	q, args := tx.spanQuery(col+" AS grp, reason, from_stage, to_stage, n", "report_rejections", "dim = $1", spans, dim)
+	rows, err := tx.QueryContext(ctx, `SELECT grp, reason, from_stage, to_stage, CAST(SUM(n) AS BIGINT) FROM (`+q+`) t
+		GROUP BY grp, reason, from_stage, to_stage`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("rejections: %w", err)
 	}

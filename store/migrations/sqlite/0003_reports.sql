@@ -27,41 +27,50 @@ CREATE TABLE report_leads (
 	disqualified_at INTEGER,
 	returned_at     INTEGER
 );
-CREATE INDEX report_leads_recycled ON report_leads(recycled_at) WHERE recycled_at IS NOT NULL;
+-- Recycled reads who came back and where they are from the index alone.
+CREATE INDEX report_leads_recycled ON report_leads(recycled_at, stage, returned_at) WHERE recycled_at IS NOT NULL;
 
--- Daily counters. kind 'p' (period): transitions into stage on day (the
--- transition's UTC day, days since 1970-01-01), by the lead's dimension value
--- at the time; stage 'lead' is a creation. kind 'c' (cohort): leads created on
--- day that ever reached stage, by the lead's current dimension value.
+-- The counters below come in two grains: 'd' rows count a day (day is the
+-- day's number, days since 1970-01-01 UTC), 'm' rows a calendar month (day is
+-- the number of its first day). A report over a period reads the months it
+-- covers whole and the days at its edges: at most two months of days.
+
+-- Funnel counters. kind 'p' (period): transitions into stage on the day of
+-- the transition, by the lead's dimension value at the time; stage 'lead' is
+-- a creation. kind 'c' (cohort): leads created on the day that ever reached
+-- stage, by the lead's current dimension value.
 CREATE TABLE report_daily (
 	kind  TEXT NOT NULL,
 	dim   TEXT NOT NULL,
+	grain TEXT NOT NULL,
 	day   INTEGER NOT NULL,
 	value TEXT NOT NULL,
 	stage TEXT NOT NULL,
 	n     INTEGER NOT NULL,
-	PRIMARY KEY (kind, dim, day, value, stage)
+	PRIMARY KEY (kind, dim, grain, day, value, stage)
 ) WITHOUT ROWID;
 
 -- Histograms of durations (time in a stage, or a step such as mql_to_sal)
 -- by the day the lead left the stage; bucket is floor(8*log2(1+seconds)).
 CREATE TABLE report_durations (
 	kind   TEXT NOT NULL,
+	grain  TEXT NOT NULL,
 	day    INTEGER NOT NULL,
 	bucket INTEGER NOT NULL,
 	n      INTEGER NOT NULL,
-	PRIMARY KEY (kind, day, bucket)
+	PRIMARY KEY (grain, day, kind, bucket)
 ) WITHOUT ROWID;
 
--- Rejections by sales (mql or sal to recycled or disqualified) by day,
--- reason, and the lead's source and campaign at the time.
+-- Rejections by sales (mql or sal to recycled or disqualified) by reason, in
+-- all (dim '', value '') and by the lead's source or campaign at the time.
 CREATE TABLE report_rejections (
+	dim        TEXT NOT NULL,
+	grain      TEXT NOT NULL,
 	day        INTEGER NOT NULL,
+	value      TEXT NOT NULL,
+	reason     TEXT NOT NULL,
 	from_stage TEXT NOT NULL,
 	to_stage   TEXT NOT NULL,
-	reason     TEXT NOT NULL,
-	source     TEXT NOT NULL,
-	campaign   TEXT NOT NULL,
 	n          INTEGER NOT NULL,
-	PRIMARY KEY (day, from_stage, to_stage, reason, source, campaign)
+	PRIMARY KEY (dim, grain, day, value, reason, from_stage, to_stage)
 ) WITHOUT ROWID;
