@@ -1,0 +1,419 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/storetest"
+)
+
+func TestSignIn(t *testing.T) {
+	w := newWorld(t)
+	c := w.client(t)
+	// A page without a session goes to the sign-in form, and back after it.
+	st, _ := c.get("/inbox?sort=probability")
+	if st != http.StatusSeeOther {
+		t.Fatalf("inbox without a session: %d", st)
+	}
+	st, body := c.get("/signin?next=%2Finbox%3Fsort%3Dprobability")
+	if st != 200 {
+		t.Fatalf("sign-in form: %d", st)
+	}
+	mustContain(t, body, `<label for="email">Email</label>`, `<label for="password">Password</label>`, `value="/inbox?sort=probability"`)
+	// Wrong password and unknown email: the same message.
+	resp, body := c.postRaw("/signin", url.Values{"email": {w.tm.SDR1.Email}, "password": {"wrong password"}, "csrf": {c.csrf}, "next": {"/inbox"}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "wrong email or password", `value="sam.sdr@example.com"`)
+	resp, body = c.postRaw("/signin", url.Values{"email": {"nobody@example.com"}, "password": {password}, "csrf": {c.csrf}})
+	mustContain(t, body, "wrong email or password")
+	// Without the form's token: refused.
+	resp, _ = c.postRaw("/signin", url.Values{"email": {w.tm.SDR1.Email}, "password": {password}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("sign-in without token: %d", resp.StatusCode)
+	}
+	// Signed in, the browser goes where it was going; the cookie is HttpOnly and Lax.
+	resp, _ = c.postRaw("/signin", url.Values{"email": {"  SAM.sdr@example.com"}, "password": {password}, "csrf": {c.csrf}, "next": {"/inbox?sort=probability"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inbox?sort=probability" {
+		t.Fatalf("sign in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var ck *http.Cookie
+	for _, k := range resp.Cookies() {
+		if k.Name == "baton_session" {
+			ck = k
+		}
+	}
+	if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Secure {
+		t.Fatalf("session cookie %+v", ck)
+	}
+	st, body = c.get("/inbox")
+	if st != 200 {
+		t.Fatalf("inbox: %d", st)
+	}
+	mustContain(t, body, "Sam Sdr", "Sign out")
+	// Sign out ends the session.
+	resp, _ = c.post("/signout", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", resp.StatusCode)
+	}
+	if st, _ := c.get("/inbox"); st != http.StatusSeeOther {
+		t.Fatalf("inbox after sign-out: %d", st)
+	}
+	// next cannot send anyone to another site.
+	c2 := w.client(t)
+	c2.get("/signin")
+	resp, _ = c2.postRaw("/signin", url.Values{"email": {w.tm.SDR1.Email}, "password": {password}, "csrf": {c2.csrf}, "next": {"//evil.example/x"}})
+	if resp.Header.Get("Location") != "/" {
+		t.Fatalf("open redirect: %s", resp.Header.Get("Location"))
+	}
+	// Five failures lock the email for a while, with a clear message.
+	c3 := w.client(t)
+	c3.get("/signin")
+	for range 5 {
+		c3.postRaw("/signin", url.Values{"email": {w.tm.AE.Email}, "password": {"nope nope nope"}, "csrf": {c3.csrf}})
+	}
+	_, body = c3.postRaw("/signin", url.Values{"email": {w.tm.AE.Email}, "password": {password}, "csrf": {c3.csrf}})
+	mustContain(t, body, "too many failed sign-ins for this email: try again in")
+}
+
+func TestSecureCookieBehindTLSProxy(t *testing.T) {
+	w := newWorld(t)
+	c := w.client(t)
+	req, _ := http.NewRequest("GET", w.srv.URL+"/signin", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, _ := c.do(req)
+	for _, k := range resp.Cookies() {
+		if k.Name == "baton_signin" && !k.Secure {
+			t.Fatal("cookie not Secure behind an HTTPS proxy")
+		}
+	}
+}
+
+func TestRepInbox(t *testing.T) {
+	w := newWorld(t)
+	sam := w.signedIn(t, w.tm.SDR1)
+	st, body := sam.get("/inbox")
+	if st != 200 {
+		t.Fatalf("inbox: %d", st)
+	}
+	for _, l := range w.sam {
+		mustContain(t, body, leadPath(l), l.Name)
+	}
+	for _, l := range w.sue {
+		mustNotContain(t, body, l.Name)
+	}
+	// The countdown, the scores and the reasons.
+	mustContain(t, body, "left</span>", "Senior title", "Pricing page", "&#43;30", `<option value="unable_to_reach">unable to reach</option>`)
+	if st, body = sam.get("/inbox?sort=probability"); st != 200 {
+		t.Fatalf("by probability: %d", st)
+	}
+	mustContain(t, body, `href="/inbox?sort=probability" aria-current="page"`)
+
+	// Accept in one click.
+	a, b, c := w.sam[0], w.sam[1], w.sam[2]
+	resp, _ := sam.post(leadPath(a)+"/accept", url.Values{"back": {"inbox"}, "sort": {"deadline"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/inbox?") {
+		t.Fatalf("accept: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body = sam.get(resp.Header.Get("Location"))
+	mustContain(t, body, "Lead accepted")
+	mustNotContain(t, body, `id="lead-`+fmt.Sprint(a.ID)+`"`)
+
+	// unable_to_reach needs attempts: the error is shown next to the reason.
+	resp, body = sam.post(leadPath(b)+"/reject", url.Values{"back": {"inbox"}, "reason": {"unable_to_reach"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("reject without attempts: %d", resp.StatusCode)
+	}
+	mustContain(t, body, fmt.Sprintf(`id="err-reject-%d-reason" role="alert">unable_to_reach needs 2 logged contact attempts`, b.ID),
+		`<option value="unable_to_reach" selected>`, `aria-invalid="true"`)
+	// other needs a note.
+	_, body = sam.post(leadPath(b)+"/reject", url.Values{"back": {"lead"}, "reason": {"other"}})
+	mustContain(t, body, "the reason other needs a note", "Profile")
+	// Two attempts, then unable_to_reach is accepted.
+	for _, o := range []string{"no_answer", "voicemail"} {
+		resp, _ = sam.post(leadPath(b)+"/attempts", url.Values{"back": {"lead"}, "channel": {"call"}, "outcome": {o}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("attempt: %d", resp.StatusCode)
+		}
+	}
+	resp, body = sam.post(leadPath(b)+"/attempts", url.Values{"back": {"lead"}, "channel": {"fax"}, "outcome": {"x"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad attempt: %d", resp.StatusCode)
+	}
+	mustContain(t, body, `unknown channel &#34;fax&#34;`)
+	resp, _ = sam.post(leadPath(b)+"/reject", url.Values{"back": {"lead"}, "reason": {"unable_to_reach"}, "note": {"two calls, no answer"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reject: %d", resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/inbox") {
+		t.Fatalf("after reject: %s", loc)
+	}
+	_, body = sam.get(resp.Header.Get("Location"))
+	mustContain(t, body, "Lead rejected")
+	_, body = w.signedIn(t, w.tm.Marketing).get(leadPath(b))
+	mustContain(t, body, "stage-recycled", "unable_to_reach", "no answer", "voicemail", "two calls, no answer")
+
+	// The lead page of the accepted lead: stage, handoff, timeline and the BANT form.
+	_, body = sam.get(leadPath(a))
+	mustContain(t, body, "stage-sal", "Handoffs (SLA)", "accepted", "mql → sal", "Qualify (BANT)", "Senior title", "pricing page view")
+	// BANT with a part missing is refused with the reason.
+	resp, body = sam.post(leadPath(a)+"/qualify", url.Values{"back": {"lead"}, "budget_amount": {"lots"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad bant: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "must be a number")
+	resp, body = sam.post(leadPath(a)+"/qualify", url.Values{"back": {"lead"}, "budget_amount": {"20000"}, "budget_currency": {"usd"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("incomplete bant: %d %s", resp.StatusCode, excerpt(body))
+	}
+	mustContain(t, body, "authority")
+	resp, body = sam.post(leadPath(a)+"/qualify", url.Values{"back": {"lead"}, "budget_amount": {"20000"}, "budget_currency": {"usd"},
+		"budget_confirmed": {"1"}, "authority": {"decision_maker"}, "decision_maker": {"the CFO"}, "need": {"forecasting"}, "timing": {"this_quarter"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("qualify: %d %s", resp.StatusCode, excerpt(body))
+	}
+	// The SQL went to the AE, who converts it once, however often the form is sent.
+	ae := w.signedIn(t, w.tm.AE)
+	_, body = ae.get("/inbox")
+	mustContain(t, body, a.Name)
+	ae.post(leadPath(a)+"/accept", url.Values{"back": {"lead"}})
+	_, body = ae.get(leadPath(a))
+	mustContain(t, body, "Convert to an opportunity", "Qualification (BANT)", "the CFO")
+	key := between(body, `name="idempotency_key" value="`, `"`)
+	if len(key) < 20 {
+		t.Fatalf("idempotency key %q", key)
+	}
+	for range 2 {
+		resp, body = ae.post(leadPath(a)+"/convert", url.Values{"back": {"lead"}, "idempotency_key": {key}, "name": {"Northwind deal"}, "amount": {"18000"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("convert: %d %s", resp.StatusCode, excerpt(body))
+		}
+	}
+	var n int
+	if err := w.db.SQL().QueryRow(`SELECT COUNT(*) FROM opportunities WHERE lead_id = $1`, a.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("opportunities: %d %v", n, err)
+	}
+	_, body = ae.get(leadPath(a))
+	mustContain(t, body, "stage-opportunity")
+
+	// The rest of the queue stays; a conflict (accepting twice) is shown, not a crash.
+	sam.post(leadPath(c)+"/accept", url.Values{"back": {"inbox"}})
+	resp, body = sam.post(leadPath(c)+"/accept", url.Values{"back": {"lead"}})
+	if resp.StatusCode != http.StatusConflict && resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accept twice: %d %s", resp.StatusCode, excerpt(body))
+	}
+}
+
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(from):]
+	if j := strings.Index(s, to); j >= 0 {
+		return s[:j]
+	}
+	return ""
+}
+
+func TestForbidden(t *testing.T) {
+	w := newWorld(t)
+	sam := w.signedIn(t, w.tm.SDR1)
+	// Another rep's lead, by URL.
+	st, body := sam.get(leadPath(w.sue[0]))
+	if st != http.StatusForbidden {
+		t.Fatalf("another rep's lead: %d", st)
+	}
+	mustContain(t, body, "Not allowed", "is not yours")
+	mustNotContain(t, body, w.sue[0].Email)
+	// Pages of other roles.
+	for _, p := range []string{"/team", "/recycled", "/admin/users", "/admin/tokens"} {
+		if st, _ := sam.get(p); st != http.StatusForbidden {
+			t.Fatalf("%s as a rep: %d", p, st)
+		}
+	}
+	if st, _ := sam.get("/leads/99999"); st != http.StatusNotFound {
+		t.Fatalf("unknown lead: %d", st)
+	}
+	if st, _ := sam.get("/nope"); st != http.StatusNotFound {
+		t.Fatalf("unknown page: %d", st)
+	}
+	// Acting on another rep's lead.
+	resp, _ := sam.post(leadPath(w.sue[0])+"/accept", url.Values{"back": {"inbox"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("accept another's lead: %d", resp.StatusCode)
+	}
+	// A POST without the CSRF token, or with a wrong one, is refused and changes nothing.
+	l := w.sam[0]
+	for _, tok := range []string{"", "forged"} {
+		resp, body := sam.postRaw(leadPath(l)+"/accept", url.Values{"csrf": {tok}, "back": {"inbox"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("csrf %q: %d", tok, resp.StatusCode)
+		}
+		mustContain(t, body, "no valid security token")
+	}
+	// A cross-site POST is refused by the browser's own headers, token or not.
+	form := url.Values{"csrf": {sam.csrf}, "back": {"inbox"}}
+	req, _ := http.NewRequest("POST", w.srv.URL+leadPath(l)+"/accept", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, _ := sam.do(req); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site post: %d", resp.StatusCode)
+	}
+	got, err := w.db.FindLeadByID(storetest.System(), l.ID)
+	if err != nil || got.Stage != baton.StageMQL {
+		t.Fatalf("lead changed by refused posts: %v %v", got.Stage, err)
+	}
+	// Marketing may read the policy but reps may not change it.
+	if resp, _ := sam.post("/policy", url.Values{"action": {"save"}, "body": {testPolicy}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("rep saves a policy: %d", resp.StatusCode)
+	}
+	if st, body := sam.get("/policy"); st != 200 || !strings.Contains(body, "Version 1 in force") || strings.Contains(body, "Backtest") {
+		t.Fatalf("rep reads the policy: %d", st)
+	}
+	// Security headers.
+	req, _ = http.NewRequest("GET", w.srv.URL+"/inbox", nil)
+	resp, _ = sam.do(req)
+	if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("headers %v", resp.Header)
+	}
+}
+
+func TestManagerBoard(t *testing.T) {
+	w := newWorld(t)
+	max := w.signedIn(t, w.tm.Manager1)
+	st, body := max.get("/team")
+	if st != 200 {
+		t.Fatalf("team: %d %s", st, excerpt(body))
+	}
+	for _, l := range w.sam {
+		mustContain(t, body, l.Name)
+	}
+	for _, l := range w.sue {
+		mustNotContain(t, body, l.Name) // another manager's team
+	}
+	mustContain(t, body, "By rep", "Sam Sdr", "Stale SALs", `<svg class="chart"`, "Funnel")
+	// Past the deadline, the handoffs show as breached.
+	w.clock.Advance(5 * time.Hour)
+	_, body = max.get("/team")
+	mustContain(t, body, `id="board-breached">Breached <span class="count">`+fmt.Sprint(len(w.sam)), "breached ")
+	// Reassign within the team.
+	l := w.sam[0]
+	resp, body := max.post(leadPath(l)+"/assign", url.Values{"back": {"team"}, "user_id": {fmt.Sprint(w.tm.AE.ID)}, "note": {"Sam is out"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reassign: %d %s", resp.StatusCode, excerpt(body))
+	}
+	got, _ := w.db.FindLeadByID(storetest.System(), l.ID)
+	if got.OwnerID == nil || *got.OwnerID != w.tm.AE.ID {
+		t.Fatalf("owner after reassign: %v", got.OwnerID)
+	}
+	// Outside the team: refused.
+	resp, _ = max.post(leadPath(w.sam[1])+"/assign", url.Values{"back": {"team"}, "user_id": {fmt.Sprint(w.tm.SDR2.ID)}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("reassign outside the team: %d", resp.StatusCode)
+	}
+	// A manager reads the team's lead pages, not the other team's.
+	if st, _ := max.get(leadPath(w.sam[1])); st != 200 {
+		t.Fatalf("team lead: %d", st)
+	}
+	if st, _ := max.get(leadPath(w.sue[0])); st != http.StatusForbidden {
+		t.Fatalf("other team's lead: %d", st)
+	}
+	// The admin picks the team.
+	admin := w.signedIn(t, w.tm.Admin)
+	_, body = admin.get(fmt.Sprintf("/team?manager=%d", w.tm.Manager2.ID))
+	mustContain(t, body, "Nora Manager’s team", w.sue[0].Name)
+}
+
+func TestPolicyPage(t *testing.T) {
+	w := newWorld(t)
+	mia := w.signedIn(t, w.tm.Marketing)
+	st, body := mia.get("/policy")
+	if st != 200 {
+		t.Fatalf("policy: %d", st)
+	}
+	mustContain(t, body, "Version 1 in force", `<label for="body">`, "Backtest", "Senior title")
+	// A looser MQL rule, backtested side by side.
+	looser := strings.Replace(testPolicy, "  engagement: 30\n  match: all", "  engagement: 30\n  match: any", 1)
+	resp, body := mia.post("/policy", url.Values{"action": {"backtest"}, "body": {looser}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("backtest: %d %s", resp.StatusCode, excerpt(body))
+	}
+	mustContain(t, body, "Backtest: this document against version 1", "This document", "Current (v1)", "By source", "paid_search")
+	// Invalid: the problem is shown at the document.
+	resp, body = mia.post("/policy", url.Values{"action": {"validate"}, "body": {"fit: [oops"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("invalid: %d", resp.StatusCode)
+	}
+	mustContain(t, body, `id="body-error" role="alert"`, "fit: [oops")
+	resp, body = mia.post("/policy", url.Values{"action": {"validate"}, "body": {looser}})
+	mustContain(t, body, "The document is valid.")
+	// Save, then publish.
+	resp, _ = mia.post("/policy", url.Values{"action": {"save"}, "body": {looser}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/policy?draft=") {
+		t.Fatalf("save: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body = mia.get(resp.Header.Get("Location"))
+	mustContain(t, body, "Draft saved", "Publish draft")
+	id := between(body, `name="draft_id" value="`, `"`)
+	resp, _ = mia.post("/policy/publish", url.Values{"draft_id": {id}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: %d", resp.StatusCode)
+	}
+	_, body = mia.get("/policy")
+	mustContain(t, body, "Version 2 in force")
+	// The recycled list and the quality charts.
+	if st, body = mia.get("/recycled"); st != 200 {
+		t.Fatalf("recycled: %d %s", st, excerpt(body))
+	}
+	mustContain(t, body, "Back in nurture", "Quality by source")
+}
+
+func TestAdmin(t *testing.T) {
+	w := newWorld(t)
+	admin := w.signedIn(t, w.tm.Admin)
+	st, body := admin.get("/admin/users")
+	if st != 200 {
+		t.Fatalf("users: %d", st)
+	}
+	mustContain(t, body, w.tm.SDR1.Email, "Set password")
+	// Too short: the error is shown at the user's form.
+	resp, body := admin.post(fmt.Sprintf("/admin/users/%d/password", w.tm.SDR1.ID), url.Values{"password": {"short"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("short password: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "at least 10 characters")
+	resp, _ = admin.post(fmt.Sprintf("/admin/users/%d/password", w.tm.SDR1.ID), url.Values{"password": {"a new long password"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set password: %d", resp.StatusCode)
+	}
+	if _, err := w.db.CheckPassword(t.Context(), w.tm.SDR1.Email, "a new long password"); err != nil {
+		t.Fatal(err)
+	}
+	// A token, shown once, that works on the API.
+	resp, body = admin.post("/admin/tokens", url.Values{"user_id": {fmt.Sprint(w.tm.Marketing.ID)}, "name": {"forms"}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("token: %d", resp.StatusCode)
+	}
+	token := between(body, `readonly value="`, `"`)
+	if !strings.HasPrefix(token, "bt_") {
+		t.Fatalf("token %q", token)
+	}
+	req, _ := http.NewRequest("GET", w.srv.URL+"/api/v1/leads?limit=1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != 200 {
+		t.Fatalf("api with the token: %v %v", r.StatusCode, err)
+	}
+	_, body = admin.get("/admin/tokens")
+	mustNotContain(t, body, token)
+	resp, body = admin.post("/admin/tokens", url.Values{"user_id": {"0"}, "name": {"x"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "choose a user") {
+		t.Fatalf("token without user: %d", resp.StatusCode)
+	}
+}
