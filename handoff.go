@@ -70,6 +70,10 @@ type Rejection struct {
 	Reason      string `json:"reason"`
 	Note        string `json:"note,omitempty"`
 	DuplicateOf int64  `json:"duplicate_of,omitempty"`
+	// From, when set, makes the rejection a compare-and-set: it fails with
+	// ECONFLICT if the lead is no longer in that stage (a rep rejecting an
+	// MQL that someone else accepted meanwhile).
+	From Stage `json:"from,omitempty"`
 }
 
 // Validate checks what a rejection needs by itself: a known reason, a note
@@ -88,6 +92,8 @@ func (r *Rejection) Validate() error {
 		return FieldError("duplicate_of", "the reason duplicate needs the id of the lead this one duplicates")
 	case r.Reason != ReasonDuplicate && r.DuplicateOf != 0:
 		return FieldError("duplicate_of", "only the reason duplicate names another lead")
+	case r.From != "" && r.From != StageMQL && r.From != StageSAL:
+		return FieldError("from", "only an MQL or a SAL can be rejected, not %q", r.From)
 	}
 	return checkText("note", r.Note, 2000)
 }

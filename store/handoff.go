@@ -42,21 +42,31 @@ const handoffColumns = `id, lead_id, kind, owner_id, state, why, pull, assigned_
 	breached_at, escalated_to, met, working_seconds`
 
 func scanHandoff(s interface{ Scan(...any) error }) (*baton.Handoff, error) {
+	h, dest, finish := handoffDest()
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	finish()
+	return h, nil
+}
+
+// handoffDest returns a handoff, the destinations to scan handoffColumns
+// into, and the function that fills the handoff from them once scanned.
+func handoffDest() (*baton.Handoff, []any, func()) {
 	var h baton.Handoff
 	var assigned, due, remind int64
 	var reminded, answered, breached, escalated sql.NullInt64
 	var met sql.NullBool
-	if err := s.Scan(&h.ID, &h.LeadID, &h.Kind, &h.OwnerID, &h.State, &h.Why, &h.Pull, &assigned, &due, &remind,
-		&reminded, &answered, &breached, &escalated, &met, &h.WorkingSeconds); err != nil {
-		return nil, err
+	dest := []any{&h.ID, &h.LeadID, &h.Kind, &h.OwnerID, &h.State, &h.Why, &h.Pull, &assigned, &due, &remind,
+		&reminded, &answered, &breached, &escalated, &met, &h.WorkingSeconds}
+	return &h, dest, func() {
+		h.AssignedAt, h.DueAt, h.RemindAt = fromMicros(assigned), fromMicros(due), fromMicros(remind)
+		h.RemindedAt, h.AnsweredAt, h.BreachedAt = fromNullMicros(reminded), fromNullMicros(answered), fromNullMicros(breached)
+		h.EscalatedTo = ptrInt(escalated)
+		if met.Valid {
+			h.Met = &met.Bool
+		}
 	}
-	h.AssignedAt, h.DueAt, h.RemindAt = fromMicros(assigned), fromMicros(due), fromMicros(remind)
-	h.RemindedAt, h.AnsweredAt, h.BreachedAt = fromNullMicros(reminded), fromNullMicros(answered), fromNullMicros(breached)
-	h.EscalatedTo = ptrInt(escalated)
-	if met.Valid {
-		h.Met = &met.Bool
-	}
-	return &h, nil
 }
 
 // findActionableLead returns a lead the actor is about to answer for. A rep
@@ -369,13 +379,14 @@ func (db *DB) Accept(ctx context.Context, leadID int64) (_ *baton.Lead, err erro
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.accept(ctx, sc, l); err != nil {
+	if err := tx.accept(ctx, sc, l, ""); err != nil {
 		return nil, err
 	}
 	return l, tx.Commit()
 }
 
-func (tx *Tx) accept(ctx context.Context, sc *scorer, l *baton.Lead) error {
+// note is the note of a move to sal made with ChangeStage, kept in the history.
+func (tx *Tx) accept(ctx context.Context, sc *scorer, l *baton.Lead, note string) error {
 	kind := baton.HandoffSDR
 	switch l.Stage {
 	case baton.StageMQL:
@@ -406,7 +417,7 @@ func (tx *Tx) accept(ctx context.Context, sc *scorer, l *baton.Lead) error {
 		}
 	}
 	if kind == baton.HandoffSDR {
-		if err := tx.changeStage(ctx, l, baton.StageChange{To: baton.StageSAL}); err != nil {
+		if err := tx.changeStage(ctx, l, baton.StageChange{To: baton.StageSAL, Note: note}); err != nil {
 			return err
 		}
 		cfg := sc.handoffConfig()
@@ -449,6 +460,9 @@ func (db *DB) Reject(ctx context.Context, leadID int64, r baton.Rejection) (_ *b
 // reject refuses the lead; to, when set, overrides the policy's outcome of
 // the reason (recycled or disqualified).
 func (tx *Tx) reject(ctx context.Context, sc *scorer, l *baton.Lead, r baton.Rejection, to baton.Stage) error {
+	if r.From != "" && r.From != l.Stage {
+		return &baton.Error{Code: baton.ECONFLICT, Field: "from", Message: fmt.Sprintf("lead %d is %s, not %s: someone changed it first", l.ID, l.Stage, r.From)}
+	}
 	if l.Stage != baton.StageMQL && l.Stage != baton.StageSAL {
 		return &baton.Error{Code: baton.ECONFLICT, Field: "stage", Message: fmt.Sprintf("lead %d is %s: only an MQL or a SAL can be rejected (an SQL is sent back)", l.ID, l.Stage)}
 	}
@@ -1089,19 +1103,15 @@ func (db *DB) Queue(ctx context.Context, sort string) ([]baton.QueueItem, error)
 	defer rows.Close()
 	out := []baton.QueueItem{}
 	for rows.Next() {
-		var h *baton.Handoff
+		// One row holds the handoff's columns, then the lead's: the
+		// handoff's times are filled once the row is scanned.
+		h, hdest, finish := handoffDest()
 		l, err := scanLead(scanFunc(func(dest ...any) error {
-			var hd []any
-			var err error
-			h, err = scanHandoff(scanFunc(func(hdest ...any) error {
-				hd = hdest
-				return nil
-			}))
-			if err != nil {
+			if err := rows.Scan(append(hdest, dest...)...); err != nil {
 				return err
 			}
-			_ = h
-			return rows.Scan(append(hd, dest...)...)
+			finish()
+			return nil
 		}))
 		if err != nil {
 			return nil, err

@@ -636,7 +636,7 @@ func (db *DB) ChangeStage(ctx context.Context, id int64, c baton.StageChange) (_
 	}
 	switch {
 	case l.Stage == baton.StageMQL && c.To == baton.StageSAL:
-		err = tx.accept(ctx, sc, l)
+		err = tx.accept(ctx, sc, l, c.Note)
 	case (l.Stage == baton.StageMQL || l.Stage == baton.StageSAL) && (c.To == baton.StageRecycled || c.To == baton.StageDisqualified):
 		r := baton.Rejection{Reason: c.Reason, Note: c.Note}
 		if err = r.Validate(); err == nil {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/api"
+	"github.com/batonhq/baton/deliver"
 	"github.com/batonhq/baton/demo"
+	"github.com/batonhq/baton/notify"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/worker"
 )
@@ -25,6 +27,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 2, "background jobs run at once by this instance")
 	poll := fs.Duration("poll", time.Second, "how often an idle worker looks for due jobs")
 	name := fs.String("name", "", "this instance's name in job records (default host-pid)")
+	smtpHost := fs.String("smtp-host", "", "SMTP server for email notifications (none: no email)")
+	smtpPort := fs.Int("smtp-port", 587, "SMTP port")
+	smtpUser := fs.String("smtp-user", "", "SMTP user name")
+	smtpTLS := fs.String("smtp-tls", "starttls", "SMTP TLS: starttls, tls or none")
+	smtpFrom := fs.String("smtp-from", "baton@localhost", "the From address of notifications")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -62,11 +69,25 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
+	var smtp *notify.SMTPConfig
+	if *smtpHost != "" {
+		smtp = &notify.SMTPConfig{Host: *smtpHost, Port: *smtpPort, Username: *smtpUser, Password: os.Getenv("BATON_SMTP_PASSWORD"), From: *smtpFrom, TLS: *smtpTLS}
+		if err := smtp.Validate(); err != nil {
+			return err
+		}
+	}
+	if err := db.SetEmail(ctx, smtp != nil); err != nil {
+		return err
+	}
 	wctx, stopWorkers := context.WithCancel(ctx)
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
+		defer func() { done <- struct{}{} }()
 		(&worker.Worker{Jobs: db, Name: *name, Handlers: handlers(db), Poll: *poll, Concurrency: *workers, Logger: logger}).Run(wctx)
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		(&deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 10 * time.Second}, SMTP: smtp, Name: *name, Poll: *poll, Logger: logger}).Run(wctx)
 	}()
 	fmt.Fprintf(stdout, "Baton %s on http://%s (%s database %s)\n", Version, ln.Addr(), db.Backend(), redact(*dsn))
 	errc := make(chan error, 1)
@@ -80,6 +101,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	stopWorkers()
 	<-done
+	<-done
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -89,14 +111,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // handlers are the background job kinds this binary runs.
 func handlers(db *store.DB) map[string]baton.JobHandler {
 	return map[string]baton.JobHandler{
-		store.ProbeJob:   db.ProbeHandler(),
-		store.RescoreJob: db.RescoreHandler(),
+		store.ProbeJob:    db.ProbeHandler(),
+		store.RescoreJob:  db.RescoreHandler(),
+		store.RemindJob:   db.RemindHandler(),
+		store.BreachJob:   db.BreachHandler(),
+		store.StaleSALJob: db.StaleSALHandler(),
 	}
 }
 
 // routes mounts the JSON API beside the landing page.
 func routes(db *store.DB, logger *slog.Logger) http.Handler {
-	apiHandler := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db}, logger).Handler()
+	apiHandler := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db}, logger).Handler()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/healthz", apiHandler)
