@@ -274,3 +274,108 @@ func TestThreeInstancesRunEachJobOnce(t *testing.T) {
 		t.Fatal("the kill never happened")
 	}
 }
+
+// TestThreeInstancesBreachEachHandoffOnce starts three Baton servers on one
+// PostgreSQL database with a two-second answer window and 300 MQLs that
+// nobody answers, kills one server half-way, and checks that every handoff
+// was breached, and its manager told, exactly once.
+func TestThreeInstancesBreachEachHandoffOnce(t *testing.T) {
+	dsn := storetest.NewPostgresSchema(t)
+	bin := filepath.Join(t.TempDir(), "baton")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := storetest.System()
+	tm := storetest.SeedTeam(t, db)
+	if _, err := db.PublishDocument(ctx, `
+name: Fast SLA
+fit:
+  - {name: Anyone, field: email, missing: false, points: 1}
+engagement:
+  half_life: 30d
+  rules:
+    - {name: Demo, event: demo_request, points: 50}
+mql:
+  fast_track:
+    - event: demo_request
+handoff:
+  sdr:
+    within: 2s
+    on_breach: notify
+`); err != nil {
+		t.Fatal(err)
+	}
+	const leads = 300
+	events := make([]baton.EventInput, 0, leads)
+	for i := 0; i < leads; i++ {
+		l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@example.net", i)})
+		events = append(events, baton.EventInput{ID: "d", LeadID: l.ID, Type: "demo_request", OccurredAt: time.Now()})
+	}
+	var procs []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--poll", "50ms", "--workers", "2", "--name", fmt.Sprint("instance-", i))
+		var logs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, cmd)
+		defer func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}()
+	}
+	// The demo requests make every lead an MQL, routed to the two SDRs, due in 2 s.
+	if res, err := db.RecordEvents(ctx, events); err != nil || res.Created != leads {
+		t.Fatalf("events %+v %v", res, err)
+	}
+	count := func(q string) int {
+		var n int
+		if err := db.SQL().QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(`SELECT COUNT(*) FROM handoffs`); n != leads {
+		t.Fatalf("%d handoffs, want %d", n, leads)
+	}
+	killed := false
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		breached := count(`SELECT COUNT(*) FROM handoffs WHERE breached_at IS NOT NULL`)
+		if !killed && breached >= leads/3 {
+			procs[0].Process.Signal(syscall.SIGKILL)
+			killed = true
+		}
+		if breached == leads && count(`SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind = 'sla_breach'`) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d handoffs breached in time", breached, leads)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Each breach told the rep once and their manager once.
+	if n := count(`SELECT COUNT(*) FROM notifications WHERE kind = 'breached'`); n != leads {
+		t.Fatalf("%d breach notices for %d handoffs", n, leads)
+	}
+	if n := count(`SELECT COUNT(*) FROM notifications WHERE kind = 'escalated'`); n != leads {
+		t.Fatalf("%d escalations for %d handoffs", n, leads)
+	}
+	if n := count(`SELECT COUNT(*) FROM (SELECT lead_id FROM lead_history WHERE action = 'breached' GROUP BY lead_id HAVING COUNT(*) > 1) x`); n != 0 {
+		t.Fatalf("%d leads breached more than once", n)
+	}
+	workers := count(`SELECT COUNT(DISTINCT lease_owner) FROM jobs WHERE kind = 'sla_breach' AND done_at IS NOT NULL`)
+	if workers < 2 || !killed {
+		t.Fatalf("breaches ran on %d instances (killed: %v)", workers, killed)
+	}
+	_ = tm
+}
