@@ -14,11 +14,11 @@ var palette = []string{"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#
 
 // barChart draws a report as a horizontal bar chart in SVG: one group of
 // bars per label, one bar per series, on one scale. series picks the series
-// to draw by index (all when none is given); charting series of different
+// to draw by index (all when it is empty); charting series of different
 // units together would mislead, so callers pick ones that share a unit.
 // The numbers are written beside the bars, and the chart has a title and a
 // description for screen readers; the report's table goes with it on the page.
-func barChart(r *baton.Report, series ...int) template.HTML {
+func barChart(r *baton.Report, series []int) template.HTML {
 	if r == nil || len(r.Labels) == 0 || len(r.Series) == 0 {
 		return template.HTML(`<p class="muted">No data for this period.</p>`)
 	}

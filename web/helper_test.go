@@ -72,6 +72,9 @@ handoff:
   opportunity_within: 7d
 `
 
+// looserPolicy lowers the MQL thresholds: the backtest shows the leads it gains.
+var looserPolicy = strings.Replace(testPolicy, "mql:\n  fit: 20\n  engagement: 30", "mql:\n  fit: 0\n  engagement: 10", 1)
+
 // password is every test user's password.
 const password = "baton-test-2026"
 
@@ -113,7 +116,13 @@ func newWorld(t testing.TB) *world {
 	}
 	// A few leads that stay new, for the backtest and the lists.
 	for i := range 6 {
-		storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("quiet%d@gmail.com", i), Name: fmt.Sprintf("Quiet Lead %d", i), Source: "content"})
+		domain := []string{"gmail.com", "initech.com", "globex.com"}[i%3]
+		l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("quiet%d@%s", i, domain), Name: fmt.Sprintf("Quiet Lead %d", i),
+			Title: "Analyst", Source: []string{"content", "events"}[i%2]})
+		if _, err := db.RecordEvents(storetest.System(), []baton.EventInput{{ID: fmt.Sprintf("q%d", i), LeadID: l.ID,
+			Type: baton.EventWebinarAttended, OccurredAt: clock.Now().Add(-time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Senior people who looked at pricing twice become MQLs by the policy and
 	// are routed round robin to the East team's SDRs.

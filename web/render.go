@@ -109,7 +109,14 @@ var funcs = template.FuncMap{
 		}
 		return num(*p)
 	},
-	"chart":  barChart,
+	"chart": barChart,
+	"userName": func(users map[int64]*baton.User, id string) string {
+		n, _ := strconv.ParseInt(id, 10, 64)
+		if u := users[n]; u != nil {
+			return u.Name
+		}
+		return "user " + id
+	},
 	"list":   func(xs ...string) []string { return xs },
 	"isTrue": func(b *bool) bool { return b != nil && *b },
 	"dict": func(kv ...any) map[string]any {

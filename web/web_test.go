@@ -340,7 +340,7 @@ func TestPolicyPage(t *testing.T) {
 	}
 	mustContain(t, body, "Version 1 in force", `<label for="body">`, "Backtest", "Senior title")
 	// A looser MQL rule, backtested side by side.
-	looser := strings.Replace(testPolicy, "  engagement: 30\n  match: all", "  engagement: 30\n  match: any", 1)
+	looser := looserPolicy
 	resp, body := mia.post("/policy", url.Values{"action": {"backtest"}, "body": {looser}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("backtest: %d %s", resp.StatusCode, excerpt(body))

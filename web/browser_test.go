@@ -1,0 +1,280 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/storetest"
+)
+
+// RequireBrowserEnv makes the browser test fail, instead of skipping, when
+// Chromium is missing (CI sets it).
+const RequireBrowserEnv = "BATON_REQUIRE_BROWSER"
+
+// chromiumPath is Debian's Chromium (apt-get install chromium).
+const chromiumPath = "/usr/bin/chromium"
+
+// screenshotDir is where the browser test saves what each role sees.
+const screenshotDir = "../docs/screenshots"
+
+// browser starts headless Chromium for the test, or skips it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath
+	if _, err := os.Stat(path); err != nil {
+		if p, err := exec.LookPath("chromium"); err == nil {
+			path = p
+		} else if os.Getenv(RequireBrowserEnv) != "" {
+			t.Fatalf("%s is set but there is no Chromium at %s: apt-get install -y --no-install-recommends chromium", RequireBrowserEnv, chromiumPath)
+		} else {
+			t.Skipf("browser test skipped: no Chromium at %s (apt-get install -y --no-install-recommends chromium; set %s=1 to make this a failure)", chromiumPath, RequireBrowserEnv)
+		}
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Headless,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("font-render-hinting", "none"),
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return bctx
+}
+
+// page drives one browser tab through the UI.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+}
+
+// step bounds one browser call, so that a missing element fails the test
+// quickly instead of waiting for the whole test's deadline.
+const step = 20 * time.Second
+
+func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, step)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *page) open(path string) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(p.url + path))
+}
+
+// text returns the text of the first element matching a CSS selector.
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, step)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		p.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (p *page) eval(js string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		p.t.Fatalf("eval %s: %v", js, err)
+	}
+	return s
+}
+
+// submit clicks a button and waits for the next page to show sel.
+func (p *page) submit(button, sel string) {
+	p.t.Helper()
+	old := p.eval(`String(performance.timeOrigin)`)
+	p.do(chromedp.Click(chromedp.CSS(button)))
+	deadline := time.Now().Add(20 * time.Second)
+	for p.eval(`document.readyState === "complete" ? String(performance.timeOrigin) : ""`) == old || p.eval(`document.readyState`) != "complete" {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no new page after clicking %s", button)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+}
+
+func (p *page) signIn(u *baton.User) {
+	p.t.Helper()
+	p.open("/signin")
+	p.do(chromedp.SendKeys(chromedp.CSS("#email"), u.Email), chromedp.SendKeys(chromedp.CSS("#password"), password))
+	p.submit(`form[action="/signin"] button`, "form.signout")
+	if who := p.text(".who"); !strings.Contains(who, u.Name) {
+		p.t.Fatalf("signed in as %q, want %s", who, u.Name)
+	}
+}
+
+func (p *page) signOut() {
+	p.t.Helper()
+	p.submit("form.signout button", "#email")
+}
+
+func (p *page) screenshot(name string) {
+	p.t.Helper()
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// TestBrowser is every role's day in a real browser: a rep accepts one lead
+// and rejects another with a reason, their manager sees it on the SLA
+// board, marketing backtests a policy change, and the guards hold (a form
+// without its CSRF token, another rep's lead by URL).
+func TestBrowser(t *testing.T) {
+	ctx := browser(t)
+	w := newWorld(t)
+	p := &page{t: t, ctx: ctx, url: w.srv.URL}
+
+	// The rep's inbox.
+	p.signIn(w.tm.SDR1)
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/inbox") {
+		t.Fatalf("rep starts at %s", loc)
+	}
+	acc, rej := w.sam[0], w.sam[1]
+	card := fmt.Sprintf("#lead-%d", acc.ID)
+	if s := p.text(card + " .sla"); !strings.Contains(s, "left") {
+		t.Fatalf("countdown %q", s)
+	}
+	if s := p.text(card + " .reasons"); !strings.Contains(s, "Senior title") {
+		t.Fatalf("reasons %q", s)
+	}
+	p.screenshot("rep-inbox.png")
+
+	// Accept one lead in one click.
+	p.submit(card+` form[action$="/accept"] button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "Lead accepted") {
+		t.Fatalf("flash %q", s)
+	}
+	// Reject another: first without the attempts unable_to_reach needs, which
+	// is refused next to the field; then with a reason that needs none.
+	rcard := fmt.Sprintf("#lead-%d", rej.ID)
+	p.do(chromedp.Click(chromedp.CSS(rcard+" details summary")),
+		chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#reason-%d", rej.ID)), "unable_to_reach"))
+	p.submit(rcard+` form[action$="/reject"] button`, ".field-error")
+	if s := p.text(fmt.Sprintf("#err-reject-%d-reason", rej.ID)); !strings.Contains(s, "needs 2 logged contact attempts") {
+		t.Fatalf("reject error %q", s)
+	}
+	p.do(chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#reason-%d", rej.ID)), "no_budget"),
+		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#note-%d", rej.ID)), "no budget until next year"))
+	p.submit(rcard+` form[action$="/reject"] button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "Lead rejected") {
+		t.Fatalf("flash %q", s)
+	}
+
+	// Both on their lead pages: the accepted one is the rep's SAL.
+	p.open(leadPath(acc))
+	if s := p.text(".lead-head .stage"); s != "SAL" && s != "sal" {
+		t.Fatalf("stage of the accepted lead %q", s)
+	}
+	if s := p.text(".timeline"); !strings.Contains(s, "mql → sal") {
+		t.Fatalf("timeline %q", s)
+	}
+	p.screenshot("lead-page.png")
+
+	// A rep cannot open another rep's lead by URL.
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(w.srv.URL+leadPath(w.sue[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 403 || !strings.Contains(p.text("main"), "is not yours") {
+		t.Fatalf("another rep's lead: %d %q", resp.Status, p.text("main"))
+	}
+	// A form without its CSRF token is refused.
+	p.open("/inbox")
+	p.eval(`document.querySelectorAll('input[name=csrf]').forEach(e => e.remove()); "ok"`)
+	p.submit(fmt.Sprintf("#lead-%d", w.sam[2].ID)+` form[action$="/accept"] button`, ".error-page")
+	if s := p.text(".error-page"); !strings.Contains(s, "Error 403") || !strings.Contains(s, "security token") {
+		t.Fatalf("csrf-less post: %q", s)
+	}
+	if l, _ := w.db.FindLeadByID(storetest.System(), w.sam[2].ID); l.Stage != baton.StageMQL {
+		t.Fatalf("the refused post changed the lead: %s", l.Stage)
+	}
+	p.open("/inbox")
+	p.signOut()
+
+	// The manager sees the accept and the reject on the SLA board.
+	p.signIn(w.tm.Manager1)
+	p.open("/team")
+	board := p.text("main")
+	if strings.Contains(p.text("#board-soon + div, #board-later + div, main"), fmt.Sprintf("lead-%d", acc.ID)) {
+		t.Fatal("accepted lead still on the board")
+	}
+	for _, l := range []*baton.Lead{acc, rej} {
+		if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll("#board-lead-%d").length`, l.ID))); n != 0 {
+			t.Fatalf("answered lead %d still open on the board", l.ID)
+		}
+	}
+	if !strings.Contains(board, w.sam[2].Name) || !strings.Contains(board, "Sam Sdr") {
+		t.Fatalf("board lacks the open lead:\n%s", board)
+	}
+	if s := p.text(`table tbody tr`); !strings.Contains(s, "Alex Ae") && !strings.Contains(s, "Sam Sdr") {
+		t.Fatalf("by rep: %q", s)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.chart").length`)); n < 2 {
+		t.Fatalf("%d charts on the board", n)
+	}
+	p.screenshot("manager-board.png")
+	p.signOut()
+
+	// Marketing, who sees every lead, finds the rejected one back in
+	// nurture (it left the rep and the team when it was recycled), then
+	// backtests a looser MQL rule.
+	p.signIn(w.tm.Marketing)
+	p.open(leadPath(rej))
+	if s := p.text(".lead-head .stage"); !strings.EqualFold(s, "recycled") {
+		t.Fatalf("stage of the rejected lead %q", s)
+	}
+	if s := p.text(".timeline"); !strings.Contains(s, "no_budget") || !strings.Contains(s, "no budget until next year") {
+		t.Fatalf("the rejected lead's timeline: %q", s)
+	}
+	p.open("/policy")
+	looser := looserPolicy
+	p.do(chromedp.SetValue(chromedp.CSS("#body"), looser))
+	p.submit(`button[value="backtest"]`, "#backtest")
+	if s := p.text("#backtest"); !strings.Contains(s, "This document") || !strings.Contains(s, "Current (v1)") {
+		t.Fatalf("backtest: %q", s)
+	}
+	p.do(chromedp.ScrollIntoView(chromedp.CSS("#backtest")))
+	p.screenshot("policy-backtest.png")
+}
