@@ -180,6 +180,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("reasons %q", s)
 	}
 	p.screenshot("rep-inbox.png")
+	// On a phone the inbox fits the screen's width.
+	p.do(chromedp.EmulateViewport(390, 844))
+	if wide := p.eval(`String(document.documentElement.scrollWidth)`); wide != "390" {
+		t.Fatalf("the inbox is %s px wide on a 390 px phone", wide)
+	}
+	p.screenshot("rep-inbox-phone.png")
+	p.do(chromedp.EmulateViewport(1280, 900))
 
 	// Accept one lead in one click.
 	p.submit(card+` form[action$="/accept"] button`, ".flash")
