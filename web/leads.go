@@ -164,13 +164,6 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 		if err != nil {
 			return err
 		}
-		if it.Handoff.DueAt.Unix() <= 0 {
-			// A Queue that returns its handoffs without their times (see
-			// the note in the package doc): read them from the lead.
-			if it.Handoff, err = s.handoff(ctx, it.Lead.ID, it.Handoff.ID); err != nil {
-				return err
-			}
-		}
 		d.Rows = append(d.Rows, inboxRow{Lead: it.Lead, Handoff: it.Handoff, SLA: sla(now, it.Handoff), Explain: ex})
 	}
 	if d.Notifications, err = s.svc.Handoffs.Notifications(ctx, true, 10); err != nil {
@@ -178,20 +171,6 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 	}
 	s.render(w, r, c, status, "inbox", "Inbox", d, fe)
 	return nil
-}
-
-// handoff returns one of a lead's handoffs.
-func (s *Server) handoff(ctx context.Context, leadID, id int64) (*baton.Handoff, error) {
-	hs, err := s.svc.Handoffs.Handoffs(ctx, leadID)
-	if err != nil {
-		return nil, err
-	}
-	for i := range hs {
-		if hs[i].ID == id {
-			return &hs[i], nil
-		}
-	}
-	return nil, baton.Errorf(baton.ENOTFOUND, "no handoff %d of lead %d", id, leadID)
 }
 
 // leadPage is the data of a lead's page.

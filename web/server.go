@@ -16,11 +16,6 @@
 // No script is served: every action is a form (one click to accept, a
 // <details> disclosure for the reject reasons), which keeps the pages
 // working without JavaScript and the Content-Security-Policy strict.
-//
-// HandoffService.Queue of store.DB returns its handoffs without their times
-// (it converts them before they are scanned); until that is fixed, the
-// inbox reads the times of the rows it shows from Handoffs, one query per
-// row of the page, and stops doing so by itself once Queue returns them.
 package web
 
 import (
