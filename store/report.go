@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/batonhq/baton"
 )
@@ -175,7 +176,7 @@ func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
 			}
 			args = append(args, nullMicrosOf(a.returned))
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if err := tx.execReport(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("save report rows: %w", err)
 		}
 		aggs = aggs[n:]
@@ -272,10 +273,48 @@ func (tx *Tx) upsertCounters(ctx context.Context, table, key string, rows [][]an
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if err := tx.execReport(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("update %s: %w", table, err)
 		}
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// reportStmts caches the statements of the aggregates prepared in the
+// current SQLite write transaction: a transaction that makes many changes
+// (an import, an ingest batch, the demo) parses each statement once instead
+// of at every change. SQLite has one writer, so one transaction's worth is
+// kept; its statements close with it.
+var reportStmts struct {
+	sync.Mutex
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// execReport executes a statement of the aggregates, prepared once per
+// transaction on SQLite (PostgreSQL's driver caches statements itself).
+func (tx *Tx) execReport(ctx context.Context, query string, args ...any) error {
+	if tx.db.backend != SQLite {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	}
+	reportStmts.Lock()
+	if reportStmts.tx != tx.Tx {
+		reportStmts.tx, reportStmts.stmts = tx.Tx, map[string]*sql.Stmt{}
+	}
+	st, ok := reportStmts.stmts[query]
+	if !ok {
+		var err error
+		if st, err = tx.PrepareContext(ctx, query); err != nil {
+			reportStmts.Unlock()
+			return err
+		}
+		if len(reportStmts.stmts) < 256 {
+			reportStmts.stmts[query] = st
+		}
+	}
+	reportStmts.Unlock()
+	_, err := st.ExecContext(ctx, args...)
+	return err
 }
