@@ -5,9 +5,11 @@ GO ?= go
 .PHONY: test run build lint bench race
 
 # Every test, on SQLite and on a throwaway PostgreSQL that the script starts
-# (installing Debian's postgresql first when the machine has none).
+# (installing Debian's postgresql first when the machine has none), and the
+# browser tests in Debian's headless Chromium (installed when missing).
 test:
-	bash scripts/with-postgres.sh $(GO) test -count=1 ./...
+	bash scripts/ensure-chromium.sh
+	BATON_REQUIRE_BROWSER=1 bash scripts/with-postgres.sh $(GO) test -count=1 ./...
 
 run:
 	$(GO) run ./cmd/baton serve --demo

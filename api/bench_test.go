@@ -16,6 +16,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/api"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/storetest"
 )
 
 const benchLeads = 10000
@@ -24,7 +25,12 @@ const benchLeads = 10000
 // ids are ext-0 ... ext-9999, and an admin's token.
 func benchDB(b *testing.B, dir string) (*store.DB, string) {
 	b.Helper()
-	db := openDB(b, dir)
+	return benchSeed(b, openDB(b, dir))
+}
+
+// benchSeed gives a fresh database the benchmark's admin and leads.
+func benchSeed(b *testing.B, db *store.DB) (*store.DB, string) {
+	b.Helper()
 	u := &baton.User{Email: "admin@baton.test", Name: "Admin", Role: baton.RoleAdmin}
 	if err := db.CreateUser(sys(), u); err != nil {
 		b.Fatal(err)
@@ -114,7 +120,12 @@ func floorInsert(b *testing.B, db *store.DB, rows [][6]any) {
 			if j > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString("(?,?,?,?,?,?)")
+			if db.Backend() == store.Postgres {
+				n := j*6 + 1
+				fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d)", n, n+1, n+2, n+3, n+4, n+5)
+			} else {
+				q.WriteString("(?,?,?,?,?,?)")
+			}
 			args = append(args, r[:]...)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
@@ -128,7 +139,7 @@ func floorInsert(b *testing.B, db *store.DB, rows [][6]any) {
 
 func benchServer(b *testing.B, db *store.DB) *httptest.Server {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db}, logger).Handler())
+	srv := httptest.NewServer(api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db}, logger).Handler())
 	b.Cleanup(srv.Close)
 	return srv
 }
@@ -191,4 +202,64 @@ func BenchmarkEventIngestVsFloor(b *testing.B) {
 	b.ReportMetric(events/apiTime.Seconds(), "api-events/s")
 	b.ReportMetric(events/floorTime.Seconds(), "floor-events/s")
 	b.ReportMetric(floorTime.Seconds()/apiTime.Seconds(), "ratio")
+}
+
+// benchPolicy makes every event score: one engagement rule for the
+// benchmark's event type, and an MQL rule no lead reaches (so that the run
+// measures scoring, not routing).
+const benchPolicy = `
+name: Benchmark
+fit:
+  - {name: Web, field: source, equals: web, points: 10}
+engagement:
+  half_life: 30d
+  rules:
+    - {name: Pricing, event: pricing_page_view, points: 1}
+mql:
+  fit: 10
+  engagement: 1000000
+`
+
+// BenchmarkIngestVsFloorBackends measures ingest through the API against
+// the plain INSERT floor of the same run, on SQLite and on PostgreSQL
+// (BATON_TEST_POSTGRES_URL), without a policy and with one that scores
+// every event in the ingest transaction.
+func BenchmarkIngestVsFloorBackends(b *testing.B) {
+	for _, backend := range storetest.Backends {
+		for _, scored := range []bool{false, true} {
+			name := backend.Name + "/bare"
+			if scored {
+				name = backend.Name + "/scored"
+			}
+			b.Run(name, func(b *testing.B) {
+				apiDB, tok := benchSeed(b, backend.Open(b))
+				floorDB, _ := benchSeed(b, backend.Open(b))
+				if scored {
+					if _, err := apiDB.PublishDocument(sys(), benchPolicy); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := apiDB.RescoreAll(sys()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				srv := benchServer(b, apiDB)
+				var apiTime, floorTime time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					body, rows := eventBatch(i), floorRows(i)
+					b.StartTimer()
+					start := time.Now()
+					apiIngest(b, srv.Client(), srv.URL, tok, body)
+					mid := time.Now()
+					floorInsert(b, floorDB, rows)
+					apiTime, floorTime = apiTime+mid.Sub(start), floorTime+time.Since(mid)
+				}
+				events := float64(b.N * baton.MaxEventBatch)
+				b.ReportMetric(events/apiTime.Seconds(), "api-events/s")
+				b.ReportMetric(events/floorTime.Seconds(), "floor-events/s")
+				b.ReportMetric(floorTime.Seconds()/apiTime.Seconds(), "ratio")
+			})
+		}
+	}
 }

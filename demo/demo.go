@@ -34,6 +34,9 @@ var files embed.FS
 // first.last@example.com in lower case.
 const AdminEmail = "admin@example.com"
 
+// Password is every demo user's web sign-in password.
+const Password = "baton-demo-2026"
+
 // MarketingEmail is the demo marketer.
 const MarketingEmail = "maya.brooks@example.com"
 
@@ -70,7 +73,7 @@ func Load(ctx context.Context, db *store.DB, logger *slog.Logger) (bool, error) 
 	}
 	if logger != nil {
 		logger.Info("demo ready", "seconds", time.Since(start).Round(time.Millisecond).Seconds(),
-			"admin", AdminEmail, "hint", "baton token create --email "+AdminEmail)
+			"admin", AdminEmail, "password", Password, "hint", "sign in at / or: baton token create --email "+AdminEmail)
 	}
 	return true, nil
 }
@@ -144,6 +147,11 @@ func (l *loader) users() error {
 	users, _, err := db.FindUsers(ctx, baton.UserFilter{Limit: 1000})
 	if err != nil {
 		return err
+	}
+	for _, u := range users {
+		if err := db.SetPassword(ctx, u.ID, Password); err != nil {
+			return err
+		}
 	}
 	l.agents = map[string]*baton.User{}
 	for _, u := range users {

@@ -253,6 +253,18 @@ type Tx struct {
 	// noRoute stops a move into mql or sql from routing the lead, for
 	// callers that assign it themselves (a claim).
 	noRoute bool
+	// ctx is the context the transaction was begun with; pending holds what
+	// is written once, just before the commit, whatever joined it.
+	ctx     context.Context
+	pending *pending
+}
+
+// pending is work a transaction does once at its commit: the reports'
+// counters add up over every change of the transaction and are written
+// then, instead of one upsert of the same rows per change (which on
+// PostgreSQL leaves a chain of row versions that each later update walks).
+type pending struct {
+	delta *aggDelta
 }
 
 // txKey carries an open transaction in a context (see JobHandler): storage
@@ -262,7 +274,7 @@ type txKey struct{}
 // joined returns the transaction carried by ctx, if it belongs to db.
 func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
-		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true}
+		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, ctx: outer.ctx, pending: outer.pending}
 	}
 	return nil
 }
@@ -281,7 +293,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent
@@ -298,7 +310,7 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}}, nil
 }
 
 // Commit commits the transaction; a joined transaction is committed by its
@@ -306,6 +318,12 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 func (tx *Tx) Commit() error {
 	if tx.nested {
 		return nil
+	}
+	if p := tx.pending; p != nil && p.delta != nil && !p.delta.empty() {
+		if err := tx.flushDelta(tx.ctx, p.delta); err != nil {
+			return err
+		}
+		p.delta = nil
 	}
 	return tx.Tx.Commit()
 }

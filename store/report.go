@@ -39,7 +39,7 @@ func (tx *Tx) afterHistory(ctx context.Context, h baton.HistoryEntry) error {
 	default:
 		return nil
 	}
-	d := newAggDelta()
+	d := tx.delta()
 	account := func(id string) (string, string, error) { return tx.reportAccount(ctx, id) }
 	var a *leadAgg
 	if h.Action == baton.ActionCreated {
@@ -73,10 +73,18 @@ func (tx *Tx) afterHistory(ctx context.Context, h baton.HistoryEntry) error {
 			return err
 		}
 	}
-	if err := tx.saveAggs(ctx, []*leadAgg{a}); err != nil {
-		return err
+	return tx.saveAggs(ctx, []*leadAgg{a})
+}
+
+// delta returns the transaction's counters, written once at its commit.
+func (tx *Tx) delta() *aggDelta {
+	if tx.pending == nil {
+		tx.pending = &pending{}
 	}
-	return tx.flushDelta(ctx, d)
+	if tx.pending.delta == nil {
+		tx.pending.delta = newAggDelta()
+	}
+	return tx.pending.delta
 }
 
 // reportDims reads the fields of a lead the dimensions come from, with its

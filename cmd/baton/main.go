@@ -31,6 +31,8 @@ Commands:
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user
   user add --email E --name N --role R [--manager EMAIL]
+  user passwd --email E --password P
+                                set a user's web sign-in password
   policy show | validate FILE | backtest FILE | publish FILE | default
                                 the scoring policy: read, check, compare with
                                 the current one on past leads, publish
@@ -219,6 +221,9 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "passwd" {
+		return cmdUserPasswd(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return fmt.Errorf("usage: baton user add --email EMAIL --name NAME --role ROLE [--team T] [--manager EMAIL]")
 	}
@@ -249,5 +254,32 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "user %d: %s <%s>, %s\n", u.ID, u.Name, u.Email, u.Role)
+	return nil
+}
+
+func cmdUserPasswd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dsn := newFlags("user passwd", stderr)
+	email := fs.String("email", "", "the user's email")
+	password := fs.String("password", "", "the new password (at least 10 characters; or $BATON_PASSWORD)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *password == "" {
+		*password = os.Getenv("BATON_PASSWORD")
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sys := baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	u, err := db.FindUserByEmail(sys, *email)
+	if err != nil {
+		return err
+	}
+	if err := db.SetPassword(sys, u.ID, *password); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "password set for %s (their web sessions are ended)\n", u.Email)
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/batonhq/baton/demo"
 	"github.com/batonhq/baton/notify"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/web"
 	"github.com/batonhq/baton/worker"
 )
 
@@ -27,6 +28,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 2, "background jobs run at once by this instance")
 	poll := fs.Duration("poll", time.Second, "how often an idle worker looks for due jobs")
 	name := fs.String("name", "", "this instance's name in job records (default host-pid)")
+	secureCookies := fs.Bool("secure-cookies", false, "always mark the session cookie Secure (behind a TLS proxy that sends no X-Forwarded-Proto)")
 	smtpHost := fs.String("smtp-host", "", "SMTP server for email notifications (none: no email)")
 	smtpPort := fs.Int("smtp-port", 587, "SMTP port")
 	smtpUser := fs.String("smtp-user", "", "SMTP user name")
@@ -63,7 +65,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := &http.Server{
-		Handler:           routes(db, logger),
+		Handler:           routes(db, logger, *secureCookies),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -120,15 +122,15 @@ func handlers(db *store.DB) map[string]baton.JobHandler {
 }
 
 // routes mounts the JSON API beside the landing page.
-func routes(db *store.DB, logger *slog.Logger) http.Handler {
+func routes(db *store.DB, logger *slog.Logger, secureCookies bool) http.Handler {
 	apiHandler := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db}, logger).Handler()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/healthz", apiHandler)
 	mux.Handle("/metrics", apiHandler)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "Baton: the marketing-to-sales lead handoff.\n\nJSON API: /api/v1 (OpenAPI document at /api/v1/openapi.json)\nCreate a token with: baton token create --email admin@example.com")
-	})
+	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db}, db, logger)
+	ui.Now = func() time.Time { return db.Now() }
+	ui.SecureCookies = secureCookies
+	mux.Handle("/", ui.Handler())
 	return mux
 }
