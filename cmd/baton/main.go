@@ -28,6 +28,8 @@ Commands:
   migrate                       bring the database schema up to date
   import leads|accounts|users|events FILE.csv
                                 import a CSV file (--map "Header=field,...")
+  lead accept|reject|attempt|qualify|send-back|convert|close|assign|claim|show ID --as EMAIL
+  lead queue --as EMAIL         the handoff, acting as a user (baton lead for the flags)
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user
   user add --email E --name N --role R [--manager EMAIL]
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdUser(ctx, rest, stdout, stderr)
 	case "model":
 		err = cmdModel(ctx, rest, stdout, stderr)
+	case "lead":
+		err = cmdLead(ctx, rest, stdout, stderr)
 	case "policy":
 		err = cmdPolicy(ctx, rest, stdout, stderr)
 	case "jobs":

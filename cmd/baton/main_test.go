@@ -379,3 +379,48 @@ handoff:
 	}
 	_ = tm
 }
+
+// TestLeadCommands works a handoff from the command line, under the acting
+// user's rights.
+func TestLeadCommands(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.db")
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tm := storetest.SeedTeam(t, db)
+	l := storetest.MustLead(t, db, &baton.Lead{Email: "cli@acme.com", OwnerID: &tm.SDR1.ID})
+	if _, err := db.ChangeStage(storetest.As(tm.Marketing), l.ID, baton.StageChange{To: baton.StageMQL, Reason: "trade show"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	id := fmt.Sprint(l.ID)
+	if out := mustRun(t, "lead", "queue", "--as", tm.SDR1.Email, "--db", path); !strings.Contains(out, `"due_at"`) || !strings.Contains(out, "cli@acme.com") {
+		t.Fatalf("queue: %s", out)
+	}
+	if _, errs, code := baton_(t, "lead", "accept", id, "--as", tm.SDR2.Email, "--db", path); code != 1 || !strings.Contains(errs, "not yours") {
+		t.Fatalf("another rep accepted: %d %s", code, errs)
+	}
+	if _, errs, code := baton_(t, "lead", "reject", id, "--as", tm.SDR1.Email, "--reason", "unable_to_reach", "--db", path); code != 1 || !strings.Contains(errs, "attempts") {
+		t.Fatalf("unable_to_reach without attempts: %d %s", code, errs)
+	}
+	mustRun(t, "lead", "accept", id, "--as", tm.SDR1.Email, "--db", path)
+	mustRun(t, "lead", "attempt", id, "--as", tm.SDR1.Email, "--channel", "call", "--outcome", "connected", "--db", path)
+	if _, errs, code := baton_(t, "lead", "qualify", id, "--as", tm.SDR1.Email, "--need", "x", "--db", path); code != 1 || !strings.Contains(errs, "missing budget") {
+		t.Fatalf("half a BANT: %d %s", code, errs)
+	}
+	mustRun(t, "lead", "qualify", id, "--as", tm.SDR1.Email, "--budget", "1000", "--currency", "EUR", "--authority", "decision_maker",
+		"--need", "onboarding", "--timing", "immediate", "--db", path)
+	first := mustRun(t, "lead", "convert", id, "--as", tm.AE.Email, "--name", "Acme", "--key", "k", "--db", path)
+	again := mustRun(t, "lead", "convert", id, "--as", tm.AE.Email, "--name", "Acme", "--key", "k", "--db", path)
+	if !strings.Contains(first, `"created": true`) || !strings.Contains(again, `"created": false`) {
+		t.Fatalf("convert twice:\n%s\n%s", first, again)
+	}
+	mustRun(t, "lead", "close", id, "--as", tm.AE.Email, "--won", "--value", "900", "--db", path)
+	if out := mustRun(t, "lead", "show", id, "--as", tm.Admin.Email, "--db", path); !strings.Contains(out, `"stage": "won"`) {
+		t.Fatalf("show: %s", out)
+	}
+}
