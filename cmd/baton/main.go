@@ -32,6 +32,8 @@ Commands:
   lead queue --as EMAIL         the handoff, acting as a user (baton lead for the flags)
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user
+  calendar set TEAM FILE.json   a team's working calendar ("*": the default)
+  webhook add --url U --secret S [--events E,..] | list | on ID | off ID | deliveries
   user add --email E --name N --role R [--manager EMAIL]
   user passwd --email E --password P
                                 set a user's web sign-in password
@@ -84,6 +86,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdModel(ctx, rest, stdout, stderr)
 	case "lead":
 		err = cmdLead(ctx, rest, stdout, stderr)
+	case "calendar":
+		err = cmdCalendar(ctx, rest, stdout, stderr)
+	case "webhook":
+		err = cmdWebhook(ctx, rest, stdout, stderr)
 	case "policy":
 		err = cmdPolicy(ctx, rest, stdout, stderr)
 	case "jobs":

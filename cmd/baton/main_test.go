@@ -424,3 +424,29 @@ func TestLeadCommands(t *testing.T) {
 		t.Fatalf("show: %s", out)
 	}
 }
+
+func TestCalendarAndWebhookCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "b.db")
+	cal := filepath.Join(dir, "cal.json")
+	os.WriteFile(cal, []byte(`{"time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}}`), 0o644)
+	mustRun(t, "calendar", "set", "EMEA", cal, "--db", db)
+	if out := mustRun(t, "calendar", "list", "--db", db); !strings.Contains(out, "EMEA") || !strings.Contains(out, "Europe/Berlin") {
+		t.Fatalf("list: %s", out)
+	}
+	os.WriteFile(cal, []byte(`{"time_zone": "Europe/Berlin", "hours": {}}`), 0o644)
+	if _, errs, code := baton_(t, "calendar", "set", "EMEA", cal, "--db", db); code != 1 || !strings.Contains(errs, "hours") {
+		t.Fatalf("a calendar without working hours: %d %s", code, errs)
+	}
+	out := mustRun(t, "webhook", "add", "--url", "https://hooks.example.com/baton", "--secret", "0123456789abcdef0123", "--events", "lead.rejected", "--db", db)
+	if !strings.Contains(out, `"lead.rejected"`) || strings.Contains(out, "0123456789abcdef") {
+		t.Fatalf("add: %s", out)
+	}
+	if _, errs, code := baton_(t, "webhook", "add", "--url", "ftp://x", "--secret", "0123456789abcdef0123", "--db", db); code != 1 || !strings.Contains(errs, "url") {
+		t.Fatalf("bad url: %d %s", code, errs)
+	}
+	mustRun(t, "webhook", "off", "1", "--db", db)
+	if out := mustRun(t, "webhook", "list", "--db", db); !strings.Contains(out, `"active": false`) {
+		t.Fatalf("list: %s", out)
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// cmdCalendar sets and shows teams' working calendars.
+func cmdCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const use = `usage: baton calendar set TEAM FILE.json | baton calendar list
+  TEAM "*" is the default of teams without one. FILE is like
+  {"time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-12:30", "13:30-18:00"]}, "holidays": ["2026-12-25"]}`
+	if len(args) == 0 {
+		return fmt.Errorf(use)
+	}
+	fs, dsn := newFlags("calendar "+args[0], stderr)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	switch {
+	case args[0] == "set" && len(pos) == 2:
+		body, err := os.ReadFile(pos[1])
+		if err != nil {
+			return err
+		}
+		if err := db.SetCalendar(ctx, pos[0], body); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "calendar of %s set\n", pos[0])
+	case args[0] == "list":
+		cals, err := db.Calendars(ctx)
+		if err != nil {
+			return err
+		}
+		for team, body := range cals {
+			fmt.Fprintf(stdout, "%s\t%s\n", team, body)
+		}
+	default:
+		return fmt.Errorf(use)
+	}
+	return nil
+}
+
+// cmdWebhook manages webhook endpoints and shows their delivery log.
+func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const use = "usage: baton webhook add --url URL --secret SECRET [--events lead.assigned,lead.rejected] | list | off ID | on ID | deliveries"
+	if len(args) == 0 {
+		return fmt.Errorf(use)
+	}
+	fs, dsn := newFlags("webhook "+args[0], stderr)
+	url := fs.String("url", "", "add: the receiver's URL")
+	secret := fs.String("secret", "", "add: the signing secret (at least 16 characters; or $BATON_WEBHOOK_SECRET)")
+	events := fs.String("events", "*", "add: the events to send, comma-separated, or * for all: "+strings.Join(baton.WebhookEvents, ","))
+	limit := fs.Int("limit", 50, "deliveries: how many attempts to show")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	switch args[0] {
+	case "add":
+		if *secret == "" {
+			*secret = os.Getenv("BATON_WEBHOOK_SECRET")
+		}
+		w := &baton.Webhook{URL: *url, Secret: *secret, Events: strings.Split(*events, ",")}
+		if err := db.CreateWebhook(ctx, w); err != nil {
+			return err
+		}
+		w.Secret = ""
+		return enc.Encode(w)
+	case "list":
+		ws, err := db.FindWebhooks(ctx)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(ws)
+	case "on", "off":
+		if len(pos) != 1 {
+			return fmt.Errorf(use)
+		}
+		var id int64
+		if _, err := fmt.Sscan(pos[0], &id); err != nil {
+			return fmt.Errorf("webhook %s: %q is not an id", args[0], pos[0])
+		}
+		return db.SetWebhookActive(ctx, id, args[0] == "on")
+	case "deliveries":
+		ds, err := db.Deliveries(ctx, *limit)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(ds)
+	}
+	return fmt.Errorf(use)
+}
