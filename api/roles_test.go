@@ -123,6 +123,11 @@ func TestRoles(t *testing.T) {
 		// A lead's score follows the lead's visibility.
 		{"lead score", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/score"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
 		{"scoring status", "GET", fixed("/api/v1/scoring/status"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		// The aggregate reports are for marketing, managers and admins; reps
+		// get the stale and stalled lists of their own leads.
+		{"funnel report", "GET", fixed("/api/v1/reports/funnel?by=source"), nil, [9]int{u, u, 200, 200, F, F, F, 200, 200}},
+		{"funnel csv", "GET", fixed("/api/v1/reports/funnel?format=csv"), nil, [9]int{u, u, 200, 200, F, F, F, 200, 200}},
+		{"stale report", "GET", fixed("/api/v1/reports/stale"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"list models", "GET", fixed("/api/v1/models"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		// The fixture has no lead with a known outcome: 400 for those who may train.
 		{"train model", "POST", fixed("/api/v1/models/train"), func() string { return `{"holdout":0.25}` }, [9]int{u, u, 400, 400, F, F, F, F, F}},
@@ -177,6 +182,8 @@ func TestRoles(t *testing.T) {
 		}
 		covered[c.method+" "+routeOf(c.path(admin))] = true
 	}
+	// Report names are words, not ids.
+	covered["GET /api/v1/reports/{id}"] = covered["GET /api/v1/reports/funnel"]
 	// Every route of the OpenAPI document is in the matrix.
 	for _, r := range documentedRoutes(t, f) {
 		if !covered[r.method+" "+anyParam(r.path)] {

@@ -23,6 +23,7 @@ type Services struct {
 	Opportunities baton.OpportunityService
 	Scoring       baton.ScoringService
 	Handoffs      baton.HandoffService
+	Reports       baton.ReportService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.

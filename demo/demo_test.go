@@ -1,7 +1,11 @@
 package demo_test
 
 import (
+	"bytes"
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,6 +13,8 @@ import (
 	"github.com/batonhq/baton/demo"
 	"github.com/batonhq/baton/storetest"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden report files")
 
 // TestDemoIsALivingState loads the whole demo and checks that it leaves what
 // the queue, the reports and the UI need to show: every development rep has
@@ -60,6 +66,34 @@ func TestDemoIsALivingState(t *testing.T) {
 		t.Logf("%-24s %6d", what, n)
 		if n == 0 {
 			t.Errorf("no %s", what)
+		}
+	}
+	// Each report on the demo data matches its golden file (the demo is the
+	// same every time for the same "now").
+	sys := storetest.System()
+	for _, name := range baton.ReportNames {
+		rep, err := db.RunReport(sys, name, baton.ReportFilter{})
+		if err != nil {
+			t.Fatalf("report %s: %v", name, err)
+		}
+		var buf bytes.Buffer
+		if err := rep.WriteCSV(&buf); err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "report_"+name+".golden")
+		if *update {
+			os.MkdirAll("testdata", 0o755)
+			if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./demo -update to write it)", err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("report %s differs from %s:\n%s", name, golden, buf.String())
 		}
 	}
 }

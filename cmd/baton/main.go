@@ -30,6 +30,8 @@ Commands:
                                 import a CSV file (--map "Header=field,...")
   lead accept|reject|attempt|qualify|send-back|convert|close|assign|claim|show ID --as EMAIL
   lead queue --as EMAIL         the handoff, acting as a user (baton lead for the flags)
+  report funnel|velocity|rejections|recycled|quality|quality_rules|stale|stalled
+                                [--from D] [--to D] [--by DIM] [--cohort] [--csv]
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user
   calendar set TEAM FILE.json   a team's working calendar ("*": the default)
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdModel(ctx, rest, stdout, stderr)
 	case "lead":
 		err = cmdLead(ctx, rest, stdout, stderr)
+	case "report":
+		err = cmdReport(ctx, rest, stdout, stderr)
 	case "calendar":
 		err = cmdCalendar(ctx, rest, stdout, stderr)
 	case "webhook":

@@ -450,3 +450,22 @@ func TestCalendarAndWebhookCommands(t *testing.T) {
 		t.Fatalf("list: %s", out)
 	}
 }
+
+func TestReportCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "b.db")
+	mustRun(t, "import", "leads", xeducation, "--db", db)
+	out := mustRun(t, "report", "funnel", "--by", "source", "--csv", "--db", db)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.HasPrefix(lines[0], "source,leads,mql") || !strings.Contains(out, "\n(total),6421,") || !strings.Contains(out, "\nGoogle,") {
+		t.Fatalf("funnel csv:\n%s", out)
+	}
+	if out := mustRun(t, "report", "funnel", "--db", db); !strings.Contains(out, "6421") {
+		t.Fatalf("funnel table:\n%s", out)
+	}
+	if _, errs, code := baton_(t, "report", "funnel", "--by", "shoe-size", "--db", db); code != 1 || !strings.Contains(errs, "by") {
+		t.Fatalf("bad dimension: %d %s", code, errs)
+	}
+	if _, errs, code := baton_(t, "report", "funnel", "--from", "yesterday", "--db", db); code != 1 || !strings.Contains(errs, "from") {
+		t.Fatalf("bad date: %d %s", code, errs)
+	}
+}

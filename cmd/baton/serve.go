@@ -123,7 +123,7 @@ func handlers(db *store.DB) map[string]baton.JobHandler {
 
 // routes mounts the JSON API beside the landing page.
 func routes(db *store.DB, logger *slog.Logger, secureCookies bool) http.Handler {
-	apiHandler := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db}, logger).Handler()
+	apiHandler := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db}, logger).Handler()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/healthz", apiHandler)
