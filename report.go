@@ -18,10 +18,11 @@ const (
 	ReportRuleFit    = "quality_rules"
 	ReportStale      = "stale"
 	ReportStalled    = "stalled"
+	ReportSLA        = "sla"
 )
 
 // ReportNames lists the reports RunReport knows, in menu order.
-var ReportNames = []string{ReportFunnel, ReportVelocity, ReportRejections, ReportRecycled,
+var ReportNames = []string{ReportFunnel, ReportVelocity, ReportSLA, ReportRejections, ReportRecycled,
 	ReportQuality, ReportRuleFit, ReportStale, ReportStalled}
 
 // The dimensions a report can be broken down by (ReportFilter.By).

@@ -199,6 +199,35 @@ func TestRoutingReminderBreachReassign(t *testing.T) {
 		if err != nil || len(stale) != 2 {
 			t.Fatalf("stale SALs %d %v", len(stale), err)
 		}
+		// The SLA report agrees with the handoffs' own records.
+		var handoffs, breached, answered, met, missed int
+		for _, id := range []int64{a.ID, b.ID, c.ID} {
+			for _, h := range w.handoffs(t, id) {
+				handoffs++
+				if h.BreachedAt != nil {
+					breached++
+				}
+				if h.State == baton.HandoffAccepted || h.State == baton.HandoffRejected {
+					answered++
+					if h.Met != nil && *h.Met {
+						met++
+					}
+				} else if h.BreachedAt != nil {
+					missed++
+				}
+			}
+		}
+		rep, err := w.db.SLA(storetest.As(w.tm.Admin), baton.ReportFilter{From: storetest.Epoch.Add(-time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := rep.Rows[len(rep.Rows)-1]
+		want := []string{"(total)", fmt.Sprint(handoffs), fmt.Sprint(answered), fmt.Sprintf("%.1f", 100*float64(met)/float64(answered+missed))}
+		if strings.Join(total[:4], ",") != strings.Join(want, ",") || total[6] != fmt.Sprint(breached) {
+			t.Fatalf("SLA report total %v, want %v and %d breached", total, want, breached)
+		}
+		_, err = w.db.SLA(storetest.As(w.emea1), baton.ReportFilter{})
+		wantCode(t, err, baton.EFORBIDDEN)
 	})
 }
 

@@ -1159,6 +1159,8 @@ func (db *DB) RunReport(ctx context.Context, name string, f baton.ReportFilter) 
 		return db.Stale(ctx, f)
 	case baton.ReportStalled:
 		return db.Stalled(ctx, f)
+	case baton.ReportSLA:
+		return db.SLA(ctx, f)
 	}
 	return nil, baton.FieldError("report", "unknown report %q (want one of %s)", name, strings.Join(baton.ReportNames, ", "))
 }
