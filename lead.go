@@ -38,6 +38,10 @@ type Lead struct {
 	Version int64 `json:"version"`
 	// Score is the lead's current scores (see LeadScore).
 	Score LeadScore `json:"score"`
+	// NurtureTrack is the marketing nurture track a rejected lead was
+	// recycled to; NurtureUntil the end of its cool-down.
+	NurtureTrack string     `json:"nurture_track,omitempty"`
+	NurtureUntil *time.Time `json:"nurture_until,omitempty"`
 }
 
 // Limits on lead fields, so that no input can grow a row without bound.

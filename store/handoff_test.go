@@ -272,6 +272,10 @@ func TestRejectionRules(t *testing.T) {
 		if len(notifications(t, w.db, w.tm.Marketing, "rejected")) != 1 {
 			t.Fatal("marketing not told of the rejection")
 		}
+		if got, _ := w.db.FindLeadByID(storetest.System(), l.ID); got.NurtureTrack != "nurture: unable_to_reach" ||
+			got.NurtureUntil == nil || !got.NurtureUntil.Equal(w.clock.Now().Add(10*24*time.Hour)) {
+			t.Fatalf("nurture track %q until %v", got.NurtureTrack, got.NurtureUntil)
+		}
 		// In cool-down, engagement does not bring it back; after it, it does.
 		mustEvents(t, w.db, event("x1", l.ID, baton.EventPricingPageView, w.clock.Now()), event("x2", l.ID, baton.EventPricingPageView, w.clock.Now()))
 		_, err = w.db.ChangeStage(storetest.As(w.tm.Marketing), l.ID, baton.StageChange{To: baton.StageMQL, Reason: "again"})

@@ -18,7 +18,8 @@ func (db *DB) Leads() baton.LeadService { return db }
 
 const leadColumns = `id, email, external_id, name, title, phone, company, country, source, campaign,
 	account_id, owner_id, stage, attrs, created_at, updated_at, stage_changed_at, version,
-	fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at`
+	fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at,
+	nurture_track, nurture_until`
 
 func scanLead(s interface{ Scan(...any) error }) (*baton.Lead, error) {
 	var l baton.Lead
@@ -27,10 +28,12 @@ func scanLead(s interface{ Scan(...any) error }) (*baton.Lead, error) {
 	var attrs []byte
 	var created, updated, changed, scored int64
 	var prob sql.NullFloat64
+	var nurtureUntil sql.NullInt64
 	sc := &l.Score
 	if err := s.Scan(&l.ID, &email, &ext, &l.Name, &l.Title, &l.Phone, &l.Company, &l.Country, &l.Source, &l.Campaign,
 		&account, &owner, &l.Stage, &attrs, &created, &updated, &changed, &l.Version,
-		&sc.Fit, &sc.Engagement, &sc.FitGrade, &sc.EngagementGrade, &sc.PolicyVersion, &prob, &sc.ModelVersion, &scored); err != nil {
+		&sc.Fit, &sc.Engagement, &sc.FitGrade, &sc.EngagementGrade, &sc.PolicyVersion, &prob, &sc.ModelVersion, &scored,
+		&l.NurtureTrack, &nurtureUntil); err != nil {
 		return nil, err
 	}
 	if prob.Valid {
@@ -39,6 +42,7 @@ func scanLead(s interface{ Scan(...any) error }) (*baton.Lead, error) {
 	if scored > 0 {
 		sc.ScoredAt = fromMicros(scored)
 	}
+	l.NurtureUntil = fromNullMicros(nurtureUntil)
 	l.Email, l.ExternalID = email.String, ext.String
 	l.AccountID, l.OwnerID = ptrInt(account), ptrInt(owner)
 	l.CreatedAt, l.UpdatedAt, l.StageChangedAt = fromMicros(created), fromMicros(updated), fromMicros(changed)

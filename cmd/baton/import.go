@@ -168,6 +168,20 @@ func (p *progress) done() {
 	}
 }
 
+func prob(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', 4, 64)
+}
+
+func day(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
 func mb(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB" }
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -210,7 +224,7 @@ func exportLeads(ctx context.Context, db *store.DB, f baton.LeadFilter, w io.Wri
 	}
 	cw := csv.NewWriter(w)
 	header := []string{"id", "email", "external_id", "name", "title", "phone", "company", "country", "source", "campaign",
-		"account_id", "owner_id", "stage", "created_at", "updated_at"}
+		"account_id", "owner_id", "stage", "created_at", "updated_at", "fit", "engagement", "probability", "nurture_track", "nurture_until"}
 	for _, d := range defs {
 		header = append(header, d.Name)
 	}
@@ -226,7 +240,9 @@ func exportLeads(ctx context.Context, db *store.DB, f baton.LeadFilter, w io.Wri
 	return db.EachLead(ctx, f, func(l *baton.Lead) error {
 		rec := []string{strconv.FormatInt(l.ID, 10), l.Email, l.ExternalID, l.Name, l.Title, l.Phone, l.Company, l.Country,
 			l.Source, l.Campaign, ids(l.AccountID), ids(l.OwnerID), string(l.Stage),
-			l.CreatedAt.Format(time.RFC3339), l.UpdatedAt.Format(time.RFC3339)}
+			l.CreatedAt.Format(time.RFC3339), l.UpdatedAt.Format(time.RFC3339),
+			strconv.FormatFloat(l.Score.Fit, 'f', -1, 64), strconv.FormatFloat(l.Score.Engagement, 'f', 2, 64), prob(l.Score.Probability),
+			l.NurtureTrack, day(l.NurtureUntil)}
 		for _, d := range defs {
 			v, ok := l.Attrs[d.Name]
 			switch {
