@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -39,67 +40,101 @@ func (db *DB) SLA(ctx context.Context, f baton.ReportFilter) (*baton.Report, err
 	w.add("h.assigned_at >= ?", micros(from))
 	w.add("h.assigned_at < ?", micros(to))
 	if tx.actor.Role == baton.RoleManager {
-		w.add("(u.id = ? OR u.manager_id = ?)", tx.actor.UserID, tx.actor.UserID)
+		w.add("h.owner_id IN (SELECT id FROM users WHERE id = ? OR manager_id = ?)", tx.actor.UserID, tx.actor.UserID)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT u.name, u.id, u.team, h.state, h.met, h.working_seconds, h.reminded_at IS NOT NULL,
-		h.breached_at IS NOT NULL, h.due_at FROM handoffs h JOIN users u ON u.id = h.owner_id WHERE `+w.String(), w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("sla report: %w", err)
-	}
-	defer rows.Close()
 	type group struct {
 		name                                              string
 		handoffs, answered, met, reminded, breached, open int
 		missed                                            int // breached and never answered
 		dueSoon                                           int
-		secs                                              []int64
+		minutes                                           map[int64]int // working minutes to answer -> answers
 	}
-	groups := map[string]*group{}
-	total := &group{name: "(total)"}
-	soon := micros(tx.now.Add(2 * time.Hour))
-	for rows.Next() {
-		var name, team, state string
-		var uid, secs, due int64
-		var met *bool
-		var reminded, breached bool
-		if err := rows.Scan(&name, &uid, &team, &state, &met, &secs, &reminded, &breached, &due); err != nil {
+	// Reps by id, with their names and teams.
+	users := map[int64][2]string{}
+	urows, err := tx.QueryContext(ctx, `SELECT id, name, team FROM users`)
+	if err != nil {
+		return nil, err
+	}
+	for urows.Next() {
+		var id int64
+		var name, team string
+		if err := urows.Scan(&id, &name, &team); err != nil {
+			urows.Close()
 			return nil, err
 		}
-		key := name + " (" + strconv.FormatInt(uid, 10) + ")"
+		users[id] = [2]string{name + " (" + strconv.FormatInt(id, 10) + ")", team}
+	}
+	urows.Close()
+	groups := map[string]*group{}
+	total := &group{name: "(total)", minutes: map[int64]int{}}
+	groupOf := func(owner int64) *group {
+		key := users[owner][0]
 		if f.By == baton.DimTeam {
-			key = team
+			key = users[owner][1]
 		}
 		g := groups[key]
 		if g == nil {
-			g = &group{name: key}
+			g = &group{name: key, minutes: map[int64]int{}}
 			groups[key] = g
 		}
-		for _, x := range []*group{g, total} {
-			x.handoffs++
-			if reminded {
-				x.reminded++
-			}
-			if breached {
-				x.breached++
-			}
-			switch {
-			case state == baton.HandoffOpen && !breached:
-				x.open++
-				if due <= soon {
-					x.dueSoon++
-				}
-			case state == baton.HandoffAccepted || state == baton.HandoffRejected:
-				x.answered++
-				x.secs = append(x.secs, secs)
-				if met != nil && *met {
-					x.met++
-				}
-			case breached:
-				x.missed++
-			}
+		return g
+	}
+	// Counts in SQL, a row per rep; answer times as a histogram by minute, so
+	// that medians are exact to the minute without reading every handoff.
+	args := append([]any{baton.HandoffAccepted, baton.HandoffRejected, baton.HandoffOpen, micros(tx.now.Add(2 * time.Hour))}, w.args...)
+	q := `SELECT h.owner_id, COUNT(*),
+		SUM(CASE WHEN h.state IN ($1, $2) THEN 1 ELSE 0 END),
+		SUM(CASE WHEN h.state IN ($1, $2) AND h.met THEN 1 ELSE 0 END),
+		SUM(CASE WHEN h.reminded_at IS NOT NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN h.breached_at IS NOT NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN h.state = $3 AND h.breached_at IS NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN h.state = $3 AND h.breached_at IS NULL AND h.due_at <= $4 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN h.state NOT IN ($1, $2) AND h.breached_at IS NOT NULL THEN 1 ELSE 0 END)
+		FROM handoffs h WHERE ` + renumber(w.String(), 4) + ` GROUP BY h.owner_id`
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sla report: %w", err)
+	}
+	for rows.Next() {
+		var owner int64
+		var c [8]int
+		if err := rows.Scan(&owner, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7]); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for _, g := range []*group{groupOf(owner), total} {
+			g.handoffs += c[0]
+			g.answered += c[1]
+			g.met += c[2]
+			g.reminded += c[3]
+			g.breached += c[4]
+			g.open += c[5]
+			g.dueSoon += c[6]
+			g.missed += c[7]
 		}
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	hrows, err := tx.QueryContext(ctx, `SELECT h.owner_id, h.working_seconds / 60, COUNT(*) FROM handoffs h
+		WHERE h.state IN ($1, $2) AND `+renumber(w.String(), 2)+` GROUP BY h.owner_id, h.working_seconds / 60`,
+		append([]any{baton.HandoffAccepted, baton.HandoffRejected}, w.args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sla report: %w", err)
+	}
+	for hrows.Next() {
+		var owner, minute int64
+		var c int
+		if err := hrows.Scan(&owner, &minute, &c); err != nil {
+			hrows.Close()
+			return nil, err
+		}
+		groupOf(owner).minutes[minute] += c
+		total.minutes[minute] += c
+	}
+	hrows.Close()
+	if err := hrows.Err(); err != nil {
 		return nil, err
 	}
 	list := make([]*group, 0, len(groups))
@@ -123,8 +158,7 @@ func (db *DB) SLA(ctx context.Context, f baton.ReportFilter) (*baton.Report, err
 			pct = strconv.FormatFloat(100*float64(g.met)/float64(g.answered+g.missed), 'f', 1, 64)
 		}
 		if g.answered > 0 {
-			sort.Slice(g.secs, func(i, j int) bool { return g.secs[i] < g.secs[j] })
-			median = strconv.FormatFloat(float64(g.secs[len(g.secs)/2])/60, 'f', 1, 64)
+			median = strconv.FormatFloat(float64(medianOf(g.minutes, g.answered)), 'f', 1, 64)
 		}
 		r.Rows = append(r.Rows, []string{g.name, strconv.Itoa(g.handoffs), strconv.Itoa(g.answered), pct, median,
 			strconv.Itoa(g.reminded), strconv.Itoa(g.breached), strconv.Itoa(g.open), strconv.Itoa(g.dueSoon)})
@@ -136,4 +170,41 @@ func (db *DB) SLA(ctx context.Context, f baton.ReportFilter) (*baton.Report, err
 		}
 	}
 	return r, nil
+}
+
+// medianOf returns the median of a histogram of n values.
+func medianOf(h map[int64]int, n int) int64 {
+	keys := make([]int64, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	seen := 0
+	for _, k := range keys {
+		seen += h[k]
+		if seen > n/2 {
+			return k
+		}
+	}
+	return 0
+}
+
+// renumber shifts the $n placeholders of a condition by k, for a condition
+// built from 1 and used after k other parameters.
+func renumber(cond string, k int) string {
+	var b strings.Builder
+	for i := 0; i < len(cond); i++ {
+		if cond[i] != '$' {
+			b.WriteByte(cond[i])
+			continue
+		}
+		j := i + 1
+		for j < len(cond) && cond[j] >= '0' && cond[j] <= '9' {
+			j++
+		}
+		n, _ := strconv.Atoi(cond[i+1 : j])
+		b.WriteString("$" + strconv.Itoa(n+k))
+		i = j - 1
+	}
+	return b.String()
 }

@@ -22,6 +22,7 @@ CREATE TABLE handoffs (
 CREATE INDEX handoffs_lead ON handoffs(lead_id, id);
 CREATE INDEX handoffs_owner ON handoffs(owner_id, state, due_at);
 CREATE INDEX handoffs_route ON handoffs(route, owner_id, assigned_at);
+CREATE INDEX handoffs_assigned ON handoffs(assigned_at);
 
 CREATE TABLE attempts (
 	id      INTEGER PRIMARY KEY,
