@@ -180,30 +180,6 @@ func BenchmarkEventInsertFloor(b *testing.B) {
 	b.ReportMetric(float64(b.N*baton.MaxEventBatch)/elapsed.Seconds(), "events/s")
 }
 
-// BenchmarkEventIngestVsFloor measures both, batch by batch in turn, each on
-// its own fresh database, and reports their rates and ratio (API / floor).
-func BenchmarkEventIngestVsFloor(b *testing.B) {
-	apiDB, tok := benchDB(b, b.TempDir())
-	floorDB, _ := benchDB(b, b.TempDir())
-	srv := benchServer(b, apiDB)
-	var apiTime, floorTime time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		body, rows := eventBatch(i), floorRows(i)
-		b.StartTimer()
-		start := time.Now()
-		apiIngest(b, srv.Client(), srv.URL, tok, body)
-		mid := time.Now()
-		floorInsert(b, floorDB, rows)
-		apiTime, floorTime = apiTime+mid.Sub(start), floorTime+time.Since(mid)
-	}
-	events := float64(b.N * baton.MaxEventBatch)
-	b.ReportMetric(events/apiTime.Seconds(), "api-events/s")
-	b.ReportMetric(events/floorTime.Seconds(), "floor-events/s")
-	b.ReportMetric(floorTime.Seconds()/apiTime.Seconds(), "ratio")
-}
-
 // benchPolicy makes every event score: one engagement rule for the
 // benchmark's event type, and an MQL rule no lead reaches (so that the run
 // measures scoring, not routing).
