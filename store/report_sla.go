@@ -79,62 +79,45 @@ func (db *DB) SLA(ctx context.Context, f baton.ReportFilter) (*baton.Report, err
 		}
 		return g
 	}
-	// Counts in SQL, a row per rep; answer times as a histogram by minute, so
-	// that medians are exact to the minute without reading every handoff.
+	// One pass in SQL: counts per rep and minute of working time to answer
+	// (-1 for handoffs not answered), so that medians are exact to the
+	// minute without reading every handoff.
 	args := append([]any{baton.HandoffAccepted, baton.HandoffRejected, baton.HandoffOpen, micros(tx.now.Add(2 * time.Hour))}, w.args...)
-	q := `SELECT h.owner_id, COUNT(*),
-		SUM(CASE WHEN h.state IN ($1, $2) THEN 1 ELSE 0 END),
+	q := `SELECT h.owner_id, CASE WHEN h.state IN ($1, $2) THEN h.working_seconds / 60 ELSE -1 END AS minute, COUNT(*),
 		SUM(CASE WHEN h.state IN ($1, $2) AND h.met THEN 1 ELSE 0 END),
 		SUM(CASE WHEN h.reminded_at IS NOT NULL THEN 1 ELSE 0 END),
 		SUM(CASE WHEN h.breached_at IS NOT NULL THEN 1 ELSE 0 END),
 		SUM(CASE WHEN h.state = $3 AND h.breached_at IS NULL THEN 1 ELSE 0 END),
 		SUM(CASE WHEN h.state = $3 AND h.breached_at IS NULL AND h.due_at <= $4 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN h.state NOT IN ($1, $2) AND h.breached_at IS NOT NULL THEN 1 ELSE 0 END)
-		FROM handoffs h WHERE ` + renumber(w.String(), 4) + ` GROUP BY h.owner_id`
+		FROM handoffs h WHERE ` + renumber(w.String(), 4) + ` GROUP BY h.owner_id, minute`
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sla report: %w", err)
 	}
 	for rows.Next() {
-		var owner int64
-		var c [8]int
-		if err := rows.Scan(&owner, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7]); err != nil {
+		var owner, minute int64
+		var c [7]int
+		if err := rows.Scan(&owner, &minute, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6]); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		for _, g := range []*group{groupOf(owner), total} {
 			g.handoffs += c[0]
-			g.answered += c[1]
-			g.met += c[2]
-			g.reminded += c[3]
-			g.breached += c[4]
-			g.open += c[5]
-			g.dueSoon += c[6]
-			g.missed += c[7]
+			if minute >= 0 {
+				g.answered += c[0]
+				g.minutes[minute] += c[0]
+			}
+			g.met += c[1]
+			g.reminded += c[2]
+			g.breached += c[3]
+			g.open += c[4]
+			g.dueSoon += c[5]
+			g.missed += c[6]
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	hrows, err := tx.QueryContext(ctx, `SELECT h.owner_id, h.working_seconds / 60, COUNT(*) FROM handoffs h
-		WHERE h.state IN ($1, $2) AND `+renumber(w.String(), 2)+` GROUP BY h.owner_id, h.working_seconds / 60`,
-		append([]any{baton.HandoffAccepted, baton.HandoffRejected}, w.args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("sla report: %w", err)
-	}
-	for hrows.Next() {
-		var owner, minute int64
-		var c int
-		if err := hrows.Scan(&owner, &minute, &c); err != nil {
-			hrows.Close()
-			return nil, err
-		}
-		groupOf(owner).minutes[minute] += c
-		total.minutes[minute] += c
-	}
-	hrows.Close()
-	if err := hrows.Err(); err != nil {
 		return nil, err
 	}
 	list := make([]*group, 0, len(groups))

@@ -22,7 +22,8 @@ CREATE TABLE handoffs (
 CREATE INDEX handoffs_lead ON handoffs(lead_id, id);
 CREATE INDEX handoffs_owner ON handoffs(owner_id, state, due_at);
 CREATE INDEX handoffs_route ON handoffs(route, owner_id, assigned_at);
-CREATE INDEX handoffs_assigned ON handoffs(assigned_at);
+-- Covers the SLA report, which reads handoffs by assignment time.
+CREATE INDEX handoffs_assigned ON handoffs(assigned_at, owner_id, state, met, working_seconds, reminded_at, breached_at, due_at);
 
 CREATE TABLE attempts (
 	id      INTEGER PRIMARY KEY,
