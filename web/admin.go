@@ -9,9 +9,11 @@ import (
 )
 
 type usersPage struct {
-	Users []*baton.User
-	ByID  map[int64]*baton.User
-	Pager pager
+	Users    []*baton.User
+	ByID     map[int64]*baton.User
+	Pager    pager
+	Roles    []baton.Role
+	Managers []*baton.User
 }
 
 const usersPer = 100
@@ -31,7 +33,13 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, c *session,
 	if err != nil {
 		return err
 	}
-	s.render(w, r, c, status, "users", "Users", usersPage{Users: users, ByID: byID, Pager: newPager(r, page, usersPer, total)}, fe)
+	mgr := baton.RoleManager
+	managers, _, err := s.svc.Users.FindUsers(ctx, baton.UserFilter{Role: &mgr, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, status, "users", "Users", usersPage{Users: users, ByID: byID, Pager: newPager(r, page, usersPer, total),
+		Roles: baton.Roles, Managers: managers}, fe)
 	return nil
 }
 

@@ -40,6 +40,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/users/{id}/password", s.page(s.setPassword, admins...))
 	mux.Handle("GET /admin/tokens", s.page(s.adminTokens, admins...))
 	mux.Handle("POST /admin/tokens", s.page(s.createToken, admins...))
+	mux.Handle("POST /admin/users/{id}", s.page(s.updateUser, admins...))
+	mux.Handle("GET /admin/webhooks", s.page(s.adminWebhooks, admins...))
+	mux.Handle("POST /admin/webhooks", s.page(s.createWebhook, admins...))
+	mux.Handle("POST /admin/webhooks/{id}/active", s.page(s.toggleWebhook, admins...))
+	mux.Handle("GET /admin/calendars", s.page(s.adminCalendars, admins...))
+	mux.Handle("POST /admin/calendars", s.page(s.setCalendar, admins...))
 }
 
 // pathID reads the {id} of the path.

@@ -51,6 +51,10 @@ type Services struct {
 	Handoffs baton.HandoffService
 	Scoring  baton.ScoringService
 	Reports  baton.ReportService
+	// Outbox and Calendars serve the admin's webhooks and calendars pages
+	// (nil: the pages are off).
+	Outbox    baton.OutboxService
+	Calendars Calendars
 }
 
 // Auth signs users in and keeps their sessions; *store.DB implements it.
@@ -313,4 +317,7 @@ var msgs = map[string]string{
 	"password":  "Password set.",
 	"read":      "Notification marked read.",
 	"signedout": "You are signed out.",
+	"webhook":   "Webhook saved.",
+	"calendar":  "Calendar saved.",
+	"user":      "User changed.",
 }

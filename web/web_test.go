@@ -417,3 +417,67 @@ func TestAdmin(t *testing.T) {
 		t.Fatalf("token without user: %d", resp.StatusCode)
 	}
 }
+
+// TestAdminSettings covers the admin's webhooks (with the delivery log),
+// working calendars and users' roles and teams.
+func TestAdminSettings(t *testing.T) {
+	w := newWorld(t)
+	admin := w.signedIn(t, w.tm.Admin)
+	// A webhook with a short secret is refused next to the field.
+	resp, body := admin.post("/admin/webhooks", url.Values{"url": {"https://hooks.example.com/in"}, "secret": {"short"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("short secret: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "at least 16 characters")
+	resp, _ = admin.post("/admin/webhooks", url.Values{"url": {"https://hooks.example.com/in"}, "secret": {"a-long-enough-secret"}, "events": {"lead.rejected"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add webhook: %d", resp.StatusCode)
+	}
+	st, body := admin.get("/admin/webhooks")
+	if st != 200 {
+		t.Fatalf("webhooks: %d", st)
+	}
+	mustContain(t, body, "https://hooks.example.com/in", "lead.rejected", "Turn off", "Delivery log")
+	hooks, err := w.db.FindWebhooks(storetest.As(w.tm.Admin))
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("webhooks %v %v", hooks, err)
+	}
+	resp, _ = admin.post(fmt.Sprintf("/admin/webhooks/%d/active", hooks[0].ID), url.Values{"active": {"false"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("turn off: %d", resp.StatusCode)
+	}
+	if hooks, _ = w.db.FindWebhooks(storetest.As(w.tm.Admin)); hooks[0].Active {
+		t.Fatal("webhook still on")
+	}
+	// A calendar without working hours is refused, a good one saved.
+	resp, body = admin.post("/admin/calendars", url.Values{"team": {"East"}, "body": {`{"time_zone": "Europe/Berlin", "hours": {}}`}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad calendar: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "hours")
+	resp, _ = admin.post("/admin/calendars", url.Values{"team": {"East"}, "body": {`{"time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}}`}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("calendar: %d", resp.StatusCode)
+	}
+	if cals, _ := w.db.Calendars(storetest.As(w.tm.Admin)); !strings.Contains(cals["East"], "Europe/Berlin") {
+		t.Fatalf("calendars %v", cals)
+	}
+	// Role, team and manager of a user.
+	resp, _ = admin.post(fmt.Sprintf("/admin/users/%d", w.tm.SDR1.ID), url.Values{"role": {"ae"}, "team": {"West"}, "manager_id": {fmt.Sprint(w.tm.Manager2.ID)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update user: %d", resp.StatusCode)
+	}
+	u, _ := w.db.FindUserByID(storetest.As(w.tm.Admin), w.tm.SDR1.ID)
+	if u.Role != baton.RoleAE || u.Team != "West" || u.ManagerID == nil || *u.ManagerID != w.tm.Manager2.ID {
+		t.Fatalf("user %+v", u)
+	}
+	// Nobody else sees these pages.
+	for _, who := range []*baton.User{w.tm.Marketing, w.tm.Manager1} {
+		c := w.signedIn(t, who)
+		for _, p := range []string{"/admin/webhooks", "/admin/calendars"} {
+			if st, _ := c.get(p); st != http.StatusForbidden {
+				t.Fatalf("%s opened %s: %d", who.Email, p, st)
+			}
+		}
+	}
+}

@@ -128,7 +128,7 @@ func routes(db *store.DB, logger *slog.Logger, secureCookies bool) http.Handler 
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/healthz", apiHandler)
 	mux.Handle("/metrics", apiHandler)
-	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db}, db, logger)
+	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db, Outbox: db, Calendars: db}, db, logger)
 	ui.Now = func() time.Time { return db.Now() }
 	ui.SecureCookies = secureCookies
 	mux.Handle("/", ui.Handler())
