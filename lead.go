@@ -307,6 +307,7 @@ const (
 	ActionUpdated = "updated"
 	ActionStage   = "stage"
 	ActionMerged  = "merged"
+	ActionNote    = "note"
 )
 
 // TimelineItem is one entry of a lead's timeline: a history entry or an event.
@@ -371,4 +372,6 @@ type LeadService interface {
 	Timeline(ctx context.Context, id int64) ([]TimelineItem, error)
 	// History returns the lead's history entries in time order.
 	History(ctx context.Context, id int64) ([]HistoryEntry, error)
+	// AddNote writes a note on the lead's timeline; whoever may see the lead may.
+	AddNote(ctx context.Context, id int64, text string) error
 }

@@ -897,3 +897,25 @@ func (db *DB) DefineAttributes(ctx context.Context, defs []baton.AttributeDef) e
 	}
 	return tx.Commit()
 }
+
+// AddNote writes a note on a lead's timeline, as a history entry.
+func (db *DB) AddNote(ctx context.Context, id int64, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return baton.FieldError("note", "write the note")
+	} else if len(text) > 2000 {
+		return baton.FieldError("note", "at most 2,000 characters")
+	}
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.findVisibleLead(ctx, id, false); err != nil {
+		return err
+	}
+	if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: id, At: tx.now, Action: baton.ActionNote, Reason: tx.actor.Via, Note: text}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -28,6 +28,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /leads/{id}/accept", s.page(s.accept))
 	mux.Handle("POST /leads/{id}/reject", s.page(s.reject))
 	mux.Handle("POST /leads/{id}/attempts", s.page(s.logAttempt))
+	mux.Handle("POST /leads/{id}/notes", s.page(s.addNote))
 	mux.Handle("POST /leads/{id}/qualify", s.page(s.qualify))
 	mux.Handle("POST /leads/{id}/convert", s.page(s.convert))
 	mux.Handle("POST /leads/{id}/assign", s.page(s.assign, managers...))
@@ -373,6 +374,16 @@ func (s *Server) logAttempt(w http.ResponseWriter, r *http.Request, c *session) 
 	a := &baton.Attempt{Channel: r.PostForm.Get("channel"), Outcome: r.PostForm.Get("outcome"), Note: r.PostForm.Get("note")}
 	err = s.svc.Handoffs.LogAttempt(r.Context(), id, a)
 	return s.done(w, r, c, "attempt", id, err, "attempt")
+}
+
+// addNote writes a note on the lead's timeline.
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request, c *session) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	err = s.svc.Leads.AddNote(r.Context(), id, r.PostForm.Get("note"))
+	return s.done(w, r, c, "note", id, err, "note")
 }
 
 func (s *Server) qualify(w http.ResponseWriter, r *http.Request, c *session) error {

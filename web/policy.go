@@ -135,8 +135,8 @@ type recycledPage struct {
 	Since  time.Time
 }
 
-// recycled lists the leads back in nurture, and how leads of each source
-// fare (marketing's view of lead quality).
+// recycled lists the leads back in nurture, and how leads of each source and
+// campaign fare (marketing's view of lead quality).
 func (s *Server) recycled(w http.ResponseWriter, r *http.Request, c *session) error {
 	ctx := r.Context()
 	st := baton.StageRecycled
@@ -154,6 +154,11 @@ func (s *Server) recycled(w http.ResponseWriter, r *http.Request, c *session) er
 		f := baton.ReportFilter{From: d.Since, To: s.now(), By: baton.DimSource, Limit: 12}
 		d.Charts = append(d.Charts,
 			s.chart(ctx, func() (*baton.Report, error) { return s.svc.Reports.Quality(ctx, f) }, 0, 1, 2, 3),
+			s.chart(ctx, func() (*baton.Report, error) {
+				byCampaign := f
+				byCampaign.By = baton.DimCampaign
+				return s.svc.Reports.Quality(ctx, byCampaign)
+			}, 0, 1, 2, 3),
 			s.chart(ctx, func() (*baton.Report, error) {
 				return s.svc.Reports.Recycled(ctx, baton.ReportFilter{From: d.Since, To: s.now()})
 			}))

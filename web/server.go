@@ -318,6 +318,7 @@ var msgs = map[string]string{
 	"read":      "Notification marked read.",
 	"signedout": "You are signed out.",
 	"webhook":   "Webhook saved.",
+	"note":      "Note added.",
 	"calendar":  "Calendar saved.",
 	"user":      "User changed.",
 }

@@ -481,3 +481,27 @@ func TestAdminSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestNotes: a rep writes a note on their lead's timeline; an empty note is
+// refused next to the field; another rep cannot write on it.
+func TestNotes(t *testing.T) {
+	w := newWorld(t)
+	l := w.sam[0]
+	sam := w.signedIn(t, w.tm.SDR1)
+	resp, body := sam.post(leadPath(l)+"/notes", url.Values{"note": {"  "}, "back": {"lead"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("empty note: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "write the note")
+	resp, _ = sam.post(leadPath(l)+"/notes", url.Values{"note": {"Prefers calls after 4pm"}, "back": {"lead"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("note: %d", resp.StatusCode)
+	}
+	if st, body := sam.get(leadPath(l)); st != 200 || !strings.Contains(body, "Prefers calls after 4pm") {
+		t.Fatalf("note not on the lead page: %d", st)
+	}
+	sue := w.signedIn(t, w.tm.SDR2)
+	if resp, _ := sue.post(leadPath(l)+"/notes", url.Values{"note": {"mine now"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("another rep's note: %d", resp.StatusCode)
+	}
+}
