@@ -1179,8 +1179,10 @@ func (db *DB) StaleSALs(ctx context.Context) ([]*baton.Lead, error) {
 	return out, rows.Err()
 }
 
-// RemindHandler reminds the rep of a handoff still open at its reminder time.
-func (db *DB) RemindHandler() baton.JobHandler {
+// subjectJob makes the handler of a job whose subject is the id of what it
+// acts on: fn runs in a transaction of its own, committed when fn returns nil
+// (a job with nothing left to do returns nil before writing anything).
+func (db *DB) subjectJob(fn func(ctx context.Context, tx *Tx, id int64) error) baton.JobHandler {
 	return func(ctx context.Context, j *baton.Job) error {
 		tx, err := db.begin(ctx)
 		if err != nil {
@@ -1188,6 +1190,16 @@ func (db *DB) RemindHandler() baton.JobHandler {
 		}
 		defer tx.Rollback()
 		id, _ := strconv.ParseInt(j.Subject, 10, 64)
+		if err := fn(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+}
+
+// RemindHandler reminds the rep of a handoff still open at its reminder time.
+func (db *DB) RemindHandler() baton.JobHandler {
+	return db.subjectJob(func(ctx context.Context, tx *Tx, id int64) error {
 		h, err := tx.findHandoff(ctx, id)
 		if err != nil || h.State != baton.HandoffOpen || h.RemindedAt != nil {
 			return nil // answered, reassigned or gone: nothing to remind
@@ -1210,8 +1222,8 @@ func (db *DB) RemindHandler() baton.JobHandler {
 		if err := tx.emit(ctx, "lead.reminder", l, map[string]any{"handoff": h}); err != nil {
 			return err
 		}
-		return tx.Commit()
-	}
+		return nil
+	})
 }
 
 // BreachHandler acts on a handoff still open at its deadline: the breach is
@@ -1219,13 +1231,7 @@ func (db *DB) RemindHandler() baton.JobHandler {
 // next rep or back to the pool. A rep accepting at the same moment and the
 // sweeper race on the handoff's state: exactly one wins.
 func (db *DB) BreachHandler() baton.JobHandler {
-	return func(ctx context.Context, j *baton.Job) error {
-		tx, err := db.begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		id, _ := strconv.ParseInt(j.Subject, 10, 64)
+	return db.subjectJob(func(ctx context.Context, tx *Tx, id int64) error {
 		h, err := tx.findHandoff(ctx, id)
 		if err != nil || h.State != baton.HandoffOpen || h.BreachedAt != nil {
 			return nil
@@ -1290,20 +1296,14 @@ func (db *DB) BreachHandler() baton.JobHandler {
 				return err
 			}
 		}
-		return tx.Commit()
-	}
+		return nil
+	})
 }
 
 // StaleSALHandler reminds the owner of an accepted lead that still has no
 // opportunity when the policy's limit passes.
 func (db *DB) StaleSALHandler() baton.JobHandler {
-	return func(ctx context.Context, j *baton.Job) error {
-		tx, err := db.begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		id, _ := strconv.ParseInt(j.Subject, 10, 64)
+	return db.subjectJob(func(ctx context.Context, tx *Tx, id int64) error {
 		l, err := tx.findLead(ctx, id, false)
 		if err != nil || l.Stage != baton.StageSAL || l.OwnerID == nil {
 			return nil
@@ -1315,8 +1315,8 @@ func (db *DB) StaleSALHandler() baton.JobHandler {
 		if err := tx.emit(ctx, "lead.stale_sal", l, nil); err != nil {
 			return err
 		}
-		return tx.Commit()
-	}
+		return nil
+	})
 }
 
 // inbox puts a notification in a user's in-app inbox.
