@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -61,20 +62,41 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 		}
 		rows = append(rows, i)
 	}
-	received := micros(tx.now)
-	var b strings.Builder
-	args := make([]any, 0, eventChunk*6)
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return res, err
+	}
+	// Scoring needs to know which events are new; without a policy or model
+	// in force nothing reads them until one comes, and its rescore rebuilds
+	// every lead's state from the stored events.
+	scoring := sc.active()
+	var before int64
+	if scoring && tx.db.backend == SQLite {
+		// SQLite has one writer: the rows this transaction inserts are those
+		// with ids above the largest before it.
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&before); err != nil {
+			return res, fmt.Errorf("record events: %w", err)
+		}
+	}
 	type key struct {
 		lead int64
 		id   string
 	}
 	stored := make(map[key]bool, len(rows))
+	returning := scoring && tx.db.backend == Postgres
+	received := micros(tx.now)
+	var b strings.Builder
+	args := make([]any, 0, eventChunk*6)
+	var full *sql.Stmt
 	for start := 0; start < len(rows); start += eventChunk {
 		chunk := rows[start:min(start+eventChunk, len(rows))]
 		b.Reset()
 		b.WriteString(`INSERT INTO events (lead_id, client_id, type, occurred_at, properties, received_at) VALUES `)
 		tx.db.placeholders(&b, len(chunk), 6, 1)
-		b.WriteString(` ON CONFLICT (lead_id, client_id) DO NOTHING RETURNING lead_id, client_id`)
+		b.WriteString(` ON CONFLICT (lead_id, client_id) DO NOTHING`)
+		if returning {
+			b.WriteString(` RETURNING lead_id, client_id`)
+		}
 		args = args[:0]
 		for _, i := range chunk {
 			e := &in[i]
@@ -84,26 +106,93 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 			}
 			args = append(args, ids[i], e.ID, e.Type, micros(e.OccurredAt), props, received)
 		}
-		r, err := tx.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+		stmt := func() (*sql.Stmt, error) {
+			// Full chunks share one statement, parsed once: parsing 3,000
+			// parameters costs about as much as inserting the rows.
+			if full == nil {
+				s, err := tx.PrepareContext(ctx, b.String())
+				if err != nil {
+					return nil, err
+				}
+				full = s
+			}
+			return full, nil
 		}
 		n := 0
-		for r.Next() {
-			var k key
-			if err := r.Scan(&k.lead, &k.id); err != nil {
-				r.Close()
+		if returning {
+			var r *sql.Rows
+			if len(chunk) < eventChunk {
+				r, err = tx.QueryContext(ctx, b.String(), args...)
+			} else if s, perr := stmt(); perr != nil {
+				err = perr
+			} else {
+				r, err = s.QueryContext(ctx, args...)
+			}
+			if err != nil {
 				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 			}
-			stored[k] = true
-			n++
-		}
-		r.Close()
-		if err := r.Err(); err != nil {
-			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+			for r.Next() {
+				var k key
+				if err := r.Scan(&k.lead, &k.id); err != nil {
+					r.Close()
+					return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+				}
+				stored[k] = true
+				n++
+			}
+			r.Close()
+			if err := r.Err(); err != nil {
+				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+			}
+		} else {
+			var r sql.Result
+			if len(chunk) < eventChunk {
+				r, err = tx.ExecContext(ctx, b.String(), args...)
+			} else if s, perr := stmt(); perr != nil {
+				err = perr
+			} else {
+				r, err = s.ExecContext(ctx, args...)
+			}
+			if err != nil {
+				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+			}
+			affected, _ := r.RowsAffected()
+			n = int(affected)
 		}
 		res.Created += n
 		res.Duplicates += len(chunk) - n
+	}
+	if full != nil {
+		full.Close()
+	}
+	if !scoring {
+		if err := tx.Commit(); err != nil {
+			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+		}
+		return res, nil
+	}
+	if !returning {
+		if res.Created == len(rows) {
+			for _, i := range rows {
+				stored[key{ids[i], in[i].ID}] = true
+			}
+		} else if err := func() error {
+			r, err := tx.QueryContext(ctx, `SELECT lead_id, client_id FROM events WHERE id > $1`, before)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			for r.Next() {
+				var k key
+				if err := r.Scan(&k.lead, &k.id); err != nil {
+					return err
+				}
+				stored[k] = true
+			}
+			return r.Err()
+		}(); err != nil {
+			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
+		}
 	}
 	// Score each lead that got new events, in this same transaction.
 	byLead := map[int64][]*baton.Event{}
@@ -117,7 +206,7 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 		byLead[k.lead] = append(byLead[k.lead], &baton.Event{ID: e.ID, LeadID: k.lead, Type: e.Type,
 			OccurredAt: e.OccurredAt.UTC(), Properties: e.Properties, ReceivedAt: tx.now})
 	}
-	if err := tx.scoreLeads(ctx, byLead); err != nil {
+	if err := tx.scoreLeads(ctx, sc, byLead); err != nil {
 		return baton.EventResult{}, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -143,31 +232,39 @@ func (tx *Tx) resolveLeads(ctx context.Context, in []baton.EventInput, valid []i
 			byExt[e.ExternalID] = 0
 		}
 	}
+	// Each kind of key is looked up with one statement whose single
+	// parameter is a JSON array of the keys: no statement with thousands of
+	// parameters to parse, on either backend.
 	lookup := func(col string, keys []any, found func(id int64, key string)) error {
-		for start := 0; start < len(keys); start += 500 {
-			chunk := keys[start:min(start+500, len(keys))]
-			var b strings.Builder
-			b.WriteString(`SELECT id, ` + col + ` FROM leads WHERE ` + col + ` IN `)
-			tx.db.inList(&b, len(chunk))
-			rows, err := tx.QueryContext(ctx, b.String(), chunk...)
-			if err != nil {
-				return fmt.Errorf("resolve leads by %s: %w", col, err)
+		if len(keys) == 0 {
+			return nil
+		}
+		list, err := json.Marshal(keys)
+		if err != nil {
+			return err
+		}
+		q := `SELECT l.id, l.` + col + ` FROM json_each($1) k CROSS JOIN leads l ON l.` + col + ` = k.value`
+		if tx.db.backend == Postgres {
+			match := "k.v"
+			if col == "id" {
+				match = "k.v::bigint"
 			}
-			for rows.Next() {
-				var id int64
-				var key sql.NullString
-				if err := rows.Scan(&id, &key); err != nil {
-					rows.Close()
-					return err
-				}
-				found(id, key.String)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			q = `SELECT l.id, l.` + col + `::text FROM jsonb_array_elements_text($1::jsonb) k(v) JOIN leads l ON l.` + col + ` = ` + match
+		}
+		rows, err := tx.QueryContext(ctx, q, string(list))
+		if err != nil {
+			return fmt.Errorf("resolve leads by %s: %w", col, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var key sql.NullString
+			if err := rows.Scan(&id, &key); err != nil {
 				return err
 			}
+			found(id, key.String)
 		}
-		return nil
+		return rows.Err()
 	}
 	keys := make([]any, 0, len(byID))
 	for id := range byID {

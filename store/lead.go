@@ -274,7 +274,7 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	if err != nil {
 		return err
 	}
-	return tx.rescoreLead(ctx, sc, l, nil)
+	return tx.scoreNewLead(ctx, sc, l)
 }
 
 func (tx *Tx) checkAccount(ctx context.Context, id int64) error {

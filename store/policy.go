@@ -524,6 +524,10 @@ func (db *DB) TrainingSet(ctx context.Context) ([]TrainingExample, error) {
 			return out, nil
 		}
 		after = leads[len(leads)-1].ID
+		// Counts not kept since the lead's first event come from its events.
+		if err := tx.rebuildStates(ctx, &scorer{}, leads, states); err != nil {
+			return nil, err
+		}
 		accounts, err := tx.accountsOf(ctx, leads)
 		if err != nil {
 			return nil, err

@@ -39,6 +39,23 @@ type scorers struct {
 type scoreState struct {
 	Engagement *policy.Engagement `json:"engagement,omitempty"`
 	Counts     map[string]int     `json:"counts,omitempty"`
+	// Counted says that Counts covers every event of the lead: they were
+	// rebuilt from its stored events while a policy or model was in force,
+	// and every event since was added as it came. Before any policy or model
+	// is in force nothing keeps states, and the first one's rescore rebuilds
+	// them (neither can be withdrawn, so that happens once).
+	Counted bool `json:"counted,omitempty"`
+}
+
+// active reports whether a policy or a model is in force: whether anything
+// reads the scoring state.
+func (sc *scorer) active() bool { return sc.policy != nil || sc.model != nil }
+
+// fresh reports whether a lead's state may take new events as they come:
+// it covers all the lead's events, and its engagement was built under the
+// policy in force.
+func (sc *scorer) fresh(st *scoreState) bool {
+	return st.Counted && (sc.policy == nil || st.Engagement != nil && st.Engagement.PolicyVersion == sc.policyVersion)
 }
 
 func parseState(b []byte) (*scoreState, error) {
@@ -200,6 +217,19 @@ func (sc *scorer) evaluate(l *baton.Lead, acc *baton.Account, st *scoreState, no
 	return s, ps
 }
 
+// scoreNewLead scores a lead just created, which has no events yet.
+func (tx *Tx) scoreNewLead(ctx context.Context, sc *scorer, l *baton.Lead) error {
+	st := &scoreState{Counted: sc.active()}
+	if sc.policy != nil {
+		st.Engagement = &policy.Engagement{PolicyVersion: sc.policyVersion}
+	}
+	acc, err := tx.accountOf(ctx, l)
+	if err != nil {
+		return err
+	}
+	return tx.scoreWith(ctx, sc, l, acc, st, nil)
+}
+
 // rescoreLead scores a lead after a change in the transaction of the change,
 // stores the scores, and promotes the lead to MQL when the policy says so.
 // events are the lead's newly stored events, if any.
@@ -229,25 +259,116 @@ func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *bat
 	return tx.saveScore(ctx, l, score, ps, st)
 }
 
-// compute folds new events into a loaded state and scores the lead.
+// compute folds new events into a loaded state and scores the lead. A state
+// that is not fresh is rebuilt from all the lead's stored events (the new
+// ones included) rather than mix versions or miss events.
 func (tx *Tx) compute(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton.Account, st *scoreState, events []*baton.Event) (baton.LeadScore, policy.Score, error) {
-	stale := st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion
-	if sc.policy != nil && stale && (st.Engagement != nil || len(events) > 0) {
-		// Built under another policy (a rescore is on its way), or before any
-		// policy: rebuild this lead's engagement from all its events, the new
-		// ones included, rather than mix versions.
-		all, err := tx.eventsBetween(ctx, l.ID, l.ID)
-		if err != nil {
+	switch {
+	case !sc.active():
+		*st = scoreState{}
+	case !sc.fresh(st):
+		if err := tx.rebuildStates(ctx, sc, []*baton.Lead{l}, []*scoreState{st}); err != nil {
 			return baton.LeadScore{}, policy.Score{}, err
 		}
-		st.Engagement = sc.policy.Replay(all[l.ID])
-		st.Engagement.PolicyVersion = sc.policyVersion
-		count(st, l, events)
-	} else {
+	default:
 		sc.observe(st, l, events)
 	}
 	score, ps := sc.evaluate(l, acc, st, tx.now)
 	return score, ps, nil
+}
+
+// rebuildStates rebuilds, from the stored events and stage history of the
+// leads, the states that are not fresh: engagement replayed under the
+// policy in force, and the behaviour counts of the events each lead received
+// while marketing had it (new, MQL or recycled), as count keeps them.
+func (tx *Tx) rebuildStates(ctx context.Context, sc *scorer, leads []*baton.Lead, states []*scoreState) error {
+	first, last := int64(0), int64(0)
+	for i, l := range leads {
+		if sc.fresh(states[i]) {
+			continue
+		}
+		if first == 0 || l.ID < first {
+			first = l.ID
+		}
+		last = max(last, l.ID)
+	}
+	if first == 0 {
+		return nil
+	}
+	events, err := tx.eventsBetween(ctx, first, last)
+	if err != nil {
+		return err
+	}
+	changes, err := tx.stageChangesBetween(ctx, first, last)
+	if err != nil {
+		return err
+	}
+	for i, l := range leads {
+		st := states[i]
+		if sc.fresh(st) {
+			continue
+		}
+		if sc.policy != nil {
+			st.Engagement = sc.policy.Replay(events[l.ID])
+			st.Engagement.PolicyVersion = sc.policyVersion
+		}
+		if !st.Counted {
+			st.Counts = countsBeforeSalesOf(events[l.ID], changes[l.ID], l.Stage)
+			st.Counted = true
+		}
+	}
+	return nil
+}
+
+// stageChange is a lead's move out of a stage, from its history.
+type stageChange struct {
+	at   time.Time
+	from baton.Stage
+}
+
+// stageChangesBetween loads the stage changes of the leads with ids in
+// [first, last], in time order.
+func (tx *Tx) stageChangesBetween(ctx context.Context, first, last int64) (map[int64][]stageChange, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT lead_id, at, from_value FROM lead_history
+		WHERE lead_id BETWEEN $1 AND $2 AND action = $3 ORDER BY lead_id, at, id`, first, last, baton.ActionStage)
+	if err != nil {
+		return nil, fmt.Errorf("stage history of leads %d-%d: %w", first, last, err)
+	}
+	defer rows.Close()
+	out := map[int64][]stageChange{}
+	for rows.Next() {
+		var id, at int64
+		var from string
+		if err := rows.Scan(&id, &at, &from); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], stageChange{fromMicros(at), baton.Stage(from)})
+	}
+	return out, rows.Err()
+}
+
+// countsBeforeSalesOf counts by type the events received while the lead was
+// in a stage where its behaviour still counts: the stage at an event's
+// receipt is the one the next later change left, or else the current one.
+func countsBeforeSalesOf(events []*baton.Event, changes []stageChange, current baton.Stage) map[string]int {
+	var out map[string]int
+	for _, e := range events {
+		stage := current
+		for _, c := range changes {
+			if c.at.After(e.ReceivedAt) {
+				stage = c.from
+				break
+			}
+		}
+		if !countsBeforeSales(stage) {
+			continue
+		}
+		if out == nil {
+			out = map[string]int{}
+		}
+		out[e.Type]++
+	}
+	return out
 }
 
 // scored is one lead's new scores, waiting to be stored with others.
@@ -552,12 +673,9 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 	if err := rows.Err(); err != nil || len(leads) == 0 {
 		return after, 0, err
 	}
-	first, last := leads[0].ID, leads[len(leads)-1].ID
-	// Replay when the state was built by another policy version.
-	replay := sc.policy != nil && sc.needsReplay(states)
-	var events map[int64][]*baton.Event
-	if replay {
-		if events, err = tx.eventsBetween(ctx, first, last); err != nil {
+	last := leads[len(leads)-1].ID
+	if sc.active() {
+		if err := tx.rebuildStates(ctx, sc, leads, states); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -568,9 +686,8 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 	items := make([]scored, 0, len(leads))
 	for i, l := range leads {
 		st := states[i]
-		if replay && (st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion) {
-			st.Engagement = sc.policy.Replay(events[l.ID])
-			st.Engagement.PolicyVersion = sc.policyVersion
+		if !sc.active() {
+			*st = scoreState{}
 		}
 		var acc *baton.Account
 		if l.AccountID != nil {
@@ -585,18 +702,9 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 	return last, len(leads), nil
 }
 
-func (sc *scorer) needsReplay(states []*scoreState) bool {
-	for _, st := range states {
-		if st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion {
-			return true
-		}
-	}
-	return false
-}
-
 // eventsBetween loads the events of the leads with ids in [first, last].
 func (tx *Tx) eventsBetween(ctx context.Context, first, last int64) (map[int64][]*baton.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT client_id, lead_id, type, occurred_at, properties FROM events
+	rows, err := tx.QueryContext(ctx, `SELECT client_id, lead_id, type, occurred_at, properties, received_at FROM events
 		WHERE lead_id BETWEEN $1 AND $2 ORDER BY lead_id, occurred_at, client_id`, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("events of leads %d-%d: %w", first, last, err)
@@ -605,12 +713,12 @@ func (tx *Tx) eventsBetween(ctx context.Context, first, last int64) (map[int64][
 	out := map[int64][]*baton.Event{}
 	for rows.Next() {
 		e := &baton.Event{}
-		var at int64
+		var at, received int64
 		var props []byte
-		if err := rows.Scan(&e.ID, &e.LeadID, &e.Type, &at, &props); err != nil {
+		if err := rows.Scan(&e.ID, &e.LeadID, &e.Type, &at, &props, &received); err != nil {
 			return nil, err
 		}
-		e.OccurredAt = fromMicros(at)
+		e.OccurredAt, e.ReceivedAt = fromMicros(at), fromMicros(received)
 		if len(props) > 0 {
 			e.Properties = append([]byte(nil), props...)
 		}
@@ -655,13 +763,9 @@ func (tx *Tx) accountsOf(ctx context.Context, leads []*baton.Lead) (map[int64]*b
 
 // scoreLeads scores many leads after new events, loading them, their states
 // and their accounts a chunk at a time rather than a query per lead.
-func (tx *Tx) scoreLeads(ctx context.Context, byLead map[int64][]*baton.Event) error {
-	if len(byLead) == 0 {
+func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*baton.Event) error {
+	if len(byLead) == 0 || !sc.active() {
 		return nil
-	}
-	sc, err := tx.scorer(ctx)
-	if err != nil {
-		return err
 	}
 	ids := make([]int64, 0, len(byLead))
 	for id := range byLead {
@@ -776,20 +880,22 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		var stale []*baton.Lead
+		var staleStates []*scoreState
+		for i := range items {
+			if it := &items[i]; !sc.fresh(it.state) {
+				stale, staleStates = append(stale, it.lead), append(staleStates, it.state)
+			} else {
+				sc.observe(it.state, it.lead, byLead[it.lead.ID])
+			}
+		}
+		// Rebuilt states take in the new events from the table.
+		if err := tx.rebuildStates(ctx, sc, stale, staleStates); err != nil {
+			return err
+		}
 		for i := range items {
 			it := &items[i]
-			l, st, events := it.lead, it.state, byLead[it.lead.ID]
-			if sc.policy != nil && (st.Engagement == nil || st.Engagement.PolicyVersion != sc.policyVersion) {
-				all, err := tx.eventsBetween(ctx, l.ID, l.ID)
-				if err != nil {
-					return err
-				}
-				st.Engagement = sc.policy.Replay(all[l.ID])
-				st.Engagement.PolicyVersion = sc.policyVersion
-				count(st, l, events)
-			} else {
-				sc.observe(st, l, events)
-			}
+			l, st := it.lead, it.state
 			it.score = baton.LeadScore{Fit: l.Score.Fit, FitGrade: l.Score.FitGrade, ScoredAt: tx.now}
 			if sc.policy != nil {
 				it.ps = sc.policy.ScoreWithFit(l.Score.Fit, st.Engagement, tx.now)

@@ -311,3 +311,69 @@ func TestBacktest(t *testing.T) {
 		wantCode(t, err, baton.EFORBIDDEN)
 	})
 }
+
+// TestCountsKeptOrRebuiltAgree checks the model's behaviour features, the
+// events a lead had while marketing had it, two ways: kept as events come
+// under a policy, and rebuilt from the stored events and stage history
+// when the first policy arrives after them (ingest keeps no state before).
+func TestCountsKeptOrRebuiltAgree(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		features := map[bool]map[string]string{}
+		engagement := map[bool]float64{}
+		for _, policyFirst := range []bool{true, false} {
+			db := open(t)
+			clock := storetest.NewClock()
+			db.Now = clock.Now
+			if policyFirst {
+				publish(t, db, testPolicy)
+			}
+			l := storetest.MustLead(t, db, &baton.Lead{Email: "ann@acme.com", Title: "Analyst"})
+			other := storetest.MustLead(t, db, &baton.Lead{Email: "bob@acme.com"})
+			at := clock.Now()
+			clock.Advance(time.Hour)
+			res := mustEvents(t, db, event("p1", l.ID, baton.EventPricingPageView, at), event("p2", l.ID, baton.EventPricingPageView, at),
+				event("p1", l.ID, baton.EventPricingPageView, at), event("w0", other.ID, baton.EventWebinarAttended, at))
+			if res.Created != 3 || res.Duplicates != 1 {
+				t.Fatalf("first batch: %+v", res)
+			}
+			clock.Advance(time.Hour)
+			// p2 again with a new one: one duplicate, one new, in one batch.
+			if res := mustEvents(t, db, event("p2", l.ID, baton.EventPricingPageView, at), event("d1", l.ID, baton.EventContentDownload, at)); res.Created != 1 || res.Duplicates != 1 {
+				t.Fatalf("second batch: %+v", res)
+			}
+			clock.Advance(time.Hour)
+			if _, err := db.ChangeStage(storetest.System(), l.ID, baton.StageChange{To: baton.StageDisqualified, Reason: "student"}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Hour)
+			// After marketing let go of the lead its behaviour no longer counts.
+			mustEvents(t, db, event("w1", l.ID, baton.EventWebinarAttended, clock.Now()))
+			if !policyFirst {
+				publish(t, db, testPolicy)
+			}
+			engagement[policyFirst] = lead(t, db, l.ID).Score.Engagement
+			set, err := db.TrainingSet(storetest.System())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(set) != 1 || set[0].Converted {
+				t.Fatalf("training set: %+v", set)
+			}
+			features[policyFirst] = map[string]string{}
+			for k, v := range set[0].Row {
+				if strings.HasPrefix(k, "events.") {
+					features[policyFirst][k] = v
+				}
+			}
+		}
+		want := map[string]string{"events.pricing_page_view": "2", "events.content_download": "1"}
+		for policyFirst, got := range features {
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("policy first %v: behaviour %v, want %v", policyFirst, got, want)
+			}
+		}
+		if !near(engagement[true], engagement[false]) || engagement[true] == 0 {
+			t.Errorf("engagement kept %v, rebuilt %v", engagement[true], engagement[false])
+		}
+	})
+}
