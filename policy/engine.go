@@ -22,6 +22,8 @@ import (
 type Engagement struct {
 	// PolicyVersion is the Version of the policy that last applied an event.
 	PolicyVersion int `json:"policy_version"`
+	// Key is the EngagementKey of the policies that built the state.
+	Key string `json:"key,omitempty"`
 	// AsOf is the time the sums are valid at: the latest event time seen.
 	AsOf time.Time `json:"as_of"`
 	// Rules holds each engagement rule's state, by rule name.
@@ -281,6 +283,11 @@ func (p *Policy) appendEngagement(dst []Reason, st *Engagement, now time.Time) (
 	return total, dst
 }
 
+// NewEngagement returns the state of a lead with no events yet.
+func (p *Policy) NewEngagement() *Engagement {
+	return &Engagement{PolicyVersion: p.Version, Key: p.engagementKey}
+}
+
 // Replay builds the engagement state of a lead from its events, applied in
 // (OccurredAt, ID) order, for rescoring and backtests. events is not
 // modified; nil events are skipped.
@@ -297,7 +304,7 @@ func (p *Policy) Replay(events []*baton.Event) *Engagement {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	st := &Engagement{PolicyVersion: p.Version}
+	st := p.NewEngagement()
 	for _, e := range sorted {
 		p.Apply(st, e)
 	}

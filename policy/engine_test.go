@@ -473,3 +473,33 @@ func TestAppendCmp(t *testing.T) {
 		}
 	}
 }
+
+// TestEngagementKey: the key changes with what builds engagement state and
+// with nothing else, so that a rescore replays events only when it must.
+func TestEngagementKey(t *testing.T) {
+	base := mustParse(t, engDoc).EngagementKey()
+	for _, tc := range []struct {
+		name, old, new string
+		same           bool
+	}{
+		{"MQL threshold", "engagement: 30\n", "engagement: 50\n", true},
+		{"document name", "name: t\n", "name: another\n", true},
+		{"a fit rule", "engagement:\n  half_life", "fit:\n  - {name: vp, field: title, contains: VP, points: 10}\nengagement:\n  half_life", true},
+		{"blank lines move the rules", "engagement:\n", "\n\nengagement:\n", true},
+		{"points", "points: 40}", "points: 41}", false},
+		{"half-life", "half_life: 10d", "half_life: 11d", false},
+		{"once", "points: 12, once: true", "points: 12", false},
+		{"cap", "per: 7d", "per: 8d", false},
+		{"condition", "contains: /pricing", "contains: /plans", false},
+		{"rule name", "name: demo,", "name: demos,", false},
+		{"fast track", "    - {event: demo_request}", "    - {event: demo_request, within: 2d}", false},
+	} {
+		doc := strings.Replace(engDoc, tc.old, tc.new, 1)
+		if doc == engDoc {
+			t.Fatalf("%s: %q not in the document", tc.name, tc.old)
+		}
+		if got := mustParse(t, doc).EngagementKey() == base; got != tc.same {
+			t.Errorf("%s: same key %v, want %v", tc.name, got, tc.same)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -831,6 +833,42 @@ func (p *Policy) compile() {
 	for _, f := range p.MQL.FastTrack {
 		p.fastByEvent[f.Event] = f
 	}
+	p.engagementKey = p.keyOfEngagement()
+}
+
+// keyOfEngagement digests everything an Engagement state depends on: the
+// half-life, the engagement rules and the fast tracks' events and
+// conditions (not names of documents, lines, fit rules, thresholds or
+// grades).
+func (p *Policy) keyOfEngagement() string {
+	h := sha256.New()
+	conds := func(cs []*Condition) {
+		for _, c := range cs {
+			fmt.Fprintf(h, " where %q %q %v %v %v %q %v", c.Field, c.Op, c.Values, ptrText(c.Min), ptrText(c.Max), c.Text, c.Missing)
+		}
+	}
+	fmt.Fprintf(h, "half_life %d\n", p.HalfLife)
+	for _, r := range p.EngagementRules {
+		fmt.Fprintf(h, "rule %q %q %v once %v", r.Name, r.Event, r.Points, r.Once)
+		if r.Cap != nil {
+			fmt.Fprintf(h, " cap %v per %d", r.Cap.Points, r.Cap.Per)
+		}
+		conds(r.Where)
+		h.Write([]byte{'\n'})
+	}
+	for _, f := range p.MQL.FastTrack {
+		fmt.Fprintf(h, "fast %q within %d", f.Event, f.Within)
+		conds(f.Where)
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func ptrText(f *float64) string {
+	if f == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*f, 'g', -1, 64)
 }
 
 func (r *EngagementRule) describe(hl time.Duration) string {

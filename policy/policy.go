@@ -43,7 +43,13 @@ type Policy struct {
 	fastByEvent    map[string]*FastTrack
 	hasEngNeg      bool // some engagement rule has negative points
 	hasEngPos      bool // some engagement rule has positive points
+	engagementKey  string
 }
+
+// EngagementKey identifies how the policy builds Engagement states: two
+// policies with the same key build the same state from the same events, so
+// a state built under one serves the other without replaying the events.
+func (p *Policy) EngagementKey() string { return p.engagementKey }
 
 // FitRule gives points to a lead whose field meets a condition. Every
 // matching fit rule counts.

@@ -52,10 +52,11 @@ type scoreState struct {
 func (sc *scorer) active() bool { return sc.policy != nil || sc.model != nil }
 
 // fresh reports whether a lead's state may take new events as they come:
-// it covers all the lead's events, and its engagement was built under the
-// policy in force.
+// it covers all the lead's events, and its engagement was built by the
+// policy in force or one that builds it the same way (a new version that
+// changed only fit rules, thresholds or grades needs no replay).
 func (sc *scorer) fresh(st *scoreState) bool {
-	return st.Counted && (sc.policy == nil || st.Engagement != nil && st.Engagement.PolicyVersion == sc.policyVersion)
+	return st.Counted && (sc.policy == nil || st.Engagement != nil && st.Engagement.Key == sc.policy.EngagementKey())
 }
 
 func parseState(b []byte) (*scoreState, error) {
@@ -133,7 +134,7 @@ func countsBeforeSales(s baton.Stage) bool {
 func (sc *scorer) observe(st *scoreState, l *baton.Lead, events []*baton.Event) {
 	if sc.policy != nil {
 		if st.Engagement == nil {
-			st.Engagement = &policy.Engagement{PolicyVersion: sc.policyVersion}
+			st.Engagement = sc.policy.NewEngagement()
 		}
 		for _, e := range events {
 			sc.policy.Apply(st.Engagement, e)
@@ -221,7 +222,7 @@ func (sc *scorer) evaluate(l *baton.Lead, acc *baton.Account, st *scoreState, no
 func (tx *Tx) scoreNewLead(ctx context.Context, sc *scorer, l *baton.Lead) error {
 	st := &scoreState{Counted: sc.active()}
 	if sc.policy != nil {
-		st.Engagement = &policy.Engagement{PolicyVersion: sc.policyVersion}
+		st.Engagement = sc.policy.NewEngagement()
 	}
 	acc, err := tx.accountOf(ctx, l)
 	if err != nil {
@@ -310,7 +311,6 @@ func (tx *Tx) rebuildStates(ctx context.Context, sc *scorer, leads []*baton.Lead
 		}
 		if sc.policy != nil {
 			st.Engagement = sc.policy.Replay(events[l.ID])
-			st.Engagement.PolicyVersion = sc.policyVersion
 		}
 		if !st.Counted {
 			st.Counts = countsBeforeSalesOf(events[l.ID], changes[l.ID], l.Stage)
@@ -377,6 +377,15 @@ type scored struct {
 	score baton.LeadScore
 	ps    policy.Score
 	state *scoreState
+	same  bool // the state is as stored: not written again
+}
+
+// stateArg is the state to store, or NULL to keep the stored one.
+func (it *scored) stateArg() any {
+	if it.same {
+		return nil
+	}
+	return it.state.json()
 }
 
 // saveScores stores many leads' scores with one statement per chunk instead
@@ -386,7 +395,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 		// In-process SQLite has no round trips to save: one prepared UPDATE
 		// by primary key per lead beats a join of the leads with a VALUES list.
 		stmt, err := tx.PrepareContext(ctx, `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?,
-			policy_version = ?, probability = ?, model_version = ?, scored_at = ?, score_state = ? WHERE id = ?`)
+			policy_version = ?, probability = ?, model_version = ?, scored_at = ?, score_state = COALESCE(?, score_state) WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("save scores: %w", err)
 		}
@@ -398,7 +407,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			}
 			s := it.score
 			if _, err := stmt.ExecContext(ctx, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
-				s.ModelVersion, micros(s.ScoredAt), it.state.json(), it.lead.ID); err != nil {
+				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.lead.ID); err != nil {
 				return fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
 			}
 		}
@@ -427,7 +436,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 		}
 		b.WriteString(`) UPDATE leads SET fit = v.fit, engagement = v.engagement, fit_grade = v.fit_grade,
 			engagement_grade = v.engagement_grade, policy_version = v.policy_version, probability = v.probability,
-			model_version = v.model_version, scored_at = v.scored_at, score_state = v.score_state FROM v WHERE leads.id = v.id`)
+			model_version = v.model_version, scored_at = v.scored_at, score_state = COALESCE(v.score_state, leads.score_state) FROM v WHERE leads.id = v.id`)
 		for _, it := range chunk {
 			var prob any
 			if it.score.Probability != nil {
@@ -435,7 +444,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			}
 			s := it.score
 			args = append(args, it.lead.ID, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
-				s.ModelVersion, micros(s.ScoredAt), it.state.json())
+				s.ModelVersion, micros(s.ScoredAt), it.stateArg())
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("save scores: %w", err)
@@ -674,6 +683,11 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 		return after, 0, err
 	}
 	last := leads[len(leads)-1].ID
+	// A fresh state stays as it is: only the scores are written.
+	same := make([]bool, len(states))
+	for i, st := range states {
+		same[i] = sc.active() && sc.fresh(st)
+	}
 	if sc.active() {
 		if err := tx.rebuildStates(ctx, sc, leads, states); err != nil {
 			return 0, 0, err
@@ -694,7 +708,7 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 			acc = accounts[*l.AccountID]
 		}
 		score, ps := sc.evaluate(l, acc, st, tx.now)
-		items = append(items, scored{l, score, ps, st})
+		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i]})
 	}
 	if err := tx.saveScores(ctx, items); err != nil {
 		return 0, 0, err
@@ -826,7 +840,7 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 			if err != nil {
 				return err
 			}
-			items = append(items, scored{l, score, ps, states[i]})
+			items = append(items, scored{lead: l, score: score, ps: ps, state: states[i]})
 		}
 		if err := tx.saveScores(ctx, items); err != nil {
 			return err

@@ -377,3 +377,31 @@ func TestCountsKeptOrRebuiltAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestRescoreReplaysOnlyWhenEngagementChanged: a new version that changes
+// fit rules or thresholds rescores from the stored state; one that changes
+// engagement rules replays the events.
+func TestRescoreReplaysOnlyWhenEngagementChanged(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		publish(t, db, testPolicy)
+		l := storetest.MustLead(t, db, &baton.Lead{Email: "ann@acme.com", Title: "VP Sales"})
+		mustEvents(t, db, event("w", l.ID, baton.EventWebinarAttended, clock.Now()))
+		// An event the policy never saw: replaying would count it.
+		if _, err := db.SQL().Exec(`INSERT INTO events (lead_id, client_id, type, occurred_at, received_at) VALUES ($1, 'hidden', $2, $3, $3)`,
+			l.ID, baton.EventPricingPageView, clock.Now().UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+		fitOnly := strings.Replace(testPolicy, "points: 30", "points: 35", 1)
+		publish(t, db, fitOnly)
+		if got := lead(t, db, l.ID); got.Score.Fit != 35 || !near(got.Score.Engagement, 15) {
+			t.Fatalf("after a fit change: fit %v engagement %v, want 35 and 15 (no replay)", got.Score.Fit, got.Score.Engagement)
+		}
+		publish(t, db, strings.Replace(fitOnly, "points: 15", "points: 16", 1))
+		if got := lead(t, db, l.ID); !near(got.Score.Engagement, 16+20) {
+			t.Fatalf("after an engagement change: engagement %v, want 36 (replayed)", got.Score.Engagement)
+		}
+	})
+}
