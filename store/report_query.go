@@ -810,6 +810,13 @@ func (db *DB) RuleQuality(ctx context.Context, f baton.ReportFilter, rules []str
 }
 
 func (tx *Tx) ruleQuality(ctx context.Context, f baton.ReportFilter, rules []string, fired baton.FiredRules) (*baton.Report, error) {
+	return tx.ruleQualityOf(ctx, f, rules, fired, 0)
+}
+
+// ruleQualityOf is ruleQuality. With a policy version, the leads scored by
+// it are counted from the fit rules stored with them (leads.fit_rules, one
+// pass over an index), and only the others are read and recomputed.
+func (tx *Tx) ruleQualityOf(ctx context.Context, f baton.ReportFilter, rules []string, fired baton.FiredRules, version int) (*baton.Report, error) {
 	if err := checkBy(f.By); err != nil {
 		return nil, err
 	}
@@ -820,10 +827,51 @@ func (tx *Tx) ruleQuality(ctx context.Context, f baton.ReportFilter, rules []str
 	}
 	firedStats := make([]ruleStats, len(rules))
 	var all ruleStats
+	if version > 0 {
+		rows, err := tx.QueryContext(ctx, `SELECT l.fit_rules, COUNT(*),
+			SUM(CASE WHEN r.mql_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN r.sal_at IS NOT NULL THEN 1 ELSE 0 END),
+			SUM(CASE WHEN r.sql_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN r.won_at IS NOT NULL THEN 1 ELSE 0 END),
+			SUM(CASE WHEN r.lost_at IS NOT NULL THEN 1 ELSE 0 END)
+			FROM leads l LEFT JOIN report_leads r ON r.lead_id = l.id
+			WHERE l.policy_version = $1 AND l.created_at >= $2 AND l.created_at < $3 GROUP BY l.fit_rules`, version, p.fromUS, p.toUS)
+		if err != nil {
+			return nil, fmt.Errorf("rule quality: %w", err)
+		}
+		for rows.Next() {
+			var mask int64
+			var st ruleStats
+			if err := rows.Scan(&mask, &st[0], &st[1], &st[2], &st[3], &st[4], &st[5]); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			all.add(st)
+			for i := range rules {
+				if mask&(1<<i) != 0 {
+					firedStats[i].add(st)
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
 	hit := make([]bool, len(rules))
 	var after int64
+	if version > 0 {
+		// Leads still on an older version (a rescore is on its way) are
+		// recomputed; the index finds whether there are any without a scan.
+		var stale bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leads WHERE policy_version < $1 AND created_at >= $2 AND created_at < $3)
+			OR EXISTS (SELECT 1 FROM leads WHERE policy_version > $1 AND created_at >= $2 AND created_at < $3)`, version, p.fromUS, p.toUS).Scan(&stale); err != nil {
+			return nil, fmt.Errorf("rule quality: %w", err)
+		}
+		if !stale {
+			after = math.MaxInt64
+		}
+	}
 	for {
-		leads, err := tx.leadsCreatedBetween(ctx, p, after, 1000)
+		leads, err := tx.leadsCreatedBetween(ctx, p, after, 1000, version)
 		if err != nil {
 			return nil, err
 		}
@@ -883,10 +931,11 @@ func (tx *Tx) ruleQuality(ctx context.Context, f baton.ReportFilter, rules []str
 }
 
 // leadsCreatedBetween returns up to limit leads created in the period with
-// ids after the given one, in id order.
-func (tx *Tx) leadsCreatedBetween(ctx context.Context, p period, after int64, limit int) ([]*baton.Lead, error) {
+// ids after the given one, in id order, leaving out those scored by the
+// policy version skip (0 leaves out none).
+func (tx *Tx) leadsCreatedBetween(ctx context.Context, p period, after int64, limit int, skip int) ([]*baton.Lead, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE id > $1 AND created_at >= $2 AND created_at < $3
-		ORDER BY id LIMIT `+strconv.Itoa(limit), after, p.fromUS, p.toUS)
+		AND ($4 = 0 OR policy_version <> $4) ORDER BY id LIMIT `+strconv.Itoa(limit), after, p.fromUS, p.toUS, skip)
 	if err != nil {
 		return nil, fmt.Errorf("report leads: %w", err)
 	}
@@ -947,20 +996,19 @@ func (db *DB) QualityByRule(ctx context.Context, f baton.ReportFilter) (*baton.R
 	if p == nil {
 		p = &policy.Policy{}
 	}
-	var rules []string
-	for _, r := range p.FitRules {
-		if !slices.Contains(rules, r.Name) {
-			rules = append(rules, r.Name)
-		}
+	rules := fitRuleNames(p)
+	version := 0
+	if sc.policy != nil && len(rules) <= maxFitRuleBits {
+		version = sc.policyVersion
 	}
-	r, err := tx.ruleQuality(ctx, f, rules, func(l *baton.Lead, a *baton.Account) []string {
+	r, err := tx.ruleQualityOf(ctx, f, rules, func(l *baton.Lead, a *baton.Account) []string {
 		_, reasons := p.Fit(policy.Subject{Lead: l, Account: a})
 		names := make([]string, len(reasons))
 		for i, rs := range reasons {
 			names[i] = rs.Rule
 		}
 		return names
-	})
+	}, version)
 	if err != nil {
 		return nil, err
 	}

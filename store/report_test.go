@@ -13,10 +13,12 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/policy"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/storetest"
 )
@@ -815,5 +817,74 @@ func TestReportsPermissions(t *testing.T) {
 		if _, err := db.RebuildReports(storetest.As(w.tm.Manager1)); baton.ErrorCode(err) != baton.EFORBIDDEN {
 			t.Fatalf("rebuild as a manager: %v", err)
 		}
+	})
+}
+
+// TestQualityByRuleFromStoredRules: quality per fit rule counted from the
+// rules stored with each lead agrees with recomputing every lead's rules,
+// before a new version's rescore (leads on the old version), and after it.
+func TestQualityByRuleFromStoredRules(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		ctx := storetest.System()
+		publish(t, db, testPolicy)
+		titles := []string{"VP Sales", "Engineer", "SVP", ""}
+		domains := []string{"acme.com", "gmail.com", "gmail.com", "initech.io", "globex.com"}
+		for i := 0; i < 60; i++ {
+			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@%s", i, domains[i%len(domains)]), Title: titles[i%len(titles)], Source: "web"})
+			if i%3 == 0 {
+				if _, err := db.ChangeStage(ctx, l.ID, baton.StageChange{To: baton.StageMQL, Reason: "booth"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock.Advance(time.Hour)
+		}
+		f := baton.ReportFilter{From: storetest.Epoch.Add(-time.Hour), To: clock.Now().Add(time.Hour)}
+		check := func(when, doc string) {
+			t.Helper()
+			p, err := policy.Parse([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, r := range p.FitRules {
+				names = append(names, r.Name)
+			}
+			want, err := db.RuleQuality(ctx, f, names, func(l *baton.Lead, a *baton.Account) []string {
+				_, reasons := p.Fit(policy.Subject{Lead: l, Account: a})
+				var out []string
+				for _, r := range reasons {
+					out = append(out, r.Rule)
+				}
+				return out
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.QualityByRule(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) {
+				t.Errorf("%s: stored rules give\n%v\nrecomputed\n%v", when, got.Rows, want.Rows)
+			}
+			if got.Rows[0][1] == "0" || got.Rows[0][6] == "0" {
+				t.Errorf("%s: a rule that fires for some leads only: %v", when, got.Rows[0])
+			}
+		}
+		check("v1", testPolicy)
+		// A new version whose title rule fires for other leads, before and
+		// after its rescore.
+		v2 := strings.Replace(testPolicy, "contains: VP", "contains: SVP", 1)
+		if _, err := db.PublishDocument(ctx, v2); err != nil {
+			t.Fatal(err)
+		}
+		check("v2 before its rescore", v2)
+		if _, err := db.RescoreAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("v2", v2)
 	})
 }

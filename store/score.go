@@ -23,6 +23,48 @@ type scorer struct {
 	policy        *policy.Policy
 	modelVersion  int
 	model         *model.Model
+	// fitNames are fitRuleNames(policy).
+	fitNames []string
+}
+
+// fitRuleNames returns the distinct names of a policy's fit rules in
+// document order: the bits of leads.fit_rules.
+func fitRuleNames(p *policy.Policy) []string {
+	var names []string
+	if p == nil {
+		return nil
+	}
+	for _, r := range p.FitRules {
+		if !slices.Contains(names, r.Name) {
+			names = append(names, r.Name)
+		}
+	}
+	return names
+}
+
+// maxFitRuleBits is how many distinct fit rule names leads.fit_rules holds.
+const maxFitRuleBits = 63
+
+// fitMask returns the bits of the fit rules that fired in a score (0 when
+// the policy has more distinct fit rules than the mask holds).
+func (sc *scorer) fitMask(ps policy.Score) int64 {
+	if sc.policy == nil {
+		return 0
+	}
+	names := sc.fitNames
+	if len(names) > maxFitRuleBits {
+		return 0
+	}
+	var m int64
+	for _, r := range ps.Reasons {
+		if r.Axis != "fit" {
+			continue
+		}
+		if i := slices.Index(names, r.Rule); i >= 0 {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 // scorers caches the parsed policy and model by version. Several instances on
@@ -121,6 +163,7 @@ func (tx *Tx) scorer(ctx context.Context) (*scorer, error) {
 		c.models[sc.modelVersion] = m
 		c.mu.Unlock()
 	}
+	sc.fitNames = fitRuleNames(sc.policy)
 	return sc, nil
 }
 
@@ -257,7 +300,7 @@ func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *bat
 	if err != nil {
 		return err
 	}
-	return tx.saveScore(ctx, l, score, ps, st)
+	return tx.saveScore(ctx, l, score, ps, st, sc.fitMask(ps))
 }
 
 // compute folds new events into a loaded state and scores the lead. A state
@@ -377,7 +420,8 @@ type scored struct {
 	score baton.LeadScore
 	ps    policy.Score
 	state *scoreState
-	same  bool // the state is as stored: not written again
+	same  bool  // the state is as stored: not written again
+	mask  int64 // the fit rules that fired (leads.fit_rules)
 }
 
 // stateArg is the state to store, or NULL to keep the stored one.
@@ -395,7 +439,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 		// In-process SQLite has no round trips to save: one prepared UPDATE
 		// by primary key per lead beats a join of the leads with a VALUES list.
 		stmt, err := tx.PrepareContext(ctx, `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?,
-			policy_version = ?, probability = ?, model_version = ?, scored_at = ?, score_state = COALESCE(?, score_state) WHERE id = ?`)
+			policy_version = ?, probability = ?, model_version = ?, scored_at = ?, score_state = COALESCE(?, score_state), fit_rules = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("save scores: %w", err)
 		}
@@ -407,20 +451,20 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			}
 			s := it.score
 			if _, err := stmt.ExecContext(ctx, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
-				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.lead.ID); err != nil {
+				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.mask, it.lead.ID); err != nil {
 				return fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
 			}
 		}
 		return tx.promoteAll(ctx, items)
 	}
-	const cols = 10
+	const cols = 11
 	var b strings.Builder
 	args := make([]any, 0, 200*cols)
 	for start := 0; start < len(items); start += 200 {
 		chunk := items[start:min(start+200, len(items))]
 		b.Reset()
 		args = args[:0]
-		b.WriteString(`WITH v(id, fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at, score_state) AS (VALUES `)
+		b.WriteString(`WITH v(id, fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at, score_state, fit_rules) AS (VALUES `)
 		if tx.db.backend == Postgres {
 			// PostgreSQL cannot infer the types of parameters in VALUES.
 			for i := range chunk {
@@ -428,15 +472,16 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 					b.WriteByte(',')
 				}
 				n := i*cols + 1
-				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text)",
-					n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text,$%d::bigint)",
+					n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
 			}
 		} else {
 			tx.db.placeholders(&b, len(chunk), cols, 1)
 		}
 		b.WriteString(`) UPDATE leads SET fit = v.fit, engagement = v.engagement, fit_grade = v.fit_grade,
 			engagement_grade = v.engagement_grade, policy_version = v.policy_version, probability = v.probability,
-			model_version = v.model_version, scored_at = v.scored_at, score_state = COALESCE(v.score_state, leads.score_state) FROM v WHERE leads.id = v.id`)
+			model_version = v.model_version, scored_at = v.scored_at, score_state = COALESCE(v.score_state, leads.score_state),
+			fit_rules = v.fit_rules FROM v WHERE leads.id = v.id`)
 		for _, it := range chunk {
 			var prob any
 			if it.score.Probability != nil {
@@ -444,7 +489,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			}
 			s := it.score
 			args = append(args, it.lead.ID, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
-				s.ModelVersion, micros(s.ScoredAt), it.stateArg())
+				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.mask)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("save scores: %w", err)
@@ -477,14 +522,14 @@ func (tx *Tx) accountOf(ctx context.Context, l *baton.Lead) (*baton.Account, err
 // saveScore stores a lead's scores and state, then promotes it to MQL if it
 // qualifies and is waiting in new or recycled. An MQL never falls back by
 // itself: only a person's rejection moves it.
-func (tx *Tx) saveScore(ctx context.Context, l *baton.Lead, s baton.LeadScore, ps policy.Score, st *scoreState) error {
+func (tx *Tx) saveScore(ctx context.Context, l *baton.Lead, s baton.LeadScore, ps policy.Score, st *scoreState, mask int64) error {
 	var prob any
 	if s.Probability != nil {
 		prob = *s.Probability
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE leads SET fit = $1, engagement = $2, fit_grade = $3, engagement_grade = $4,
-		policy_version = $5, probability = $6, model_version = $7, scored_at = $8, score_state = $9 WHERE id = $10`,
-		s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob, s.ModelVersion, micros(s.ScoredAt), st.json(), l.ID); err != nil {
+		policy_version = $5, probability = $6, model_version = $7, scored_at = $8, score_state = $9, fit_rules = $10 WHERE id = $11`,
+		s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob, s.ModelVersion, micros(s.ScoredAt), st.json(), mask, l.ID); err != nil {
 		return fmt.Errorf("save score of lead %d: %w", l.ID, err)
 	}
 	l.Score = s
@@ -708,7 +753,7 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 			acc = accounts[*l.AccountID]
 		}
 		score, ps := sc.evaluate(l, acc, st, tx.now)
-		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i]})
+		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i], mask: sc.fitMask(ps)})
 	}
 	if err := tx.saveScores(ctx, items); err != nil {
 		return 0, 0, err
@@ -840,7 +885,7 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 			if err != nil {
 				return err
 			}
-			items = append(items, scored{lead: l, score: score, ps: ps, state: states[i]})
+			items = append(items, scored{lead: l, score: score, ps: ps, state: states[i], mask: sc.fitMask(ps)})
 		}
 		if err := tx.saveScores(ctx, items); err != nil {
 			return err
