@@ -161,7 +161,7 @@ type ReportService interface {
 	// for which it fires against the rest.
 	RuleQuality(ctx context.Context, f ReportFilter, rules []string, fired FiredRules) (*Report, error)
 	// QualityByRule is RuleQuality over the fit rules of the published
-	// scoring policy, recomputed on each lead's current fields.
+	// scoring policy, as they fired when each lead was last scored.
 	QualityByRule(ctx context.Context, f ReportFilter) (*Report, error)
 	// Stale lists the SALs older than f.Days with no opportunity.
 	Stale(ctx context.Context, f ReportFilter) (*Report, error)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,9 +94,9 @@ func (tx *Tx) reportDims(ctx context.Context, id int64) (rawDims, string, string
 	var r rawDims
 	var owner, account, employees sql.NullInt64
 	var industry sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT l.source, l.campaign, l.country, l.owner_id, l.account_id, a.industry, a.employees
+	err := tx.QueryRowContext(ctx, `SELECT l.source, l.campaign, l.country, l.owner_id, l.account_id, l.fit_rules, a.industry, a.employees
 		FROM leads l LEFT JOIN accounts a ON a.id = l.account_id WHERE l.id = $1`, id).
-		Scan(&r.source, &r.campaign, &r.country, &owner, &account, &industry, &employees)
+		Scan(&r.source, &r.campaign, &r.country, &owner, &account, &r.fitRules, &industry, &employees)
 	if err != nil {
 		return r, "", "", fmt.Errorf("report dimensions of lead %d: %w", id, err)
 	}
@@ -122,12 +123,55 @@ func (tx *Tx) reportAccount(ctx context.Context, id string) (string, string, err
 }
 
 const aggColumns = `lead_id, created_at, source, campaign, industry, size_band, country, owner, stage, stage_at,
-	mql_at, sal_at, sql_at, opportunity_at, won_at, lost_at, recycled_at, disqualified_at, returned_at`
+	mql_at, sal_at, sql_at, opportunity_at, won_at, lost_at, recycled_at, disqualified_at, returned_at, fit_rules`
 
-const nAggColumns = 19
+const nAggColumns = 20
 
 // loadAgg reads a lead's row of report_leads, or nil if it has none.
 func (tx *Tx) loadAgg(ctx context.Context, id int64) (*leadAgg, error) {
+	a, err := scanAgg(tx.QueryRowContext(ctx, `SELECT `+aggColumns+` FROM report_leads WHERE lead_id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("report row of lead %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// loadAggs reads the rows of report_leads of the leads with the given ids
+// (those that have one).
+func (tx *Tx) loadAggs(ctx context.Context, ids []int64) (map[int64]*leadAgg, error) {
+	out := map[int64]*leadAgg{}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var b strings.Builder
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		b.WriteString(`SELECT ` + aggColumns + ` FROM report_leads WHERE lead_id IN `)
+		tx.db.inList(&b, len(chunk))
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("report rows: %w", err)
+		}
+		for rows.Next() {
+			a, err := scanAgg(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[a.id] = a
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func scanAgg(row interface{ Scan(...any) error }) (*leadAgg, error) {
 	a := &leadAgg{}
 	var at [nReached + 1]sql.NullInt64
 	dest := []any{&a.id, &a.created}
@@ -138,17 +182,44 @@ func (tx *Tx) loadAgg(ctx context.Context, id int64) (*leadAgg, error) {
 	for i := range at {
 		dest = append(dest, &at[i])
 	}
-	err := tx.QueryRowContext(ctx, `SELECT `+aggColumns+` FROM report_leads WHERE lead_id = $1`, id).Scan(dest...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("report row of lead %d: %w", id, err)
+	dest = append(dest, &a.rules)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
 	}
 	for i := range a.reached {
 		a.reached[i] = at[i].Int64
 	}
 	a.returned = at[nReached].Int64
 	return a, nil
+}
+
+// setFitRules records the fit rules that now fire for leads, moving their
+// cohort counts to the new rules (rules by lead id; leads whose rules did
+// not change are not in it).
+func (tx *Tx) setFitRules(ctx context.Context, rules map[int64]string) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(rules))
+	for id := range rules {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	aggs, err := tx.loadAggs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	d := tx.delta()
+	changed := make([]*leadAgg, 0, len(aggs))
+	for _, id := range ids {
+		// A lead with no row gets one from its history, with these rules,
+		// the first time it changes.
+		if a := aggs[id]; a != nil && a.rules != rules[id] {
+			a.setRules(rules[id], d)
+			changed = append(changed, a)
+		}
+	}
+	return tx.saveAggs(ctx, changed)
 }
 
 func nullMicrosOf(us int64) any {
@@ -171,7 +242,7 @@ func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
 			stage = excluded.stage, stage_at = excluded.stage_at, mql_at = excluded.mql_at, sal_at = excluded.sal_at,
 			sql_at = excluded.sql_at, opportunity_at = excluded.opportunity_at, won_at = excluded.won_at,
 			lost_at = excluded.lost_at, recycled_at = excluded.recycled_at, disqualified_at = excluded.disqualified_at,
-			returned_at = excluded.returned_at`)
+			returned_at = excluded.returned_at, fit_rules = excluded.fit_rules`)
 		args := make([]any, 0, n*nAggColumns)
 		for _, a := range aggs[:n] {
 			args = append(args, a.id, a.created)
@@ -182,7 +253,7 @@ func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
 			for _, v := range a.reached {
 				args = append(args, nullMicrosOf(v))
 			}
-			args = append(args, nullMicrosOf(a.returned))
+			args = append(args, nullMicrosOf(a.returned), a.rules)
 		}
 		if err := tx.execReport(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("save report rows: %w", err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -22,9 +23,18 @@ const (
 	nDims
 )
 
+// dimFitRule is the dimension of the fit rules that fire for a lead: a lead
+// counts once under each of its rules, in the cohort counters only, with the
+// rules it has now (leadAgg.rules).
+const dimFitRule = nDims
+
 // dimNames are the dimensions' names in report_daily.dim (the team is the
-// owner's, resolved when a report runs).
-var dimNames = [nDims]string{baton.DimSource, baton.DimCampaign, baton.DimIndustry, baton.DimSize, baton.DimCountry, baton.DimOwner}
+// owner's, resolved when a report runs), and the fit rules' last.
+var dimNames = [nDims + 1]string{baton.DimSource, baton.DimCampaign, baton.DimIndustry, baton.DimSize, baton.DimCountry, baton.DimOwner, "fit_rule"}
+
+// fitRuleSep separates the rule names in leads.fit_rules and
+// report_leads.fit_rules.
+const fitRuleSep = "\x1f"
 
 // dimColumns are the dimensions' columns in report_leads.
 var dimColumns = [nDims]string{"source", "campaign", "industry", "size_band", "country", "owner"}
@@ -63,6 +73,40 @@ type leadAgg struct {
 	reached [nReached]int64 // first time at each stage, 0 never
 	// returned is the first time the lead came back from recycled to mql.
 	returned int64
+	// rules are the fit rules that fire for the lead now, joined by fitRuleSep.
+	rules string
+}
+
+// countRules adds n to the cohort counters of the lead's fit rules at stage.
+func (a *leadAgg) countRules(d *aggDelta, stage string, n int64) {
+	if a.rules == "" {
+		return
+	}
+	for r := range strings.SplitSeq(a.rules, fitRuleSep) {
+		d.daily[dailyKey{'c', dimFitRule, dayOf(a.created), r, stage}] += n
+	}
+}
+
+// setRules changes the fit rules that fire for the lead, moving its cohort
+// counts from the old rules to the new ones.
+func (a *leadAgg) setRules(rules string, d *aggDelta) {
+	if rules == a.rules {
+		return
+	}
+	a.forCohort(func(stage string) { a.countRules(d, stage, -1) })
+	a.rules = rules
+	a.forCohort(func(stage string) { a.countRules(d, stage, 1) })
+}
+
+// forCohort calls fn with each stage the lead counts at in the cohort
+// counters: its creation and the cohort stages it reached.
+func (a *leadAgg) forCohort(fn func(stage string)) {
+	fn(stageLead)
+	for j := range nReached {
+		if a.reached[j] != 0 && cohortStage(j) {
+			fn(string(reached[j]))
+		}
+	}
 }
 
 // dayOf returns the UTC day of a time in microseconds, as days since
@@ -174,6 +218,7 @@ func (a *leadAgg) start(h *baton.HistoryEntry, dims [nDims]string, d *aggDelta) 
 	day := dayOf(at)
 	d.countAll('p', day, &a.dims, stageLead, 1)
 	d.countAll('c', day, &a.dims, stageLead, 1)
+	a.countRules(d, stageLead, 1)
 	if a.stage != baton.StageNew {
 		// Imported at a later stage: it entered that stage when created.
 		d.countAll('p', day, &a.dims, string(a.stage), 1)
@@ -198,6 +243,7 @@ func (a *leadAgg) reach(s baton.Stage, at int64, d *aggDelta) {
 			a.reached[j] = at
 			if cohortStage(j) {
 				d.countAll('c', dayOf(a.created), &a.dims, string(reached[j]), 1)
+				a.countRules(d, string(reached[j]), 1)
 			}
 		}
 	}
@@ -334,6 +380,8 @@ func initialDims(cur rawDims, hist []baton.HistoryEntry, account func(id string)
 // rawDims are the lead fields the dimensions come from.
 type rawDims struct {
 	source, campaign, country, owner, account string
+	// fitRules are the lead's fit rules (leads.fit_rules).
+	fitRules string
 }
 
 func (r rawDims) dims(account func(id string) (string, string, error)) ([nDims]string, error) {
@@ -350,7 +398,7 @@ func replay(cur rawDims, hist []baton.HistoryEntry, account func(id string) (str
 	if err != nil {
 		return nil, err
 	}
-	a := &leadAgg{}
+	a := &leadAgg{rules: cur.fitRules}
 	started := false
 	for i := range hist {
 		h := &hist[i]

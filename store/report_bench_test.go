@@ -166,8 +166,9 @@ engagement:
   rules:
     - {name: pricing, event: pricing_page_view, points: 5}
 mql:
-  fit: 1000
+  fit: 30
   engagement: 1000
+  match: all
 `
 
 // benchWalk moves on from a stage: the next stage, or "" to stop there.

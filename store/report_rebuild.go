@@ -99,7 +99,7 @@ func (tx *Tx) reportAccounts(ctx context.Context) (map[string][2]string, error) 
 // rawDimsAfter returns up to limit leads after the id, in id order, with the
 // fields their dimensions come from.
 func (tx *Tx) rawDimsAfter(ctx context.Context, after int64, limit int) ([]int64, []rawDims, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, source, campaign, country, owner_id, account_id FROM leads
+	rows, err := tx.QueryContext(ctx, `SELECT id, source, campaign, country, owner_id, account_id, fit_rules FROM leads
 		WHERE id > $1 ORDER BY id LIMIT `+strconv.Itoa(limit), after)
 	if err != nil {
 		return nil, nil, fmt.Errorf("report leads: %w", err)
@@ -111,7 +111,7 @@ func (tx *Tx) rawDimsAfter(ctx context.Context, after int64, limit int) ([]int64
 		var id int64
 		var r rawDims
 		var owner, account sql.NullInt64
-		if err := rows.Scan(&id, &r.source, &r.campaign, &r.country, &owner, &account); err != nil {
+		if err := rows.Scan(&id, &r.source, &r.campaign, &r.country, &owner, &account, &r.fitRules); err != nil {
 			return nil, nil, err
 		}
 		r.owner, r.account = fmtID(ptrInt(owner)), fmtID(ptrInt(account))

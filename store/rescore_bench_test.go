@@ -12,9 +12,9 @@ import (
 )
 
 // BenchmarkRescore publishes a policy over 1,000,000 leads with 2,000,000
-// events on SQLite and times the rescoring of every lead (fit from the
-// fields, engagement replayed from the events, since the engagement rules
-// changed). The million-lead setup takes a while: it runs only with
+// events on SQLite and times the rescoring of every lead: after a change of
+// the engagement rules (engagement replayed from the events), and after a
+// change of fit points only (engagement from the stored states). The million-lead setup takes a while: it runs only with
 // BATON_BENCH_RESCORE=1 (BATON_BENCH_RESCORE_LEADS to change the count).
 func BenchmarkRescore(b *testing.B) {
 	if os.Getenv("BATON_BENCH_RESCORE") == "" {
@@ -70,13 +70,13 @@ func BenchmarkRescore(b *testing.B) {
 	}
 	b.Logf("built %d leads and %d events in %s", n, 2*n, time.Since(start).Round(time.Second))
 	db.Now = func() time.Time { return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) }
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		// A new engagement rule set each time, so every lead's engagement is
-		// replayed from its events; thresholds no lead reaches, so that the
-		// run measures rescoring, not the routing of new MQLs (each promotion
-		// costs about half a millisecond more: routing, audit, report counters).
-		body := strings.Replace(testPolicy, "points: 15", fmt.Sprintf("points: %d", 16+i), 1)
+	eng, fit := 15, 30
+	rescore := func(b *testing.B, engagementPoints, fitPoints int) {
+		// Thresholds no lead reaches, so that the run measures rescoring,
+		// not the routing of new MQLs (each promotion costs about half a
+		// millisecond more: routing, audit, report counters).
+		body := strings.Replace(testPolicy, "points: 15", fmt.Sprintf("points: %d", engagementPoints), 1)
+		body = strings.Replace(body, "points: 30", fmt.Sprintf("points: %d", fitPoints), 1)
 		body = strings.Replace(body, "engagement: 30\n  match", "engagement: 1000\n  match", 1)
 		if _, err := db.PublishDocument(storetest.System(), body); err != nil {
 			b.Fatal(err)
@@ -88,4 +88,20 @@ func BenchmarkRescore(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/time.Since(t).Seconds(), "leads/s")
 	}
+	// A new engagement rule set each time: every lead's engagement is
+	// replayed from its events.
+	b.Run("engagement_changed", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			eng++
+			rescore(b, eng, fit)
+		}
+	})
+	// New fit points each time, the engagement rules as they were: scores
+	// come from the stored states, with no replay.
+	b.Run("fit_changed", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			fit++
+			rescore(b, eng, fit)
+		}
+	})
 }

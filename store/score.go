@@ -42,29 +42,25 @@ func fitRuleNames(p *policy.Policy) []string {
 	return names
 }
 
-// maxFitRuleBits is how many distinct fit rule names leads.fit_rules holds.
-const maxFitRuleBits = 63
-
-// fitMask returns the bits of the fit rules that fired in a score (0 when
-// the policy has more distinct fit rules than the mask holds).
-func (sc *scorer) fitMask(ps policy.Score) int64 {
+// fitRules returns the names of the fit rules that fired in a score, in the
+// policy's order, joined by fitRuleSep (leads.fit_rules).
+func (sc *scorer) fitRules(ps policy.Score) string {
 	if sc.policy == nil {
-		return 0
+		return ""
 	}
-	names := sc.fitNames
-	if len(names) > maxFitRuleBits {
-		return 0
-	}
-	var m int64
-	for _, r := range ps.Reasons {
-		if r.Axis != "fit" {
-			continue
+	var b strings.Builder
+	for _, name := range sc.fitNames {
+		for _, r := range ps.Reasons {
+			if r.Axis == "fit" && r.Rule == name {
+				if b.Len() > 0 {
+					b.WriteString(fitRuleSep)
+				}
+				b.WriteString(name)
+				break
+			}
 		}
-		if i := slices.Index(names, r.Rule); i >= 0 {
-			m |= 1 << i
-		}
 	}
-	return m
+	return b.String()
 }
 
 // scorers caches the parsed policy and model by version. Several instances on
@@ -271,7 +267,7 @@ func (tx *Tx) scoreNewLead(ctx context.Context, sc *scorer, l *baton.Lead) error
 	if err != nil {
 		return err
 	}
-	return tx.scoreWith(ctx, sc, l, acc, st, nil)
+	return tx.scoreWith(ctx, sc, l, acc, st, nil, "")
 }
 
 // rescoreLead scores a lead after a change in the transaction of the change,
@@ -279,7 +275,8 @@ func (tx *Tx) scoreNewLead(ctx context.Context, sc *scorer, l *baton.Lead) error
 // events are the lead's newly stored events, if any.
 func (tx *Tx) rescoreLead(ctx context.Context, sc *scorer, l *baton.Lead, events []*baton.Event) error {
 	var raw []byte
-	if err := tx.QueryRowContext(ctx, `SELECT score_state FROM leads WHERE id = $1`, l.ID).Scan(&raw); err != nil {
+	var old string
+	if err := tx.QueryRowContext(ctx, `SELECT score_state, fit_rules FROM leads WHERE id = $1`, l.ID).Scan(&raw, &old); err != nil {
 		return fmt.Errorf("score lead %d: %w", l.ID, err)
 	}
 	st, err := parseState(raw)
@@ -290,17 +287,23 @@ func (tx *Tx) rescoreLead(ctx context.Context, sc *scorer, l *baton.Lead, events
 	if err != nil {
 		return err
 	}
-	return tx.scoreWith(ctx, sc, l, acc, st, events)
+	return tx.scoreWith(ctx, sc, l, acc, st, events, old)
 }
 
 // scoreWith folds new events into a loaded state, scores the lead, stores it
 // and promotes it if it qualifies.
-func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton.Account, st *scoreState, events []*baton.Event) error {
+func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton.Account, st *scoreState, events []*baton.Event, old string) error {
 	score, ps, err := tx.compute(ctx, sc, l, acc, st, events)
 	if err != nil {
 		return err
 	}
-	return tx.saveScore(ctx, l, score, ps, st, sc.fitMask(ps))
+	if err := tx.saveScore(ctx, l, score, ps, st, sc.fitRules(ps)); err != nil {
+		return err
+	}
+	if rules := sc.fitRules(ps); rules != old {
+		return tx.setFitRules(ctx, map[int64]string{l.ID: rules})
+	}
+	return nil
 }
 
 // compute folds new events into a loaded state and scores the lead. A state
@@ -420,8 +423,9 @@ type scored struct {
 	score baton.LeadScore
 	ps    policy.Score
 	state *scoreState
-	same  bool  // the state is as stored: not written again
-	mask  int64 // the fit rules that fired (leads.fit_rules)
+	same  bool   // the state is as stored: not written again
+	rules string // the fit rules that fired (leads.fit_rules)
+	old   string // the fit rules stored before
 }
 
 // stateArg is the state to store, or NULL to keep the stored one.
@@ -451,7 +455,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			}
 			s := it.score
 			if _, err := stmt.ExecContext(ctx, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
-				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.mask, it.lead.ID); err != nil {
+				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.rules, it.lead.ID); err != nil {
 				return fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
 			}
 		}
@@ -472,7 +476,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 					b.WriteByte(',')
 				}
 				n := i*cols + 1
-				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text,$%d::bigint)",
+				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text,$%d::text)",
 					n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
 			}
 		} else {
@@ -489,7 +493,7 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			}
 			s := it.score
 			args = append(args, it.lead.ID, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
-				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.mask)
+				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.rules)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("save scores: %w", err)
@@ -499,6 +503,15 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 }
 
 func (tx *Tx) promoteAll(ctx context.Context, items []scored) error {
+	changed := map[int64]string{}
+	for _, it := range items {
+		if it.rules != it.old {
+			changed[it.lead.ID] = it.rules
+		}
+	}
+	if err := tx.setFitRules(ctx, changed); err != nil {
+		return err
+	}
 	for _, it := range items {
 		it.lead.Score = it.score
 		if err := tx.promote(ctx, it.lead, it.ps); err != nil {
@@ -522,14 +535,14 @@ func (tx *Tx) accountOf(ctx context.Context, l *baton.Lead) (*baton.Account, err
 // saveScore stores a lead's scores and state, then promotes it to MQL if it
 // qualifies and is waiting in new or recycled. An MQL never falls back by
 // itself: only a person's rejection moves it.
-func (tx *Tx) saveScore(ctx context.Context, l *baton.Lead, s baton.LeadScore, ps policy.Score, st *scoreState, mask int64) error {
+func (tx *Tx) saveScore(ctx context.Context, l *baton.Lead, s baton.LeadScore, ps policy.Score, st *scoreState, rules string) error {
 	var prob any
 	if s.Probability != nil {
 		prob = *s.Probability
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE leads SET fit = $1, engagement = $2, fit_grade = $3, engagement_grade = $4,
 		policy_version = $5, probability = $6, model_version = $7, scored_at = $8, score_state = $9, fit_rules = $10 WHERE id = $11`,
-		s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob, s.ModelVersion, micros(s.ScoredAt), st.json(), mask, l.ID); err != nil {
+		s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob, s.ModelVersion, micros(s.ScoredAt), st.json(), rules, l.ID); err != nil {
 		return fmt.Errorf("save score of lead %d: %w", l.ID, err)
 	}
 	l.Score = s
@@ -702,15 +715,17 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 	if err != nil {
 		return 0, 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state FROM leads WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state, fit_rules FROM leads WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return 0, 0, fmt.Errorf("rescore: %w", err)
 	}
 	var leads []*baton.Lead
 	var states []*scoreState
+	var olds []string
 	for rows.Next() {
 		var raw []byte
-		l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw)...) }))
+		var old string
+		l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
 		if err != nil {
 			rows.Close()
 			return 0, 0, err
@@ -722,6 +737,7 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 		}
 		leads = append(leads, l)
 		states = append(states, st)
+		olds = append(olds, old)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(leads) == 0 {
@@ -753,7 +769,7 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 			acc = accounts[*l.AccountID]
 		}
 		score, ps := sc.evaluate(l, acc, st, tx.now)
-		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i], mask: sc.fitMask(ps)})
+		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i], rules: sc.fitRules(ps), old: olds[i]})
 	}
 	if err := tx.saveScores(ctx, items); err != nil {
 		return 0, 0, err
@@ -843,7 +859,7 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 		for i, id := range chunk {
 			args[i] = id
 		}
-		b.WriteString(`SELECT ` + leadColumns + `, score_state FROM leads WHERE id IN `)
+		b.WriteString(`SELECT ` + leadColumns + `, score_state, fit_rules FROM leads WHERE id IN `)
 		tx.db.inList(&b, len(chunk))
 		b.WriteString(` ORDER BY id`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
@@ -852,9 +868,11 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 		}
 		var leads []*baton.Lead
 		var states []*scoreState
+		var olds []string
 		for rows.Next() {
 			var raw []byte
-			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw)...) }))
+			var old string
+			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
 			if err != nil {
 				rows.Close()
 				return err
@@ -866,6 +884,7 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 			}
 			leads = append(leads, l)
 			states = append(states, st)
+			olds = append(olds, old)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -885,7 +904,7 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 			if err != nil {
 				return err
 			}
-			items = append(items, scored{lead: l, score: score, ps: ps, state: states[i], mask: sc.fitMask(ps)})
+			items = append(items, scored{lead: l, score: score, ps: ps, state: states[i], rules: sc.fitRules(ps), old: olds[i]})
 		}
 		if err := tx.saveScores(ctx, items); err != nil {
 			return err

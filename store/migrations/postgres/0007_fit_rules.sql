@@ -1,6 +1,7 @@
--- Which fit rules of the lead's policy version fired for it, as a bit mask
--- over the policy's distinct fit rule names in document order (up to 63), so
--- that quality per fit rule is one pass over an index instead of recomputing
--- every lead's rules.
-ALTER TABLE leads ADD COLUMN fit_rules BIGINT NOT NULL DEFAULT 0;
-CREATE INDEX leads_fit_rules ON leads(policy_version, created_at, fit_rules);
+-- The fit rules of the lead's policy that fire for it (names separated by
+-- U+001F), kept with its scores, and the same in its report row, whose
+-- cohort counters then count each lead under each of its rules
+-- (report_daily.dim 'fit_rule'): quality per fit rule reads counters instead
+-- of recomputing every lead's rules.
+ALTER TABLE leads ADD COLUMN fit_rules TEXT NOT NULL DEFAULT '';
+ALTER TABLE report_leads ADD COLUMN fit_rules TEXT NOT NULL DEFAULT '';
