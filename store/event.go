@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/batonhq/baton"
 )
@@ -22,29 +24,49 @@ const eventChunk = 500
 func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.EventResult, err error) {
 	defer raceConflict(&err)
 	var res baton.EventResult
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return res, err
+	a, ok := baton.ActorFrom(ctx)
+	if !ok {
+		return res, baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
 	}
-	defer tx.Rollback()
-	if !tx.actor.CanEditLeads() {
-		return res, baton.Errorf(baton.EFORBIDDEN, "a %s may not send events", tx.actor.Role)
+	if !a.CanEditLeads() {
+		return res, baton.Errorf(baton.EFORBIDDEN, "a %s may not send events", a.Role)
 	}
 	bad := func(i int, err error) {
 		res.Rejected++
 		res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
 	}
-	valid := make([]int, 0, len(in))
-	for i := range in {
-		if err := in[i].Validate(tx.now); err != nil {
-			bad(i, err)
-			continue
+	invalid := make([]error, len(in))
+	var valid []int
+	var ids []int64
+	// A big batch on SQLite, outside another transaction, is checked and
+	// its leads found before the write transaction, in two halves at once on
+	// reader connections: the writer's lock is held only to store it.
+	early := db.backend == SQLite && len(in) >= 2000 && db.joined(ctx, a) == nil
+	if early {
+		if valid, ids, err = db.checkAndResolve(ctx, in, invalid); err != nil {
+			return res, err
 		}
-		valid = append(valid, i)
 	}
-	ids, err := tx.resolveLeads(ctx, in, valid)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return res, err
+	}
+	defer tx.Rollback()
+	if !early {
+		valid = make([]int, 0, len(in))
+		for i := range in {
+			if invalid[i] = in[i].Validate(tx.now); invalid[i] == nil {
+				valid = append(valid, i)
+			}
+		}
+		if ids, err = tx.resolveLeads(ctx, in, valid); err != nil {
+			return res, err
+		}
+	}
+	for i, err := range invalid {
+		if err != nil {
+			bad(i, err)
+		}
 	}
 	rows := make([]int, 0, len(valid))
 	for _, i := range valid {
@@ -213,6 +235,46 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 		return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 	}
 	return res, nil
+}
+
+// checkAndResolve validates the events and finds their leads on the reader
+// pool, in two halves at once. invalid receives each event's validation
+// error; it returns the valid events' indexes and the lead ids by index.
+func (db *DB) checkAndResolve(ctx context.Context, in []baton.EventInput, invalid []error) ([]int, []int64, error) {
+	now := db.Now().UTC()
+	ids := make([]int64, len(in))
+	halves := [2][2]int{{0, len(in) / 2}, {len(in) / 2, len(in)}}
+	var valid [2][]int
+	var errs [2]error
+	var wg sync.WaitGroup
+	for h, r := range halves {
+		wg.Go(func() {
+			for i := r[0]; i < r[1]; i++ {
+				if invalid[i] = in[i].Validate(now); invalid[i] == nil {
+					valid[h] = append(valid[h], i)
+				}
+			}
+			tx, err := db.beginRead(ctx)
+			if err != nil {
+				errs[h] = err
+				return
+			}
+			defer tx.Rollback()
+			found, err := tx.resolveLeads(ctx, in, valid[h])
+			if err != nil {
+				errs[h] = err
+				return
+			}
+			for _, i := range valid[h] {
+				ids[i] = found[i]
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs[0], errs[1]); err != nil {
+		return nil, nil, err
+	}
+	return append(valid[0], valid[1]...), ids, nil
 }
 
 // resolveLeads finds the lead id of each valid event, by id, email or

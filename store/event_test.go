@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,6 +144,85 @@ func TestSchemaVersion(t *testing.T) {
 		}
 		if err := db.Migrate(ctx); err == nil {
 			t.Fatal("migrate accepted a newer schema")
+		}
+	})
+}
+
+// TestRecordBigBatch: a batch big enough to be checked and resolved before
+// the write transaction (on SQLite) reports the same as a small one: every
+// bad row by index, in order, duplicates within it and from before counted,
+// and, under a policy, every new event scored once.
+func TestRecordBigBatch(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		ctx := storetest.System()
+		publish(t, db, testPolicy)
+		var leads []*baton.Lead
+		for i := range 50 {
+			leads = append(leads, storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@x.com", i), ExternalID: fmt.Sprintf("ext-%d", i)}))
+		}
+		at := clock.Now().Add(-time.Hour)
+		mustEvents(t, db, event("old", leads[7].ID, baton.EventPricingPageView, at))
+		var batch []baton.EventInput
+		want := map[int]string{}
+		for i := range 3000 {
+			e := baton.EventInput{ID: fmt.Sprint("e", i), Type: baton.EventPricingPageView, OccurredAt: at}
+			switch l := leads[i%50]; i % 3 {
+			case 0:
+				e.LeadID = l.ID
+			case 1:
+				e.Email = strings.ToUpper(l.Email)
+			default:
+				e.ExternalID = l.ExternalID
+			}
+			switch {
+			case i == 1500:
+				e.ID, e.LeadID = "old", leads[7].ID // stored before
+			case i == 2999:
+				e.ID = "e3" // twice in the batch
+				e.LeadID, e.Email, e.ExternalID = leads[3].ID, "", ""
+			case i%701 == 0:
+				e.Type, want[i] = "Not A Type", "type"
+			case i%997 == 0:
+				e.LeadID, e.Email, e.ExternalID, want[i] = 0, "", "nobody", "external_id"
+			}
+			batch = append(batch, e)
+		}
+		res, err := db.RecordEvents(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rejected != len(want) || res.Duplicates != 2 || res.Created != 3000-2-len(want) {
+			t.Fatalf("result %+v, want %d rejected", res, len(want))
+		}
+		var rows []int
+		for _, e := range res.Errors {
+			if want[e.Row] != e.Column {
+				t.Errorf("error %+v, want column %q", e, want[e.Row])
+			}
+			rows = append(rows, e.Row)
+		}
+		// Validation errors first, then unknown leads, each in row order.
+		if fmt.Sprint(rows) != "[0 701 1402 2103 2804 997 1994 2991]" {
+			t.Errorf("error rows %v", rows)
+		}
+		// Each lead got 60 events but those rejected or duplicated; under the
+		// policy each new one scored 20 points (no decay at the same time).
+		for i, l := range leads {
+			n := 0
+			for j := range batch {
+				if j%50 == i && want[j] == "" && j != 1500 && j != 2999 {
+					n++
+				}
+			}
+			if i == 7 {
+				n++ // the one stored before
+			}
+			if got := lead(t, db, l.ID).Score.Engagement; !near(got, float64(20*n)*math.Pow(0.5, 1.0/24/10)) && !near(got, float64(20*n)) {
+				t.Fatalf("lead %d: engagement %v, want %d events' worth", i, got, n)
+			}
 		}
 	})
 }
