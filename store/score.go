@@ -329,24 +329,39 @@ func (tx *Tx) compute(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton
 // policy in force, and the behaviour counts of the events each lead received
 // while marketing had it (new, MQL or recycled), as count keeps them.
 func (tx *Tx) rebuildStates(ctx context.Context, sc *scorer, leads []*baton.Lead, states []*scoreState) error {
-	first, last := int64(0), int64(0)
+	var ids []int64
 	for i, l := range leads {
-		if sc.fresh(states[i]) {
-			continue
+		if !sc.fresh(states[i]) {
+			ids = append(ids, l.ID)
 		}
-		if first == 0 || l.ID < first {
-			first = l.ID
-		}
-		last = max(last, l.ID)
 	}
-	if first == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	events, err := tx.eventsBetween(ctx, first, last)
+	slices.Sort(ids)
+	// A range of ids when they are dense (a rescore's chunk), else a list
+	// (a few leads among many, after new events).
+	var b strings.Builder
+	args := []any{ids[0], ids[len(ids)-1]}
+	if ids[len(ids)-1]-ids[0] < 4*int64(len(ids)) {
+		b.WriteString(`lead_id BETWEEN `)
+		tx.db.param(&b, 1)
+		b.WriteString(` AND `)
+		tx.db.param(&b, 2)
+	} else {
+		b.WriteString(`lead_id IN `)
+		tx.db.inList(&b, len(ids))
+		args = make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+	}
+	cond := b.String()
+	events, err := tx.eventsWhere(ctx, cond, args...)
 	if err != nil {
 		return err
 	}
-	changes, err := tx.stageChangesBetween(ctx, first, last)
+	changes, err := tx.stageChangesWhere(ctx, cond, args...)
 	if err != nil {
 		return err
 	}
@@ -372,13 +387,16 @@ type stageChange struct {
 	from baton.Stage
 }
 
-// stageChangesBetween loads the stage changes of the leads with ids in
-// [first, last], in time order.
-func (tx *Tx) stageChangesBetween(ctx context.Context, first, last int64) (map[int64][]stageChange, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT lead_id, at, from_value FROM lead_history
-		WHERE lead_id BETWEEN $1 AND $2 AND action = $3 ORDER BY lead_id, at, id`, first, last, baton.ActionStage)
+// stageChangesWhere loads the stage changes of the leads that cond (on
+// lead_id, its parameters written by db.param from 1) selects, in time order.
+func (tx *Tx) stageChangesWhere(ctx context.Context, cond string, args ...any) (map[int64][]stageChange, error) {
+	var b strings.Builder
+	b.WriteString(`SELECT lead_id, at, from_value FROM lead_history WHERE ` + cond + ` AND action = `)
+	tx.db.param(&b, len(args)+1)
+	b.WriteString(` ORDER BY lead_id, at, id`)
+	rows, err := tx.QueryContext(ctx, b.String(), append(args, baton.ActionStage)...)
 	if err != nil {
-		return nil, fmt.Errorf("stage history of leads %d-%d: %w", first, last, err)
+		return nil, fmt.Errorf("stage history of leads: %w", err)
 	}
 	defer rows.Close()
 	out := map[int64][]stageChange{}
@@ -779,10 +797,16 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 
 // eventsBetween loads the events of the leads with ids in [first, last].
 func (tx *Tx) eventsBetween(ctx context.Context, first, last int64) (map[int64][]*baton.Event, error) {
+	return tx.eventsWhere(ctx, `lead_id BETWEEN $1 AND $2`, first, last)
+}
+
+// eventsWhere loads the events of the leads that cond (on lead_id, its
+// parameters written by db.param from 1) selects.
+func (tx *Tx) eventsWhere(ctx context.Context, cond string, args ...any) (map[int64][]*baton.Event, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT client_id, lead_id, type, occurred_at, properties, received_at FROM events
-		WHERE lead_id BETWEEN $1 AND $2 ORDER BY lead_id, occurred_at, client_id`, first, last)
+		WHERE `+cond+` ORDER BY lead_id, occurred_at, client_id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("events of leads %d-%d: %w", first, last, err)
+		return nil, fmt.Errorf("events of leads: %w", err)
 	}
 	defer rows.Close()
 	out := map[int64][]*baton.Event{}

@@ -405,3 +405,34 @@ func TestRescoreReplaysOnlyWhenEngagementChanged(t *testing.T) {
 		}
 	})
 }
+
+// TestEventsRebuildStaleLeads: new events for leads whose state a new policy
+// has not rebuilt yet (its rescore has not run) rebuild them from all their
+// events, for leads far apart as for neighbours.
+func TestEventsRebuildStaleLeads(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		var leads []*baton.Lead
+		for i := range 40 {
+			leads = append(leads, storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i)}))
+		}
+		first, far, next := leads[0], leads[39], leads[1]
+		at := clock.Now()
+		for _, l := range []*baton.Lead{first, far, next} {
+			mustEvents(t, db, event(fmt.Sprint("before", l.ID), l.ID, baton.EventWebinarAttended, at))
+		}
+		// Published, its rescore not run.
+		if _, err := db.PublishDocument(storetest.System(), testPolicy); err != nil {
+			t.Fatal(err)
+		}
+		mustEvents(t, db, event("a", first.ID, baton.EventPricingPageView, at), event("b", far.ID, baton.EventPricingPageView, at))
+		mustEvents(t, db, event("c", next.ID, baton.EventPricingPageView, at))
+		for _, l := range []*baton.Lead{first, far, next} {
+			if got := lead(t, db, l.ID); !near(got.Score.Engagement, 15+20) || got.Score.PolicyVersion != 1 {
+				t.Errorf("lead %d: engagement %v v%d, want 35 under v1", l.ID, got.Score.Engagement, got.Score.PolicyVersion)
+			}
+		}
+	})
+}
