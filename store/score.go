@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	fastjson "github.com/goccy/go-json"
+
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/model"
 	"github.com/batonhq/baton/policy"
@@ -100,7 +102,7 @@ func (sc *scorer) fresh(st *scoreState) bool {
 func parseState(b []byte) (*scoreState, error) {
 	st := &scoreState{}
 	if len(b) > 2 {
-		if err := json.Unmarshal(b, st); err != nil {
+		if err := fastjson.Unmarshal(b, st); err != nil {
 			return nil, fmt.Errorf("score state: %w", err)
 		}
 	}
@@ -108,7 +110,7 @@ func parseState(b []byte) (*scoreState, error) {
 }
 
 func (st *scoreState) json() string {
-	b, _ := json.Marshal(st)
+	b, _ := fastjson.Marshal(st)
 	return string(b)
 }
 
