@@ -48,6 +48,10 @@ type DB struct {
 	// scorers caches the parsed policies and models by version.
 	scorers scorers
 
+	// stopCheckpoints ends the SQLite checkpoint goroutine, which closes
+	// checkpointsDone.
+	stopCheckpoints, checkpointsDone chan struct{}
+
 	// Now is the clock. Tests replace it to move time; storage never calls
 	// time.Now itself.
 	Now func() time.Time
@@ -75,11 +79,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	} else {
 		db.backend = SQLite
 		// busy_timeout comes first so that the pragmas after it wait for locks.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)"
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=journal_size_limit(67108864)"
 		file := "file:" + (&url.URL{Path: dsn}).EscapedPath()
 		// Writers take the lock at BEGIN: a deferred transaction that reads and
 		// then writes fails with SQLITE_BUSY under contention, whatever the timeout.
-		if db.write, err = sql.Open("sqlite", file+"?_txlock=immediate&"+pragmas); err != nil {
+		// The writer never checkpoints at a commit: a goroutine does, on a
+		// reader connection, so that a commit only appends to the WAL.
+		if db.write, err = sql.Open("sqlite", file+"?_txlock=immediate&"+pragmas+"&_pragma=wal_autocheckpoint(0)"); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db.write.SetMaxOpenConns(1)
@@ -95,7 +101,29 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s database: %w", db.backend, err)
 	}
+	if db.backend == SQLite {
+		db.stopCheckpoints = make(chan struct{})
+		db.checkpointsDone = make(chan struct{})
+		go db.checkpoints()
+	}
 	return db, nil
+}
+
+// checkpoints copies the WAL back into the database file in the background
+// (a passive checkpoint: it never waits for readers or the writer), every
+// second while the WAL has grown, so that commits never do it themselves.
+func (db *DB) checkpoints() {
+	defer close(db.checkpointsDone)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stopCheckpoints:
+			return
+		case <-t.C:
+			db.read.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
 }
 
 // Backend returns which database this is.
@@ -103,6 +131,11 @@ func (db *DB) Backend() Backend { return db.backend }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.stopCheckpoints != nil {
+		close(db.stopCheckpoints)
+		<-db.checkpointsDone
+		db.stopCheckpoints = nil
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if err2 := db.read.Close(); err == nil {
