@@ -495,6 +495,27 @@ func (db *DB) inList(b *strings.Builder, n int) {
 	b.WriteByte(')')
 }
 
+// idChunk is how many ids idLists puts in one list.
+const idChunk = 500
+
+// idLists calls fn with the ids a chunk at a time: a parameter list for an
+// IN clause, "(?,?,...)" or "($1,$2,...)", and its arguments.
+func (db *DB) idLists(ids []int64, fn func(list string, args []any) error) error {
+	for start := 0; start < len(ids); start += idChunk {
+		chunk := ids[start:min(start+idChunk, len(ids))]
+		var b strings.Builder
+		db.inList(&b, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := fn(b.String(), args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // where builds a WHERE clause from conditions with numbered arguments.
 type where struct {
 	conds []string

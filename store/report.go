@@ -142,33 +142,22 @@ func (tx *Tx) loadAgg(ctx context.Context, id int64) (*leadAgg, error) {
 // (those that have one).
 func (tx *Tx) loadAggs(ctx context.Context, ids []int64) (map[int64]*leadAgg, error) {
 	out := map[int64]*leadAgg{}
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		var b strings.Builder
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		b.WriteString(`SELECT ` + aggColumns + ` FROM report_leads WHERE lead_id IN `)
-		tx.db.inList(&b, len(chunk))
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
+	err := tx.db.idLists(ids, func(list string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+aggColumns+` FROM report_leads WHERE lead_id IN `+list, args...)
 		if err != nil {
-			return nil, fmt.Errorf("report rows: %w", err)
+			return fmt.Errorf("report rows: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			a, err := scanAgg(rows)
 			if err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[a.id] = a
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+		return rows.Err()
+	})
+	return out, err
 }
 
 func scanAgg(row interface{ Scan(...any) error }) (*leadAgg, error) {

@@ -878,17 +878,8 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 		// read the leads' fields, and fit stays as it was.
 		return tx.scoreEngagement(ctx, sc, ids, byLead)
 	}
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		var b strings.Builder
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		b.WriteString(`SELECT ` + leadColumns + `, score_state, fit_rules FROM leads WHERE id IN `)
-		tx.db.inList(&b, len(chunk))
-		b.WriteString(` ORDER BY id`)
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
+	return tx.db.idLists(ids, func(list string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state, fit_rules FROM leads WHERE id IN `+list+` ORDER BY id`, args...)
 		if err != nil {
 			return fmt.Errorf("score leads: %w", err)
 		}
@@ -932,11 +923,8 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 			}
 			items = append(items, scored{lead: l, score: score, ps: ps, state: states[i], rules: sc.fitRules(ps), old: olds[i]})
 		}
-		if err := tx.saveScores(ctx, items); err != nil {
-			return err
-		}
-	}
-	return nil
+		return tx.saveScores(ctx, items)
+	})
 }
 
 // scoreEngagement is scoreLeads for when no model is active: it reads and
@@ -952,16 +940,8 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 		}
 		defer stmt.Close()
 	}
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		var b strings.Builder
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		b.WriteString(`SELECT id, stage, version, fit, fit_grade, score_state FROM leads WHERE id IN `)
-		tx.db.inList(&b, len(chunk))
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
+	return tx.db.idLists(ids, func(list string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, stage, version, fit, fit_grade, score_state FROM leads WHERE id IN `+list, args...)
 		if err != nil {
 			return fmt.Errorf("score leads: %w", err)
 		}
@@ -1015,7 +995,7 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 				}
 			}
 		} else {
-			b.Reset()
+			var b strings.Builder
 			args = args[:0]
 			b.WriteString(`WITH v(id, engagement, engagement_grade, fit_grade, policy_version, scored_at, score_state) AS (VALUES `)
 			for i, it := range items {
@@ -1040,6 +1020,6 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
