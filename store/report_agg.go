@@ -334,16 +334,10 @@ func (a *leadAgg) setDims(dims [nDims]string, d *aggDelta) {
 		if dims[i] == a.dims[i] {
 			continue
 		}
-		move := func(stage string) {
+		a.forCohort(func(stage string) {
 			d.daily[dailyKey{'c', i, cday, a.dims[i], stage}]--
 			d.daily[dailyKey{'c', i, cday, dims[i], stage}]++
-		}
-		move(stageLead)
-		for j := range nReached {
-			if a.reached[j] != 0 && cohortStage(j) {
-				move(string(reached[j]))
-			}
-		}
+		})
 	}
 	a.dims = dims
 }
