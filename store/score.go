@@ -299,13 +299,7 @@ func (tx *Tx) scoreWith(ctx context.Context, sc *scorer, l *baton.Lead, acc *bat
 	if err != nil {
 		return err
 	}
-	if err := tx.saveScore(ctx, l, score, ps, st, sc.fitRules(ps)); err != nil {
-		return err
-	}
-	if rules := sc.fitRules(ps); rules != old {
-		return tx.setFitRules(ctx, map[int64]string{l.ID: rules})
-	}
-	return nil
+	return tx.saveScores(ctx, []scored{{lead: l, score: score, ps: ps, state: st, rules: sc.fitRules(ps), old: old}})
 }
 
 // compute folds new events into a loaded state and scores the lead. A state
@@ -456,8 +450,10 @@ func (it *scored) stateArg() any {
 	return it.state.json()
 }
 
-// saveScores stores many leads' scores with one statement per chunk instead
-// of one per lead, then promotes those that qualify.
+// saveScores stores leads' scores with one statement per chunk instead of
+// one per lead, moves the report counters of those whose fit rules changed,
+// then promotes those that qualify and wait in new or recycled. An MQL never
+// falls back by itself: only a person's rejection moves it.
 func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 	if tx.db.backend == SQLite {
 		// In-process SQLite has no round trips to save: one prepared UPDATE
@@ -550,23 +546,6 @@ func (tx *Tx) accountOf(ctx context.Context, l *baton.Lead) (*baton.Account, err
 		return nil, nil
 	}
 	return a, err
-}
-
-// saveScore stores a lead's scores and state, then promotes it to MQL if it
-// qualifies and is waiting in new or recycled. An MQL never falls back by
-// itself: only a person's rejection moves it.
-func (tx *Tx) saveScore(ctx context.Context, l *baton.Lead, s baton.LeadScore, ps policy.Score, st *scoreState, rules string) error {
-	var prob any
-	if s.Probability != nil {
-		prob = *s.Probability
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE leads SET fit = $1, engagement = $2, fit_grade = $3, engagement_grade = $4,
-		policy_version = $5, probability = $6, model_version = $7, scored_at = $8, score_state = $9, fit_rules = $10 WHERE id = $11`,
-		s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob, s.ModelVersion, micros(s.ScoredAt), st.json(), rules, l.ID); err != nil {
-		return fmt.Errorf("save score of lead %d: %w", l.ID, err)
-	}
-	l.Score = s
-	return tx.promote(ctx, l, ps)
 }
 
 // promote moves a qualifying new or recycled lead to MQL as the system, with
