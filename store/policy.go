@@ -498,28 +498,10 @@ func (db *DB) TrainingSet(ctx context.Context) ([]TrainingExample, error) {
 	var out []TrainingExample
 	var after int64
 	for {
-		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state FROM leads WHERE id > $1 ORDER BY id LIMIT 5000`, after)
+		leads, states, _, err := tx.scoringRows(ctx, `id > $1 ORDER BY id LIMIT 5000`, after)
 		if err != nil {
 			return nil, fmt.Errorf("training set: %w", err)
 		}
-		var leads []*baton.Lead
-		var states []*scoreState
-		for rows.Next() {
-			var raw []byte
-			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw)...) }))
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			st, err := parseState(raw)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			leads = append(leads, l)
-			states = append(states, st)
-		}
-		rows.Close()
 		if len(leads) == 0 {
 			return out, nil
 		}

@@ -714,32 +714,8 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 	if err != nil {
 		return 0, 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state, fit_rules FROM leads WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
-	if err != nil {
-		return 0, 0, fmt.Errorf("rescore: %w", err)
-	}
-	var leads []*baton.Lead
-	var states []*scoreState
-	var olds []string
-	for rows.Next() {
-		var raw []byte
-		var old string
-		l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
-		if err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		st, err := parseState(raw)
-		if err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		leads = append(leads, l)
-		states = append(states, st)
-		olds = append(olds, old)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(leads) == 0 {
+	leads, states, olds, err := tx.scoringRows(ctx, `id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil || len(leads) == 0 {
 		return after, 0, err
 	}
 	last := leads[len(leads)-1].ID
@@ -841,6 +817,35 @@ func (tx *Tx) accountsOf(ctx context.Context, leads []*baton.Lead) (map[int64]*b
 	return out, rows.Err()
 }
 
+// scoringRows reads the leads that cond selects (a WHERE clause of leads,
+// with its ORDER BY and LIMIT) with their scoring states and stored fit rules.
+func (tx *Tx) scoringRows(ctx context.Context, cond string, args ...any) ([]*baton.Lead, []*scoreState, []string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state, fit_rules FROM leads WHERE `+cond, args...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("leads to score: %w", err)
+	}
+	defer rows.Close()
+	var leads []*baton.Lead
+	var states []*scoreState
+	var olds []string
+	for rows.Next() {
+		var raw []byte
+		var old string
+		l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		st, err := parseState(raw)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		leads = append(leads, l)
+		states = append(states, st)
+		olds = append(olds, old)
+	}
+	return leads, states, olds, rows.Err()
+}
+
 // scoreLeads scores many leads after new events, loading them, their states
 // and their accounts a chunk at a time rather than a query per lead.
 func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*baton.Event) error {
@@ -858,32 +863,8 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 		return tx.scoreEngagement(ctx, sc, ids, byLead)
 	}
 	return tx.db.idLists(ids, func(list string, args []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state, fit_rules FROM leads WHERE id IN `+list+` ORDER BY id`, args...)
+		leads, states, olds, err := tx.scoringRows(ctx, `id IN `+list+` ORDER BY id`, args...)
 		if err != nil {
-			return fmt.Errorf("score leads: %w", err)
-		}
-		var leads []*baton.Lead
-		var states []*scoreState
-		var olds []string
-		for rows.Next() {
-			var raw []byte
-			var old string
-			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			st, err := parseState(raw)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			leads = append(leads, l)
-			states = append(states, st)
-			olds = append(olds, old)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		accounts, err := tx.accountsOf(ctx, leads)
