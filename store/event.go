@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -53,12 +54,7 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 	}
 	defer tx.Rollback()
 	if !early {
-		valid = make([]int, 0, len(in))
-		for i := range in {
-			if invalid[i] = in[i].Validate(tx.now); invalid[i] == nil {
-				valid = append(valid, i)
-			}
-		}
+		valid = validate(in, 0, len(in), tx.now, invalid)
 		if ids, err = tx.resolveLeads(ctx, in, valid); err != nil {
 			return res, err
 		}
@@ -106,19 +102,28 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 	}
 	stored := make(map[key]bool, len(rows))
 	returning := scoring && tx.db.backend == Postgres
-	received := micros(tx.now)
-	var b strings.Builder
-	args := make([]any, 0, eventChunk*6)
-	var full *sql.Stmt
-	for start := 0; start < len(rows); start += eventChunk {
-		chunk := rows[start:min(start+eventChunk, len(rows))]
-		b.Reset()
+	insertSQL := func(n int) string {
+		var b strings.Builder
 		b.WriteString(`INSERT INTO events (lead_id, client_id, type, occurred_at, properties, received_at) VALUES `)
-		tx.db.placeholders(&b, len(chunk), 6, 1)
+		tx.db.placeholders(&b, n, 6, 1)
 		b.WriteString(` ON CONFLICT (lead_id, client_id) DO NOTHING`)
 		if returning {
 			b.WriteString(` RETURNING lead_id, client_id`)
 		}
+		return b.String()
+	}
+	// Full chunks share one statement, parsed once: parsing 3,000 parameters
+	// costs about as much as inserting the rows.
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	received := micros(tx.now)
+	args := make([]any, 0, eventChunk*6)
+	for start := 0; start < len(rows); start += eventChunk {
+		chunk := rows[start:min(start+eventChunk, len(rows))]
 		args = args[:0]
 		for _, i := range chunk {
 			e := &in[i]
@@ -128,28 +133,18 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 			}
 			args = append(args, ids[i], e.ID, e.Type, micros(e.OccurredAt), props, received)
 		}
-		stmt := func() (*sql.Stmt, error) {
-			// Full chunks share one statement, parsed once: parsing 3,000
-			// parameters costs about as much as inserting the rows.
-			if full == nil {
-				s, err := tx.PrepareContext(ctx, b.String())
-				if err != nil {
-					return nil, err
-				}
-				full = s
+		stmt := full
+		if stmt == nil || len(chunk) < eventChunk {
+			if stmt, err = tx.PrepareContext(ctx, insertSQL(len(chunk))); err != nil {
+				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 			}
-			return full, nil
+			if len(chunk) == eventChunk {
+				full = stmt
+			}
 		}
 		n := 0
 		if returning {
-			var r *sql.Rows
-			if len(chunk) < eventChunk {
-				r, err = tx.QueryContext(ctx, b.String(), args...)
-			} else if s, perr := stmt(); perr != nil {
-				err = perr
-			} else {
-				r, err = s.QueryContext(ctx, args...)
-			}
+			r, err := stmt.QueryContext(ctx, args...)
 			if err != nil {
 				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 			}
@@ -167,25 +162,18 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 			}
 		} else {
-			var r sql.Result
-			if len(chunk) < eventChunk {
-				r, err = tx.ExecContext(ctx, b.String(), args...)
-			} else if s, perr := stmt(); perr != nil {
-				err = perr
-			} else {
-				r, err = s.ExecContext(ctx, args...)
-			}
+			r, err := stmt.ExecContext(ctx, args...)
 			if err != nil {
 				return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 			}
 			affected, _ := r.RowsAffected()
 			n = int(affected)
 		}
+		if stmt != full {
+			stmt.Close()
+		}
 		res.Created += n
 		res.Duplicates += len(chunk) - n
-	}
-	if full != nil {
-		full.Close()
 	}
 	if !scoring {
 		if err := tx.Commit(); err != nil {
@@ -237,6 +225,18 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 	return res, nil
 }
 
+// validate checks the events in[lo:hi] at now, records each one's error in
+// invalid, and returns the indexes of the valid ones.
+func validate(in []baton.EventInput, lo, hi int, now time.Time, invalid []error) []int {
+	valid := make([]int, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		if invalid[i] = in[i].Validate(now); invalid[i] == nil {
+			valid = append(valid, i)
+		}
+	}
+	return valid
+}
+
 // checkAndResolve validates the events and finds their leads on the reader
 // pool, in two halves at once. invalid receives each event's validation
 // error; it returns the valid events' indexes and the lead ids by index.
@@ -249,11 +249,7 @@ func (db *DB) checkAndResolve(ctx context.Context, in []baton.EventInput, invali
 	var wg sync.WaitGroup
 	for h, r := range halves {
 		wg.Go(func() {
-			for i := r[0]; i < r[1]; i++ {
-				if invalid[i] = in[i].Validate(now); invalid[i] == nil {
-					valid[h] = append(valid[h], i)
-				}
-			}
+			valid[h] = validate(in, r[0], r[1], now, invalid)
 			tx, err := db.beginRead(ctx)
 			if err != nil {
 				errs[h] = err
