@@ -834,6 +834,36 @@ func (p *Policy) compile() {
 		p.fastByEvent[f.Event] = f
 	}
 	p.engagementKey = p.keyOfEngagement()
+	p.fitReads = p.readsOfFit()
+}
+
+// readsOfFit computes FitReads.
+func (p *Policy) readsOfFit() FitReads {
+	var r FitReads
+	read := map[fieldKind]bool{}
+	for _, rule := range p.FitRules {
+		k := rule.Condition.acc.kind
+		switch {
+		case k == fEmailDomain:
+			read[fEmail] = true
+		case k >= fAccDomain && k <= fAccCountry:
+			r.Account = true
+		case k == fAttr:
+			r.Attributes = true
+		default:
+			read[k] = true
+		}
+	}
+	for _, f := range []struct {
+		kind fieldKind
+		name string
+	}{{fEmail, "email"}, {fName, "name"}, {fTitle, "title"}, {fPhone, "phone"}, {fCompany, "company"},
+		{fCountry, "country"}, {fSource, "source"}, {fCampaign, "campaign"}} {
+		if read[f.kind] {
+			r.Fields = append(r.Fields, f.name)
+		}
+	}
+	return r
 }
 
 // keyOfEngagement digests everything an Engagement state depends on: the

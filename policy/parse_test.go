@@ -38,22 +38,22 @@ func TestParseProblems(t *testing.T) {
 	for _, tc := range []struct {
 		name, doc, field, msg string
 	}{
-		{"unknown top field", "name: t\nbogus: 1 #!\n" + okFit + "mql: {fit: 10}\n", "bogus", "unknown field"},
-		{"fit_half_life refused", "name: t\nfit_half_life: 30d #!\n" + okFit + "mql: {fit: 10}\n", "fit_half_life", "unknown field"},
+		{"unknown top field", "name: t\nbogus: 1 #!\n" + okFit + "mql: {fit: 0}\n", "bogus", "unknown field"},
+		{"fit_half_life refused", "name: t\nfit_half_life: 30d #!\n" + okFit + "mql: {fit: 0}\n", "fit_half_life", "unknown field"},
 		{"unknown rule field", "name: t\nfit:\n  - name: a\n    field: title\n    contains: x\n    pionts: 3 #!\n    points: 3\nmql: {fit: 1}\n",
 			"fit[0].pionts", "unknown field"},
 		{"missing name", "fit:\n  - name: a\n    field: title\n    contains: x\n    points: 3\nmql: {fit: 1}\n", "name", "required"},
 		{"bad regex", "name: t\nfit:\n  - name: a\n    field: title\n    regex: '(vp' #!\n    points: 3\nmql: {fit: 1}\n",
 			"fit[0].regex", "bad regular expression"},
-		{"zero half-life", "name: t\n" + okFit + "engagement:\n  half_life: 0 #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 10}\n",
+		{"zero half-life", "name: t\n" + okFit + "engagement:\n  half_life: 0 #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 0}\n",
 			"engagement.half_life", "positive"},
-		{"negative half-life", "name: t\n" + okFit + "engagement:\n  half_life: -3d #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 10}\n",
+		{"negative half-life", "name: t\n" + okFit + "engagement:\n  half_life: -3d #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 0}\n",
 			"engagement.half_life", "positive"},
-		{"half-life without unit", "name: t\n" + okFit + "engagement:\n  half_life: 30 #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 10}\n",
+		{"half-life without unit", "name: t\n" + okFit + "engagement:\n  half_life: 30 #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 0}\n",
 			"engagement.half_life", "unit"},
-		{"half-life bad unit", "name: t\n" + okFit + "engagement:\n  half_life: 3mo #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 10}\n",
+		{"half-life bad unit", "name: t\n" + okFit + "engagement:\n  half_life: 3mo #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 0}\n",
 			"engagement.half_life", "unknown unit"},
-		{"half-life missing", "name: t\n" + okFit + "engagement: #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 10}\n",
+		{"half-life missing", "name: t\n" + okFit + "engagement: #!\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 0}\n",
 			"engagement.half_life", "required"},
 		{"unknown lead field", "name: t\nfit:\n  - name: a\n    field: job_title #!\n    contains: x\n    points: 3\nmql: {fit: 1}\n",
 			"fit[0].field", "unknown field"},
@@ -72,23 +72,23 @@ func TestParseProblems(t *testing.T) {
 		{"no condition", "name: t\nfit:\n  - name: a #!\n    field: title\n    points: 3\nmql: {fit: 1}\n", "fit[0]", "no condition"},
 		{"two conditions", "name: t\nfit:\n  - name: a\n    field: title\n    contains: x\n    regex: y #!\n    points: 3\nmql: {fit: 1}\n",
 			"fit[0].regex", "one condition"},
-		{"duplicate rule name", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: VP #!\n      event: x\n      points: 1\nmql: {fit: 10}\n",
+		{"duplicate rule name", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: VP #!\n      event: x\n      points: 1\nmql: {fit: 0}\n",
 			"engagement.rules[0].name", "used twice"},
 		{"points NaN", "name: t\nfit:\n  - name: a\n    field: title\n    contains: x\n    points: .nan #!\nmql: {fit: 0}\n", "fit[0].points", "NaN"},
 		{"points infinite", "name: t\nfit:\n  - name: a\n    field: title\n    contains: x\n    points: .inf #!\nmql: {fit: 0}\n", "fit[0].points", "finite"},
 		{"points zero", "name: t\nfit:\n  - name: a\n    field: title\n    contains: x\n    points: 0 #!\nmql: {fit: 0}\n", "fit[0].points", "0 points"},
 		{"points text", "name: t\nfit:\n  - name: a\n    field: title\n    contains: x\n    points: ten #!\nmql: {fit: 0}\n", "fit[0].points", "expected a number"},
-		{"cap per zero", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      cap: {points: 5, per: 0} #!\nmql: {fit: 10}\n",
+		{"cap per zero", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      cap: {points: 5, per: 0} #!\nmql: {fit: 0}\n",
 			"engagement.rules[0].cap.per", "positive"},
-		{"cap per negative", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      cap: {points: 5, per: -1d} #!\nmql: {fit: 10}\n",
+		{"cap per negative", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      cap: {points: 5, per: -1d} #!\nmql: {fit: 0}\n",
 			"engagement.rules[0].cap.per", "positive"},
-		{"cap points negative", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      cap: {points: -5, per: 1d} #!\nmql: {fit: 10}\n",
+		{"cap points negative", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      cap: {points: -5, per: 1d} #!\nmql: {fit: 0}\n",
 			"engagement.rules[0].cap.points", "positive"},
-		{"once and cap", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      once: true\n      cap: {points: 5, per: 1d} #!\nmql: {fit: 10}\n",
+		{"once and cap", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      points: 1\n      once: true\n      cap: {points: 5, per: 1d} #!\nmql: {fit: 0}\n",
 			"engagement.rules[0].cap", "once"},
-		{"bad event type", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: Page View #!\n      points: 1\nmql: {fit: 10}\n",
+		{"bad event type", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: Page View #!\n      points: 1\nmql: {fit: 0}\n",
 			"engagement.rules[0].event", "not an event type"},
-		{"bad where regex", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      where: {url: {regex: '[a'}} #!\n      points: 1\nmql: {fit: 10}\n",
+		{"bad where regex", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - name: e\n      event: x\n      where: {url: {regex: '[a'}} #!\n      points: 1\nmql: {fit: 0}\n",
 			"engagement.rules[0].where.url.regex", "bad regular expression"},
 		{"fast track min_fit unreachable", "name: t\n" + okFit + "mql:\n  fast_track:\n    - event: demo_request #!\n      min_fit: 60\n",
 			"mql.fast_track[0].min_fit", "above the highest reachable fit 50"},
@@ -101,12 +101,12 @@ func TestParseProblems(t *testing.T) {
 		{"bad match", "name: t\n" + okFit + "mql:\n  fit: 10\n  match: most #!\n", "mql.match", "all or any"},
 		{"combined implied", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules:\n    - {name: e, event: x, points: 1}\nmql: {fit: 10, engagement: 10, combined: 15} #!\n",
 			"mql.combined", "implied"},
-		{"grades not ordered", "name: t\n" + okFit + "mql: {fit: 10}\ngrades:\n  fit:\n    A: 20\n    B: 30 #!\n", "grades.fit.B", "highest threshold to the lowest"},
-		{"grades equal", "name: t\n" + okFit + "mql: {fit: 10}\ngrades:\n  fit:\n    A: 20\n    B: 20 #!\n", "grades.fit.B", "must be below"},
-		{"grade unreachable", "name: t\n" + okFit + "mql: {fit: 10}\ngrades:\n  fit:\n    A: 80 #!\n    B: 20\n", "grades.fit.A", "no lead can get"},
+		{"grades not ordered", "name: t\n" + okFit + "mql: {fit: 0}\ngrades:\n  fit:\n    A: 20\n    B: 30 #!\n", "grades.fit.B", "highest threshold to the lowest"},
+		{"grades equal", "name: t\n" + okFit + "mql: {fit: 0}\ngrades:\n  fit:\n    A: 20\n    B: 20 #!\n", "grades.fit.B", "must be below"},
+		{"grade unreachable", "name: t\n" + okFit + "mql: {fit: 0}\ngrades:\n  fit:\n    A: 80 #!\n    B: 20\n", "grades.fit.A", "no lead can get"},
 		{"syntax error", "name: t\nfit: [ #!\n", "", "YAML syntax"},
 		{"alias", "name: t\nfit:\n  - &r\n    name: a\n    field: title\n    contains: x\n    points: 3\n  - *r #!\nmql: {fit: 1}\n", "fit[1]", "aliases"},
-		{"duplicate key", "name: t\nname: u #!\n" + okFit + "mql: {fit: 10}\n", "", "already defined"},
+		{"duplicate key", "name: t\nname: u #!\n" + okFit + "mql: {fit: 0}\n", "", "already defined"},
 		{"not a mapping", "- a\n- b\n", "", "expected a mapping"},
 		{"empty", "", "", "empty"},
 		{"in not a list", "name: t\nfit:\n  - name: a\n    field: title\n    in: vp #!\n    points: 3\nmql: {fit: 1}\n", "fit[0].in", "a list"},
@@ -158,7 +158,7 @@ func TestSchemaProblems(t *testing.T) {
 		{"number in on bool attribute", "field: attributes.Do Not Email\n    in: [1, 0] #!", "fit[0].in", "is a boolean"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc := "name: t\nfit:\n  - name: a\n    " + tc.rule + "\n    points: 30\nmql: {fit: 10}\n"
+			doc := "name: t\nfit:\n  - name: a\n    " + tc.rule + "\n    points: 30\nmql: {fit: 0}\n"
 			p, err := Parse([]byte(doc))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -181,7 +181,7 @@ fit:
   - {name: d, field: attributes.Do Not Email, equals: yes, points: -5}
   - {name: e, field: attributes.Do Not Email, missing: true, points: 5}
   - {name: f, field: attributes.City, regex: '^M', points: 5}
-mql: {fit: 10}
+mql: {fit: 0}
 `
 	if _, err := Check([]byte(doc), testSchema); err != nil {
 		t.Error(err)
@@ -320,6 +320,38 @@ func TestParseDuration(t *testing.T) {
 		x, _ := ParseDuration(d)
 		if got := FormatDuration(x); got != want {
 			t.Errorf("FormatDuration(%s) = %s, want %s", d, got, want)
+		}
+	}
+}
+
+// TestFitReads: a policy says which parts of a lead its fit rules read, so
+// that storage reads only those when it rescores many leads.
+func TestFitReads(t *testing.T) {
+	rule := func(field, cond string) string {
+		return "  - name: r " + field + "\n    field: " + field + "\n    " + cond + "\n    points: 5\n"
+	}
+	for _, c := range []struct {
+		rules string
+		want  FitReads
+	}{
+		{"", FitReads{}},
+		{rule("title", "contains: vp"), FitReads{Fields: []string{"title"}}},
+		{rule("email_domain", "in: [gmail.com]") + rule("campaign", "missing: true") + rule("email", "regex: '^a'"),
+			FitReads{Fields: []string{"email", "campaign"}}},
+		{rule("account.employees", "range: {min: 10}") + rule("source", "equals: web"), FitReads{Fields: []string{"source"}, Account: true}},
+		{rule("attributes.City", "equals: Mumbai") + rule("country", "equals: India"), FitReads{Fields: []string{"country"}, Attributes: true}},
+	} {
+		doc := "name: t\nmql: {fit: 0}\n"
+		if c.rules != "" {
+			doc += "fit:\n" + c.rules
+		}
+		p, err := Check([]byte(doc), testSchema)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		got := p.FitReads()
+		if strings.Join(got.Fields, ",") != strings.Join(c.want.Fields, ",") || got.Account != c.want.Account || got.Attributes != c.want.Attributes {
+			t.Errorf("%s: reads %+v, want %+v", doc, got, c.want)
 		}
 	}
 }

@@ -44,12 +44,28 @@ type Policy struct {
 	hasEngNeg      bool // some engagement rule has negative points
 	hasEngPos      bool // some engagement rule has positive points
 	engagementKey  string
+	fitReads       FitReads
 }
 
 // EngagementKey identifies how the policy builds Engagement states: two
 // policies with the same key build the same state from the same events, so
 // a state built under one serves the other without replaying the events.
 func (p *Policy) EngagementKey() string { return p.engagementKey }
+
+// FitReads says which parts of a lead the fit rules read.
+type FitReads struct {
+	// Fields are the lead fields read, by name, in the order of fieldList
+	// (email_domain reads email).
+	Fields []string
+	// Account is whether a rule reads a field of the lead's account.
+	Account bool
+	// Attributes is whether a rule reads a custom attribute.
+	Attributes bool
+}
+
+// FitReads returns what the fit rules read of a lead: a store that rescores
+// many leads reads only that.
+func (p *Policy) FitReads() FitReads { return p.fitReads }
 
 // FitRule gives points to a lead whose field meets a condition. Every
 // matching fit rule counts.

@@ -47,6 +47,8 @@ type DB struct {
 
 	// scorers caches the parsed policies and models by version.
 	scorers scorers
+	// ahead is the rescore's next chunk, read ahead.
+	ahead readAhead
 
 	// stopCheckpoints ends the SQLite checkpoint goroutine, which closes
 	// checkpointsDone.
@@ -131,6 +133,7 @@ func (db *DB) Backend() Backend { return db.backend }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.ahead.wg.Wait()
 	if db.stopCheckpoints != nil {
 		close(db.stopCheckpoints)
 		<-db.checkpointsDone

@@ -498,10 +498,11 @@ func (db *DB) TrainingSet(ctx context.Context) ([]TrainingExample, error) {
 	var out []TrainingExample
 	var after int64
 	for {
-		leads, states, _, err := tx.scoringRows(ctx, `id > $1 ORDER BY id LIMIT 5000`, after)
+		set, err := tx.scoringRows(ctx, nil, `id > $1 ORDER BY id LIMIT 5000`, after)
 		if err != nil {
 			return nil, fmt.Errorf("training set: %w", err)
 		}
+		leads, states := set.leads, set.states
 		if len(leads) == 0 {
 			return out, nil
 		}

@@ -440,6 +440,7 @@ type scored struct {
 	same  bool   // the state is as stored: not written again
 	rules string // the fit rules that fired (leads.fit_rules)
 	old   string // the fit rules stored before
+	raw   string // the state as stored before (a guarded write's check)
 }
 
 // stateArg is the state to store, or NULL to keep the stored one.
@@ -455,36 +456,85 @@ func (it *scored) stateArg() any {
 // then promotes those that qualify and wait in new or recycled. An MQL never
 // falls back by itself: only a person's rejection moves it.
 func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
+	if _, err := tx.storeScores(ctx, items, false); err != nil {
+		return err
+	}
+	return tx.promoteAll(ctx, items)
+}
+
+// storeScores writes leads' scores. guarded, it writes only the leads whose
+// version, state and fit rules are still those the scores were computed from
+// (read on an earlier snapshot: lead.Version, raw, old) and returns the
+// others' ids.
+func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (missed []int64, err error) {
 	if tx.db.backend == SQLite {
 		// In-process SQLite has no round trips to save: one prepared UPDATE
 		// by primary key per lead beats a join of the leads with a VALUES list.
-		stmt, err := tx.PrepareContext(ctx, `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?,
-			policy_version = ?, probability = ?, model_version = ?, scored_at = ?, score_state = COALESCE(?, score_state), fit_rules = ? WHERE id = ?`)
+		// Without a model, probability and model_version stay NULL and 0 (a
+		// model, once active, is only ever replaced): not setting them spares
+		// the update of their index.
+		withModel := false
+		for _, it := range items {
+			withModel = withModel || it.score.ModelVersion != 0
+		}
+		q := `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?, policy_version = ?,
+			scored_at = ?, score_state = COALESCE(?, score_state), fit_rules = ?`
+		if withModel {
+			q += `, probability = ?, model_version = ?`
+		}
+		q += ` WHERE id = ?`
+		if guarded {
+			q += ` AND version = ? AND score_state = ? AND fit_rules = ?`
+		}
+		stmt, err := tx.PrepareContext(ctx, q)
 		if err != nil {
-			return fmt.Errorf("save scores: %w", err)
+			return nil, fmt.Errorf("save scores: %w", err)
 		}
 		defer stmt.Close()
+		args := make([]any, 0, 14)
 		for _, it := range items {
-			var prob any
-			if it.score.Probability != nil {
-				prob = *it.score.Probability
-			}
 			s := it.score
-			if _, err := stmt.ExecContext(ctx, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
-				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.rules, it.lead.ID); err != nil {
-				return fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
+			args = append(args[:0], s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, micros(s.ScoredAt), it.stateArg(), it.rules)
+			if withModel {
+				var prob any
+				if s.Probability != nil {
+					prob = *s.Probability
+				}
+				args = append(args, prob, s.ModelVersion)
+			}
+			args = append(args, it.lead.ID)
+			if guarded {
+				args = append(args, it.lead.Version, it.raw, it.old)
+			}
+			res, err := stmt.ExecContext(ctx, args...)
+			if err != nil {
+				return nil, fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
+			}
+			if guarded {
+				if n, err := res.RowsAffected(); err != nil {
+					return nil, err
+				} else if n == 0 {
+					missed = append(missed, it.lead.ID)
+				}
 			}
 		}
-		return tx.promoteAll(ctx, items)
+		return missed, nil
 	}
-	const cols = 11
+	cols := 11
+	if guarded {
+		cols = 14
+	}
 	var b strings.Builder
 	args := make([]any, 0, 200*cols)
 	for start := 0; start < len(items); start += 200 {
 		chunk := items[start:min(start+200, len(items))]
 		b.Reset()
 		args = args[:0]
-		b.WriteString(`WITH v(id, fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at, score_state, fit_rules) AS (VALUES `)
+		b.WriteString(`WITH v(id, fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at, score_state, fit_rules`)
+		if guarded {
+			b.WriteString(`, version, old_state, old_rules`)
+		}
+		b.WriteString(`) AS (VALUES `)
 		if tx.db.backend == Postgres {
 			// PostgreSQL cannot infer the types of parameters in VALUES.
 			for i := range chunk {
@@ -492,8 +542,12 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 					b.WriteByte(',')
 				}
 				n := i*cols + 1
-				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text,$%d::text)",
+				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text,$%d::text",
 					n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+				if guarded {
+					fmt.Fprintf(&b, ",$%d::bigint,$%d::text,$%d::text", n+11, n+12, n+13)
+				}
+				b.WriteByte(')')
 			}
 		} else {
 			tx.db.placeholders(&b, len(chunk), cols, 1)
@@ -502,6 +556,9 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			engagement_grade = v.engagement_grade, policy_version = v.policy_version, probability = v.probability,
 			model_version = v.model_version, scored_at = v.scored_at, score_state = COALESCE(v.score_state, leads.score_state),
 			fit_rules = v.fit_rules FROM v WHERE leads.id = v.id`)
+		if guarded {
+			b.WriteString(` AND leads.version = v.version AND leads.score_state = v.old_state AND leads.fit_rules = v.old_rules RETURNING leads.id`)
+		}
 		for _, it := range chunk {
 			var prob any
 			if it.score.Probability != nil {
@@ -510,12 +567,40 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 			s := it.score
 			args = append(args, it.lead.ID, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
 				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.rules)
+			if guarded {
+				args = append(args, it.lead.Version, it.raw, it.old)
+			}
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("save scores: %w", err)
+		if !guarded {
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return nil, fmt.Errorf("save scores: %w", err)
+			}
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("save scores: %w", err)
+		}
+		written := map[int64]bool{}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			written[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("save scores: %w", err)
+		}
+		for _, it := range chunk {
+			if !written[it.lead.ID] {
+				missed = append(missed, it.lead.ID)
+			}
 		}
 	}
-	return tx.promoteAll(ctx, items)
+	return missed, nil
 }
 
 func (tx *Tx) promoteAll(ctx context.Context, items []scored) error {
@@ -637,121 +722,6 @@ func (db *DB) RescoreStatus(ctx context.Context) (baton.RescoreStatus, error) {
 	return s, err
 }
 
-// RescoreJob is the kind of the background job that rescores every lead, a
-// chunk per run, after a policy is published or a model activated.
-const RescoreJob = "rescore"
-
-// rescoreChunk is how many leads one rescore transaction takes.
-const rescoreChunk = 2000
-
-type rescorePayload struct {
-	After int64 `json:"after"`
-}
-
-// RescoreHandler rescores the next chunk of leads after the one in the job's
-// payload, and enqueues the job for the chunk after it in the same
-// transaction: an interrupted rescore resumes where it stopped, and leads
-// always say which version scored them.
-func (db *DB) RescoreHandler() baton.JobHandler {
-	return func(ctx context.Context, j *baton.Job) error {
-		var p rescorePayload
-		if len(j.Payload) > 0 {
-			if err := json.Unmarshal(j.Payload, &p); err != nil {
-				return fmt.Errorf("rescore payload: %w", err)
-			}
-		}
-		tx, err := db.begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		last, n, err := tx.rescoreChunk(ctx, p.After, rescoreChunk)
-		if err != nil {
-			return err
-		}
-		if n == rescoreChunk {
-			next, _ := json.Marshal(rescorePayload{After: last})
-			if err := tx.enqueueJob(ctx, &baton.Job{Kind: RescoreJob, Payload: next}); err != nil {
-				return err
-			}
-		}
-		return tx.Commit()
-	}
-}
-
-// RescoreAll rescores every lead now, a chunk per transaction, and returns
-// how many it scored. Publishing does this through RescoreJob instead.
-func (db *DB) RescoreAll(ctx context.Context) (int, error) {
-	var after int64
-	total := 0
-	for {
-		var last int64
-		var n int
-		err := db.InTx(ctx, func(ctx context.Context) error {
-			tx, err := db.begin(ctx)
-			if err != nil {
-				return err
-			}
-			last, n, err = tx.rescoreChunk(ctx, after, rescoreChunk)
-			return err
-		})
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if n < rescoreChunk {
-			return total, nil
-		}
-		after = last
-	}
-}
-
-// rescoreChunk rescores up to limit leads with ids above after: fit from the
-// fields, engagement replayed from the stored events when the policy's
-// engagement rules differ from those that built the state.
-func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, int, error) {
-	sc, err := tx.scorer(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	leads, states, olds, err := tx.scoringRows(ctx, `id > $1 ORDER BY id LIMIT $2`, after, limit)
-	if err != nil || len(leads) == 0 {
-		return after, 0, err
-	}
-	last := leads[len(leads)-1].ID
-	// A fresh state stays as it is: only the scores are written.
-	same := make([]bool, len(states))
-	for i, st := range states {
-		same[i] = sc.active() && sc.fresh(st)
-	}
-	if sc.active() {
-		if err := tx.rebuildStates(ctx, sc, leads, states); err != nil {
-			return 0, 0, err
-		}
-	}
-	accounts, err := tx.accountsOf(ctx, leads)
-	if err != nil {
-		return 0, 0, err
-	}
-	items := make([]scored, 0, len(leads))
-	for i, l := range leads {
-		st := states[i]
-		if !sc.active() {
-			*st = scoreState{}
-		}
-		var acc *baton.Account
-		if l.AccountID != nil {
-			acc = accounts[*l.AccountID]
-		}
-		score, ps := sc.evaluate(l, acc, st, tx.now)
-		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i], rules: sc.fitRules(ps), old: olds[i]})
-	}
-	if err := tx.saveScores(ctx, items); err != nil {
-		return 0, 0, err
-	}
-	return last, len(leads), nil
-}
-
 // eventsBetween loads the events of the leads with ids in [first, last].
 func (tx *Tx) eventsBetween(ctx context.Context, first, last int64) (map[int64][]*baton.Event, error) {
 	return tx.eventsWhere(ctx, `lead_id BETWEEN $1 AND $2`, first, last)
@@ -817,33 +787,121 @@ func (tx *Tx) accountsOf(ctx context.Context, leads []*baton.Lead) (map[int64]*b
 	return out, rows.Err()
 }
 
+// scoringSet is leads read with what scoring them needs, index by index.
+type scoringSet struct {
+	leads  []*baton.Lead
+	states []*scoreState
+	// rules are the fit rules stored with each lead (leads.fit_rules).
+	rules []string
+	// raws are the states as stored: a rescore computed on a read snapshot
+	// writes a lead only if its state and version are still these.
+	raws []string
+}
+
 // scoringRows reads the leads that cond selects (a WHERE clause of leads,
-// with its ORDER BY and LIMIT) with their scoring states and stored fit rules.
-func (tx *Tx) scoringRows(ctx context.Context, cond string, args ...any) ([]*baton.Lead, []*scoreState, []string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state, fit_rules FROM leads WHERE `+cond, args...)
+// with its ORDER BY and LIMIT) with their scoring states and stored fit
+// rules. With a scorer that has no model, it reads only the fields its fit
+// rules read and what storing and promoting the scores need: the rest of each
+// lead is left zero.
+func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...any) (*scoringSet, error) {
+	cols := leadColumns
+	narrow := sc != nil && sc.model == nil
+	if narrow {
+		cols = sc.columns()
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+cols+`, score_state, fit_rules FROM leads WHERE `+cond, args...)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("leads to score: %w", err)
+		return nil, fmt.Errorf("leads to score: %w", err)
 	}
 	defer rows.Close()
-	var leads []*baton.Lead
-	var states []*scoreState
-	var olds []string
+	set := &scoringSet{}
+	var fields []string
+	if narrow && sc.policy != nil {
+		fields = sc.policy.FitReads().Fields
+	}
 	for rows.Next() {
 		var raw []byte
 		var old string
-		l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
+		var l *baton.Lead
+		if narrow {
+			l, err = scanScoring(rows, fields, sc.policy != nil && sc.policy.FitReads().Attributes, &raw, &old)
+		} else {
+			l, err = scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
+		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		st, err := parseState(raw)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
-		leads = append(leads, l)
-		states = append(states, st)
-		olds = append(olds, old)
+		set.leads = append(set.leads, l)
+		set.states = append(set.states, st)
+		set.rules = append(set.rules, old)
+		set.raws = append(set.raws, string(raw))
 	}
-	return leads, states, olds, rows.Err()
+	return set, rows.Err()
+}
+
+// columns returns the columns of leads that scoring without a model reads:
+// what storing and promoting need, and the fields the fit rules read.
+func (sc *scorer) columns() string {
+	cols := "id, stage, version, account_id"
+	if sc.policy != nil {
+		r := sc.policy.FitReads()
+		for _, f := range r.Fields {
+			cols += ", " + f
+		}
+		if r.Attributes {
+			cols += ", attrs"
+		}
+	}
+	return cols
+}
+
+// scanScoring scans a row of sc.columns() then the state and fit rules.
+func scanScoring(rows *sql.Rows, fields []string, attrs bool, raw *[]byte, old *string) (*baton.Lead, error) {
+	l := &baton.Lead{}
+	var account sql.NullInt64
+	var email sql.NullString
+	var attrsJSON []byte
+	dest := make([]any, 0, 7+len(fields))
+	dest = append(dest, &l.ID, &l.Stage, &l.Version, &account)
+	for _, f := range fields {
+		switch f {
+		case "email":
+			dest = append(dest, &email)
+		case "name":
+			dest = append(dest, &l.Name)
+		case "title":
+			dest = append(dest, &l.Title)
+		case "phone":
+			dest = append(dest, &l.Phone)
+		case "company":
+			dest = append(dest, &l.Company)
+		case "country":
+			dest = append(dest, &l.Country)
+		case "source":
+			dest = append(dest, &l.Source)
+		case "campaign":
+			dest = append(dest, &l.Campaign)
+		default:
+			return nil, fmt.Errorf("score leads: no column for field %q", f)
+		}
+	}
+	if attrs {
+		dest = append(dest, &attrsJSON)
+	}
+	if err := rows.Scan(append(dest, raw, old)...); err != nil {
+		return nil, err
+	}
+	l.Email, l.AccountID = email.String, ptrInt(account)
+	if len(attrsJSON) > 2 {
+		if err := json.Unmarshal(attrsJSON, &l.Attrs); err != nil {
+			return nil, fmt.Errorf("lead %d attributes: %w", l.ID, err)
+		}
+	}
+	return l, nil
 }
 
 // scoreLeads scores many leads after new events, loading them, their states
@@ -863,10 +921,11 @@ func (tx *Tx) scoreLeads(ctx context.Context, sc *scorer, byLead map[int64][]*ba
 		return tx.scoreEngagement(ctx, sc, ids, byLead)
 	}
 	return tx.db.idLists(ids, func(list string, args []any) error {
-		leads, states, olds, err := tx.scoringRows(ctx, `id IN `+list+` ORDER BY id`, args...)
+		set, err := tx.scoringRows(ctx, sc, `id IN `+list+` ORDER BY id`, args...)
 		if err != nil {
 			return err
 		}
+		leads, states, olds := set.leads, set.states, set.rules
 		accounts, err := tx.accountsOf(ctx, leads)
 		if err != nil {
 			return err

@@ -436,3 +436,69 @@ func TestEventsRebuildStaleLeads(t *testing.T) {
 		}
 	})
 }
+
+// TestRescoreReadAheadKeepsChanges: a rescore computes a chunk on a read
+// snapshot while it writes the one before. Leads changed between that read
+// and the write (a new event, an edited field, a stage change) are scored as
+// they are at the write, not as they were read; the others as read. Either
+// way the result is the one a rescore without reading ahead gives.
+func TestRescoreReadAheadKeepsChanges(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		publish(t, db, testPolicy)
+		var leads []*baton.Lead
+		for i := range 4 {
+			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i), Title: "Engineer"})
+			mustEvents(t, db, event(fmt.Sprint("w", i), l.ID, baton.EventWebinarAttended, clock.Now()))
+			leads = append(leads, l)
+		}
+		// A new version that changes engagement and fit: every lead is
+		// replayed and rescored.
+		v2 := strings.Replace(strings.Replace(testPolicy, "points: 15", "points: 16", 1), "contains: VP", "contains: Eng", 1)
+		if _, err := db.PublishDocument(storetest.System(), v2); err != nil {
+			t.Fatal(err)
+		}
+		db.ReadAhead(0)
+		evented, edited, moved := leads[1], leads[2], leads[3]
+		mustEvents(t, db, event("p", evented.ID, baton.EventPricingPageView, clock.Now()))
+		title := "Head of Sales"
+		if _, err := db.UpdateLead(storetest.System(), edited.ID, baton.LeadUpdate{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ChangeStage(storetest.System(), moved.ID, baton.StageChange{To: baton.StageDisqualified, Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RescoreAll(storetest.System()); err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]struct{ fit, engagement float64 }{
+			leads[0].ID: {30, 16},
+			evented.ID:  {30, 16 + 20}, // the event after the read counts
+			edited.ID:   {0, 16},       // the new title counts
+			moved.ID:    {30, 16},
+		}
+		got := map[int64]baton.LeadScore{}
+		for _, l := range leads {
+			s := lead(t, db, l.ID).Score
+			got[l.ID] = s
+			if w := want[l.ID]; s.Fit != w.fit || !near(s.Engagement, w.engagement) || s.PolicyVersion != 2 {
+				t.Errorf("lead %d: fit %v engagement %v v%d, want %v %v v2", l.ID, s.Fit, s.Engagement, s.PolicyVersion, w.fit, w.engagement)
+			}
+		}
+		if st := lead(t, db, moved.ID).Stage; st != baton.StageDisqualified {
+			t.Errorf("moved lead is %s, want disqualified", st)
+		}
+		// A rescore without reading ahead agrees.
+		if _, err := db.RescoreAll(storetest.System()); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range leads {
+			s := lead(t, db, l.ID).Score
+			if g := got[l.ID]; s.Fit != g.Fit || !near(s.Engagement, g.Engagement) {
+				t.Errorf("lead %d: read ahead gave fit %v engagement %v, a rescore in the writer %v %v", l.ID, g.Fit, g.Engagement, s.Fit, s.Engagement)
+			}
+		}
+	})
+}
