@@ -84,7 +84,10 @@ func BenchmarkRescore(b *testing.B) {
 			b.Fatal(err)
 		}
 		// The rescore runs as it does behind a server: the publication's
-		// job, a chunk per run, run back to back as a worker does.
+		// job, a chunk per run, run back to back as a worker does, with a
+		// context that shutting down cancels.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		t := time.Now()
 		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
 		for {

@@ -491,6 +491,11 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 			return nil, fmt.Errorf("save scores: %w", err)
 		}
 		defer stmt.Close()
+		// Each statement takes microseconds, and the driver watches a
+		// cancellable context with a goroutine per statement, which costs
+		// more than the statement: the transaction's own context still
+		// rolls it back when cancelled.
+		ctx := context.WithoutCancel(ctx)
 		args := make([]any, 0, 14)
 		for _, it := range items {
 			s := it.score
@@ -1007,6 +1012,7 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 			}
 		}
 		if stmt != nil {
+			ctx := context.WithoutCancel(ctx) // as in storeScores
 			for _, it := range items {
 				s := it.score
 				if _, err := stmt.ExecContext(ctx, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.json(), it.lead.ID); err != nil {
