@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -357,9 +358,16 @@ func (tx *Tx) rebuildStates(ctx context.Context, sc *scorer, leads []*baton.Lead
 	if err != nil {
 		return err
 	}
-	changes, err := tx.stageChangesWhere(ctx, cond, args...)
-	if err != nil {
-		return err
+	// The stage history says which events count for the model: needed
+	// only for states that have not counted them yet.
+	var changes map[int64][]stageChange
+	for i := range leads {
+		if !states[i].Counted {
+			if changes, err = tx.stageChangesWhere(ctx, cond, args...); err != nil {
+				return err
+			}
+			break
+		}
 	}
 	for i, l := range leads {
 		st := states[i]
@@ -735,8 +743,10 @@ func (tx *Tx) eventsBetween(ctx context.Context, first, last int64) (map[int64][
 // eventsWhere loads the events of the leads that cond (on lead_id, its
 // parameters written by db.param from 1) selects.
 func (tx *Tx) eventsWhere(ctx context.Context, cond string, args ...any) (map[int64][]*baton.Event, error) {
+	// Ordered as the index of events by lead and time, with no sort in the
+	// database: ties in time are put in order of id here.
 	rows, err := tx.QueryContext(ctx, `SELECT client_id, lead_id, type, occurred_at, properties, received_at FROM events
-		WHERE `+cond+` ORDER BY lead_id, occurred_at, client_id`, args...)
+		WHERE `+cond+` ORDER BY lead_id, occurred_at`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events of leads: %w", err)
 	}
@@ -751,11 +761,24 @@ func (tx *Tx) eventsWhere(ctx context.Context, cond string, args ...any) (map[in
 		}
 		e.OccurredAt, e.ReceivedAt = fromMicros(at), fromMicros(received)
 		if len(props) > 0 {
-			e.Properties = append([]byte(nil), props...)
+			e.Properties = props // Scan made it a copy of its own
 		}
 		out[e.LeadID] = append(out[e.LeadID], e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, events := range out {
+		for i := 1; i < len(events); i++ {
+			if events[i].OccurredAt.Equal(events[i-1].OccurredAt) {
+				slices.SortStableFunc(events, func(a, b *baton.Event) int {
+					return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), strings.Compare(a.ID, b.ID))
+				})
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // accountsOf loads the accounts of the leads.
