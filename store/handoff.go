@@ -564,7 +564,7 @@ func (tx *Tx) merge(ctx context.Context, sc *scorer, dup, survivor *baton.Lead) 
 		return err
 	}
 	// Engagement from the moved events: rebuild the survivor's from all its events.
-	if _, err := tx.ExecContext(ctx, `UPDATE leads SET score_state = '{}' WHERE id = $1`, survivor.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE leads SET score_state = '{}', score_seq = score_seq + 1 WHERE id = $1`, survivor.ID); err != nil {
 		return err
 	}
 	all, err := tx.eventsBetween(ctx, survivor.ID, survivor.ID)

@@ -14,7 +14,7 @@ import (
 const RescoreJob = "rescore"
 
 // rescoreChunk is how many leads one rescore transaction takes.
-const rescoreChunk = 2000
+const rescoreChunk = 5000
 
 type rescorePayload struct {
 	After int64 `json:"after"`
@@ -23,11 +23,12 @@ type rescorePayload struct {
 // A rescore reads ahead: while the writer stores one chunk, another
 // connection (and core) reads the next chunk's leads, states and events on a
 // snapshot and computes their scores. The writer then stores each of those
-// scores only if the lead's version, state and fit rules are still the ones
-// they were computed from (a guarded write), and computes the others again in
-// its own transaction. So a lead changed meanwhile by an event, an edit or a
-// stage change is never overwritten with scores of its old self, and the
-// result is the one a rescore in the writer alone would give.
+// scores only if the lead's version and score_seq (which every write of its
+// scores or scoring state moves) are still the ones they were computed from
+// (a guarded write), and computes the others again in its own transaction.
+// So a lead changed meanwhile by an event, an edit or a stage change is never
+// overwritten with scores of its old self, and the result is the one a
+// rescore in the writer alone would give.
 
 // rescoreBatch is one chunk's scores computed on a read snapshot.
 type rescoreBatch struct {
@@ -275,7 +276,7 @@ func (tx *Tx) rescoreItems(ctx context.Context, sc *scorer, set *scoringSet) ([]
 		}
 		score, ps := sc.evaluate(l, acc, st, tx.now)
 		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i], rules: sc.fitRules(ps),
-			old: set.rules[i], raw: set.raws[i]})
+			old: set.rules[i], seq: set.seqs[i]})
 	}
 	return items, nil
 }

@@ -448,7 +448,7 @@ type scored struct {
 	same  bool   // the state is as stored: not written again
 	rules string // the fit rules that fired (leads.fit_rules)
 	old   string // the fit rules stored before
-	raw   string // the state as stored before (a guarded write's check)
+	seq   int64  // the lead's score_seq as read (a guarded write's check)
 }
 
 // stateArg is the state to store, or NULL to keep the stored one.
@@ -471,9 +471,8 @@ func (tx *Tx) saveScores(ctx context.Context, items []scored) error {
 }
 
 // storeScores writes leads' scores. guarded, it writes only the leads whose
-// version, state and fit rules are still those the scores were computed from
-// (read on an earlier snapshot: lead.Version, raw, old) and returns the
-// others' ids.
+// version and score_seq are still those the scores were computed from (read
+// on an earlier snapshot: lead.Version, seq) and returns the others' ids.
 func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (missed []int64, err error) {
 	if tx.db.backend == SQLite {
 		// In-process SQLite has no round trips to save: one prepared UPDATE
@@ -486,13 +485,13 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 			withModel = withModel || it.score.ModelVersion != 0
 		}
 		q := `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?, policy_version = ?,
-			scored_at = ?, score_state = COALESCE(?, score_state), fit_rules = ?`
+			scored_at = ?, score_state = COALESCE(?, score_state), fit_rules = ?, score_seq = score_seq + 1`
 		if withModel {
 			q += `, probability = ?, model_version = ?`
 		}
 		q += ` WHERE id = ?`
 		if guarded {
-			q += ` AND version = ? AND score_state = ? AND fit_rules = ?`
+			q += ` AND version = ? AND score_seq = ?`
 		}
 		stmt, err := tx.PrepareContext(ctx, q)
 		if err != nil {
@@ -504,7 +503,7 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 		// more than the statement: the transaction's own context still
 		// rolls it back when cancelled.
 		ctx := context.WithoutCancel(ctx)
-		args := make([]any, 0, 14)
+		args := make([]any, 0, 13)
 		for _, it := range items {
 			s := it.score
 			args = append(args[:0], s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, micros(s.ScoredAt), it.stateArg(), it.rules)
@@ -517,7 +516,7 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 			}
 			args = append(args, it.lead.ID)
 			if guarded {
-				args = append(args, it.lead.Version, it.raw, it.old)
+				args = append(args, it.lead.Version, it.seq)
 			}
 			res, err := stmt.ExecContext(ctx, args...)
 			if err != nil {
@@ -535,7 +534,7 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 	}
 	cols := 11
 	if guarded {
-		cols = 14
+		cols = 13
 	}
 	var b strings.Builder
 	args := make([]any, 0, 200*cols)
@@ -545,7 +544,7 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 		args = args[:0]
 		b.WriteString(`WITH v(id, fit, engagement, fit_grade, engagement_grade, policy_version, probability, model_version, scored_at, score_state, fit_rules`)
 		if guarded {
-			b.WriteString(`, version, old_state, old_rules`)
+			b.WriteString(`, version, seq`)
 		}
 		b.WriteString(`) AS (VALUES `)
 		if tx.db.backend == Postgres {
@@ -558,7 +557,7 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text,$%d::text",
 					n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
 				if guarded {
-					fmt.Fprintf(&b, ",$%d::bigint,$%d::text,$%d::text", n+11, n+12, n+13)
+					fmt.Fprintf(&b, ",$%d::bigint,$%d::bigint", n+11, n+12)
 				}
 				b.WriteByte(')')
 			}
@@ -568,9 +567,9 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 		b.WriteString(`) UPDATE leads SET fit = v.fit, engagement = v.engagement, fit_grade = v.fit_grade,
 			engagement_grade = v.engagement_grade, policy_version = v.policy_version, probability = v.probability,
 			model_version = v.model_version, scored_at = v.scored_at, score_state = COALESCE(v.score_state, leads.score_state),
-			fit_rules = v.fit_rules FROM v WHERE leads.id = v.id`)
+			fit_rules = v.fit_rules, score_seq = leads.score_seq + 1 FROM v WHERE leads.id = v.id`)
 		if guarded {
-			b.WriteString(` AND leads.version = v.version AND leads.score_state = v.old_state AND leads.fit_rules = v.old_rules RETURNING leads.id`)
+			b.WriteString(` AND leads.version = v.version AND leads.score_seq = v.seq RETURNING leads.id`)
 		}
 		for _, it := range chunk {
 			var prob any
@@ -581,7 +580,7 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 			args = append(args, it.lead.ID, s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, prob,
 				s.ModelVersion, micros(s.ScoredAt), it.stateArg(), it.rules)
 			if guarded {
-				args = append(args, it.lead.Version, it.raw, it.old)
+				args = append(args, it.lead.Version, it.seq)
 			}
 		}
 		if !guarded {
@@ -821,9 +820,9 @@ type scoringSet struct {
 	states []*scoreState
 	// rules are the fit rules stored with each lead (leads.fit_rules).
 	rules []string
-	// raws are the states as stored: a rescore computed on a read snapshot
-	// writes a lead only if its state and version are still these.
-	raws []string
+	// seqs are the leads' score_seq: a rescore computed on a read snapshot
+	// writes a lead only if its score_seq and version are still these.
+	seqs []int64
 }
 
 // scoringRows reads the leads that cond selects (a WHERE clause of leads,
@@ -837,7 +836,7 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 	if narrow {
 		cols = sc.columns()
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+cols+`, score_state, fit_rules FROM leads WHERE `+cond, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+cols+`, score_state, fit_rules, score_seq FROM leads WHERE `+cond, args...)
 	if err != nil {
 		return nil, fmt.Errorf("leads to score: %w", err)
 	}
@@ -850,11 +849,12 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 	for rows.Next() {
 		var raw []byte
 		var old string
+		var seq int64
 		var l *baton.Lead
 		if narrow {
-			l, err = scanScoring(rows, fields, sc.policy != nil && sc.policy.FitReads().Attributes, &raw, &old)
+			l, err = scanScoring(rows, fields, sc.policy != nil && sc.policy.FitReads().Attributes, &raw, &old, &seq)
 		} else {
-			l, err = scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old)...) }))
+			l, err = scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old, &seq)...) }))
 		}
 		if err != nil {
 			return nil, err
@@ -866,7 +866,7 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 		set.leads = append(set.leads, l)
 		set.states = append(set.states, st)
 		set.rules = append(set.rules, old)
-		set.raws = append(set.raws, string(raw))
+		set.seqs = append(set.seqs, seq)
 	}
 	return set, rows.Err()
 }
@@ -887,8 +887,8 @@ func (sc *scorer) columns() string {
 	return cols
 }
 
-// scanScoring scans a row of sc.columns() then the state and fit rules.
-func scanScoring(rows *sql.Rows, fields []string, attrs bool, raw *[]byte, old *string) (*baton.Lead, error) {
+// scanScoring scans a row of sc.columns() then the state, fit rules and score_seq.
+func scanScoring(rows *sql.Rows, fields []string, attrs bool, raw *[]byte, old *string, seq *int64) (*baton.Lead, error) {
 	l := &baton.Lead{}
 	var account sql.NullInt64
 	var email sql.NullString
@@ -920,7 +920,7 @@ func scanScoring(rows *sql.Rows, fields []string, attrs bool, raw *[]byte, old *
 	if attrs {
 		dest = append(dest, &attrsJSON)
 	}
-	if err := rows.Scan(append(dest, raw, old)...); err != nil {
+	if err := rows.Scan(append(dest, raw, old, seq)...); err != nil {
 		return nil, err
 	}
 	l.Email, l.AccountID = email.String, ptrInt(account)
@@ -981,7 +981,7 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 	if tx.db.backend == SQLite {
 		var err error
 		stmt, err = tx.PrepareContext(ctx, `UPDATE leads SET engagement = ?, engagement_grade = ?, fit_grade = ?, policy_version = ?,
-			scored_at = ?, score_state = ? WHERE id = ?`)
+			scored_at = ?, score_state = ?, score_seq = score_seq + 1 WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("score leads: %w", err)
 		}
@@ -1056,7 +1056,8 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 				args = append(args, it.lead.ID, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.json())
 			}
 			b.WriteString(`) UPDATE leads SET engagement = v.engagement, engagement_grade = v.engagement_grade, fit_grade = v.fit_grade,
-				policy_version = v.policy_version, scored_at = v.scored_at, score_state = v.score_state FROM v WHERE leads.id = v.id`)
+				policy_version = v.policy_version, scored_at = v.scored_at, score_state = v.score_state, score_seq = leads.score_seq + 1
+				FROM v WHERE leads.id = v.id`)
 			if len(items) > 0 {
 				if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 					return fmt.Errorf("save scores: %w", err)

@@ -1,0 +1,7 @@
+-- score_seq counts the writes of a lead's scores and scoring state. A
+-- rescore computes a chunk's scores on a read snapshot while it writes the
+-- chunk before, then writes each lead only if its version and score_seq are
+-- still those it read: an event, an edit or another rescore in between makes
+-- it score that lead again instead of overwriting it with scores of its old
+-- self.
+ALTER TABLE leads ADD COLUMN score_seq BIGINT NOT NULL DEFAULT 0;
