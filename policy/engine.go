@@ -126,6 +126,14 @@ func (p *Policy) appendFit(dst []Reason, matched []uint16) (float64, []Reason) {
 // the events applied first use the cap up (Replay applies them in time
 // order).
 func (p *Policy) Apply(st *Engagement, e *baton.Event) (points float64, reasons []Reason) {
+	return p.apply(st, e, true)
+}
+
+// Add is Apply without the points and reasons, for replays and storage that
+// only keep the state.
+func (p *Policy) Add(st *Engagement, e *baton.Event) { p.apply(st, e, false) }
+
+func (p *Policy) apply(st *Engagement, e *baton.Event, explain bool) (points float64, reasons []Reason) {
 	if e == nil {
 		return 0, nil
 	}
@@ -181,9 +189,12 @@ func (p *Policy) Apply(st *Engagement, e *baton.Event) (points float64, reasons 
 		switch {
 		case r.Once:
 			if rs.Events > 0 && !te.After(rs.Last) {
-				credit, detail = 0, "once: a later "+r.Event+" is already counted"
+				credit = 0
+				if explain {
+					detail = "once: a later " + r.Event + " is already counted"
+				}
 			} else {
-				if rs.Events > 0 {
+				if rs.Events > 0 && explain {
 					detail = "once: replaces the " + r.Event + " of " + rs.Last.UTC().Format(time.RFC3339)
 				}
 				rs.Sum = r.Points * p.decay(st.AsOf.Sub(te)) // the one counted event
@@ -199,7 +210,9 @@ func (p *Policy) Apply(st *Engagement, e *baton.Event) (points float64, reasons 
 			rs.Last = te
 		}
 		points += credit
-		reasons = append(reasons, Reason{Rule: r.Name, Axis: AxisEngagement, Points: credit, Detail: detail, Events: 1})
+		if explain {
+			reasons = append(reasons, Reason{Rule: r.Name, Axis: AxisEngagement, Points: credit, Detail: detail, Events: 1})
+		}
 	}
 	return points, reasons
 }
@@ -306,7 +319,7 @@ func (p *Policy) Replay(events []*baton.Event) *Engagement {
 	})
 	st := p.NewEngagement()
 	for _, e := range sorted {
-		p.Apply(st, e)
+		p.Add(st, e)
 	}
 	return st
 }

@@ -275,8 +275,11 @@ func (tx *Tx) rescoreItems(ctx context.Context, sc *scorer, set *scoringSet) ([]
 			acc = accounts[*l.AccountID]
 		}
 		score, ps := sc.evaluate(l, acc, st, tx.now)
-		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i], rules: sc.fitRules(ps),
-			old: set.rules[i], seq: set.seqs[i]})
+		it := scored{lead: l, score: score, ps: ps, state: st, same: same[i], rules: sc.fitRules(ps), old: set.rules[i], seq: set.seqs[i]}
+		if !it.same {
+			it.text = st.json() // here, on the reader's core when reading ahead
+		}
+		items = append(items, it)
 	}
 	return items, nil
 }

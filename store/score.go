@@ -179,7 +179,7 @@ func (sc *scorer) observe(st *scoreState, l *baton.Lead, events []*baton.Event) 
 			st.Engagement = sc.policy.NewEngagement()
 		}
 		for _, e := range events {
-			sc.policy.Apply(st.Engagement, e)
+			sc.policy.Add(st.Engagement, e)
 		}
 	}
 	count(st, l, events)
@@ -446,6 +446,7 @@ type scored struct {
 	ps    policy.Score
 	state *scoreState
 	same  bool   // the state is as stored: not written again
+	text  string // the state to write, if already in JSON (else state.json())
 	rules string // the fit rules that fired (leads.fit_rules)
 	old   string // the fit rules stored before
 	seq   int64  // the lead's score_seq as read (a guarded write's check)
@@ -455,6 +456,9 @@ type scored struct {
 func (it *scored) stateArg() any {
 	if it.same {
 		return nil
+	}
+	if it.text != "" {
+		return it.text
 	}
 	return it.state.json()
 }
@@ -842,17 +846,18 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 	}
 	defer rows.Close()
 	set := &scoringSet{}
-	var fields []string
+	var reads policy.FitReads
 	if narrow && sc.policy != nil {
-		fields = sc.policy.FitReads().Fields
+		reads = sc.policy.FitReads()
 	}
+	var dest []any
+	var raw sql.RawBytes // parsed before the next row
 	for rows.Next() {
-		var raw []byte
 		var old string
 		var seq int64
 		var l *baton.Lead
 		if narrow {
-			l, err = scanScoring(rows, fields, sc.policy != nil && sc.policy.FitReads().Attributes, &raw, &old, &seq)
+			l, err = scanScoring(rows, &dest, reads, &raw, &old, &seq)
 		} else {
 			l, err = scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old, &seq)...) }))
 		}
@@ -887,15 +892,15 @@ func (sc *scorer) columns() string {
 	return cols
 }
 
-// scanScoring scans a row of sc.columns() then the state, fit rules and score_seq.
-func scanScoring(rows *sql.Rows, fields []string, attrs bool, raw *[]byte, old *string, seq *int64) (*baton.Lead, error) {
+// scanScoring scans a row of sc.columns() then the state, fit rules and
+// score_seq, reusing *buf for the destinations.
+func scanScoring(rows *sql.Rows, buf *[]any, reads policy.FitReads, raw *sql.RawBytes, old *string, seq *int64) (*baton.Lead, error) {
 	l := &baton.Lead{}
 	var account sql.NullInt64
 	var email sql.NullString
 	var attrsJSON []byte
-	dest := make([]any, 0, 7+len(fields))
-	dest = append(dest, &l.ID, &l.Stage, &l.Version, &account)
-	for _, f := range fields {
+	dest := append((*buf)[:0], &l.ID, &l.Stage, &l.Version, &account)
+	for _, f := range reads.Fields {
 		switch f {
 		case "email":
 			dest = append(dest, &email)
@@ -917,10 +922,12 @@ func scanScoring(rows *sql.Rows, fields []string, attrs bool, raw *[]byte, old *
 			return nil, fmt.Errorf("score leads: no column for field %q", f)
 		}
 	}
-	if attrs {
+	if reads.Attributes {
 		dest = append(dest, &attrsJSON)
 	}
-	if err := rows.Scan(append(dest, raw, old, seq)...); err != nil {
+	dest = append(dest, raw, old, seq)
+	*buf = dest
+	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
 	l.Email, l.AccountID = email.String, ptrInt(account)
