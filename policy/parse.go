@@ -832,6 +832,10 @@ func (p *Policy) compile() {
 	p.fastByEvent = map[string]*FastTrack{}
 	for _, f := range p.MQL.FastTrack {
 		p.fastByEvent[f.Event] = f
+		p.readsProps = p.readsProps || len(f.Where) > 0
+	}
+	for _, r := range p.EngagementRules {
+		p.readsProps = p.readsProps || len(r.Where) > 0
 	}
 	p.engagementKey = p.keyOfEngagement()
 	p.fitReads = p.readsOfFit()

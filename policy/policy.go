@@ -45,6 +45,7 @@ type Policy struct {
 	hasEngPos      bool // some engagement rule has positive points
 	engagementKey  string
 	fitReads       FitReads
+	readsProps     bool
 }
 
 // EngagementKey identifies how the policy builds Engagement states: two
@@ -66,6 +67,10 @@ type FitReads struct {
 // FitReads returns what the fit rules read of a lead: a store that rescores
 // many leads reads only that.
 func (p *Policy) FitReads() FitReads { return p.fitReads }
+
+// ReadsProperties reports whether an engagement rule or fast track has
+// conditions on event properties: without, a replay needs no properties.
+func (p *Policy) ReadsProperties() bool { return p.readsProps }
 
 // FitRule gives points to a lead whose field meets a condition. Every
 // matching fit rule counts.

@@ -354,19 +354,22 @@ func (tx *Tx) rebuildStates(ctx context.Context, sc *scorer, leads []*baton.Lead
 		}
 	}
 	cond := b.String()
-	events, err := tx.eventsWhere(ctx, cond, args...)
+	// The stage history and the times events were received say which
+	// events count for the model: needed only for states that have not
+	// counted them yet.
+	counting := false
+	for i := range leads {
+		counting = counting || !states[i].Counted
+	}
+	parts := eventParts{properties: sc.policy != nil && sc.policy.ReadsProperties(), received: counting}
+	events, err := tx.eventsWhere(ctx, parts, cond, args...)
 	if err != nil {
 		return err
 	}
-	// The stage history says which events count for the model: needed
-	// only for states that have not counted them yet.
 	var changes map[int64][]stageChange
-	for i := range leads {
-		if !states[i].Counted {
-			if changes, err = tx.stageChangesWhere(ctx, cond, args...); err != nil {
-				return err
-			}
-			break
+	if counting {
+		if changes, err = tx.stageChangesWhere(ctx, cond, args...); err != nil {
+			return err
 		}
 	}
 	for i, l := range leads {
@@ -740,29 +743,55 @@ func (db *DB) RescoreStatus(ctx context.Context) (baton.RescoreStatus, error) {
 
 // eventsBetween loads the events of the leads with ids in [first, last].
 func (tx *Tx) eventsBetween(ctx context.Context, first, last int64) (map[int64][]*baton.Event, error) {
-	return tx.eventsWhere(ctx, `lead_id BETWEEN $1 AND $2`, first, last)
+	return tx.eventsWhere(ctx, allOfEvents, `lead_id BETWEEN $1 AND $2`, first, last)
 }
 
+// eventParts says which optional parts of events to load.
+type eventParts struct {
+	properties, received bool
+}
+
+var allOfEvents = eventParts{properties: true, received: true}
+
 // eventsWhere loads the events of the leads that cond (on lead_id, its
-// parameters written by db.param from 1) selects.
-func (tx *Tx) eventsWhere(ctx context.Context, cond string, args ...any) (map[int64][]*baton.Event, error) {
+// parameters written by db.param from 1) selects: id, lead, type and time,
+// and the parts asked for.
+func (tx *Tx) eventsWhere(ctx context.Context, parts eventParts, cond string, args ...any) (map[int64][]*baton.Event, error) {
+	cols := `client_id, lead_id, type, occurred_at`
+	if parts.properties {
+		cols += `, properties`
+	}
+	if parts.received {
+		cols += `, received_at`
+	}
 	// Ordered as the index of events by lead and time, with no sort in the
 	// database: ties in time are put in order of id here.
-	rows, err := tx.QueryContext(ctx, `SELECT client_id, lead_id, type, occurred_at, properties, received_at FROM events
-		WHERE `+cond+` ORDER BY lead_id, occurred_at`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM events WHERE `+cond+` ORDER BY lead_id, occurred_at`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events of leads: %w", err)
 	}
 	defer rows.Close()
 	out := map[int64][]*baton.Event{}
+	var at, received int64
+	var props []byte
+	dest := make([]any, 4, 6)
 	for rows.Next() {
 		e := &baton.Event{}
-		var at, received int64
-		var props []byte
-		if err := rows.Scan(&e.ID, &e.LeadID, &e.Type, &at, &props, &received); err != nil {
+		dest = append(dest[:0], &e.ID, &e.LeadID, &e.Type, &at)
+		if parts.properties {
+			dest = append(dest, &props)
+		}
+		if parts.received {
+			dest = append(dest, &received)
+		}
+		props = nil
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		e.OccurredAt, e.ReceivedAt = fromMicros(at), fromMicros(received)
+		e.OccurredAt = fromMicros(at)
+		if parts.received {
+			e.ReceivedAt = fromMicros(received)
+		}
 		if len(props) > 0 {
 			e.Properties = props // Scan made it a copy of its own
 		}
@@ -879,9 +908,12 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 // columns returns the columns of leads that scoring without a model reads:
 // what storing and promoting need, and the fields the fit rules read.
 func (sc *scorer) columns() string {
-	cols := "id, stage, version, account_id"
+	cols := "id, stage, version"
 	if sc.policy != nil {
 		r := sc.policy.FitReads()
+		if r.Account {
+			cols += ", account_id"
+		}
 		for _, f := range r.Fields {
 			cols += ", " + f
 		}
@@ -899,7 +931,10 @@ func scanScoring(rows *sql.Rows, buf *[]any, reads policy.FitReads, raw *sql.Raw
 	var account sql.NullInt64
 	var email sql.NullString
 	var attrsJSON []byte
-	dest := append((*buf)[:0], &l.ID, &l.Stage, &l.Version, &account)
+	dest := append((*buf)[:0], &l.ID, &l.Stage, &l.Version)
+	if reads.Account {
+		dest = append(dest, &account)
+	}
 	for _, f := range reads.Fields {
 		switch f {
 		case "email":
