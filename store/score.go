@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -28,6 +29,8 @@ type scorer struct {
 	model         *model.Model
 	// fitNames are fitRuleNames(policy).
 	fitNames []string
+	// keyField is the policy's engagement key as a state's JSON holds it.
+	keyField []byte
 }
 
 // fitRuleNames returns the distinct names of a policy's fit rules in
@@ -110,6 +113,40 @@ func parseState(b []byte) (*scoreState, error) {
 	return st, nil
 }
 
+// storedState is a scoreState with its engagement not decoded yet.
+type storedState struct {
+	Engagement fastjson.RawMessage `json:"engagement,omitempty"`
+	Counts     map[string]int      `json:"counts,omitempty"`
+	Counted    bool                `json:"counted,omitempty"`
+}
+
+// parseState parses a state for the scorer: an engagement that the policy
+// in force did not build (its key is not the policy's) is left out rather
+// than decoded, for it is about to be replayed from the events.
+func (sc *scorer) parseState(b []byte) (*scoreState, error) {
+	if sc == nil || sc.policy == nil {
+		return parseState(b)
+	}
+	st := &scoreState{}
+	if len(b) <= 2 {
+		return st, nil
+	}
+	var stored storedState
+	if err := fastjson.Unmarshal(b, &stored); err != nil {
+		return nil, fmt.Errorf("score state: %w", err)
+	}
+	st.Counts, st.Counted = stored.Counts, stored.Counted
+	// The key as the state's writer puts it: a state that spells it
+	// otherwise is only taken as stale, and replayed.
+	if len(stored.Engagement) > 0 && bytes.Contains(stored.Engagement, sc.keyField) {
+		st.Engagement = &policy.Engagement{}
+		if err := fastjson.Unmarshal(stored.Engagement, st.Engagement); err != nil {
+			return nil, fmt.Errorf("score state: %w", err)
+		}
+	}
+	return st, nil
+}
+
 func (st *scoreState) json() string {
 	b, _ := fastjson.Marshal(st)
 	return string(b)
@@ -163,6 +200,9 @@ func (tx *Tx) scorer(ctx context.Context) (*scorer, error) {
 		c.mu.Unlock()
 	}
 	sc.fitNames = fitRuleNames(sc.policy)
+	if sc.policy != nil {
+		sc.keyField = []byte(`"key":"` + sc.policy.EngagementKey() + `"`)
+	}
 	return sc, nil
 }
 
@@ -282,7 +322,7 @@ func (tx *Tx) rescoreLead(ctx context.Context, sc *scorer, l *baton.Lead, events
 	if err := tx.QueryRowContext(ctx, `SELECT score_state, fit_rules FROM leads WHERE id = $1`, l.ID).Scan(&raw, &old); err != nil {
 		return fmt.Errorf("score lead %d: %w", l.ID, err)
 	}
-	st, err := parseState(raw)
+	st, err := sc.parseState(raw)
 	if err != nil {
 		return err
 	}
@@ -893,7 +933,7 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 		if err != nil {
 			return nil, err
 		}
-		st, err := parseState(raw)
+		st, err := sc.parseState(raw)
 		if err != nil {
 			return nil, err
 		}
@@ -1042,7 +1082,7 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 				rows.Close()
 				return err
 			}
-			st, err := parseState(raw)
+			st, err := sc.parseState(raw)
 			if err != nil {
 				rows.Close()
 				return err

@@ -43,3 +43,33 @@ func TestScoreStateCodec(t *testing.T) {
 		t.Error("a malformed state parsed")
 	}
 }
+
+// TestParseStateForScorer: a state whose engagement the policy in force
+// built is read whole; one built by another policy is read without it (it is
+// replayed), its counts kept.
+func TestParseStateForScorer(t *testing.T) {
+	p, err := policy.Parse([]byte("name: t\nengagement:\n  half_life: 10d\n  rules:\n    - {name: W, event: webinar_attended, points: 5}\nmql: {engagement: 5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &scorer{policy: p, keyField: []byte(`"key":"` + p.EngagementKey() + `"`)}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		key   string
+		fresh bool
+	}{{p.EngagementKey(), true}, {"0123456789abcdef01234567", false}} {
+		st := &scoreState{Counted: true, Counts: map[string]int{"webinar_attended": 2},
+			Engagement: &policy.Engagement{Key: c.key, AsOf: at, Rules: map[string]*policy.RuleState{"W": {Sum: 10, Events: 2, Last: at}}}}
+		got, err := sc.parseState([]byte(st.json()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *st
+		if !c.fresh {
+			want.Engagement = nil
+		}
+		if !reflect.DeepEqual(got, &want) || sc.fresh(got) != c.fresh {
+			t.Errorf("key %s: parsed %+v (fresh %v), want %+v", c.key, got, sc.fresh(got), want)
+		}
+	}
+}
