@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/batonhq/baton"
 )
@@ -38,6 +39,9 @@ type rescoreBatch struct {
 	items                       []scored
 	err                         error
 	done                        chan struct{} // closed when the fields above are set
+	// taken is set when the writer waits for the batch: the reader then
+	// leaves the states it has not written as JSON yet to the writer.
+	taken atomic.Bool
 }
 
 // readAhead holds the batch being read for the next chunk of a rescore.
@@ -76,6 +80,7 @@ func (db *DB) takeReadAhead(after int64) *rescoreBatch {
 	}
 	ra.next = nil
 	ra.mu.Unlock()
+	b.taken.Store(true)
 	<-b.done
 	return b
 }
@@ -95,8 +100,21 @@ func (db *DB) readRescore(ctx context.Context, b *rescoreBatch) error {
 	if b.set, err = tx.scoringRows(ctx, sc, `id > $1 ORDER BY id LIMIT $2`, b.after, rescoreChunk); err != nil {
 		return err
 	}
-	b.items, err = tx.rescoreItems(ctx, sc, b.set)
-	return err
+	if b.items, err = tx.rescoreItems(ctx, sc, b.set); err != nil {
+		return err
+	}
+	// The new states are written as JSON here, on the reader's core, until
+	// the writer is done with the chunk before and waits for this one: it
+	// writes the rest itself, so that neither waits for the other.
+	for i := range b.items {
+		if b.taken.Load() {
+			break
+		}
+		if it := &b.items[i]; !it.same {
+			it.text = it.state.json()
+		}
+	}
+	return nil
 }
 
 // rescoreNext rescores, in tx, the chunk of leads after the lead id after,
@@ -275,11 +293,7 @@ func (tx *Tx) rescoreItems(ctx context.Context, sc *scorer, set *scoringSet) ([]
 			acc = accounts[*l.AccountID]
 		}
 		score, ps := sc.evaluate(l, acc, st, tx.now)
-		it := scored{lead: l, score: score, ps: ps, state: st, same: same[i], rules: sc.fitRules(ps), old: set.rules[i], seq: set.seqs[i]}
-		if !it.same {
-			it.text = st.json() // here, on the reader's core when reading ahead
-		}
-		items = append(items, it)
+		items = append(items, scored{lead: l, score: score, ps: ps, state: st, same: same[i], rules: sc.fitRules(ps), old: set.rules[i], seq: set.seqs[i]})
 	}
 	return items, nil
 }

@@ -148,8 +148,9 @@ func (sc *scorer) parseState(b []byte) (*scoreState, error) {
 }
 
 func (st *scoreState) json() string {
-	b, _ := fastjson.Marshal(st)
-	return string(b)
+	var b strings.Builder
+	fastjson.NewEncoder(&b).Encode(st) // into b, with no copy to return
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // scorer returns the policy and model in force for this transaction.
@@ -814,10 +815,17 @@ func (tx *Tx) eventsWhere(ctx context.Context, parts eventParts, cond string, ar
 	out := map[int64][]*baton.Event{}
 	var at, received int64
 	var props []byte
+	var typ sql.RawBytes
+	types := map[string]string{} // one string per event type, not per event
+	var slab []baton.Event
 	dest := make([]any, 4, 6)
 	for rows.Next() {
-		e := &baton.Event{}
-		dest = append(dest[:0], &e.ID, &e.LeadID, &e.Type, &at)
+		if len(slab) == 0 {
+			slab = make([]baton.Event, 256)
+		}
+		e := &slab[0]
+		slab = slab[1:]
+		dest = append(dest[:0], &e.ID, &e.LeadID, &typ, &at)
 		if parts.properties {
 			dest = append(dest, &props)
 		}
@@ -827,6 +835,12 @@ func (tx *Tx) eventsWhere(ctx context.Context, parts eventParts, cond string, ar
 		props = nil
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
+		}
+		if t, ok := types[string(typ)]; ok {
+			e.Type = t
+		} else {
+			e.Type = string(typ)
+			types[e.Type] = e.Type
 		}
 		e.OccurredAt = fromMicros(at)
 		if parts.received {
@@ -921,12 +935,17 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 	}
 	var dest []any
 	var raw sql.RawBytes // parsed before the next row
+	var slab []baton.Lead
 	for rows.Next() {
 		var old string
 		var seq int64
 		var l *baton.Lead
 		if narrow {
-			l, err = scanScoring(rows, &dest, reads, &raw, &old, &seq)
+			if len(slab) == 0 {
+				slab = make([]baton.Lead, 256) // a lead each row, allocated 256 at a time
+			}
+			l, slab = &slab[0], slab[1:]
+			err = scanScoring(rows, l, &dest, reads, &raw, &old, &seq)
 		} else {
 			l, err = scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw, &old, &seq)...) }))
 		}
@@ -966,8 +985,7 @@ func (sc *scorer) columns() string {
 
 // scanScoring scans a row of sc.columns() then the state, fit rules and
 // score_seq, reusing *buf for the destinations.
-func scanScoring(rows *sql.Rows, buf *[]any, reads policy.FitReads, raw *sql.RawBytes, old *string, seq *int64) (*baton.Lead, error) {
-	l := &baton.Lead{}
+func scanScoring(rows *sql.Rows, l *baton.Lead, buf *[]any, reads policy.FitReads, raw *sql.RawBytes, old *string, seq *int64) error {
 	var account sql.NullInt64
 	var email sql.NullString
 	var attrsJSON []byte
@@ -994,7 +1012,7 @@ func scanScoring(rows *sql.Rows, buf *[]any, reads policy.FitReads, raw *sql.Raw
 		case "campaign":
 			dest = append(dest, &l.Campaign)
 		default:
-			return nil, fmt.Errorf("score leads: no column for field %q", f)
+			return fmt.Errorf("score leads: no column for field %q", f)
 		}
 	}
 	if reads.Attributes {
@@ -1003,15 +1021,15 @@ func scanScoring(rows *sql.Rows, buf *[]any, reads policy.FitReads, raw *sql.Raw
 	dest = append(dest, raw, old, seq)
 	*buf = dest
 	if err := rows.Scan(dest...); err != nil {
-		return nil, err
+		return err
 	}
 	l.Email, l.AccountID = email.String, ptrInt(account)
 	if len(attrsJSON) > 2 {
 		if err := json.Unmarshal(attrsJSON, &l.Attrs); err != nil {
-			return nil, fmt.Errorf("lead %d attributes: %w", l.ID, err)
+			return fmt.Errorf("lead %d attributes: %w", l.ID, err)
 		}
 	}
-	return l, nil
+	return nil
 }
 
 // scoreLeads scores many leads after new events, loading them, their states
