@@ -529,11 +529,21 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 		// model, once active, is only ever replaced): not setting them spares
 		// the update of their index.
 		withModel := false
+		// Scores of one batch share their policy version and time (one
+		// scorer, one clock reading): those go in the statement, not in
+		// each execution's parameters.
+		shared := len(items) > 0
 		for _, it := range items {
 			withModel = withModel || it.score.ModelVersion != 0
+			shared = shared && it.score.PolicyVersion == items[0].score.PolicyVersion && it.score.ScoredAt.Equal(items[0].score.ScoredAt)
 		}
 		q := `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?, policy_version = ?,
 			scored_at = ?, score_state = COALESCE(?, score_state), fit_rules = ?, score_seq = score_seq + 1`
+		if shared {
+			q = fmt.Sprintf(`UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?, policy_version = %d,
+			scored_at = %d, score_state = COALESCE(?, score_state), fit_rules = ?, score_seq = score_seq + 1`,
+				items[0].score.PolicyVersion, micros(items[0].score.ScoredAt))
+		}
 		if withModel {
 			q += `, probability = ?, model_version = ?`
 		}
@@ -554,7 +564,11 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 		args := make([]any, 0, 13)
 		for _, it := range items {
 			s := it.score
-			args = append(args[:0], s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, s.PolicyVersion, micros(s.ScoredAt), it.stateArg(), it.rules)
+			args = append(args[:0], s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade)
+			if !shared {
+				args = append(args, s.PolicyVersion, micros(s.ScoredAt))
+			}
+			args = append(args, it.stateArg(), it.rules)
 			if withModel {
 				var prob any
 				if s.Probability != nil {
