@@ -5,8 +5,23 @@ package store
 // read: a test changes leads between the read and the write.
 func (db *DB) ReadAhead(after int64) {
 	db.startReadAhead(after)
+	db.WaitReadAhead()
+}
+
+// WaitReadAhead waits until the chunk being read ahead, if any, is read.
+func (db *DB) WaitReadAhead() {
 	db.ahead.mu.Lock()
 	b := db.ahead.next
 	db.ahead.mu.Unlock()
-	<-b.done
+	if b != nil {
+		<-b.done
+	}
+}
+
+// SetRescoreChunk makes rescores take n leads a transaction until the
+// returned function restores the size.
+func SetRescoreChunk(n int) (restore func()) {
+	old := rescoreChunk
+	rescoreChunk = n
+	return func() { rescoreChunk = old }
 }

@@ -14,8 +14,9 @@ import (
 // chunk per run, after a policy is published or a model activated.
 const RescoreJob = "rescore"
 
-// rescoreChunk is how many leads one rescore transaction takes.
-const rescoreChunk = 5000
+// rescoreChunk is how many leads one rescore transaction takes (a variable
+// for tests only).
+var rescoreChunk = 5000
 
 type rescorePayload struct {
 	After int64 `json:"after"`

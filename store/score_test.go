@@ -502,3 +502,75 @@ func TestRescoreReadAheadKeepsChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestRescoreJobReadsAhead: publishing rescores every lead through the
+// rescore job, a chunk per run, each chunk read ahead while the one before is
+// written. Leads of a chunk already read that change before it is written
+// (an event, an edited title) end scored as they are; every lead ends scored
+// by the new version.
+func TestRescoreJobReadsAhead(t *testing.T) {
+	defer store.SetRescoreChunk(3)()
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		publish(t, db, testPolicy)
+		var leads []*baton.Lead
+		for i := range 11 {
+			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i), Title: "Engineer"})
+			mustEvents(t, db, event(fmt.Sprint("w", i), l.ID, baton.EventWebinarAttended, clock.Now()))
+			leads = append(leads, l)
+		}
+		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
+		for { // the first publication's job, already done by publish
+			if ran, err := db.RunDueJob(storetest.System(), "test", handlers); err != nil {
+				t.Fatal(err)
+			} else if !ran {
+				break
+			}
+		}
+		v2 := strings.Replace(strings.Replace(testPolicy, "points: 15", "points: 16", 1), "contains: VP", "contains: Eng", 1)
+		if _, err := db.PublishDocument(storetest.System(), v2); err != nil {
+			t.Fatal(err)
+		}
+		runs := 0
+		for {
+			ran, err := db.RunDueJob(storetest.System(), "test", handlers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ran {
+				break
+			}
+			runs++
+			if runs == 1 {
+				// The second chunk (leads 4 to 6) is read; two of its
+				// leads change before it is written.
+				db.WaitReadAhead()
+				mustEvents(t, db, event("p", leads[4].ID, baton.EventPricingPageView, clock.Now()))
+				title := "Head of Sales"
+				if _, err := db.UpdateLead(storetest.System(), leads[5].ID, baton.LeadUpdate{Title: &title}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if runs != 4 {
+			t.Errorf("%d job runs for 11 leads in chunks of 3, want 4", runs)
+		}
+		if st, err := db.RescoreStatus(storetest.System()); err != nil || st.Current != 11 || st.PolicyVersion != 2 {
+			t.Fatalf("status %+v (%v), want 11 leads current under v2", st, err)
+		}
+		for i, l := range leads {
+			fit, eng := 30.0, 16.0
+			switch i {
+			case 4:
+				eng += 20
+			case 5:
+				fit = 0
+			}
+			if s := lead(t, db, l.ID).Score; s.Fit != fit || !near(s.Engagement, eng) || s.PolicyVersion != 2 {
+				t.Errorf("lead %d: fit %v engagement %v v%d, want %v %v v2", i, s.Fit, s.Engagement, s.PolicyVersion, fit, eng)
+			}
+		}
+	})
+}
