@@ -437,6 +437,22 @@ func TestEventsRebuildStaleLeads(t *testing.T) {
 	})
 }
 
+// engineers publishes the test policy and stores n leads titled Engineer,
+// each with a webinar. It returns them, and a version 2 of the policy that
+// changes engagement (a webinar is worth 16) and fit (30 for titles with Eng):
+// publishing it replays and rescores every lead.
+func engineers(t *testing.T, db *store.DB, clock *storetest.Clock, n int) ([]*baton.Lead, string) {
+	t.Helper()
+	publish(t, db, testPolicy)
+	var leads []*baton.Lead
+	for i := range n {
+		l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i), Title: "Engineer"})
+		mustEvents(t, db, event(fmt.Sprint("w", i), l.ID, baton.EventWebinarAttended, clock.Now()))
+		leads = append(leads, l)
+	}
+	return leads, strings.Replace(strings.Replace(testPolicy, "points: 15", "points: 16", 1), "contains: VP", "contains: Eng", 1)
+}
+
 // TestRescoreReadAheadKeepsChanges: a rescore computes a chunk on a read
 // snapshot while it writes the one before. Leads changed between that read
 // and the write (a new event, an edited field, a stage change) are scored as
@@ -447,16 +463,7 @@ func TestRescoreReadAheadKeepsChanges(t *testing.T) {
 		db := open(t)
 		clock := storetest.NewClock()
 		db.Now = clock.Now
-		publish(t, db, testPolicy)
-		var leads []*baton.Lead
-		for i := range 4 {
-			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i), Title: "Engineer"})
-			mustEvents(t, db, event(fmt.Sprint("w", i), l.ID, baton.EventWebinarAttended, clock.Now()))
-			leads = append(leads, l)
-		}
-		// A new version that changes engagement and fit: every lead is
-		// replayed and rescored.
-		v2 := strings.Replace(strings.Replace(testPolicy, "points: 15", "points: 16", 1), "contains: VP", "contains: Eng", 1)
+		leads, v2 := engineers(t, db, clock, 4)
 		if _, err := db.PublishDocument(storetest.System(), v2); err != nil {
 			t.Fatal(err)
 		}
@@ -514,13 +521,7 @@ func TestRescoreJobReadsAhead(t *testing.T) {
 		db := open(t)
 		clock := storetest.NewClock()
 		db.Now = clock.Now
-		publish(t, db, testPolicy)
-		var leads []*baton.Lead
-		for i := range 11 {
-			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i), Title: "Engineer"})
-			mustEvents(t, db, event(fmt.Sprint("w", i), l.ID, baton.EventWebinarAttended, clock.Now()))
-			leads = append(leads, l)
-		}
+		leads, v2 := engineers(t, db, clock, 11)
 		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
 		for { // the first publication's job, already done by publish
 			if ran, err := db.RunDueJob(storetest.System(), "test", handlers); err != nil {
@@ -529,7 +530,6 @@ func TestRescoreJobReadsAhead(t *testing.T) {
 				break
 			}
 		}
-		v2 := strings.Replace(strings.Replace(testPolicy, "points: 15", "points: 16", 1), "contains: VP", "contains: Eng", 1)
 		if _, err := db.PublishDocument(storetest.System(), v2); err != nil {
 			t.Fatal(err)
 		}
