@@ -292,6 +292,8 @@ type Tx struct {
 	actor baton.Actor
 	// nested is set when the transaction was joined, not begun, here.
 	nested bool
+	// readOnly is set for a transaction begun by beginRead.
+	readOnly bool
 	// noRoute stops a move into mql or sql from routing the lead, for
 	// callers that assign it themselves (a claim).
 	noRoute bool
@@ -316,7 +318,7 @@ type txKey struct{}
 // joined returns the transaction carried by ctx, if it belongs to db.
 func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
-		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, ctx: outer.ctx, pending: outer.pending}
+		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending}
 	}
 	return nil
 }
@@ -352,7 +354,19 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, readOnly: true}, nil
+}
+
+// lockRows is the clause that locks the rows a write transaction reads to
+// write back (SELECT ... FOR UPDATE): on PostgreSQL, where transactions run
+// side by side, so that two of them never both read a lead's state and write
+// it back, the second over the first. SQLite needs none: a write transaction
+// holds the database's one write lock.
+func (tx *Tx) lockRows() string {
+	if tx.db.backend == Postgres && !tx.readOnly {
+		return ` FOR UPDATE`
+	}
+	return ""
 }
 
 // Commit commits the transaction; a joined transaction is committed by its

@@ -320,7 +320,7 @@ func (tx *Tx) scoreNewLead(ctx context.Context, sc *scorer, l *baton.Lead) error
 func (tx *Tx) rescoreLead(ctx context.Context, sc *scorer, l *baton.Lead, events []*baton.Event) error {
 	var raw []byte
 	var old string
-	if err := tx.QueryRowContext(ctx, `SELECT score_state, fit_rules FROM leads WHERE id = $1`, l.ID).Scan(&raw, &old); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT score_state, fit_rules FROM leads WHERE id = $1`+tx.lockRows(), l.ID).Scan(&raw, &old); err != nil {
 		return fmt.Errorf("score lead %d: %w", l.ID, err)
 	}
 	st, err := sc.parseState(raw)
@@ -928,7 +928,7 @@ type scoringSet struct {
 
 // scoringRows reads the leads that cond selects (a WHERE clause of leads,
 // with its ORDER BY and LIMIT) with their scoring states and stored fit
-// rules. With a scorer that has no model, it reads only the fields its fit
+// rules, locked in a write transaction (lockRows). With a scorer that has no model, it reads only the fields its fit
 // rules read and what storing and promoting the scores need: the rest of each
 // lead is left zero.
 func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...any) (*scoringSet, error) {
@@ -937,7 +937,7 @@ func (tx *Tx) scoringRows(ctx context.Context, sc *scorer, cond string, args ...
 	if narrow {
 		cols = sc.columns()
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+cols+`, score_state, fit_rules, score_seq FROM leads WHERE `+cond, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+cols+`, score_state, fit_rules, score_seq FROM leads WHERE `+cond+tx.lockRows(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("leads to score: %w", err)
 	}
@@ -1102,7 +1102,7 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 		defer stmt.Close()
 	}
 	return tx.db.idLists(ids, func(list string, args []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, stage, version, fit, fit_grade, score_state FROM leads WHERE id IN `+list, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT id, stage, version, fit, fit_grade, score_state FROM leads WHERE id IN `+list+` ORDER BY id`+tx.lockRows(), args...)
 		if err != nil {
 			return fmt.Errorf("score leads: %w", err)
 		}

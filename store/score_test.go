@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -570,6 +571,92 @@ func TestRescoreJobReadsAhead(t *testing.T) {
 			}
 			if s := lead(t, db, l.ID).Score; s.Fit != fit || !near(s.Engagement, eng) || s.PolicyVersion != 2 {
 				t.Errorf("lead %d: fit %v engagement %v v%d, want %v %v v2", i, s.Fit, s.Engagement, s.PolicyVersion, fit, eng)
+			}
+		}
+	})
+}
+
+// TestRescoreWhileEventsArrive: events recorded by two senders at once while
+// the rescore job runs (before a chunk is read, between its read and its
+// write, after it) all count: every lead ends with the engagement a replay of all its events
+// gives (checked by publishing a version that changes only the engagement
+// key, which replays every lead).
+func TestRescoreWhileEventsArrive(t *testing.T) {
+	defer store.SetRescoreChunk(7)()
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		leads, v2 := engineers(t, db, clock, 60)
+		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
+		// As a worker does: a run that fails (on PostgreSQL, a deadlock
+		// with a transaction that promotes the same leads) is run again.
+		runJobs := func() error {
+			failures := 0
+			for {
+				ran, err := db.RunDueJob(storetest.System(), "test", handlers)
+				if err != nil && failures < 20 {
+					failures++
+					continue
+				}
+				if err != nil || !ran {
+					return err
+				}
+			}
+		}
+		if err := runJobs(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PublishDocument(storetest.System(), v2); err != nil {
+			t.Fatal(err)
+		}
+		jobs := make(chan error, 1)
+		go func() { jobs <- runJobs() }()
+		// Two senders at once, some of their events for the same leads.
+		at := clock.Now()
+		var senders sync.WaitGroup
+		for sender := range 2 {
+			senders.Go(func() {
+				for i := sender; i < 120; i += 2 {
+					typ := baton.EventPricingPageView
+					if i%3 == 0 {
+						typ = baton.EventWebinarAttended
+					}
+					for try := 0; ; try++ {
+						_, err := db.RecordEvents(storetest.System(), []baton.EventInput{event(fmt.Sprint("c", i), leads[i*7%60].ID, typ, at)})
+						if err == nil {
+							break
+						}
+						if baton.ErrorCode(err) != baton.ECONFLICT || try == 20 {
+							t.Error(err) // a conflict says: try again
+							return
+						}
+					}
+				}
+			})
+		}
+		senders.Wait()
+		if err := <-jobs; err != nil {
+			t.Fatal(err)
+		}
+		if err := runJobs(); err != nil { // a chunk enqueued after the loop ended
+			t.Fatal(err)
+		}
+		before := map[int64]baton.LeadScore{}
+		for _, l := range leads {
+			before[l.ID] = lead(t, db, l.ID).Score
+		}
+		// Same points, another engagement key: every lead is replayed.
+		v3 := strings.Replace(v2, "mql:", "    - name: Unused\n      event: "+baton.EventEmailOpen+"\n      points: 1\nmql:", 1)
+		publish(t, db, v3)
+		for i, l := range leads {
+			b, s := before[l.ID], lead(t, db, l.ID).Score
+			if b.PolicyVersion != 2 || s.PolicyVersion != 3 {
+				t.Fatalf("lead %d scored by v%d then v%d, want v2 then v3", i, b.PolicyVersion, s.PolicyVersion)
+			}
+			if b.Fit != s.Fit || !near(b.Engagement, s.Engagement) {
+				t.Errorf("lead %d: fit %v engagement %v after the rescore with events arriving, %v %v replayed from all its events",
+					i, b.Fit, b.Engagement, s.Fit, s.Engagement)
 			}
 		}
 	})
