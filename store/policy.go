@@ -508,7 +508,7 @@ func (db *DB) TrainingSet(ctx context.Context) ([]TrainingExample, error) {
 		}
 		after = leads[len(leads)-1].ID
 		// Counts not kept since the lead's first event come from its events.
-		if err := tx.rebuildStates(ctx, &scorer{}, leads, states); err != nil {
+		if err := tx.rebuildStates(ctx, &scorer{counts: true}, leads, states); err != nil {
 			return nil, err
 		}
 		accounts, err := tx.accountsOf(ctx, leads)

@@ -31,6 +31,9 @@ type scorer struct {
 	fitNames []string
 	// keyField is the policy's engagement key as a state's JSON holds it.
 	keyField []byte
+	// counts says that states keep the model's behaviour counts: while a
+	// model is in force, or to train one.
+	counts bool
 }
 
 // fitRuleNames returns the distinct names of a policy's fit rules in
@@ -84,10 +87,12 @@ type scoreState struct {
 	Engagement *policy.Engagement `json:"engagement,omitempty"`
 	Counts     map[string]int     `json:"counts,omitempty"`
 	// Counted says that Counts covers every event of the lead: they were
-	// rebuilt from its stored events while a policy or model was in force,
-	// and every event since was added as it came. Before any policy or model
-	// is in force nothing keeps states, and the first one's rescore rebuilds
-	// them (neither can be withdrawn, so that happens once).
+	// rebuilt from its stored events while a model was in force, and every
+	// event since was added as it came. Only the model reads the counts:
+	// before one is in force nothing keeps them, and the first one's rescore
+	// rebuilds them (a model can be replaced, not withdrawn, so that happens
+	// once). Likewise before any policy or model nothing keeps states at
+	// all, and the first one's rescore builds them.
 	Counted bool `json:"counted,omitempty"`
 }
 
@@ -96,11 +101,12 @@ type scoreState struct {
 func (sc *scorer) active() bool { return sc.policy != nil || sc.model != nil }
 
 // fresh reports whether a lead's state may take new events as they come:
-// it covers all the lead's events, and its engagement was built by the
-// policy in force or one that builds it the same way (a new version that
-// changed only fit rules, thresholds or grades needs no replay).
+// its counts cover all the lead's events if they are kept, and its
+// engagement was built by the policy in force or one that builds it the same
+// way (a new version that changed only fit rules, thresholds or grades needs
+// no replay).
 func (sc *scorer) fresh(st *scoreState) bool {
-	return st.Counted && (sc.policy == nil || st.Engagement != nil && st.Engagement.Key == sc.policy.EngagementKey())
+	return (!sc.counts || st.Counted) && (sc.policy == nil || st.Engagement != nil && st.Engagement.Key == sc.policy.EngagementKey())
 }
 
 func parseState(b []byte) (*scoreState, error) {
@@ -201,6 +207,7 @@ func (tx *Tx) scorer(ctx context.Context) (*scorer, error) {
 		c.mu.Unlock()
 	}
 	sc.fitNames = fitRuleNames(sc.policy)
+	sc.counts = sc.model != nil
 	if sc.policy != nil {
 		sc.keyField = []byte(`"key":"` + sc.policy.EngagementKey() + `"`)
 	}
@@ -223,7 +230,13 @@ func (sc *scorer) observe(st *scoreState, l *baton.Lead, events []*baton.Event) 
 			sc.policy.Add(st.Engagement, e)
 		}
 	}
-	count(st, l, events)
+	if sc.counts {
+		count(st, l, events)
+	} else if len(events) > 0 {
+		// Counts no longer cover every event: a model's first rescore
+		// rebuilds them.
+		st.Counts, st.Counted = nil, false
+	}
 }
 
 // count adds events to the behaviour counts while sales has not touched the lead.
@@ -303,7 +316,7 @@ func (sc *scorer) evaluate(l *baton.Lead, acc *baton.Account, st *scoreState, no
 
 // scoreNewLead scores a lead just created, which has no events yet.
 func (tx *Tx) scoreNewLead(ctx context.Context, sc *scorer, l *baton.Lead) error {
-	st := &scoreState{Counted: sc.active()}
+	st := &scoreState{Counted: sc.counts}
 	if sc.policy != nil {
 		st.Engagement = sc.policy.NewEngagement()
 	}
@@ -400,7 +413,7 @@ func (tx *Tx) rebuildStates(ctx context.Context, sc *scorer, leads []*baton.Lead
 	// counted them yet.
 	counting := false
 	for i := range leads {
-		counting = counting || !states[i].Counted
+		counting = counting || sc.counts && !states[i].Counted
 	}
 	parts := eventParts{properties: sc.policy != nil && sc.policy.ReadsProperties(), received: counting}
 	events, err := tx.eventsWhere(ctx, parts, cond, args...)
@@ -421,7 +434,10 @@ func (tx *Tx) rebuildStates(ctx context.Context, sc *scorer, leads []*baton.Lead
 		if sc.policy != nil {
 			st.Engagement = sc.policy.Replay(events[l.ID])
 		}
-		if !st.Counted {
+		switch {
+		case !sc.counts:
+			st.Counts, st.Counted = nil, false
+		case !st.Counted:
 			st.Counts = countsBeforeSalesOf(events[l.ID], changes[l.ID], l.Stage)
 			st.Counted = true
 		}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -658,6 +659,60 @@ func TestRescoreWhileEventsArrive(t *testing.T) {
 				t.Errorf("lead %d: fit %v engagement %v after the rescore with events arriving, %v %v replayed from all its events",
 					i, b.Fit, b.Engagement, s.Fit, s.Engagement)
 			}
+		}
+	})
+}
+
+// TestModelCountsKeptFromItsActivation: only the model reads a lead's
+// behaviour counts, so nothing keeps them before one is in force; its
+// activation rebuilds them from the events, and events after it add to
+// them. A lead whose events came before the model and one whose events came
+// after are then explained by the same behaviour features.
+func TestModelCountsKeptFromItsActivation(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		publish(t, db, testPolicy)
+		at := clock.Now()
+		for i := range 40 {
+			l := storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@acme.com", i), Attrs: baton.Attrs{store.OutcomeAttribute: float64(i % 2)}})
+			if i%2 == 1 {
+				mustEvents(t, db, event(fmt.Sprint("p", i), l.ID, baton.EventPricingPageView, at))
+			}
+		}
+		before := storetest.MustLead(t, db, &baton.Lead{Email: "before@acme.com"})
+		mustEvents(t, db, event("b1", before.ID, baton.EventPricingPageView, at), event("b2", before.ID, baton.EventWebinarAttended, at))
+		var state string
+		if err := db.SQL().QueryRow(`SELECT score_state FROM leads WHERE id = $1`, before.ID).Scan(&state); err != nil || strings.Contains(state, "counts") {
+			t.Fatalf("without a model the state keeps counts: %s (%v)", state, err)
+		}
+		rep, err := db.TrainModel(storetest.System(), 0.25, 1, true)
+		if err != nil || !rep.Activated {
+			t.Fatalf("train: %+v %v", rep, err)
+		}
+		if _, err := db.RescoreAll(storetest.System()); err != nil {
+			t.Fatal(err)
+		}
+		after := storetest.MustLead(t, db, &baton.Lead{Email: "after@acme.com"})
+		mustEvents(t, db, event("a1", after.ID, baton.EventPricingPageView, at), event("a2", after.ID, baton.EventWebinarAttended, at))
+		behaviour := func(id int64) string {
+			ex, err := db.ExplainScore(storetest.System(), id)
+			if err != nil || ex.Score.Probability == nil {
+				t.Fatalf("explain lead %d: %+v %v", id, ex, err)
+			}
+			var fs []string
+			for _, f := range ex.Factors {
+				if strings.HasPrefix(f.Feature, "events.") {
+					fs = append(fs, f.Feature+"="+f.Value)
+				}
+			}
+			slices.Sort(fs)
+			return strings.Join(fs, " ")
+		}
+		b, a := behaviour(before.ID), behaviour(after.ID)
+		if !strings.Contains(b, "events.pricing_page_view=1") || a != b {
+			t.Errorf("behaviour features: events before the model %q, after it %q; want the same, with pricing_page_view=1", b, a)
 		}
 	})
 }
