@@ -20,8 +20,6 @@ import (
 // A state is only meaningful under the policy (and half-life) that built it:
 // after publishing a new policy, rebuild states with [Policy.Replay].
 type Engagement struct {
-	// PolicyVersion is the Version of the policy that last applied an event.
-	PolicyVersion int `json:"policy_version"`
 	// Key is the EngagementKey of the policies that built the state.
 	Key string `json:"key,omitempty"`
 	// AsOf is the time the sums are valid at: the latest event time seen.
@@ -163,7 +161,6 @@ func (p *Policy) apply(st *Engagement, e *baton.Event, explain bool) (points flo
 	}
 	te := e.OccurredAt
 	if ft != nil && where(ft.Where) {
-		st.PolicyVersion = p.Version
 		i := slices.IndexFunc(st.FastTrack, func(h FastTrackHit) bool { return h.Event == e.Type })
 		if i < 0 {
 			st.FastTrack = append(st.FastTrack, FastTrackHit{Event: e.Type, At: te, EventID: e.ID})
@@ -175,7 +172,6 @@ func (p *Policy) apply(st *Engagement, e *baton.Event, explain bool) (points flo
 		if !where(r.Where) {
 			continue
 		}
-		st.PolicyVersion = p.Version
 		p.rebase(st, te)
 		if st.Rules == nil {
 			st.Rules = map[string]*RuleState{}
@@ -298,7 +294,7 @@ func (p *Policy) appendEngagement(dst []Reason, st *Engagement, now time.Time) (
 
 // NewEngagement returns the state of a lead with no events yet.
 func (p *Policy) NewEngagement() *Engagement {
-	return &Engagement{PolicyVersion: p.Version, Key: p.engagementKey}
+	return &Engagement{Key: p.engagementKey}
 }
 
 // Replay builds the engagement state of a lead from its events, applied in

@@ -18,7 +18,7 @@ func TestScoreStateCodec(t *testing.T) {
 	for _, st := range []*scoreState{
 		{},
 		{Counted: true, Counts: map[string]int{"page_view": 3, "webinar_attended": 1}},
-		{Counted: true, Engagement: &policy.Engagement{PolicyVersion: 7, Key: "abc", AsOf: at,
+		{Counted: true, Engagement: &policy.Engagement{Key: "abc", AsOf: at,
 			Rules: map[string]*policy.RuleState{
 				"Pricing": {Sum: 37.5, Events: 2, Last: at, Windows: []policy.CapWindow{{Start: at.Add(-time.Hour), Points: 10}}},
 				"Unsub":   {Sum: -30, Events: 1, Last: at.Add(-48 * time.Hour)},
@@ -38,6 +38,14 @@ func TestScoreStateCodec(t *testing.T) {
 		if err := json.Unmarshal([]byte(st.json()), &back); err != nil || !reflect.DeepEqual(&back, st) {
 			t.Errorf("state %s read by encoding/json as %+v (%v)", st.json(), back, err)
 		}
+	}
+	// A state as earlier versions wrote it, with the policy version in the
+	// engagement, reads the same without it.
+	old := `{"engagement":{"policy_version":3,"key":"k","as_of":"2026-03-01T09:30:15Z","rules":{"W":{"sum":10,"events":2,"last":"2026-03-01T09:30:15Z"}}},"counts":{"x":1},"counted":true}`
+	want := &scoreState{Counted: true, Counts: map[string]int{"x": 1}, Engagement: &policy.Engagement{Key: "k", AsOf: at.Truncate(time.Second),
+		Rules: map[string]*policy.RuleState{"W": {Sum: 10, Events: 2, Last: at.Truncate(time.Second)}}}}
+	if got, err := parseState([]byte(old)); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("an earlier state %s read as %+v (%v)", old, got, err)
 	}
 	if _, err := parseState([]byte(`{"counts": {"x": "many"}}`)); err == nil {
 		t.Error("a malformed state parsed")
