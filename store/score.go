@@ -553,13 +553,12 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 			withModel = withModel || it.score.ModelVersion != 0
 			shared = shared && it.score.PolicyVersion == items[0].score.PolicyVersion && it.score.ScoredAt.Equal(items[0].score.ScoredAt)
 		}
-		q := `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?, policy_version = ?,
-			scored_at = ?, score_state = COALESCE(?, score_state), fit_rules = ?, score_seq = score_seq + 1`
+		version, at := "?", "?"
 		if shared {
-			q = fmt.Sprintf(`UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?, policy_version = %d,
-			scored_at = %d, score_state = COALESCE(?, score_state), fit_rules = ?, score_seq = score_seq + 1`,
-				items[0].score.PolicyVersion, micros(items[0].score.ScoredAt))
+			version, at = strconv.Itoa(items[0].score.PolicyVersion), strconv.FormatInt(micros(items[0].score.ScoredAt), 10)
 		}
+		q := `UPDATE leads SET fit = ?, engagement = ?, fit_grade = ?, engagement_grade = ?, policy_version = ` + version + `,
+			scored_at = ` + at + `, score_state = COALESCE(?, score_state), fit_rules = ?, score_seq = score_seq + 1`
 		if withModel {
 			q += `, probability = ?, model_version = ?`
 		}
