@@ -170,15 +170,8 @@ func (db *DB) rescoreNext(ctx context.Context, tx *Tx, after int64) (int64, int,
 	}
 	// Leads changed since the snapshot are scored again as they are now.
 	err = tx.db.idLists(missed, func(list string, args []any) error {
-		set, err := tx.scoringRows(ctx, sc, `id IN `+list+` ORDER BY id`, args...)
-		if err != nil {
-			return err
-		}
-		items, err := tx.rescoreItems(ctx, sc, set)
-		if err != nil {
-			return err
-		}
-		return tx.saveScores(ctx, items)
+		_, err := tx.rescoreWhere(ctx, sc, `id IN `+list+` ORDER BY id`, args...)
+		return err
 	})
 	return last, n, err
 }
@@ -247,18 +240,28 @@ func (tx *Tx) rescoreChunk(ctx context.Context, after int64, limit int) (int64, 
 	if err != nil {
 		return 0, 0, err
 	}
-	set, err := tx.scoringRows(ctx, sc, `id > $1 ORDER BY id LIMIT $2`, after, limit)
-	if err != nil || len(set.leads) == 0 {
-		return after, 0, err
-	}
-	items, err := tx.rescoreItems(ctx, sc, set)
+	set, err := tx.rescoreWhere(ctx, sc, `id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := tx.saveScores(ctx, items); err != nil {
-		return 0, 0, err
+	if len(set.leads) == 0 {
+		return after, 0, nil
 	}
 	return set.leads[len(set.leads)-1].ID, len(set.leads), nil
+}
+
+// rescoreWhere scores the leads that cond selects (see scoringRows) in tx,
+// stores their scores and returns them.
+func (tx *Tx) rescoreWhere(ctx context.Context, sc *scorer, cond string, args ...any) (*scoringSet, error) {
+	set, err := tx.scoringRows(ctx, sc, cond, args...)
+	if err != nil || len(set.leads) == 0 {
+		return set, err
+	}
+	items, err := tx.rescoreItems(ctx, sc, set)
+	if err != nil {
+		return nil, err
+	}
+	return set, tx.saveScores(ctx, items)
 }
 
 // rescoreItems computes the scores of leads read with their states: fit from
