@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/storetest"
 )
@@ -95,15 +94,8 @@ func BenchmarkRescore(b *testing.B) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		t, cpu := time.Now(), cpuTime()
-		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
-		for {
-			ran, err := db.RunDueJob(ctx, "bench", handlers)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if !ran {
-				break
-			}
+		if _, err := runRescores(ctx, db, 0, nil); err != nil {
+			b.Fatal(err)
 		}
 		took, cpuTook := time.Since(t), cpuTime()-cpu
 		st, err := db.RescoreStatus(storetest.System())

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -215,15 +216,8 @@ func TestPublishRescores(t *testing.T) {
 			t.Fatalf("status before rescore %+v", st)
 		}
 		// The rescore rides on the background jobs, a chunk per job.
-		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
-		for {
-			ran, err := db.RunDueJob(storetest.System(), "t", handlers)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ran {
-				break
-			}
+		if _, err := runRescores(storetest.System(), db, 0, nil); err != nil {
+			t.Fatal(err)
 		}
 		st, _ = db.RescoreStatus(storetest.System())
 		if st.Current != 30 {
@@ -439,6 +433,28 @@ func TestEventsRebuildStaleLeads(t *testing.T) {
 	})
 }
 
+// runRescores runs the due rescore jobs until none is left, as a worker runs
+// them, and returns how many runs succeeded; after, if not nil, is called
+// after each. A run that fails is run again, up to retries failures in all.
+func runRescores(ctx context.Context, db *store.DB, retries int, after func(run int)) (int, error) {
+	handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
+	runs, failures := 0, 0
+	for {
+		ran, err := db.RunDueJob(ctx, "test", handlers)
+		switch {
+		case err != nil && failures < retries:
+			failures++
+		case err != nil || !ran:
+			return runs, err
+		default:
+			runs++
+			if after != nil {
+				after(runs)
+			}
+		}
+	}
+}
+
 // engineers publishes the test policy and stores n leads titled Engineer,
 // each with a webinar. It returns them, and a version 2 of the policy that
 // changes engagement (a webinar is worth 16) and fit (30 for titles with Eng):
@@ -524,28 +540,15 @@ func TestRescoreJobReadsAhead(t *testing.T) {
 		clock := storetest.NewClock()
 		db.Now = clock.Now
 		leads, v2 := engineers(t, db, clock, 11)
-		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
-		for { // the first publication's job, already done by publish
-			if ran, err := db.RunDueJob(storetest.System(), "test", handlers); err != nil {
-				t.Fatal(err)
-			} else if !ran {
-				break
-			}
+		// The first publication's job, already done by publish.
+		if _, err := runRescores(storetest.System(), db, 0, nil); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := db.PublishDocument(storetest.System(), v2); err != nil {
 			t.Fatal(err)
 		}
-		runs := 0
-		for {
-			ran, err := db.RunDueJob(storetest.System(), "test", handlers)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ran {
-				break
-			}
-			runs++
-			if runs == 1 {
+		runs, err := runRescores(storetest.System(), db, 0, func(run int) {
+			if run == 1 {
 				// The second chunk (leads 4 to 6) is read; two of its
 				// leads change before it is written.
 				db.WaitReadAhead()
@@ -555,6 +558,9 @@ func TestRescoreJobReadsAhead(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		if runs != 4 {
 			t.Errorf("%d job runs for 11 leads in chunks of 3, want 4", runs)
@@ -589,21 +595,11 @@ func TestRescoreWhileEventsArrive(t *testing.T) {
 		clock := storetest.NewClock()
 		db.Now = clock.Now
 		leads, v2 := engineers(t, db, clock, 60)
-		handlers := map[string]baton.JobHandler{store.RescoreJob: db.RescoreHandler()}
 		// As a worker does: a run that fails (on PostgreSQL, a deadlock
 		// with a transaction that promotes the same leads) is run again.
 		runJobs := func() error {
-			failures := 0
-			for {
-				ran, err := db.RunDueJob(storetest.System(), "test", handlers)
-				if err != nil && failures < 20 {
-					failures++
-					continue
-				}
-				if err != nil || !ran {
-					return err
-				}
-			}
+			_, err := runRescores(storetest.System(), db, 20, nil)
+			return err
 		}
 		if err := runJobs(); err != nil {
 			t.Fatal(err)
