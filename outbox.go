@@ -55,6 +55,9 @@ type OutboxMessage struct {
 	Payload   json.RawMessage `json:"payload"`
 	Attempts  int             `json:"attempts"`
 	CreatedAt time.Time       `json:"created_at"`
+	// AttemptID is the delivery attempt the claim logged, in flight, before
+	// the message is sent; FinishOutbox records the answer on it.
+	AttemptID int64 `json:"attempt_id"`
 }
 
 // DeliveryResult is what one attempt to deliver a message gave.
@@ -69,31 +72,68 @@ type DeliveryResult struct {
 	RetryAfter time.Duration `json:"retry_after,omitempty"`
 }
 
-// DeliveryAttempt is one logged attempt.
+// DeliveryAttempt is one logged attempt. It is logged when its message is
+// claimed, before anything is sent, so the log also shows the attempts a
+// stopped instance never finished.
 type DeliveryAttempt struct {
 	ID       int64     `json:"id"`
-	OutboxID int64     `json:"outbox_id"`
+	OutboxID int64     `json:"outbox_id"` // also the delivery id the receiver sees
 	Event    string    `json:"event"`
 	Target   string    `json:"target"`
-	At       time.Time `json:"at"`
+	At       time.Time `json:"at"` // when it was claimed, just before it was sent
 	Status   int       `json:"status"`
 	Error    string    `json:"error,omitempty"`
 	Millis   int64     `json:"duration_ms"`
 	State    string    `json:"state"` // of the message now: pending, sent, dead
+	// Result is what became of this attempt: AttemptInFlight,
+	// AttemptInterrupted, AttemptDelivered or AttemptFailed.
+	Result     string     `json:"result"`
+	Worker     string     `json:"worker,omitempty"`      // the instance that made it
+	FinishedAt *time.Time `json:"finished_at,omitempty"` // nil while in flight
 }
+
+// The results of a delivery attempt.
+const (
+	// AttemptInFlight: claimed and being sent; the receiver has not answered.
+	AttemptInFlight = "in_flight"
+	// AttemptInterrupted: closed without an answer, because its instance
+	// stopped or its lease ran out. The receiver may have got it; the message
+	// is sent again with the same delivery id.
+	AttemptInterrupted = "interrupted"
+	AttemptDelivered   = "delivered"
+	AttemptFailed      = "failed"
+)
 
 // MaxDeliveryAttempts is how often a message is tried before it is dead.
 const MaxDeliveryAttempts = 12
 
 // OutboxService delivers what the outbox holds, and manages webhooks.
+//
+// Delivery is at least once: an attempt is logged when its message is
+// claimed and finished when the receiver answers, and a message whose
+// attempt was cut short (its instance stopped, or its lease ran out) is sent
+// again, with the same delivery id (the outbox id), because the first try may
+// or may not have reached the receiver. Receivers drop delivery ids they have
+// seen.
 type OutboxService interface {
-	// ClaimOutbox leases up to n due messages to a worker: no other worker
-	// takes them until the lease ends, so a crashed worker's messages are
-	// retried by another.
+	// ClaimOutbox leases up to n due messages to a worker and logs an
+	// attempt in flight for each (OutboxMessage.AttemptID), before any is
+	// sent: no other worker takes them until the lease ends, so a crashed
+	// worker's messages are retried by another. Taking over a message whose
+	// lease ran out marks the attempt left unfinished interrupted.
 	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]OutboxMessage, error)
-	// FinishOutbox logs an attempt and marks the message sent, or schedules
-	// its retry with backoff, or marks it dead after MaxDeliveryAttempts.
-	FinishOutbox(ctx context.Context, id int64, r DeliveryResult) error
+	// FinishOutbox records the answer on the message's attempt and marks the
+	// message sent, or schedules its retry with backoff, or marks it dead
+	// after MaxDeliveryAttempts. An attempt already closed as interrupted
+	// (the lease was lost meanwhile) only gets the answer logged: the message
+	// is its new holder's.
+	FinishOutbox(ctx context.Context, m OutboxMessage, r DeliveryResult) error
+	// ReleaseLeases ends at once the leases a worker holds on messages still
+	// pending and marks their attempts in flight interrupted: a worker that
+	// starts under the name of one that stopped (a restart) calls it, so the
+	// messages it was sending go out again now rather than when their leases
+	// would have run out. It returns how many it released.
+	ReleaseLeases(ctx context.Context, worker string) (int, error)
 	// WebhookSecret returns a webhook's URL and signing secret.
 	WebhookSecret(ctx context.Context, id int64) (*Webhook, error)
 	CreateWebhook(ctx context.Context, w *Webhook) error

@@ -2,6 +2,18 @@
 // webhooks that changes wrote there, retries failures with backoff through
 // the store, and logs every attempt. Any number of instances may run it: a
 // message is leased to one at a time.
+//
+// Delivery is at least once. Each attempt is logged, in flight, when its
+// message is claimed and before it is sent, and finished when the receiver
+// answers. If the process dies in between, nobody knows whether the receiver
+// got the message, so it is sent again, with the same delivery id (the outbox
+// id, in the Baton-Delivery header, the payload's delivery_id and the email's
+// Message-ID), and the log shows the first attempt interrupted. Receivers drop
+// delivery ids they have already seen.
+//
+// A Deliverer restarted under the same Name (the server's default is its host
+// name and listen port) takes back the leases it held at once; another
+// instance takes them over when they run out.
 package deliver
 
 import (
@@ -21,18 +33,30 @@ type Deliverer struct {
 	Outbox  baton.OutboxService
 	Webhook *notify.Sender
 	// SMTP sends emails; nil marks emails dead with a clear error.
-	SMTP   *notify.SMTPConfig
+	SMTP *notify.SMTPConfig
+	// Name names this instance as the holder of its leases. It should stay
+	// the same across restarts, so a restart can release what it held.
 	Name   string
 	Poll   time.Duration
 	Lease  time.Duration
 	Logger *slog.Logger
 }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends. It first releases the leases a previous run
+// under the same Name left behind, so the messages that run was sending when
+// it stopped go out again now rather than when their leases run out.
 func (d *Deliverer) Run(ctx context.Context) {
 	poll := d.Poll
 	if poll <= 0 {
 		poll = time.Second
+	}
+	if n, err := d.Outbox.ReleaseLeases(ctx, d.Name); err != nil {
+		// Not fatal: the leases run out on their own.
+		if ctx.Err() == nil && d.Logger != nil {
+			d.Logger.Error("outbox: release the leases of a previous run", "worker", d.Name, "err", err)
+		}
+	} else if n > 0 && d.Logger != nil {
+		d.Logger.Info("outbox: released the leases of a previous run; their messages are sent again", "worker", d.Name, "released", n)
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -54,7 +78,9 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// Once claims a batch of due messages, delivers them and records each result.
+// Once claims a batch of due messages, delivers them and records each
+// result. A message claimed here whose result is not recorded (the process
+// died) is sent again later: see the package comment.
 func (d *Deliverer) Once(ctx context.Context) (int, error) {
 	lease := d.Lease
 	if lease <= 0 {
@@ -66,7 +92,7 @@ func (d *Deliverer) Once(ctx context.Context) (int, error) {
 	}
 	for _, m := range msgs {
 		r := d.deliver(ctx, m)
-		if err := d.Outbox.FinishOutbox(ctx, m.ID, r); err != nil {
+		if err := d.Outbox.FinishOutbox(ctx, m, r); err != nil {
 			return 0, err
 		}
 	}

@@ -1198,11 +1198,17 @@ func (db *DB) subjectJob(fn func(ctx context.Context, tx *Tx, id int64) error) b
 }
 
 // RemindHandler reminds the rep of a handoff still open at its reminder time.
+// A reminder job that runs only at or after the deadline (the server was down
+// across it) sends nothing: "0s left" after the fact would mislead the rep,
+// and the breach job, due by then too, tells them and their manager instead.
 func (db *DB) RemindHandler() baton.JobHandler {
 	return db.subjectJob(func(ctx context.Context, tx *Tx, id int64) error {
 		h, err := tx.findHandoff(ctx, id)
 		if err != nil || h.State != baton.HandoffOpen || h.RemindedAt != nil {
 			return nil // answered, reassigned or gone: nothing to remind
+		}
+		if !tx.now.Before(h.DueAt) {
+			return nil // too late to remind: the breach job deals with it
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE handoffs SET reminded_at = $1 WHERE id = $2`, micros(tx.now), id); err != nil {
 			return err

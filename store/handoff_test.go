@@ -460,3 +460,71 @@ func TestClaimAndAssign(t *testing.T) {
 		_ = context.Background()
 	})
 }
+
+// TestNoReminderAfterDeadline: a reminder job that runs only after its
+// handoff's deadline (the server was down across both) sends nothing, not in
+// the inbox, by email or by webhook, and leaves the breach to the breach job;
+// one that runs before the deadline still reminds.
+func TestNoReminderAfterDeadline(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		w := newHandoffWorld(t, open)
+		if err := w.db.SetEmail(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.db.CreateWebhook(storetest.System(), &baton.Webhook{URL: "https://hooks.example.com/in", Secret: "a-very-secret-webhook-key"}); err != nil {
+			t.Fatal(err)
+		}
+		inboxReminders := func(leadID int64) (n int, body string) {
+			t.Helper()
+			for _, u := range []*baton.User{w.emea1, w.emea2} {
+				for _, r := range notifications(t, w.db, u, "reminder") {
+					if r.LeadID != nil && *r.LeadID == leadID {
+						n, body = n+1, r.Body
+					}
+				}
+			}
+			return n, body
+		}
+		outboxReminders := func(event, like string) int {
+			t.Helper()
+			var n int
+			if err := w.db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE event = $1 AND payload LIKE $2`, event, like).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		// Down from before the reminder (at 3 h) until after the deadline (4 h).
+		a := w.mql(t, "a@de.example", "Germany")
+		w.clock.Advance(4*time.Hour + time.Minute)
+		w.runJobs(t)
+		ha := w.handoffs(t, a.ID)
+		if ha[0].RemindedAt != nil || ha[0].BreachedAt == nil || ha[0].State != baton.HandoffReassigned {
+			t.Fatalf("handoff after the deadline: reminded %v, breached %v, %s", ha[0].RemindedAt, ha[0].BreachedAt, ha[0].State)
+		}
+		inbox, _ := inboxReminders(a.ID)
+		if emails, hooks := outboxReminders("reminder", "%"), outboxReminders("lead.reminder", "%"); inbox != 0 || emails != 0 || hooks != 0 {
+			t.Fatalf("reminded after the deadline: %d in the inbox, %d emails, %d webhooks", inbox, emails, hooks)
+		}
+		if n := len(notifications(t, w.db, w.emea1, "breached")); n != 1 {
+			t.Fatalf("%d breach notices for the rep", n)
+		}
+
+		// Up in time: the reminder goes out, once, with the time left.
+		b := w.mql(t, "b@fr.example", "France")
+		w.clock.Advance(3*time.Hour + time.Minute)
+		w.runJobs(t)
+		hb := w.handoffs(t, b.ID)
+		if hb[0].RemindedAt == nil || hb[0].BreachedAt != nil {
+			t.Fatalf("handoff before the deadline: reminded %v, breached %v", hb[0].RemindedAt, hb[0].BreachedAt)
+		}
+		inbox, body := inboxReminders(b.ID)
+		emails := outboxReminders("reminder", fmt.Sprintf(`%%"lead_id":%d%%`, b.ID))
+		if inbox != 1 || emails != 1 || outboxReminders("lead.reminder", "%") == 0 {
+			t.Fatalf("reminded before the deadline: %d in the inbox, %d emails, no webhook", inbox, emails)
+		}
+		if !strings.HasPrefix(body, "59m0s left") {
+			t.Fatalf("reminder %q", body)
+		}
+	})
+}
