@@ -10,6 +10,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"embed"
 	"encoding/csv"
 	"fmt"
@@ -400,18 +401,14 @@ func (l *loader) simulate() error {
 	handlers := map[string]baton.JobHandler{store.RemindJob: l.db.RemindHandler(), store.BreachJob: l.db.BreachHandler(),
 		store.StaleSALJob: l.db.StaleSALHandler(), store.RescoreJob: l.db.RescoreHandler()}
 	for t := start; !t.After(l.end); t = t.Add(2 * time.Hour) {
+		// The jobs that fell due since run first, each at its own time, as
+		// the sweeper would have run them: a reminder before its deadline,
+		// a breach at it.
+		if err := l.runJobsUntil(t, handlers); err != nil {
+			return err
+		}
 		now := t
 		l.db.Now = func() time.Time { return now }
-		// The jobs that fell due run first, as the sweeper would have.
-		for {
-			ran, err := l.db.RunDueJob(l.ctx, "demo", handlers)
-			if err != nil {
-				return err
-			}
-			if !ran {
-				break
-			}
-		}
 		if d := day(t); t.Add(2*time.Hour).After(d) || t.Add(2*time.Hour).After(l.end) {
 			if err := l.arrive(leadsByDay[d], eventsByDay[d]); err != nil {
 				return err
@@ -424,6 +421,34 @@ func (l *loader) simulate() error {
 		}
 	}
 	return l.morning()
+}
+
+// runJobsUntil runs the jobs due up to t in the order they fell due, with
+// the clock at each one's due time.
+func (l *loader) runJobsUntil(t time.Time, handlers map[string]baton.JobHandler) error {
+	kinds := make([]string, 0, len(handlers))
+	for k := range handlers {
+		kinds = append(kinds, "'"+k+"'")
+	}
+	q := `SELECT MIN(run_at) FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND kind IN (` + strings.Join(kinds, ",") + `)`
+	for {
+		var next sql.NullInt64
+		if err := l.db.SQL().QueryRowContext(l.ctx, q, t.UnixMicro()).Scan(&next); err != nil {
+			return err
+		}
+		if !next.Valid {
+			return nil
+		}
+		at := time.UnixMicro(next.Int64).UTC()
+		l.db.Now = func() time.Time { return at }
+		ran, err := l.db.RunDueJob(l.ctx, "demo", handlers)
+		if err != nil {
+			return err
+		}
+		if !ran {
+			return fmt.Errorf("demo: the job due at %s did not run", at.Format(time.RFC3339))
+		}
+	}
 }
 
 // morning leaves every development rep with work this morning: the newest
