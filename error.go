@@ -13,7 +13,8 @@ const (
 	ECONFLICT     = "conflict"     // it exists already, or someone else changed it first
 	EUNAUTHORIZED = "unauthorized" // who is asking is unknown
 	EFORBIDDEN    = "forbidden"    // who is asking may not do this
-	EINTERNAL     = "internal"     // a bug or an outage; never shown in detail to a user
+	EUNAVAILABLE  = "unavailable"  // not now: the disk is full, the database read-only or the server busy; retry later
+	EINTERNAL     = "internal"     // a bug or an unexplained failure; never shown in detail to a user
 )
 
 // Error is the one error type of Baton. Its Message is safe to show a user;

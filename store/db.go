@@ -6,12 +6,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,24 +43,65 @@ const (
 type DB struct {
 	backend Backend
 	dsn     string
+	opts    Options
+	logger  *slog.Logger
 	// write serialises writers on SQLite (one connection, BEGIN IMMEDIATE);
 	// on PostgreSQL it is the same pool as read.
 	write *sql.DB
 	read  *sql.DB
+	// gate is the turn to write on SQLite, held from begin to commit or
+	// rollback: writers wait for it in the order they came (database/sql
+	// hands a freed connection to any of its waiters), and the WAL keeper
+	// truncates between two turns. nil on PostgreSQL.
+	gate chan struct{}
 
 	// scorers caches the parsed policies and models by version.
 	scorers scorers
 	// ahead is the rescore's next chunk, read ahead.
 	ahead readAhead
 
-	// stopCheckpoints ends the SQLite checkpoint goroutine, which closes
-	// checkpointsDone.
-	stopCheckpoints, checkpointsDone chan struct{}
+	// wal keeps SQLite's write-ahead log small (wal.go); nil on PostgreSQL.
+	wal *walKeeper
+	// lock is the SQLite file's lock file, held while the database is open,
+	// so that a restore can tell the database is in use (backup.go).
+	lock io.Closer
+	// outage is set while writes fail because of the storage (health.go).
+	outage atomic.Pointer[outage]
 
 	// Now is the clock. Tests replace it to move time; storage never calls
 	// time.Now itself.
 	Now func() time.Time
 }
+
+// Options tune a database as it is opened; the zero value is the default.
+type Options struct {
+	// Sync is how SQLite makes a commit durable: SyncNormal (the default)
+	// or SyncFull (README, "Durability"). PostgreSQL's is the server's own.
+	Sync string
+	// WALLimit bounds SQLite's write-ahead log: once it has grown past this
+	// many bytes the writer copies it into the database file and truncates
+	// it. Zero means DefaultWALLimit; a negative value turns the bound off,
+	// leaving only the background passive checkpoints.
+	WALLimit int64
+	// Logger receives what storage does on its own: checkpoints that fall
+	// behind, writes refused by a full or read-only disk. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// SQLite's durability settings (PRAGMA synchronous).
+const (
+	// SyncNormal: a commit survives the process being killed; a power
+	// loss or an operating system crash may lose the commits of about the
+	// last second, since the WAL is flushed to disk at each checkpoint.
+	SyncNormal = "normal"
+	// SyncFull: every commit is flushed to disk before it is acknowledged,
+	// so it survives a power loss too.
+	SyncFull = "full"
+)
+
+// DefaultWALLimit is the size past which the writer truncates SQLite's WAL.
+const DefaultWALLimit = 64 << 20
 
 // IsPostgres reports whether dsn names a PostgreSQL database rather than an
 // SQLite file.
@@ -65,10 +109,29 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// Open opens the database named by dsn: a postgres:// URL, or else the path of
-// an SQLite file (created if missing). It does not migrate; call Migrate.
+// Open opens the database named by dsn with the default options: a
+// postgres:// URL, or else the path of an SQLite file (created if missing).
+// It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{dsn: dsn, Now: time.Now}
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith opens the database named by dsn with options.
+func OpenWith(ctx context.Context, dsn string, o Options) (*DB, error) {
+	switch o.Sync {
+	case "":
+		o.Sync = SyncNormal
+	case SyncNormal, SyncFull:
+	default:
+		return nil, baton.FieldError("sqlite-sync", "%q: want %s or %s", o.Sync, SyncNormal, SyncFull)
+	}
+	if o.WALLimit == 0 {
+		o.WALLimit = DefaultWALLimit
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	db := &DB{dsn: dsn, opts: o, logger: o.Logger, Now: time.Now}
 	var err error
 	if IsPostgres(dsn) {
 		db.backend = Postgres
@@ -80,16 +143,23 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.read = db.write
 	} else {
 		db.backend = SQLite
+		if err := sqliteFileProblem(dsn); err != nil {
+			return nil, err
+		}
+		if db.lock, err = lockFile(dsn); err != nil {
+			return nil, err
+		}
 		// busy_timeout comes first so that the pragmas after it wait for locks.
 		// mmap_size: pages of the database file are read through a memory
 		// map rather than copied into each connection's page cache.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=journal_size_limit(67108864)&_pragma=mmap_size(4294967296)"
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + strings.ToUpper(o.Sync) + ")&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=journal_size_limit(67108864)&_pragma=mmap_size(4294967296)"
 		file := "file:" + (&url.URL{Path: dsn}).EscapedPath()
 		// Writers take the lock at BEGIN: a deferred transaction that reads and
 		// then writes fails with SQLITE_BUSY under contention, whatever the timeout.
-		// The writer never checkpoints at a commit: a goroutine does, on a
-		// reader connection, so that a commit only appends to the WAL.
+		// The writer never checkpoints at a commit: the WAL keeper does
+		// (wal.go), so that a commit only appends to the WAL.
 		if db.write, err = sql.Open("sqlite", file+"?_txlock=immediate&"+pragmas+"&_pragma=wal_autocheckpoint(0)"); err != nil {
+			db.lock.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db.write.SetMaxOpenConns(1)
@@ -100,6 +170,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// allocating and freeing pages (a rescore spent a fifth of its
 		// reading there), so readers keep 2 MB.
 		if db.read, err = sql.Open("sqlite", file+"?"+strings.Replace(pragmas, "cache_size(-65536)", "cache_size(-2048)", 1)); err != nil {
+			db.write.Close()
+			db.lock.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db.read.SetMaxOpenConns(4)
@@ -107,31 +179,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err := db.write.PingContext(ctx); err != nil {
 		db.Close()
+		if db.backend == SQLite {
+			return nil, sqliteOpenError(dsn, err)
+		}
 		return nil, fmt.Errorf("open %s database: %w", db.backend, err)
 	}
 	if db.backend == SQLite {
-		db.stopCheckpoints = make(chan struct{})
-		db.checkpointsDone = make(chan struct{})
-		go db.checkpoints()
+		db.gate = make(chan struct{}, 1)
+		db.wal = newWALKeeper(db)
 	}
 	return db, nil
-}
-
-// checkpoints copies the WAL back into the database file in the background
-// (a passive checkpoint: it never waits for readers or the writer), every
-// second while the WAL has grown, so that commits never do it themselves.
-func (db *DB) checkpoints() {
-	defer close(db.checkpointsDone)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-db.stopCheckpoints:
-			return
-		case <-t.C:
-			db.read.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
-		}
-	}
 }
 
 // Backend returns which database this is.
@@ -140,16 +197,21 @@ func (db *DB) Backend() Backend { return db.backend }
 // Close closes the database.
 func (db *DB) Close() error {
 	db.ahead.wg.Wait()
-	if db.stopCheckpoints != nil {
-		close(db.stopCheckpoints)
-		<-db.checkpointsDone
-		db.stopCheckpoints = nil
+	if db.wal != nil {
+		db.wal.stop()
+		db.wal = nil
 	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if err2 := db.read.Close(); err == nil {
 			err = err2
 		}
+	}
+	// The lock file goes last: while it is held, no restore replaces the
+	// file under the connections.
+	if db.lock != nil {
+		db.lock.Close()
+		db.lock = nil
 	}
 	return err
 }
@@ -170,7 +232,8 @@ func (db *DB) migrations() ([]string, error) {
 }
 
 // SchemaVersion returns the version of the newest migration applied (0 for an
-// empty database) and the newest this binary knows.
+// empty database) and the newest this binary knows. A database that holds
+// tables but none of Baton's is refused.
 func (db *DB) SchemaVersion(ctx context.Context) (have, known int, err error) {
 	names, err := db.migrations()
 	if err != nil {
@@ -179,14 +242,72 @@ func (db *DB) SchemaVersion(ctx context.Context) (have, known int, err error) {
 	if known, err = migrationVersion(names[len(names)-1]); err != nil {
 		return 0, 0, err
 	}
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
 		return 0, 0, fmt.Errorf("schema version: %w", err)
+	}
+	defer conn.Close()
+	have, err = db.appliedVersion(ctx, conn)
+	return have, known, err
+}
+
+// appliedVersion returns the newest migration applied, or 0 for an empty
+// database. A database that holds tables but no schema_migrations is not
+// Baton's: it is refused (EINVALID) rather than migrated into what would
+// look like an empty Baton database.
+func (db *DB) appliedVersion(ctx context.Context, conn *sql.Conn) (int, error) {
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	if db.backend == Postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`
+	}
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	var tables []string
+	ours := false
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("schema version: %w", err)
+		}
+		tables = append(tables, name)
+		ours = ours || name == "schema_migrations"
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	if len(tables) == 0 {
+		return 0, nil
+	}
+	if !ours {
+		shown := tables[:min(len(tables), 5)]
+		more := ""
+		if len(tables) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(tables)-len(shown))
+		}
+		return 0, &baton.Error{Code: baton.EINVALID, Message: fmt.Sprintf("%s is not a Baton database: it holds the tables %s%s and no schema_migrations; point --db at a Baton database or at a new, empty one",
+			db.name(), strings.Join(shown, ", "), more)}
 	}
 	var v sql.NullInt64
-	if err := db.write.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, 0, fmt.Errorf("schema version: %w", err)
+	if err := conn.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
 	}
-	return int(v.Int64), known, nil
+	return int(v.Int64), nil
+}
+
+// name names the database for messages: the SQLite file, or the PostgreSQL
+// host and database, without credentials.
+func (db *DB) name() string {
+	if db.backend == SQLite {
+		return db.dsn
+	}
+	if u, err := url.Parse(db.dsn); err == nil {
+		return "the PostgreSQL database " + strings.TrimPrefix(u.Path, "/") + " on " + u.Host
+	}
+	return "the PostgreSQL database"
 }
 
 // migrationVersion reads the version from a migration's file name, "0004_x.sql".
@@ -218,13 +339,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7261011)`)
 	}
+	current, err := db.appliedVersion(ctx, conn)
+	if err != nil {
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	var have sql.NullInt64
-	if err := conn.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&have); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	have := sql.NullInt64{Int64: int64(current), Valid: true}
 	names, err := db.migrations()
 	if err != nil {
 		return err
@@ -292,6 +414,8 @@ type Tx struct {
 	actor baton.Actor
 	// nested is set when the transaction was joined, not begun, here.
 	nested bool
+	// turn is held while the transaction writes on SQLite (DB.gate).
+	turn bool
 	// readOnly is set for a transaction begun by beginRead.
 	readOnly bool
 	// noRoute stops a move into mql or sql from routing the lead, for
@@ -333,11 +457,24 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if tx := db.joined(ctx, a); tx != nil {
 		return tx, nil
 	}
+	turn := false
+	if db.gate != nil {
+		select {
+		case db.gate <- struct{}{}:
+			turn = true
+		case <-ctx.Done():
+			return nil, fmt.Errorf("begin: %w", ctx.Err())
+		}
+		db.wal.beforeWrite(ctx)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
+		if turn {
+			<-db.gate
+		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent
@@ -381,7 +518,20 @@ func (tx *Tx) Commit() error {
 		}
 		p.delta = nil
 	}
-	return tx.Tx.Commit()
+	err := tx.Tx.Commit()
+	tx.endTurn()
+	if !tx.readOnly {
+		tx.db.wrote(err)
+	}
+	return err
+}
+
+// endTurn lets the next writer in.
+func (tx *Tx) endTurn() {
+	if tx.turn {
+		tx.turn = false
+		<-tx.db.gate
+	}
 }
 
 // Rollback rolls the transaction back, unless it is joined: then the error
@@ -390,7 +540,9 @@ func (tx *Tx) Rollback() error {
 	if tx.nested {
 		return nil
 	}
-	return tx.Tx.Rollback()
+	err := tx.Tx.Rollback()
+	tx.endTurn()
+	return err
 }
 
 // micros converts a time to the stored form: microseconds since the epoch.

@@ -118,6 +118,39 @@ func NewPostgresSchema(t testing.TB) string {
 	return u.String()
 }
 
+// NewPostgresDatabase creates an empty database on the test server and
+// returns its URL; the database is dropped when the test ends. Tests that
+// need a whole database (pg_dump, pg_restore) use it; others use a schema.
+func NewPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	base := PostgresURL(t)
+	var b [6]byte
+	rand.Read(b[:])
+	name := "t_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		db.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`)
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
 func open(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
