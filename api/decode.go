@@ -36,27 +36,6 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 	return decodeBytes(body, v, "")
 }
 
-// readBody reads the whole body, refusing more than limit bytes.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, tooLarge(limit)
-	}
-	rd := http.MaxBytesReader(w, r.Body, limit)
-	n := r.ContentLength
-	if n < 0 || n > limit {
-		n = 512
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, n+1))
-	if _, err := buf.ReadFrom(rd); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge(limit)
-		}
-		return nil, baton.Errorf(baton.EINVALID, "cannot read the request body")
-	}
-	return buf.Bytes(), nil
-}
-
 func tooLarge(limit int64) error {
 	return &statusError{status: http.StatusRequestEntityTooLarge,
 		err: baton.Errorf(baton.EINVALID, "the request body is larger than the limit of %s", sizeString(limit))}

@@ -16,6 +16,7 @@ var statusOf = map[string]int{
 	baton.EFORBIDDEN:    http.StatusForbidden,
 	baton.ENOTFOUND:     http.StatusNotFound,
 	baton.ECONFLICT:     http.StatusConflict,
+	baton.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	baton.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -47,6 +48,13 @@ type ErrorDetail struct {
 // writeError writes err as a JSON error with the status of its code. An
 // internal error is logged here, once, and shown as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if baton.ErrorCode(err) == baton.EINTERNAL && s.svc.Health != nil {
+		if o := s.svc.Health.Outage(err); o != nil {
+			s.logger.WarnContext(r.Context(), "storage outage", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Any("err", err))
+			err = o
+		}
+	}
 	code := baton.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -67,6 +75,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == baton.EINTERNAL {
 		body.Error.Message, body.Error.Field = "internal error", ""
+	}
+	if code == baton.EUNAVAILABLE {
+		setRetryAfter(w)
 	}
 	writeJSON(w, status, body)
 }

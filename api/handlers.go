@@ -20,12 +20,48 @@ func writeList[T any](w http.ResponseWriter, items []T, total int) {
 	writeJSON(w, http.StatusOK, list[T]{Items: items, Total: total})
 }
 
+// health is the body of /healthz and /readyz.
 type health struct {
-	Status string `json:"status"`
+	// Status is "ok", or "unavailable" when the database does not answer
+	// or cannot take writes (its disk is full, it is read-only).
+	Status   string        `json:"status"`
+	Database *baton.Health `json:"database,omitempty"`
 }
 
+// health answers /healthz: 200 while the server and its database work, 503
+// saying what is wrong when the database does not answer or cannot store
+// writes, so that a monitor turns red when the disk fills.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, health{Status: "ok"})
+	body, status := health{Status: "ok"}, http.StatusOK
+	if s.svc.Health != nil {
+		h := s.svc.Health.Health(r.Context())
+		body.Database = &h
+		if !h.Reachable || !h.Writable {
+			body.Status, status = "unavailable", http.StatusServiceUnavailable
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, body)
+	return nil
+}
+
+// ready answers /readyz, for load balancers: like /healthz, and 503 too
+// while every place for write requests is taken, so that a balancer sends
+// new requests to another instance first.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
+	body, status := health{Status: "ok"}, http.StatusOK
+	if s.svc.Health != nil {
+		h := s.svc.Health.Health(r.Context())
+		body.Database = &h
+		if !h.Reachable || !h.Writable {
+			body.Status, status = "unavailable", http.StatusServiceUnavailable
+		}
+	}
+	if status == http.StatusOK && s.limiter.full() {
+		body.Status, status = "busy", http.StatusServiceUnavailable
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, body)
 	return nil
 }
 

@@ -24,6 +24,9 @@ type Services struct {
 	Scoring       baton.ScoringService
 	Handoffs      baton.HandoffService
 	Reports       baton.ReportService
+	// Health answers /healthz and /readyz and tells storage outages (a
+	// full disk) from bugs; optional.
+	Health baton.HealthService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.
@@ -35,6 +38,7 @@ type Server struct {
 	metrics *metrics
 	openapi []byte
 	handler http.Handler
+	limiter *limiter
 }
 
 // New returns a server of the services that logs to logger (slog.Default()
@@ -43,7 +47,7 @@ func New(s Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	srv := &Server{svc: s, logger: logger, routes: routes(), mux: http.NewServeMux(), metrics: newMetrics()}
+	srv := &Server{svc: s, logger: logger, routes: routes(), mux: http.NewServeMux(), metrics: newMetrics(), limiter: newLimiter(DefaultLimits())}
 	for _, rt := range srv.routes {
 		srv.mux.Handle(rt.method+" "+rt.path, srv.endpoint(rt))
 	}
@@ -55,6 +59,9 @@ func New(s Services, logger *slog.Logger) *Server {
 	srv.handler = http.HandlerFunc(srv.serve)
 	return srv
 }
+
+// SetLimits replaces the limits of DefaultLimits; call it before serving.
+func (s *Server) SetLimits(l Limits) { s.limiter = newLimiter(l) }
 
 // Handler returns the handler of every route: /api/v1/..., /healthz and
 // /metrics.
@@ -107,8 +114,13 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 type userKey struct{}
 
 // endpoint wraps a route's handler: authentication unless the route is
-// public, and errors written through writeError.
+// public, the limits of write requests, and errors written through
+// writeError. A write's body is received whole, within the body budget,
+// before the request waits for a place among the writes being worked on:
+// a slow sender holds no place, and the places bound the memory and time
+// of the work itself.
 func (s *Server) endpoint(rt route) http.Handler {
+	limit := bodyLimit(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.public {
 			u, err := s.authenticate(r)
@@ -119,6 +131,23 @@ func (s *Server) endpoint(rt route) http.Handler {
 			}
 			ctx := baton.WithActor(r.Context(), baton.ActorOf(u, "api"))
 			r = r.WithContext(context.WithValue(ctx, userKey{}, u))
+		}
+		if isWrite(r) {
+			l := s.limiter
+			b := &budget{l: l}
+			defer b.release()
+			body, err := receiveBody(w, r, limit, b)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			release, err := l.acquireWrite(r.Context())
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			defer release()
+			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 		}
 		if err := rt.handle(s, w, r); err != nil {
 			s.writeError(w, r, err)

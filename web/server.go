@@ -55,6 +55,8 @@ type Services struct {
 	// (nil: the pages are off).
 	Outbox    baton.OutboxService
 	Calendars Calendars
+	// Health tells storage outages (a full disk) from bugs; optional.
+	Health baton.HealthService
 }
 
 // Auth signs users in and keeps their sessions; *store.DB implements it.
@@ -256,6 +258,7 @@ var statusOf = map[string]int{
 	baton.EFORBIDDEN:    http.StatusForbidden,
 	baton.ENOTFOUND:     http.StatusNotFound,
 	baton.ECONFLICT:     http.StatusConflict,
+	baton.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	baton.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -280,13 +283,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *session, err er
 	if errors.As(err, &mbe) {
 		err = baton.Errorf(baton.EINVALID, "the form is too large")
 	}
+	if baton.ErrorCode(err) == baton.EINTERNAL && s.svc.Health != nil {
+		if o := s.svc.Health.Outage(err); o != nil {
+			s.logger.WarnContext(r.Context(), "storage outage", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Any("err", err))
+			err = o
+		}
+	}
 	status := statusFor(err)
 	if status == http.StatusInternalServerError {
 		s.logger.ErrorContext(r.Context(), "internal error", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	heading := map[int]string{400: "That did not work", 401: "Please sign in", 403: "Not allowed",
-		404: "Not found", 409: "Someone changed this first", 500: "Something went wrong"}[status]
+		404: "Not found", 409: "Someone changed this first", 500: "Something went wrong", 503: "Not now"}[status]
 	s.render(w, r, c, status, "error", heading, errorPage{Status: status, Heading: heading, Message: baton.ErrorMessage(err)})
 }
 
