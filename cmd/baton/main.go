@@ -26,6 +26,9 @@ Commands:
   serve                         start the web server and background workers
                                 (--addr localhost:8080, --db baton.db, --demo)
   migrate                       bring the database schema up to date
+  backup FILE                   SQLite: write a consistent copy while Baton runs
+  restore FILE [--force]        SQLite: replace the database with a backup
+                                (Baton stopped; PostgreSQL: pg_dump, pg_restore)
   import leads|accounts|users|events FILE.csv
                                 import a CSV file (--map "Header=field,...")
   lead accept|reject|attempt|qualify|send-back|convert|close|assign|claim|show ID --as EMAIL
@@ -76,6 +79,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, rest, stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		err = cmdRestore(ctx, rest, stdout, stderr)
 	case "import":
 		err = cmdImport(ctx, rest, stdout, stderr)
 	case "export":

@@ -27,7 +27,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	withDemo := fs.Bool("demo", false, "load the bundled demo data into an empty database")
 	workers := fs.Int("workers", 2, "background jobs run at once by this instance")
 	poll := fs.Duration("poll", time.Second, "how often an idle worker looks for due jobs")
-	name := fs.String("name", "", "this instance's name in job records (default host-pid)")
+	name := fs.String("name", "", "this instance's name in job and delivery records, the same across restarts (default host:port)")
+	sqliteSync := fs.String("sqlite-sync", store.SyncNormal, "SQLite durability: normal (a commit survives a crash of Baton; a power loss may lose about the last second) or full (every commit is on disk before it is acknowledged)")
+	walLimit := sizeFlag(fs, "sqlite-wal-limit", store.DefaultWALLimit, "SQLite: truncate the write-ahead log once it passes this size (0: never)")
+	maxWrites := fs.Int("max-writes", 0, "write requests worked on at once; more wait up to --write-wait, then get 429 (default 2 per core, at least 4)")
+	writeWait := fs.Duration("write-wait", time.Second, "how long a write request waits for its turn before it gets 429")
+	bodyBudget := sizeFlag(fs, "body-budget", 128<<20, "memory for request bodies being received at once; past it, requests get 429")
 	secureCookies := fs.Bool("secure-cookies", false, "always mark the session cookie Secure (behind a TLS proxy that sends no X-Forwarded-Proto)")
 	smtpHost := fs.String("smtp-host", "", "SMTP server for email notifications (none: no email)")
 	smtpPort := fs.Int("smtp-port", 587, "SMTP port")
@@ -38,7 +43,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	db, err := store.Open(ctx, *dsn)
+	opts := store.Options{Sync: *sqliteSync, WALLimit: walLimit.n, Logger: logger}
+	if walLimit.n == 0 {
+		opts.WALLimit = -1
+	}
+	db, err := store.OpenWith(ctx, *dsn, opts)
 	if err != nil {
 		return err
 	}
@@ -56,16 +65,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			logger.Info("demo: the database already has data; not loading the demo again")
 		}
 	}
-	if *name == "" {
-		host, _ := os.Hostname()
-		*name = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	if *name == "" {
+		// The same name after a restart lets the instance take back at once
+		// the deliveries it had claimed when it stopped; two instances on
+		// one host differ by their port.
+		host, _ := os.Hostname()
+		*name = fmt.Sprintf("%s:%d", host, ln.Addr().(*net.TCPAddr).Port)
+	}
+	limits := api.Limits{Writes: *maxWrites, WriteWait: *writeWait, BodyBytes: bodyBudget.n}
 	srv := &http.Server{
-		Handler:           routes(db, logger, *secureCookies),
+		Handler:           routes(db, logger, *secureCookies, limits),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -121,14 +134,17 @@ func handlers(db *store.DB) map[string]baton.JobHandler {
 	}
 }
 
-// routes mounts the JSON API beside the landing page.
-func routes(db *store.DB, logger *slog.Logger, secureCookies bool) http.Handler {
-	apiHandler := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db}, logger).Handler()
+// routes mounts the JSON API beside the web UI.
+func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Limits) http.Handler {
+	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db}, logger)
+	a.SetLimits(limits)
+	apiHandler := a.Handler()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/healthz", apiHandler)
+	mux.Handle("/readyz", apiHandler)
 	mux.Handle("/metrics", apiHandler)
-	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db, Outbox: db, Calendars: db}, db, logger)
+	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db, Outbox: db, Calendars: db, Health: db}, db, logger)
 	ui.Now = func() time.Time { return db.Now() }
 	ui.SecureCookies = secureCookies
 	mux.Handle("/", ui.Handler())
