@@ -32,16 +32,7 @@ type health struct {
 // saying what is wrong when the database does not answer or cannot store
 // writes, so that a monitor turns red when the disk fills.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	body, status := health{Status: "ok"}, http.StatusOK
-	if s.svc.Health != nil {
-		h := s.svc.Health.Health(r.Context())
-		body.Database = &h
-		if !h.Reachable || !h.Writable {
-			body.Status, status = "unavailable", http.StatusServiceUnavailable
-		}
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, body)
+	s.writeHealth(w, r, false)
 	return nil
 }
 
@@ -49,6 +40,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 // while every place for write requests is taken, so that a balancer sends
 // new requests to another instance first.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
+	s.writeHealth(w, r, true)
+	return nil
+}
+
+func (s *Server) writeHealth(w http.ResponseWriter, r *http.Request, ready bool) {
 	body, status := health{Status: "ok"}, http.StatusOK
 	if s.svc.Health != nil {
 		h := s.svc.Health.Health(r.Context())
@@ -57,12 +53,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 			body.Status, status = "unavailable", http.StatusServiceUnavailable
 		}
 	}
-	if status == http.StatusOK && s.limiter.full() {
+	if ready && status == http.StatusOK && s.limiter.full() {
 		body.Status, status = "busy", http.StatusServiceUnavailable
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, body)
-	return nil
 }
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {

@@ -70,15 +70,9 @@ func (db *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 		os.Remove(partial)
 		return BackupInfo{}, err
 	}
-	if err := syncFile(partial); err != nil {
-		os.Remove(partial)
-		return BackupInfo{}, err
-	}
-	if err := os.Rename(partial, path); err != nil {
-		os.Remove(partial)
+	if err := install(partial, path); err != nil {
 		return BackupInfo{}, fmt.Errorf("backup: %w", err)
 	}
-	syncDir(filepath.Dir(path))
 	info.Path, info.Took = path, time.Since(start)
 	return info, nil
 }
@@ -148,15 +142,9 @@ func Restore(ctx context.Context, from, target string, replace bool) (BackupInfo
 		os.Remove(partial)
 		return BackupInfo{}, fmt.Errorf("restore: copy %s: %w", from, err)
 	}
-	if err := syncFile(partial); err != nil {
-		os.Remove(partial)
-		return BackupInfo{}, err
-	}
-	if err := os.Rename(partial, target); err != nil {
-		os.Remove(partial)
+	if err := install(partial, target); err != nil {
 		return BackupInfo{}, fmt.Errorf("restore: %w", err)
 	}
-	syncDir(filepath.Dir(target))
 	if fi, err := os.Stat(target); err == nil {
 		info.Bytes = fi.Size()
 	}
@@ -226,7 +214,26 @@ func checkCopy(ctx context.Context, path string) (BackupInfo, error) {
 	return info, nil
 }
 
-// syncFile flushes a file that no SQLite connection has open to disk.
+// install flushes a copy that no SQLite connection has open to disk and
+// renames it into place, so that path holds either nothing or the whole
+// copy, also after a power loss; the copy is removed if that fails.
+func install(partial, path string) error {
+	err := syncFile(partial)
+	if err == nil {
+		err = os.Rename(partial, path)
+	}
+	if err != nil {
+		os.Remove(partial)
+		return err
+	}
+	// The rename is in the directory: flush it too, where the system allows.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
 func syncFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -237,13 +244,4 @@ func syncFile(path string) error {
 		return fmt.Errorf("flush %s: %w", path, err)
 	}
 	return nil
-}
-
-// syncDir flushes a directory's entries (a rename) to disk, where the
-// system allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

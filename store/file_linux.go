@@ -91,16 +91,13 @@ func freeBytes(dir string) (int64, bool) {
 // where the lock file cannot be made (read-only) gets no lock: nothing can
 // replace the database there either.
 func lockFile(path string) (io.Closer, error) {
-	f, err := os.OpenFile(path+"-lock", os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
+	f, err := flock(path, unix.LOCK_SH)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil, baton.Errorf(baton.EUNAVAILABLE, "%s is being restored from a backup: try again when the restore has finished", path)
+	} else if errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EROFS) {
 		return io.NopCloser(nil), nil
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, baton.Errorf(baton.EUNAVAILABLE, "%s is being restored from a backup: try again when the restore has finished", path)
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+	} else if err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -108,15 +105,23 @@ func lockFile(path string) (io.Closer, error) {
 // lockExclusive takes the database's lock file exclusively, failing at once
 // when anything has the database open.
 func lockExclusive(path string) (io.Closer, error) {
+	f, err := flock(path, unix.LOCK_EX)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil, baton.Errorf(baton.ECONFLICT, "%s is open in a running Baton (a server or a command): stop it first", path)
+	} else if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// flock opens path + "-lock" and locks it how, without waiting.
+func flock(path string, how int) (*os.File, error) {
 	f, err := os.OpenFile(path+"-lock", os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB); err != nil {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, baton.Errorf(baton.ECONFLICT, "%s is open in a running Baton (a server or a command): stop it first", path)
-		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return f, nil

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,32 +89,9 @@ func Postgres(t testing.TB) *store.DB {
 // URL whose connections use it; the schema is dropped when the test ends.
 func NewPostgresSchema(t testing.TB) string {
 	t.Helper()
-	base := PostgresURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	name, u := newPostgres(t, "SCHEMA")
 	q := u.Query()
-	q.Set("search_path", schema)
+	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -122,6 +100,16 @@ func NewPostgresSchema(t testing.TB) string {
 // returns its URL; the database is dropped when the test ends. Tests that
 // need a whole database (pg_dump, pg_restore) use it; others use a schema.
 func NewPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	name, u := newPostgres(t, "DATABASE")
+	u.Path = "/" + name
+	return u.String()
+}
+
+// newPostgres creates a SCHEMA or DATABASE of a random name on the test
+// server, dropped when the test ends, and returns its name and the
+// server's URL.
+func newPostgres(t testing.TB, kind string) (string, *url.URL) {
 	t.Helper()
 	base := PostgresURL(t)
 	var b [6]byte
@@ -132,8 +120,12 @@ func NewPostgresDatabase(t testing.TB) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatalf("create database: %v", err)
+	if _, err := admin.Exec(`CREATE ` + kind + ` ` + name); err != nil {
+		t.Fatalf("create %s: %v", strings.ToLower(kind), err)
+	}
+	drop := `DROP SCHEMA ` + name + ` CASCADE`
+	if kind == "DATABASE" {
+		drop = `DROP DATABASE ` + name + ` WITH (FORCE)`
 	}
 	t.Cleanup(func() {
 		db, err := sql.Open("pgx", base)
@@ -141,14 +133,13 @@ func NewPostgresDatabase(t testing.TB) string {
 			return
 		}
 		defer db.Close()
-		db.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`)
+		db.Exec(drop)
 	})
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Path = "/" + name
-	return u.String()
+	return name, u
 }
 
 func open(t testing.TB, dsn string) *store.DB {

@@ -93,6 +93,21 @@ func adminToken(t *testing.T, db string) string {
 	return strings.TrimSpace(mustRun(t, "token", "create", "--email", "ops@example.com", "--db", db))
 }
 
+// importLeads imports n leads lead0..lead(n-1)@ingest.test into db.
+func importLeads(t *testing.T, db string, n int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("email,name\n")
+	for i := range n {
+		fmt.Fprintf(&b, "lead%d@ingest.test,Lead %d\n", i, i)
+	}
+	csv := filepath.Join(t.TempDir(), "leads.csv")
+	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "import", "leads", csv, "--db", db)
+}
+
 // post sends a JSON body as the token's user and returns the status and
 // the body of the answer.
 func post(t testing.TB, url, token, body string) (int, string) {
@@ -143,14 +158,7 @@ func TestWALStaysBoundedUnderIngest(t *testing.T) {
 	token := adminToken(t, db)
 	s := serve(t, db, "--sqlite-wal-limit", "4MB")
 	const leads = 200
-	var lb strings.Builder
-	lb.WriteString("email,name\n")
-	for i := range leads {
-		fmt.Fprintf(&lb, "lead%d@ingest.test,Lead %d\n", i, i)
-	}
-	csv := filepath.Join(dir, "leads.csv")
-	os.WriteFile(csv, []byte(lb.String()), 0o644)
-	mustRun(t, "import", "leads", csv, "--db", db)
+	importLeads(t, db, leads)
 
 	var peak atomic.Int64
 	stop, sampled := make(chan struct{}), make(chan struct{})
@@ -263,14 +271,7 @@ func TestDiskFull(t *testing.T) {
 	dir := tmpfs(t, "3m")
 	db := filepath.Join(dir, "baton.db")
 	token := adminToken(t, db)
-	csv := filepath.Join(t.TempDir(), "leads.csv")
-	var lb strings.Builder
-	lb.WriteString("email\n")
-	for i := range 50 {
-		fmt.Fprintf(&lb, "lead%d@ingest.test\n", i)
-	}
-	os.WriteFile(csv, []byte(lb.String()), 0o644)
-	mustRun(t, "import", "leads", csv, "--db", db)
+	importLeads(t, db, 50)
 	s := serve(t, db, "--sqlite-wal-limit", "256KB")
 
 	stored, failed := 0, ""
@@ -350,14 +351,7 @@ func TestBackupCommandDuringIngest(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "baton.db")
 	token := adminToken(t, db)
-	csv := filepath.Join(dir, "leads.csv")
-	var lb strings.Builder
-	lb.WriteString("email\n")
-	for i := range 100 {
-		fmt.Fprintf(&lb, "lead%d@ingest.test\n", i)
-	}
-	os.WriteFile(csv, []byte(lb.String()), 0o644)
-	mustRun(t, "import", "leads", csv, "--db", db)
+	importLeads(t, db, 100)
 	s := serve(t, db)
 	stop, started := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
