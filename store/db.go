@@ -519,10 +519,12 @@ func (tx *Tx) Commit() error {
 		p.delta = nil
 	}
 	err := tx.Tx.Commit()
-	tx.endTurn()
+	// Told before the next writer's turn, so that it truncates the WAL if
+	// this commit left it past the limit.
 	if !tx.readOnly {
 		tx.db.wrote(err)
 	}
+	tx.endTurn()
 	return err
 }
 

@@ -32,6 +32,9 @@ func TestSignIn(t *testing.T) {
 	}
 	mustContain(t, body, "wrong email or password", `value="sam.sdr@example.com"`)
 	resp, body = c.postRaw("/signin", url.Values{"email": {"nobody@example.com"}, "password": {password}, "csrf": {c.csrf}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unknown email: %d", resp.StatusCode)
+	}
 	mustContain(t, body, "wrong email or password")
 	// Without the form's token: refused.
 	resp, _ = c.postRaw("/signin", url.Values{"email": {w.tm.SDR1.Email}, "password": {password}})
@@ -352,7 +355,7 @@ func TestPolicyPage(t *testing.T) {
 		t.Fatalf("invalid: %d", resp.StatusCode)
 	}
 	mustContain(t, body, `id="body-error" role="alert"`, "fit: [oops")
-	resp, body = mia.post("/policy", url.Values{"action": {"validate"}, "body": {looser}})
+	_, body = mia.post("/policy", url.Values{"action": {"validate"}, "body": {looser}})
 	mustContain(t, body, "The document is valid.")
 	// Save, then publish.
 	resp, _ = mia.post("/policy", url.Values{"action": {"save"}, "body": {looser}})

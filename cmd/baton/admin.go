@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,7 @@ func cmdCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
   TEAM "*" is the default of teams without one. FILE is like
   {"time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-12:30", "13:30-18:00"]}, "holidays": ["2026-12-25"]}`
 	if len(args) == 0 {
-		return fmt.Errorf(use)
+		return errors.New(use)
 	}
 	fs, dsn := newFlags("calendar "+args[0], stderr)
 	pos, err := parse(fs, args[1:])
@@ -49,7 +50,7 @@ func cmdCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(stdout, "%s\t%s\n", team, body)
 		}
 	default:
-		return fmt.Errorf(use)
+		return errors.New(use)
 	}
 	return nil
 }
@@ -58,7 +59,7 @@ func cmdCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const use = "usage: baton webhook add --url URL --secret SECRET [--events lead.assigned,lead.rejected] | list | off ID | on ID | deliveries"
 	if len(args) == 0 {
-		return fmt.Errorf(use)
+		return errors.New(use)
 	}
 	fs, dsn := newFlags("webhook "+args[0], stderr)
 	url := fs.String("url", "", "add: the receiver's URL")
@@ -96,7 +97,7 @@ func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return enc.Encode(ws)
 	case "on", "off":
 		if len(pos) != 1 {
-			return fmt.Errorf(use)
+			return errors.New(use)
 		}
 		var id int64
 		if _, err := fmt.Sscan(pos[0], &id); err != nil {
@@ -110,5 +111,5 @@ func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return enc.Encode(ds)
 	}
-	return fmt.Errorf(use)
+	return errors.New(use)
 }

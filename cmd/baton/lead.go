@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -28,7 +29,7 @@ const leadUsage = `usage: baton lead ACTION ID --as EMAIL [flags]
 // rules apply as in the API and the UI.
 func cmdLead(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf(leadUsage)
+		return errors.New(leadUsage)
 	}
 	action := args[0]
 	fs, dsn := newFlags("lead "+action, stderr)
@@ -62,7 +63,7 @@ func cmdLead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var id int64
 	if action != "queue" {
 		if len(pos) != 1 {
-			return fmt.Errorf(leadUsage)
+			return errors.New(leadUsage)
 		}
 		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil {
 			return fmt.Errorf("lead %s: %q is not a lead id", action, pos[0])

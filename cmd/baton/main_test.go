@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -93,15 +92,6 @@ func TestImportReportsBadRows(t *testing.T) {
 	if _, _, code := baton_(t, "import", "widgets", file, "--db", db); code != 1 {
 		t.Fatalf("unknown kind: exit %d", code)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func getJSON(t *testing.T, url, token string, v any) int {

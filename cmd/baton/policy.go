@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,7 @@ import (
 func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const use = "usage: baton policy show | validate FILE | backtest FILE [--json] | publish FILE [--now] | default"
 	if len(args) == 0 {
-		return fmt.Errorf(use)
+		return errors.New(use)
 	}
 	sub := args[0]
 	fs, dsn := newFlags("policy "+sub, stderr)
@@ -32,7 +33,7 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var body []byte
 	if sub != "show" {
 		if len(pos) != 1 {
-			return fmt.Errorf(use)
+			return errors.New(use)
 		}
 		if body, err = os.ReadFile(pos[0]); err != nil {
 			return err
@@ -83,7 +84,7 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		printBacktest(stdout, bt)
 	default:
-		return fmt.Errorf(use)
+		return errors.New(use)
 	}
 	return nil
 }
