@@ -193,7 +193,6 @@ func (d *aggDelta) empty() bool {
 	return len(d.daily) == 0 && len(d.durations) == 0 && len(d.rejections) == 0
 }
 
-
 // countAll adds n to the counters of stage on day, one per dimension.
 func (d *aggDelta) countAll(kind byte, day int64, dims *[nDims]string, stage string, n int64) {
 	for i := range nDims {
