@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -42,7 +43,17 @@ type limiter struct {
 	wait   time.Duration
 	writes chan struct{}
 	bodies *semaphore.Weighted
+	// held is the body bytes held now; shed counts the requests refused,
+	// by why ("writes" or "bodies"). Both are in /metrics.
+	held atomic.Int64
+	shed [2]atomic.Int64
 }
+
+// Why a request was shed, as an index of limiter.shed.
+const (
+	shedWrites = iota
+	shedBodies
+)
 
 func newLimiter(l Limits) *limiter {
 	d := DefaultLimits()
@@ -90,6 +101,7 @@ func (l *limiter) acquireWrite(ctx context.Context) (release func(), err error) 
 	case l.writes <- struct{}{}:
 		return l.releaseWrite, nil
 	case <-t.C:
+		l.shed[shedWrites].Add(1)
 		return nil, busy("too many write requests at once")
 	case <-ctx.Done():
 		return nil, baton.Errorf(baton.EUNAVAILABLE, "the request ended while it waited for its turn")
@@ -113,8 +125,10 @@ func (b *budget) take(n int64) bool {
 		return true
 	}
 	if !b.l.bodies.TryAcquire(n) {
+		b.l.shed[shedBodies].Add(1)
 		return false
 	}
+	b.l.held.Add(n)
 	b.held += n
 	return true
 }
@@ -122,6 +136,7 @@ func (b *budget) take(n int64) bool {
 func (b *budget) release() {
 	if b.l != nil && b.held > 0 {
 		b.l.bodies.Release(b.held)
+		b.l.held.Add(-b.held)
 		b.held = 0
 	}
 }

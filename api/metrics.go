@@ -36,6 +36,25 @@ func newMetrics() *metrics {
 	return m
 }
 
+// watchLimits exports the state of the server's limits: the writes being
+// worked on, the request body bytes held in memory, and the requests shed.
+func (m *metrics) watchLimits(s *Server) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "baton_http_writes_in_progress",
+			Help: "Write requests being worked on now (at most --max-writes)."},
+			func() float64 { return float64(len(s.limiter.writes)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "baton_http_request_body_bytes",
+			Help: "Bytes of request bodies held in memory now (at most --body-budget)."},
+			func() float64 { return float64(s.limiter.held.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "baton_http_shed_writes_total",
+			Help: "Write requests refused with 429 because every place for writes stayed taken."},
+			func() float64 { return float64(s.limiter.shed[shedWrites].Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "baton_http_shed_bodies_total",
+			Help: "Requests refused with 429 because the body budget was spent."},
+			func() float64 { return float64(s.limiter.shed[shedBodies].Load()) }),
+	)
+}
+
 // observe records one request. route is the mux pattern that served it, or
 // "unmatched".
 func (m *metrics) observe(route string, status int, d time.Duration) {

@@ -56,6 +56,7 @@ func New(s Services, logger *slog.Logger) *Server {
 		panic(fmt.Sprintf("api: the OpenAPI document does not marshal: %v", err)) // a bug in this package
 	}
 	srv.openapi = doc
+	srv.metrics.watchLimits(srv)
 	srv.handler = http.HandlerFunc(srv.serve)
 	return srv
 }
