@@ -17,10 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
 
 	"github.com/batonhq/baton"
 )
@@ -494,18 +492,6 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, readOnly: true}, nil
 }
 
-// lockRows is the clause that locks the rows a write transaction reads to
-// write back (SELECT ... FOR UPDATE): on PostgreSQL, where transactions run
-// side by side, so that two of them never both read a lead's state and write
-// it back, the second over the first. SQLite needs none: a write transaction
-// holds the database's one write lock.
-func (tx *Tx) lockRows() string {
-	if tx.db.backend == Postgres && !tx.readOnly {
-		return ` FOR UPDATE`
-	}
-	return ""
-}
-
 // Commit commits the transaction; a joined transaction is committed by its
 // owner, so here it does nothing.
 func (tx *Tx) Commit() error {
@@ -588,109 +574,6 @@ func ptrInt(v sql.NullInt64) *int64 {
 	}
 	x := v.Int64
 	return &x
-}
-
-// isUniqueViolation reports whether err is a unique-constraint violation, by
-// the driver's typed code, never its message.
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "23505"
-	}
-	return false
-}
-
-// raceConflict turns a PostgreSQL deadlock or serialization failure, which
-// two transactions racing for the same rows can meet, into ECONFLICT: the
-// loser is told to try again, as it is when it loses a compare-and-set.
-func raceConflict(err *error) {
-	var pe *pgconn.PgError
-	if *err != nil && errors.As(*err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
-		*err = &baton.Error{Code: baton.ECONFLICT, Message: "someone else changed this at the same moment: try again"}
-	}
-}
-
-// isForeignKeyViolation reports whether err is a foreign-key violation.
-func isForeignKeyViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "23503"
-	}
-	return false
-}
-
-// placeholders writes "($n, $n+1, ...)" groups for multi-row statements
-// (rows groups of cols parameters, numbered from start). On SQLite it writes
-// "?" instead: SQLite treats $n as a named parameter and looks each one up in
-// a list, which makes a statement with thousands of them quadratic.
-func (db *DB) placeholders(b *strings.Builder, rows, cols, start int) {
-	n := start
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := 0; c < cols; c++ {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			db.param(b, n)
-			n++
-		}
-		b.WriteByte(')')
-	}
-}
-
-// param writes the n-th parameter: "?" on SQLite (where every parameter of
-// the statement must then be "?"), "$n" on PostgreSQL.
-func (db *DB) param(b *strings.Builder, n int) {
-	if db.backend == SQLite {
-		b.WriteByte('?')
-		return
-	}
-	b.WriteByte('$')
-	b.WriteString(strconv.Itoa(n))
-}
-
-// inList writes "(p1, p2, ...)" for n parameters numbered from 1.
-func (db *DB) inList(b *strings.Builder, n int) {
-	b.WriteByte('(')
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			b.WriteByte(',')
-		}
-		db.param(b, i)
-	}
-	b.WriteByte(')')
-}
-
-// idChunk is how many ids idLists puts in one list.
-const idChunk = 500
-
-// idLists calls fn with the ids a chunk at a time: a parameter list for an
-// IN clause, "(?,?,...)" or "($1,$2,...)", and its arguments.
-func (db *DB) idLists(ids []int64, fn func(list string, args []any) error) error {
-	for start := 0; start < len(ids); start += idChunk {
-		chunk := ids[start:min(start+idChunk, len(ids))]
-		var b strings.Builder
-		db.inList(&b, len(chunk))
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		if err := fn(b.String(), args); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // where builds a WHERE clause from conditions with numbered arguments.

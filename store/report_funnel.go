@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+
+	"github.com/batonhq/baton"
+)
+
+// funnelSteps are the funnel's steps: stored stage and label.
+var funnelSteps = []struct{ stage, label string }{
+	{stageLead, "Leads"}, {"mql", "MQL"}, {"sal", "SAL"}, {"sql", "SQL"}, {"opportunity", "Opportunity"}, {"won", "Won"},
+}
+
+// Funnel counts leads at each step of the funnel (lead, MQL, SAL, SQL,
+// opportunity, won) with the step conversion rates (each step over the one
+// before), by f.By (any dimension, or none).
+//
+// With f.Cohort it counts the leads created in the period at every stage
+// they ever reached, grouped by their current dimension values. Otherwise it
+// counts what happened in the period: leads created, and transitions into
+// each stage (a lead that becomes an MQL twice counts twice), grouped by the
+// values the lead had at the time of each. Teams are the owners' current
+// teams in both. One indexed range scan of report_daily.
+func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
+	tx, err := db.beginReport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := checkBy(f.By, baton.ReportDimensions...); err != nil {
+		return nil, err
+	}
+	p := periodOf(f, tx.now)
+	lb, err := tx.labeler(ctx, f.By)
+	if err != nil {
+		return nil, err
+	}
+	kind := byte('p')
+	if f.Cohort {
+		kind = 'c'
+	}
+	g := groups{}
+	if err := tx.dailyCounts(ctx, kind, dimIndex(f.By), p, func(value, stage string, n float64) {
+		for i, s := range funnelSteps {
+			if s.stage == stage {
+				g.add(lb.label(value), i, n, len(funnelSteps))
+			}
+		}
+	}); err != nil {
+		return nil, err
+	}
+	for l, row := range g {
+		if allZero(row) {
+			delete(g, l)
+		}
+	}
+	total := make([]float64, len(funnelSteps))
+	for _, row := range g {
+		for i, v := range row {
+			total[i] += v
+		}
+	}
+	labels := g.top(0, orDefault(f.Limit, 20))
+	r := &baton.Report{Name: baton.ReportFunnel, Title: "Funnel"}
+	if f.Cohort {
+		r.Title = "Funnel of the leads created in the period"
+		r.Notes = append(r.Notes, "Cohort: the leads created in the period, counted at every stage they ever reached, by their current values.")
+	} else {
+		r.Title = "Funnel of the period"
+		r.Notes = append(r.Notes, "Period: leads created and transitions into each stage made in the period, by the lead's values at the time.")
+	}
+	r.Notes = append(r.Notes, "Each rate is the step over the step before it, in percent.")
+	for _, s := range funnelSteps {
+		r.Labels = append(r.Labels, s.label)
+	}
+	group := f.By
+	if group == "" {
+		group = "group"
+	}
+	r.Columns = []string{group, "leads", "mql", "sal", "sql", "opportunity", "won", "mql_rate", "sal_rate", "sql_rate", "opportunity_rate", "won_rate"}
+	row := func(label string, v []float64) []string {
+		out := []string{label}
+		for _, x := range v {
+			out = append(out, itoa(x))
+		}
+		for i := 1; i < len(v); i++ {
+			out = append(out, pct(v[i], v[i-1]))
+		}
+		return out
+	}
+	for _, l := range labels {
+		r.Series = append(r.Series, baton.Series{Name: l, Values: g[l]})
+		if f.By != "" {
+			r.Rows = append(r.Rows, row(l, g[l]))
+		}
+	}
+	if len(labels) == 0 && f.By == "" {
+		r.Series = append(r.Series, baton.Series{Name: labelTotal, Values: total})
+	}
+	r.Rows = append(r.Rows, row(labelTotal, total))
+	return r, nil
+}

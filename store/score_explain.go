@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+
+	"github.com/batonhq/baton"
+)
+
+// ExplainScore returns a lead's score now with every rule and factor behind it.
+func (db *DB) ExplainScore(ctx context.Context, id int64) (*baton.ScoreExplanation, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	l, err := tx.findVisibleLead(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var raw []byte
+	if err := tx.QueryRowContext(ctx, `SELECT score_state FROM leads WHERE id = $1`, id).Scan(&raw); err != nil {
+		return nil, err
+	}
+	st, err := parseState(raw)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := tx.accountOf(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	score, ps := sc.evaluate(l, acc, st, tx.now)
+	ex := &baton.ScoreExplanation{LeadID: id, At: tx.now, Score: score, Qualifies: ps.Qualifies, Why: ps.Why, Reasons: []baton.ScoreReason{}}
+	for _, r := range ps.Reasons {
+		ex.Reasons = append(ex.Reasons, baton.ScoreReason{Rule: r.Rule, Axis: r.Axis, Points: r.Points, Detail: r.Detail, Events: r.Events})
+	}
+	if sc.model != nil {
+		e := sc.model.Explain(ModelRow(l, acc, st.Counts, OutcomeAttribute))
+		ex.BaseLogOdds = e.BaseLogOdds
+		for _, f := range e.Factors {
+			ex.Factors = append(ex.Factors, baton.ProbabilityFactor{Feature: f.Feature, Value: f.Value, Contribution: f.Contribution})
+		}
+	}
+	return ex, nil
+}
