@@ -8,13 +8,14 @@ import (
 // Error codes. Each maps to one HTTP status in the api package and to one exit
 // message in the CLI; nothing else should switch on them.
 const (
-	EINVALID      = "invalid"      // the input is wrong; the message says how
-	ENOTFOUND     = "not_found"    // the thing asked for does not exist
-	ECONFLICT     = "conflict"     // it exists already, or someone else changed it first
-	EUNAUTHORIZED = "unauthorized" // who is asking is unknown
-	EFORBIDDEN    = "forbidden"    // who is asking may not do this
-	EUNAVAILABLE  = "unavailable"  // not now: the disk is full, the database read-only or the server busy; retry later
-	EINTERNAL     = "internal"     // a bug or an unexplained failure; never shown in detail to a user
+	EINVALID       = "invalid"       // the input is wrong; the message says how
+	ENOTFOUND      = "not_found"     // the thing asked for does not exist
+	ECONFLICT      = "conflict"      // it exists already, or someone else changed it first
+	EUNPROCESSABLE = "unprocessable" // well formed, but it contradicts an earlier request (an idempotency key reused with another body)
+	EUNAUTHORIZED  = "unauthorized"  // who is asking is unknown
+	EFORBIDDEN     = "forbidden"     // who is asking may not do this
+	EUNAVAILABLE   = "unavailable"   // not now: the disk is full, the database read-only or the server busy; retry later
+	EINTERNAL      = "internal"      // a bug or an unexplained failure; never shown in detail to a user
 )
 
 // Error is the one error type of Baton. Its Message is safe to show a user;

@@ -25,6 +25,20 @@ const (
 	HandoffClosed     = "closed"     // the lead left the stage some other way
 )
 
+// What the policy's on_breach does when a handoff passes its deadline.
+const (
+	BreachNotify   = "notify"   // the manager is told; the rep may still answer, late
+	BreachReassign = "reassign" // also, the next rep of the pool who has not breached the lead gets it
+	BreachReturn   = "return"   // also, the lead goes back to the pool, unassigned
+)
+
+// What the policy's rejection reasons do.
+const (
+	OutcomeRecycle    = "recycle"    // back to marketing's nurture, with a cool-down
+	OutcomeDisqualify = "disqualify" // never a prospect
+	OutcomeMerge      = "merge"      // a duplicate: merged into the lead it duplicates
+)
+
 // Handoff is one assignment of a lead to a person who must answer within a
 // window: its SLA record.
 type Handoff struct {

@@ -292,7 +292,7 @@ type HistoryEntry struct {
 	At        time.Time `json:"at"`
 	ActorID   *int64    `json:"actor_id,omitempty"`
 	ActorName string    `json:"actor"`
-	// Action is created, updated, stage, assigned or merged.
+	// Action is one of the Action constants.
 	Action string `json:"action"`
 	Field  string `json:"field,omitempty"`
 	From   string `json:"from,omitempty"`
@@ -301,13 +301,18 @@ type HistoryEntry struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// History actions.
+// History actions: what a history entry records.
 const (
-	ActionCreated = "created"
-	ActionUpdated = "updated"
-	ActionStage   = "stage"
-	ActionMerged  = "merged"
-	ActionNote    = "note"
+	ActionCreated  = "created"  // the lead was captured (Reason says how)
+	ActionUpdated  = "updated"  // a field changed
+	ActionStage    = "stage"    // a move of the lifecycle
+	ActionAssigned = "assigned" // the owner changed, or a handoff was opened to the same owner
+	ActionAccepted = "accepted" // an account executive accepted an SQL
+	ActionBreached = "breached" // an answer window passed
+	ActionNurture  = "nurture"  // the lead went to a nurture track
+	ActionAttempt  = "attempt"  // a contact attempt was logged
+	ActionMerged   = "merged"   // a duplicate was merged into this lead
+	ActionNote     = "note"     // a note was written
 )
 
 // TimelineItem is one entry of a lead's timeline: a history entry or an event.

@@ -1,7 +1,6 @@
 package baton
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -38,97 +37,27 @@ func (s Stage) Open() bool {
 	return s != StageWon && s != StageLost && s != StageDisqualified
 }
 
-// Transition is one legal move of the lifecycle and what it needs.
-type Transition struct {
-	From, To Stage
-	// Roles are the roles that may make the move by hand. The system actor
-	// (the scoring policy, the SLA sweeper) may make any move.
-	Roles []Role
-	// Owner means a rep may make it only on a lead they own; a manager only on
-	// their team's leads.
-	Owner bool
-	// NeedsReason and NeedsNote say what the move must carry.
-	NeedsReason bool
-	NeedsNote   bool
-	// What is a short description of the move, for docs and errors.
-	What string
-}
-
-var sales = []Role{RoleSDR, RoleManager, RoleAdmin}
-var closers = []Role{RoleAE, RoleManager, RoleAdmin}
-var owners = []Role{RoleSDR, RoleAE, RoleManager, RoleAdmin}
-var marketers = []Role{RoleMarketing, RoleAdmin}
-
-// Transitions is the whole lifecycle: every legal move, in one place. A move
-// that is not here is illegal, whoever asks.
-var Transitions = []Transition{
-	{From: StageNew, To: StageMQL, Roles: marketers, NeedsReason: true, What: "marketing qualifies the lead (by the policy's MQL rule, or by hand with a reason)"},
-	{From: StageRecycled, To: StageMQL, Roles: marketers, NeedsReason: true, What: "a nurtured lead is qualified again"},
-	{From: StageNew, To: StageDisqualified, Roles: marketers, NeedsReason: true, What: "marketing disqualifies the lead (spam, student, competitor, ...)"},
-	{From: StageRecycled, To: StageDisqualified, Roles: marketers, NeedsReason: true, What: "marketing disqualifies a nurtured lead"},
-	{From: StageMQL, To: StageSAL, Roles: sales, Owner: true, What: "the rep accepts the lead"},
-	{From: StageMQL, To: StageRecycled, Roles: sales, Owner: true, NeedsReason: true, What: "the rep rejects the lead back to nurture"},
-	{From: StageMQL, To: StageDisqualified, Roles: sales, Owner: true, NeedsReason: true, What: "the rep rejects and disqualifies the lead"},
-	{From: StageSAL, To: StageRecycled, Roles: sales, Owner: true, NeedsReason: true, What: "the rep gives up on an accepted lead, back to nurture"},
-	{From: StageSAL, To: StageDisqualified, Roles: sales, Owner: true, NeedsReason: true, What: "the rep disqualifies an accepted lead"},
-	{From: StageSAL, To: StageSQL, Roles: sales, Owner: true, What: "the rep qualifies the lead (BANT)"},
-	{From: StageSQL, To: StageSAL, Roles: closers, Owner: true, NeedsReason: true, What: "the account executive sends the lead back"},
-	{From: StageSQL, To: StageOpportunity, Roles: closers, Owner: true, What: "the account executive converts the lead into an opportunity"},
-	{From: StageSQL, To: StageRecycled, Roles: closers, Owner: true, NeedsReason: true, What: "the account executive returns the lead to nurture"},
-	{From: StageOpportunity, To: StageWon, Roles: owners, Owner: true, What: "the opportunity is won"},
-	{From: StageOpportunity, To: StageLost, Roles: owners, Owner: true, NeedsReason: true, What: "the opportunity is lost"},
-}
-
-// FindTransition returns the legal move from one stage to another, or an
-// ECONFLICT error naming both stages when there is none.
-func FindTransition(from, to Stage) (Transition, error) {
-	for _, t := range Transitions {
-		if t.From == from && t.To == to {
-			return t, nil
-		}
-	}
-	return Transition{}, &Error{Code: ECONFLICT, Field: "stage",
-		Message: fmt.Sprintf("a lead cannot move from %s to %s", from, to)}
-}
-
-// StageChange asks for one lifecycle move.
+// StageChange asks for one lifecycle move: the generic transition. It makes
+// exactly what the rule's verb would, with the same needs, so it carries
+// what any verb may need.
 type StageChange struct {
-	To     Stage  `json:"to"`
+	To Stage `json:"to"`
+	// Verb picks the rule when several lead from the lead's stage to To
+	// (mql to mql: assign, reassign, claim); without it, the first the
+	// actor's role may make.
+	Verb   Verb   `json:"verb,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Note   string `json:"note,omitempty"`
 	// From, when set, makes the change a compare-and-set: it fails with
 	// ECONFLICT if the lead is no longer in that stage.
 	From Stage `json:"from,omitempty"`
-}
-
-// Check returns the transition a lead in stage from may make for this change
-// made by actor a on a lead owned by ownerID, or the error that forbids it.
-// inTeam reports whether ownerID is in the team of a (for managers).
-func (c StageChange) Check(a Actor, from Stage, ownerID int64, inTeam bool) (Transition, error) {
-	if _, err := ParseStage("to", string(c.To)); err != nil {
-		return Transition{}, err
-	}
-	if c.From != "" && c.From != from {
-		return Transition{}, &Error{Code: ECONFLICT, Field: "from",
-			Message: fmt.Sprintf("the lead is %s, not %s: someone changed it first", from, c.From)}
-	}
-	t, err := FindTransition(from, c.To)
-	if err != nil {
-		return t, err
-	}
-	if !a.System() {
-		if !slices.Contains(t.Roles, a.Role) {
-			return t, Errorf(EFORBIDDEN, "a %s may not move a lead from %s to %s", a.Role, from, c.To)
-		}
-		if t.Owner && !a.CanActOnOwner(ownerID, inTeam) {
-			return t, Errorf(EFORBIDDEN, "only the lead's owner (or their manager) may move it from %s to %s", from, c.To)
-		}
-	}
-	if t.NeedsReason && c.Reason == "" {
-		return t, FieldError("reason", "moving a lead from %s to %s needs a reason", from, c.To)
-	}
-	if t.NeedsNote && c.Note == "" {
-		return t, FieldError("note", "moving a lead from %s to %s needs a note", from, c.To)
-	}
-	return t, nil
+	// DuplicateOf is the lead a rejection as duplicate is merged into.
+	DuplicateOf int64 `json:"duplicate_of,omitempty"`
+	// UserID is the user an assign or reassign gives the lead to.
+	UserID int64 `json:"user_id,omitempty"`
+	// BANT qualifies a SAL (to sql, or to recycled with timing later).
+	BANT *BANT `json:"bant,omitempty"`
+	// Opportunity is what a conversion creates; Close what closing records.
+	Opportunity *ConvertInput `json:"opportunity,omitempty"`
+	Close       *CloseInput   `json:"close,omitempty"`
 }

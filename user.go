@@ -36,6 +36,25 @@ func ParseRole(field, s string) (Role, error) {
 	return r, nil
 }
 
+// Words names the role for people, with its article: "a development rep".
+func (r Role) Words() string {
+	switch r {
+	case RoleAdmin:
+		return "an admin"
+	case RoleMarketing:
+		return "marketing"
+	case RoleSDR:
+		return "a development rep"
+	case RoleAE:
+		return "an account executive"
+	case RoleManager:
+		return "a manager"
+	case RoleSystem:
+		return "the system"
+	}
+	return "a " + string(r)
+}
+
 // Rep reports whether the role works leads it owns (SDR or AE).
 func (r Role) Rep() bool { return r == RoleSDR || r == RoleAE }
 

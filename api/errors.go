@@ -11,13 +11,14 @@ import (
 
 // statusOf is the one table from baton error codes to HTTP statuses.
 var statusOf = map[string]int{
-	baton.EINVALID:      http.StatusBadRequest,
-	baton.EUNAUTHORIZED: http.StatusUnauthorized,
-	baton.EFORBIDDEN:    http.StatusForbidden,
-	baton.ENOTFOUND:     http.StatusNotFound,
-	baton.ECONFLICT:     http.StatusConflict,
-	baton.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	baton.EINTERNAL:     http.StatusInternalServerError,
+	baton.EINVALID:       http.StatusBadRequest,
+	baton.EUNAUTHORIZED:  http.StatusUnauthorized,
+	baton.EFORBIDDEN:     http.StatusForbidden,
+	baton.ENOTFOUND:      http.StatusNotFound,
+	baton.ECONFLICT:      http.StatusConflict,
+	baton.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	baton.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	baton.EINTERNAL:      http.StatusInternalServerError,
 }
 
 // statusError is a baton error that needs a status other than its code's:

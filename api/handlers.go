@@ -246,6 +246,13 @@ func (s *Server) changeStage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if c.Opportunity != nil {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return err
+		}
+		c.Opportunity.IdempotencyKey = key
+	}
 	l, err := s.svc.Leads.ChangeStage(r.Context(), id, c)
 	if err != nil {
 		return err

@@ -158,6 +158,15 @@ func (s *Server) sendBackLead(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// idempotencyKey reads the request's Idempotency-Key.
+func idempotencyKey(r *http.Request) (string, error) {
+	key := strings.TrimSpace(r.Header.Get(idempotencyHeader))
+	if len(key) > maxIdempotencyKey {
+		return "", baton.FieldError(idempotencyHeader, "at most %d bytes", maxIdempotencyKey)
+	}
+	return key, nil
+}
+
 // convertLead makes an SQL an opportunity: 201 the first time, 200 with the
 // same opportunity on a retry with the same Idempotency-Key.
 func (s *Server) convertLead(w http.ResponseWriter, r *http.Request) error {
@@ -165,9 +174,9 @@ func (s *Server) convertLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := strings.TrimSpace(r.Header.Get(idempotencyHeader))
-	if len(key) > maxIdempotencyKey {
-		return baton.FieldError(idempotencyHeader, "at most %d bytes", maxIdempotencyKey)
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
 	}
 	var in baton.ConvertInput
 	if err := decode(w, r, &in); err != nil {

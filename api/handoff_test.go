@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -152,9 +153,14 @@ func TestHandoffFlow(t *testing.T) {
 		st, b := f.do(rep, "POST", path(first, "/reject"), c.body)
 		want(t, "reject: "+c.name, st, b, 400, c.field, nil)
 	}
-	// The other rep may not answer for it; marketing may not either.
+	// The other rep may not answer for it (to them it is not found, with
+	// the words of a lead that does not exist); marketing may not either.
 	st, b = f.do(other, "POST", path(first, "/reject"), `{"reason":"no_need"}`)
-	want(t, "reject by another rep", st, b, 403, "", nil)
+	want(t, "reject by another rep", st, b, 404, "", nil)
+	if st2, b2 := f.do(other, "POST", "/api/v1/leads/999999/reject", `{"reason":"no_need"}`); st2 != 404 ||
+		strings.Replace(string(b), strconv.FormatInt(first.ID, 10), "999999", 1) != string(b2) {
+		t.Fatalf("a lead that does not exist answers otherwise: %s against %s", b2, b)
+	}
 	st, b = f.do(marketing, "POST", path(first, "/accept"), "")
 	want(t, "accept by marketing", st, b, 403, "", nil)
 
@@ -380,7 +386,9 @@ func TestAnswerRace(t *testing.T) {
 			case http.StatusOK:
 				won++
 				winner = r.who
-			case http.StatusConflict:
+			case http.StatusConflict, http.StatusNotFound:
+				// Someone was first; or the lead went to nurture, out of
+				// the manager's sight.
 				lost++
 			default:
 				t.Errorf("trial %d: %s: %d %s", trial, r.who, r.status, r.body)

@@ -87,12 +87,12 @@ func TestRoles(t *testing.T) {
 		{"create lead", "POST", fixed("/api/v1/leads"), uniq(`{"email":"new%d@x%d.test","source":"web"}`), [9]int{u, u, 201, 201, F, F, F, F, F}},
 		{"upsert lead", "PUT", fixed("/api/v1/leads"), uniq(`{"external_id":"ext-%d-%d","name":"Up"}`), [9]int{u, u, 200, 200, F, F, F, F, F}},
 		// A rep reads only their own leads; a manager their team's.
-		{"get lead", "GET", fixed("/api/v1/leads/" + id(leadA.ID)), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
-		{"patch lead", "PATCH", freshLead(""), func() string { return `{"title":"CTO"}` }, [9]int{u, u, 200, 200, F, F, F, 200, F}},
-		{"timeline", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/timeline"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
-		{"history", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/history"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"get lead", "GET", fixed("/api/v1/leads/" + id(leadA.ID)), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
+		{"patch lead", "PATCH", freshLead(""), func() string { return `{"title":"CTO"}` }, [9]int{u, u, 200, 200, F, N, N, 200, N}},
+		{"timeline", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/timeline"), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
+		{"history", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/history"), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
 		// mql -> sal: the owner, their manager or an admin; never marketing.
-		{"accept mql", "POST", freshLead("/transitions"), func() string { return `{"to":"sal"}` }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+		{"accept mql", "POST", freshLead("/transitions"), func() string { return `{"to":"sal"}` }, [9]int{u, u, 200, F, 200, N, N, 200, N}},
 
 		{"list accounts", "GET", fixed("/api/v1/accounts"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"create account", "POST", fixed("/api/v1/accounts"), uniq(`{"name":"Co %d","domain":"co%d.test"}`), [9]int{u, u, 201, 201, F, F, F, F, F}},
@@ -109,7 +109,7 @@ func TestRoles(t *testing.T) {
 
 		{"record events", "POST", fixed("/api/v1/events"), uniq(`[{"id":"e%d-%d","lead_id":` + id(leadA.ID) + `,"type":"page_view","occurred_at":"2025-01-01T10:00:00Z"}]`), [9]int{u, u, 200, 200, F, F, F, F, F}},
 		{"list events", "GET", fixed("/api/v1/events"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
-		{"list lead events", "GET", fixed("/api/v1/events?lead_id=" + id(leadA.ID)), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"list lead events", "GET", fixed("/api/v1/events?lead_id=" + id(leadA.ID)), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
 		{"list opportunities", "GET", fixed("/api/v1/opportunities"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"list products", "GET", fixed("/api/v1/products"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 
@@ -122,7 +122,7 @@ func TestRoles(t *testing.T) {
 		{"backtest policy", "POST", fixed("/api/v1/policies/backtest"), policyBody, [9]int{u, u, 200, 200, F, F, F, F, F}},
 		{"publish policy", "POST", freshDraft, nil, [9]int{u, u, 200, 200, F, F, F, F, F}},
 		// A lead's score follows the lead's visibility.
-		{"lead score", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/score"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"lead score", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/score"), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
 		{"scoring status", "GET", fixed("/api/v1/scoring/status"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		// The aggregate reports are for marketing, managers and admins; reps
 		// get the stale and stalled lists of their own leads.
@@ -138,21 +138,23 @@ func TestRoles(t *testing.T) {
 
 		// The handoff. Answering an MQL: its owner, their manager or an
 		// admin; never marketing, another rep or another team's manager.
-		{"accept", "POST", routed(sdrA, "/accept"), nil, [9]int{u, u, 200, F, 200, F, F, 200, F}},
-		{"reject", "POST", routed(sdrA, "/reject"), func() string { return `{"reason":"no_budget","note":"no money this year"}` }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+		{"accept", "POST", routed(sdrA, "/accept"), nil, [9]int{u, u, 200, F, 200, N, N, 200, N}},
+		{"reject", "POST", routed(sdrA, "/reject"), func() string { return `{"reason":"no_budget","note":"no money this year"}` }, [9]int{u, u, 200, F, 200, N, F, 200, N}},
 		// Sales log attempts on the leads they may see; everyone who sees the lead reads them.
-		{"log attempt", "POST", fixed("/api/v1/leads/" + id(leadA.ID) + "/attempts"), func() string { return `{"channel":"call","outcome":"no_answer"}` }, [9]int{u, u, 201, F, 201, F, F, 201, F}},
-		{"attempts", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/attempts"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
-		{"qualify", "POST", inStage(sdrA, baton.StageSAL, "/qualify"), func() string { return fullBANT }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
+		{"log attempt", "POST", fixed("/api/v1/leads/" + id(leadA.ID) + "/attempts"), func() string { return `{"channel":"call","outcome":"no_answer"}` }, [9]int{u, u, 201, F, 201, N, N, 201, N}},
+		{"attempts", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/attempts"), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
+		{"qualify", "POST", inStage(sdrA, baton.StageSAL, "/qualify"), func() string { return fullBANT }, [9]int{u, u, 200, F, 200, N, F, 200, N}},
 		// An SQL is the account executive's (who has no manager here).
-		{"send back", "POST", inStage(ae, baton.StageSQL, "/send-back"), func() string { return `{"reason":"no budget yet"}` }, [9]int{u, u, 200, F, F, F, 200, F, F}},
-		{"convert", "POST", inStage(ae, baton.StageSQL, "/convert"), func() string { return `{"name":"Acme deal","amount":1000}` }, [9]int{u, u, 201, F, F, F, 201, F, F}},
-		{"close", "POST", inStage(sdrA, baton.StageOpportunity, "/close"), func() string { return `{"won":true,"value":900}` }, [9]int{u, u, 200, F, 200, F, F, 200, F}},
-		// Managers reassign within their team; admins anywhere.
-		{"assign", "POST", routed(sdrA, "/assign"), func() string { return `{"user_id":` + id(f.users[sdrA].ID) + `,"note":"back to you"}` }, [9]int{u, u, 200, F, F, F, F, 200, F}},
+		{"send back", "POST", inStage(ae, baton.StageSQL, "/send-back"), func() string { return `{"reason":"no budget yet"}` }, [9]int{u, u, 200, F, F, F, 200, N, N}},
+		{"convert", "POST", inStage(ae, baton.StageSQL, "/convert"), func() string { return `{"name":"Acme deal","amount":1000}` }, [9]int{u, u, 201, F, F, F, 201, N, N}},
+		{"close", "POST", inStage(sdrA, baton.StageOpportunity, "/close"), func() string { return `{"won":true,"value":900}` }, [9]int{u, u, 200, F, 200, N, N, 200, N}},
+		// Managers assign unowned MQLs of their team's pool to their reps
+		// (here every route takes everyone: any manager's pool); the rep
+		// must be of the manager's team.
+		{"assign", "POST", inStage("", baton.StageMQL, "/assign"), func() string { return `{"user_id":` + id(f.users[sdrA].ID) + `,"note":"yours"}` }, [9]int{u, u, 200, F, F, F, F, 200, 400}},
 		// Only development reps pull an unassigned MQL.
 		{"claim", "POST", inStage("", baton.StageMQL, "/claim"), nil, [9]int{u, u, F, F, 200, 200, F, F, F}},
-		{"handoffs", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/handoffs"), nil, [9]int{u, u, 200, 200, 200, F, F, 200, F}},
+		{"handoffs", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/handoffs"), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
 		// The queue, the inbox and the stale SALs are the caller's own.
 		{"queue", "GET", fixed("/api/v1/queue?sort=fit"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"notifications", "GET", fixed("/api/v1/notifications?unread=true&limit=10"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
@@ -175,7 +177,7 @@ func TestRoles(t *testing.T) {
 				if st >= 400 {
 					var e apiError
 					decodeJSON(t, b, &e)
-					if wantCode := map[int]string{401: "unauthorized", 403: "forbidden"}[st]; wantCode != "" && e.Error.Code != wantCode {
+					if wantCode := map[int]string{401: "unauthorized", 403: "forbidden", 404: "not_found"}[st]; wantCode != "" && e.Error.Code != wantCode {
 						t.Errorf("code %q, want %q", e.Error.Code, wantCode)
 					}
 				}

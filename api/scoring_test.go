@@ -254,7 +254,7 @@ func TestPolicyFlow(t *testing.T) {
 	if ex.Factors != nil || ex.Score.Probability != nil {
 		t.Fatalf("factors without a model: %s", b)
 	}
-	if st, b := f.do(sdrB, "GET", "/api/v1/leads/"+itoa(vp.ID)+"/score", ""); st != 403 {
+	if st, b := f.do(sdrB, "GET", "/api/v1/leads/"+itoa(vp.ID)+"/score", ""); st != 404 {
 		t.Fatalf("another rep's lead score: %d %s", st, b)
 	}
 	if st, b := f.do(admin, "GET", "/api/v1/leads/999999/score", ""); st != 404 {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/batonhq/baton"
 )
 
 // Handoff is the policy's handoff section: how MQLs and SQLs are routed, how
@@ -54,7 +56,10 @@ type Route struct {
 	// Cap is the most leads one rep gets from this route per CapPer (0: none).
 	Cap    int
 	CapPer time.Duration
-	Line   int
+	// Weights gives reps (by email) more turns of a round robin: a rep of
+	// weight 2 gets two leads for every one of the others (default 1).
+	Weights map[string]int
+	Line    int
 }
 
 // Rejection holds the rejection rules.
@@ -232,7 +237,7 @@ func (d *decoder) handoffStage(e entry, path string, st *Stage) {
 	}
 	if be, ok := m["on_breach"]; ok {
 		v := d.text(be, join(path, "on_breach"), true)
-		if !contains([]string{"notify", "reassign", "return"}, v) {
+		if !contains([]string{baton.BreachNotify, baton.BreachReassign, baton.BreachReturn}, v) {
 			d.problem(be.line, join(path, "on_breach"), "unknown %q (want notify, reassign or return)", v)
 		}
 		st.OnBreach = v
@@ -252,7 +257,7 @@ func (d *decoder) handoffStage(e entry, path string, st *Stage) {
 		rp := index(join(path, "routes"), i)
 		n = d.unwrap(n, rp)
 		line := lineOf(n)
-		rm, ok := d.fields(n, rp, line, "name", "when", "pool", "method", "cap")
+		rm, ok := d.fields(n, rp, line, "name", "when", "pool", "method", "cap", "weights")
 		if !ok {
 			continue
 		}
@@ -273,6 +278,23 @@ func (d *decoder) handoffStage(e entry, path string, st *Stage) {
 			r.Method = d.text(me, join(rp, "method"), true)
 			if r.Method != "round_robin" && r.Method != "least_loaded" {
 				d.problem(me.line, join(rp, "method"), "unknown method %q (want round_robin or least_loaded)", r.Method)
+			}
+		}
+		if we, ok := rm["weights"]; ok {
+			es, _ := d.mapping(we.val, join(rp, "weights"), we.line)
+			r.Weights = map[string]int{}
+			for _, x := range es {
+				wp := join(join(rp, "weights"), x.key)
+				if f, ok := d.number(x, wp); ok {
+					if f < 1 || f > 100 || f != float64(int(f)) {
+						d.problem(x.line, wp, "a weight is a whole number from 1 to 100")
+						continue
+					}
+					r.Weights[strings.ToLower(x.key)] = int(f)
+				}
+			}
+			if r.Method == "least_loaded" {
+				d.problem(we.line, join(rp, "weights"), "weights apply to round_robin, not least_loaded")
 			}
 		}
 		if ce, ok := rm["cap"]; ok {

@@ -416,9 +416,6 @@ type Tx struct {
 	turn bool
 	// readOnly is set for a transaction begun by beginRead.
 	readOnly bool
-	// noRoute stops a move into mql or sql from routing the lead, for
-	// callers that assign it themselves (a claim).
-	noRoute bool
 	// ctx is the context the transaction was begun with; pending holds what
 	// is written once, just before the commit, whatever joined it.
 	ctx     context.Context

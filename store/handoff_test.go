@@ -291,8 +291,17 @@ func TestRejectionRules(t *testing.T) {
 		dup := w.mql(t, "dup@us.example", "United States")
 		dupOwner := w.handoffs(t, dup.ID)[0].OwnerID
 		mustEvents(t, w.db, event("d1", dup.ID, baton.EventPageView, w.clock.Now()))
-		got, err = w.db.Reject(storetest.As(&baton.User{ID: dupOwner, Name: "rep", Role: baton.RoleSDR}), dup.ID,
-			baton.Rejection{Reason: baton.ReasonDuplicate, DuplicateOf: l.ID})
+		asRep := storetest.As(&baton.User{ID: dupOwner, Name: "rep", Role: baton.RoleSDR})
+		if owner, _ := w.db.FindLeadByID(storetest.System(), l.ID); owner.OwnerID == nil || *owner.OwnerID != dupOwner {
+			// The survivor must be a lead the rep may read: naming another
+			// rep's lead answers as if it did not exist.
+			_, err = w.db.Reject(asRep, dup.ID, baton.Rejection{Reason: baton.ReasonDuplicate, DuplicateOf: l.ID})
+			if baton.ErrorField(err) != "duplicate_of" || !strings.Contains(err.Error(), fmt.Sprintf("no lead %d", l.ID)) {
+				t.Fatalf("a duplicate of a lead the rep cannot read: %v", err)
+			}
+			asRep = storetest.As(w.tm.Admin)
+		}
+		got, err = w.db.Reject(asRep, dup.ID, baton.Rejection{Reason: baton.ReasonDuplicate, DuplicateOf: l.ID})
 		if err != nil || got.Stage != baton.StageDisqualified {
 			t.Fatalf("duplicate: %+v %v", got, err)
 		}
@@ -337,6 +346,7 @@ func TestQualifyHandToAEAndConvert(t *testing.T) {
 		if _, err := w.db.Qualify(as, l.ID, full); err != nil {
 			t.Fatal(err)
 		}
+		// A development rep never converts.
 		_, _, err = w.db.Convert(as, l.ID, baton.ConvertInput{Name: "Acme onboarding", Amount: 25000, IdempotencyKey: "k1"})
 		wantCode(t, err, baton.EFORBIDDEN)
 		in := baton.ConvertInput{Name: "Acme onboarding", Amount: 25000, IdempotencyKey: "k1"}
@@ -348,6 +358,11 @@ func TestQualifyHandToAEAndConvert(t *testing.T) {
 		if err != nil || created2 || o2.ID != o1.ID {
 			t.Fatalf("retry: %+v %v %v", o2, created2, err)
 		}
+		// The same key with another body is not the same conversion.
+		other := in
+		other.Amount = 99
+		_, _, err = w.db.Convert(ae, l.ID, other)
+		wantCode(t, err, baton.EUNPROCESSABLE)
 		_, _, err = w.db.Convert(ae, l.ID, baton.ConvertInput{Name: "again", IdempotencyKey: "k2"})
 		wantCode(t, err, baton.ECONFLICT)
 		opps, n, _ := w.db.FindOpportunities(storetest.System(), baton.OpportunityFilter{LeadID: &l.ID})
@@ -442,11 +457,13 @@ func TestClaimAndAssign(t *testing.T) {
 		if len(hs) != 1 || !hs[0].Pull || hs[0].Why != "pulled by Emil Emea" {
 			t.Fatalf("claim handoff %+v", hs)
 		}
+		// Claimed, the lead is another rep's: to them it is not found.
 		_, err = w.db.Claim(storetest.As(w.emea2), l.ID)
-		wantCode(t, err, baton.ECONFLICT)
-		// A manager reassigns within their team; not across teams.
+		wantCode(t, err, baton.ENOTFOUND)
+		// A manager reassigns within their team; another team's lead is
+		// not found.
 		_, err = w.db.Assign(storetest.As(w.tm.Manager1), l.ID, w.emea2.ID, "")
-		wantCode(t, err, baton.EFORBIDDEN)
+		wantCode(t, err, baton.ENOTFOUND)
 		got, err = w.db.Assign(storetest.As(w.emeaMgr), l.ID, w.emea2.ID, "Emil is on leave")
 		if err != nil || *got.OwnerID != w.emea2.ID {
 			t.Fatal(got, err)
@@ -455,7 +472,10 @@ func TestClaimAndAssign(t *testing.T) {
 		if len(hs) != 2 || hs[0].State != baton.HandoffReassigned || hs[1].Why != "reassigned by Eve Emea: Emil is on leave" {
 			t.Fatalf("handoffs after reassign %+v", hs)
 		}
+		// The rep it was taken from is told so; a rep may not assign.
 		_, err = w.db.Assign(storetest.As(w.emea1), l.ID, w.emea1.ID, "")
+		wantCode(t, err, baton.ECONFLICT)
+		_, err = w.db.Assign(storetest.As(w.emea2), l.ID, w.emea1.ID, "")
 		wantCode(t, err, baton.EFORBIDDEN)
 		_ = context.Background()
 	})

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -377,7 +376,8 @@ func (tx *Tx) findLead(ctx context.Context, id int64, forUpdate bool) (*baton.Le
 	return l, nil
 }
 
-// findVisibleLead returns the lead if the actor may see it, else EFORBIDDEN.
+// findVisibleLead returns the lead if the actor may see it, else the same
+// ENOTFOUND as for a lead that does not exist.
 func (tx *Tx) findVisibleLead(ctx context.Context, id int64, forUpdate bool) (*baton.Lead, error) {
 	l, err := tx.findLead(ctx, id, forUpdate)
 	if err != nil {
@@ -387,7 +387,7 @@ func (tx *Tx) findVisibleLead(ctx context.Context, id int64, forUpdate bool) (*b
 	if err != nil {
 		return nil, err
 	} else if !ok {
-		return nil, baton.Errorf(baton.EFORBIDDEN, "lead %d is not yours", id)
+		return nil, notFound(id)
 	}
 	return l, nil
 }
@@ -517,12 +517,22 @@ func (db *DB) UpdateLead(ctx context.Context, id int64, upd baton.LeadUpdate) (_
 	if !tx.actor.CanEditLeads() && tx.actor.Role != baton.RoleManager {
 		return nil, baton.Errorf(baton.EFORBIDDEN, "a %s may not edit leads", tx.actor.Role)
 	}
-	if upd.OwnerID != nil && !(tx.actor.CanAdmin() || tx.actor.Role == baton.RoleManager) {
-		return nil, &baton.Error{Code: baton.EFORBIDDEN, Field: "owner_id", Message: "only a manager or an admin may reassign a lead"}
-	}
 	if upd.IfVersion != nil && *upd.IfVersion != l.Version {
 		return nil, &baton.Error{Code: baton.ECONFLICT, Field: "if_version",
 			Message: fmt.Sprintf("lead %d is at version %d, not %d: someone changed it first", id, l.Version, *upd.IfVersion)}
+	}
+	// A new owner is a move of the lifecycle (assign or reassign), with
+	// its rules, its handoff and its history, like every change of owner.
+	if upd.OwnerID != nil {
+		if l.OwnerID == nil || *l.OwnerID != *upd.OwnerID {
+			if _, err := tx.move(ctx, l, assignment(l, *upd.OwnerID, "")); err != nil {
+				if e, ok := err.(*baton.Error); ok && e.Field == "user_id" {
+					return nil, &baton.Error{Code: e.Code, Field: "owner_id", Message: e.Message}
+				}
+				return nil, err
+			}
+		}
+		upd.OwnerID = nil
 	}
 	defs, err := tx.attrDefs(ctx)
 	if err != nil {
@@ -569,11 +579,6 @@ func (tx *Tx) updateLead(ctx context.Context, l *baton.Lead, upd baton.LeadUpdat
 			l.AccountID = acc
 		}
 	}
-	if upd.OwnerID != nil && l.OwnerID != nil {
-		if _, err := tx.findUserByID(ctx, *l.OwnerID); err != nil {
-			return nil, baton.FieldError("owner_id", "no user %d", *l.OwnerID)
-		}
-	}
 	l.UpdatedAt = tx.now
 	l.Version++
 	res, err := tx.ExecContext(ctx, `UPDATE leads SET email = $1, external_id = $2, name = $3, title = $4, phone = $5, company = $6,
@@ -612,114 +617,6 @@ func fmtID(p *int64) string {
 		return ""
 	}
 	return fmt.Sprint(*p)
-}
-
-// ChangeStage makes one lifecycle move as a compare-and-set on the stage and
-// version, with its history entry, in one transaction. Moves that answer a
-// handoff go through the handoff's rules: mql to sal is an accept, mql or sal
-// to recycled or disqualified a rejection (the reason must be one of the
-// agreed reasons), sql to sal a send-back.
-func (db *DB) ChangeStage(ctx context.Context, id int64, c baton.StageChange) (_ *baton.Lead, err error) {
-	defer raceConflict(&err)
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	l, err := tx.findActionableLead(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if c.From != "" && c.From != l.Stage {
-		return nil, &baton.Error{Code: baton.ECONFLICT, Field: "from",
-			Message: fmt.Sprintf("the lead is %s, not %s: someone changed it first", l.Stage, c.From)}
-	}
-	sc, err := tx.scorer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case l.Stage == baton.StageMQL && c.To == baton.StageSAL:
-		err = tx.accept(ctx, sc, l, c.Note)
-	case (l.Stage == baton.StageMQL || l.Stage == baton.StageSAL) && (c.To == baton.StageRecycled || c.To == baton.StageDisqualified):
-		r := baton.Rejection{Reason: c.Reason, Note: c.Note}
-		if err = r.Validate(); err == nil {
-			err = tx.reject(ctx, sc, l, r, c.To)
-		}
-	case l.Stage == baton.StageSQL && c.To == baton.StageSAL:
-		err = tx.sendBack(ctx, l, c.Reason)
-	default:
-		from := l.Stage
-		if err = tx.changeStage(ctx, l, c); err == nil && (from == baton.StageMQL || from == baton.StageSQL) {
-			err = tx.closeOpen(ctx, l.ID, baton.HandoffClosed)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return l, tx.Commit()
-}
-
-// nurtureUntil returns the end of a recycled lead's cool-down (zero if none).
-func (tx *Tx) nurtureUntil(ctx context.Context, id int64) (time.Time, error) {
-	var until sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT nurture_until FROM leads WHERE id = $1`, id).Scan(&until); err != nil {
-		return time.Time{}, err
-	}
-	if !until.Valid {
-		return time.Time{}, nil
-	}
-	return fromMicros(until.Int64), nil
-}
-
-func (tx *Tx) changeStage(ctx context.Context, l *baton.Lead, c baton.StageChange) error {
-	var owner int64
-	if l.OwnerID != nil {
-		owner = *l.OwnerID
-	}
-	inTeam, err := tx.inTeam(ctx, owner)
-	if err != nil {
-		return err
-	}
-	if _, err := c.Check(tx.actor, l.Stage, owner, inTeam); err != nil {
-		return err
-	}
-	from := l.Stage
-	if from == baton.StageRecycled && c.To == baton.StageMQL && !tx.noRoute {
-		if until, err := tx.nurtureUntil(ctx, l.ID); err != nil {
-			return err
-		} else if until.After(tx.now) {
-			return baton.Errorf(baton.ECONFLICT, "lead %d is in its nurture cool-down until %s", l.ID, until.Format(time.RFC3339))
-		}
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE leads SET stage = $1, stage_changed_at = $2, updated_at = $2, version = version + 1
-		WHERE id = $3 AND stage = $4 AND version = $5`, string(c.To), micros(tx.now), l.ID, string(from), l.Version)
-	if err != nil {
-		return fmt.Errorf("change stage of lead %d: %w", l.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return baton.Errorf(baton.ECONFLICT, "lead %d changed while you worked on it: reload and try again", l.ID)
-	}
-	l.Stage, l.StageChangedAt, l.UpdatedAt = c.To, tx.now, tx.now
-	l.Version++
-	if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: tx.now, Action: baton.ActionStage,
-		Field: "stage", From: string(from), To: string(c.To), Reason: c.Reason, Note: c.Note}); err != nil {
-		return err
-	}
-	// Entering a handoff stage hands the lead to someone who must answer.
-	if tx.noRoute || (c.To != baton.StageMQL && c.To != baton.StageSQL) {
-		return nil
-	}
-	sc, err := tx.scorer(ctx)
-	if err != nil {
-		return err
-	}
-	kind := baton.HandoffSDR
-	if c.To == baton.StageSQL {
-		kind = baton.HandoffAE
-	}
-	_, err = tx.route(ctx, sc, l, kind)
-	return err
 }
 
 // addHistory writes one audit entry for the transaction's actor.

@@ -130,9 +130,10 @@ func TestLeadUpdateIsAudited(t *testing.T) {
 		if strings.Join(sorted(fields), ",") != want {
 			t.Fatalf("history = %v, want %s", fields, want)
 		}
-		// A rep may not edit lead data, and an email taken by another lead is a conflict.
+		// A rep may not edit lead data (nor read another's lead: not found),
+		// and an email taken by another lead is a conflict.
 		_, err = db.UpdateLead(storetest.As(tm.SDR1), l.ID, baton.LeadUpdate{Title: ptr("x")})
-		wantCode(t, err, baton.EFORBIDDEN)
+		wantCode(t, err, baton.ENOTFOUND)
 		storetest.MustLead(t, db, &baton.Lead{Email: "b@acme.com"})
 		_, err = db.UpdateLead(ctx, l.ID, baton.LeadUpdate{Email: ptr("b@acme.com")})
 		wantCode(t, err, baton.ECONFLICT)
@@ -268,11 +269,13 @@ func TestVisibility(t *testing.T) {
 				}
 				for id, ok := range tc.sees {
 					_, err := db.FindLeadByID(ctx, id)
-					if ok && err != nil || !ok && baton.ErrorCode(err) != baton.EFORBIDDEN {
+					// A lead the user may not read is not found, with the
+					// words of one that does not exist.
+					if ok && err != nil || !ok && (baton.ErrorCode(err) != baton.ENOTFOUND || err.Error() != fmt.Sprintf("baton not_found: no lead %d", id)) {
 						t.Fatalf("lead %d: %v, want visible=%v", id, err, ok)
 					}
 					_, err = db.Timeline(ctx, id)
-					if !ok && baton.ErrorCode(err) != baton.EFORBIDDEN {
+					if !ok && baton.ErrorCode(err) != baton.ENOTFOUND {
 						t.Fatalf("timeline of lead %d: %v", id, err)
 					}
 				}
@@ -288,37 +291,41 @@ func TestStageChanges(t *testing.T) {
 		db := open(t)
 		tm := storetest.SeedTeam(t, db)
 		l := storetest.MustLead(t, db, &baton.Lead{Email: "l@x.com", OwnerID: &tm.SDR1.ID})
+		amount := 1000.0
+		bant := &baton.BANT{BudgetAmount: &amount, BudgetCurrency: "EUR", Authority: baton.AuthorityDecisionMaker, Need: "x", Timing: baton.TimingImmediate}
 		steps := []struct {
 			who   *baton.User
-			to    baton.Stage
-			rsn   string
+			c     baton.StageChange
 			code  string
 			field string
 		}{
-			{tm.SDR1, baton.StageMQL, "hot", baton.EFORBIDDEN, ""},       // only marketing qualifies
-			{tm.Marketing, baton.StageMQL, "", baton.EINVALID, "reason"}, // a manual MQL needs a reason
-			{tm.Marketing, baton.StageSQL, "x", baton.ECONFLICT, "stage"},
-			{tm.Marketing, baton.StageMQL, "asked for a demo at the booth", "", ""},
-			{tm.Marketing, baton.StageSAL, "", baton.EFORBIDDEN, ""}, // marketing cannot accept for sales
-			{tm.SDR2, baton.StageSAL, "", baton.EFORBIDDEN, ""},      // not the owner
-			{tm.Manager2, baton.StageSAL, "", baton.EFORBIDDEN, ""},  // not the owner's manager
-			{tm.SDR1, baton.StageSAL, "", "", ""},
-			{tm.SDR1, baton.StageSQL, "", "", ""},
-			{tm.SDR1, baton.StageOpportunity, "", baton.ECONFLICT, ""}, // the SQL went to an AE
-			{tm.Manager1, baton.StageOpportunity, "", "", ""},
-			{tm.Manager1, baton.StageLost, "", baton.EINVALID, "reason"},
-			{tm.Manager1, baton.StageWon, "", "", ""},
-			{tm.Admin, baton.StageMQL, "again", baton.ECONFLICT, "stage"},
+			{tm.SDR1, baton.StageChange{To: baton.StageMQL, Reason: "hot"}, baton.EFORBIDDEN, ""}, // only marketing qualifies
+			{tm.Marketing, baton.StageChange{To: baton.StageMQL}, baton.EINVALID, "reason"},       // a manual MQL needs a reason
+			{tm.Marketing, baton.StageChange{To: baton.StageSQL, Reason: "x"}, baton.ECONFLICT, "stage"},
+			{tm.Marketing, baton.StageChange{To: baton.StageMQL, Reason: "asked for a demo at the booth"}, "", ""},
+			{tm.Marketing, baton.StageChange{To: baton.StageSAL}, baton.EFORBIDDEN, ""}, // marketing cannot accept for sales
+			{tm.SDR2, baton.StageChange{To: baton.StageSAL}, baton.ENOTFOUND, ""},       // not the owner: not even found
+			{tm.Manager2, baton.StageChange{To: baton.StageSAL}, baton.ENOTFOUND, ""},   // not the owner's manager
+			{tm.SDR1, baton.StageChange{To: baton.StageSAL}, "", ""},
+			{tm.SDR1, baton.StageChange{To: baton.StageSQL}, baton.EINVALID, "bant"}, // the BANT the policy needs
+			{tm.SDR1, baton.StageChange{To: baton.StageSQL, BANT: bant}, "", ""},
+			{tm.SDR1, baton.StageChange{To: baton.StageOpportunity}, baton.ECONFLICT, ""}, // the SQL went to an AE
+			{tm.Manager1, baton.StageChange{To: baton.StageOpportunity}, baton.EINVALID, "opportunity"},
+			{tm.Manager1, baton.StageChange{To: baton.StageOpportunity, Opportunity: &baton.ConvertInput{Name: "Deal", Amount: 900}}, "", ""},
+			{tm.Manager1, baton.StageChange{To: baton.StageLost}, baton.EINVALID, "reason"},
+			{tm.Manager1, baton.StageChange{To: baton.StageWon}, baton.EINVALID, "value"},
+			{tm.Manager1, baton.StageChange{To: baton.StageWon, Close: &baton.CloseInput{Won: true, Value: 900}}, "", ""},
+			{tm.Admin, baton.StageChange{To: baton.StageMQL, Reason: "again"}, baton.ECONFLICT, "stage"},
 		}
 		for i, s := range steps {
-			_, err := db.ChangeStage(storetest.As(s.who), l.ID, baton.StageChange{To: s.to, Reason: s.rsn})
+			_, err := db.ChangeStage(storetest.As(s.who), l.ID, s.c)
 			if baton.ErrorCode(err) != s.code && !(s.code == "" && err == nil) {
-				t.Fatalf("step %d (%s -> %s): %v, want %q", i, s.who.Email, s.to, err, s.code)
+				t.Fatalf("step %d (%s -> %s): %v, want %q", i, s.who.Email, s.c.To, err, s.code)
 			}
 			if s.field != "" && baton.ErrorField(err) != s.field {
-				t.Fatalf("step %d: field %q, want %q", i, baton.ErrorField(err), s.field)
+				t.Fatalf("step %d: field %q, want %q (%v)", i, baton.ErrorField(err), s.field, err)
 			}
-			if s.field == "stage" && !strings.Contains(err.Error(), string(s.to)) {
+			if s.field == "stage" && !strings.Contains(err.Error(), string(s.c.To)) {
 				t.Fatalf("step %d: %v does not name the target stage", i, err)
 			}
 		}
@@ -366,7 +373,9 @@ func TestConcurrentStageChange(t *testing.T) {
 					switch baton.ErrorCode(err) {
 					case "":
 						wins++
-					case baton.ECONFLICT:
+					case baton.ECONFLICT, baton.ENOTFOUND:
+						// The loser is told someone was first, or, once the
+						// lead went to nurture, that it is out of its sight.
 						conflicts++
 					default:
 						t.Errorf("unexpected error: %v", err)

@@ -290,18 +290,11 @@ func dimOfField(field string) (int, bool) {
 	return 0, false
 }
 
-// Actions of the handoff that change the owner: assignments and breaches
-// name the owner_id field; a rejection to nurture clears the owner and says
-// so with a "nurture" entry.
-const (
-	actionAssigned = "assigned"
-	actionBreached = "breached"
-	actionNurture  = "nurture"
-)
-
-// ownerChange reports whether an entry may have changed the lead's owner.
+// ownerChange reports whether an entry may have changed the lead's owner:
+// assignments and breaches name the owner_id field; a move to nurture
+// clears the owner (with an assigned entry) and says so with a nurture one.
 func ownerChange(h *baton.HistoryEntry) bool {
-	return h.Action == actionNurture || h.Field == "owner_id" && h.Action != baton.ActionUpdated
+	return h.Action == baton.ActionNurture || h.Field == "owner_id" && h.Action != baton.ActionUpdated
 }
 
 // historyOwner is the owner after an entry that may have changed it, as the
@@ -310,9 +303,9 @@ func ownerChange(h *baton.HistoryEntry) bool {
 func historyOwner(current string) func(h *baton.HistoryEntry) (string, error) {
 	return func(h *baton.HistoryEntry) (string, error) {
 		switch h.Action {
-		case actionNurture:
+		case baton.ActionNurture:
 			return "", nil
-		case actionBreached:
+		case baton.ActionBreached:
 			return current, nil
 		}
 		return h.To, nil
@@ -342,10 +335,10 @@ func (a *leadAgg) setDims(dims [nDims]string, d *aggDelta) {
 func initialDims(cur rawDims, hist []baton.HistoryEntry, account func(id string) (string, string, error)) ([nDims]string, error) {
 	seen := map[string]bool{}
 	for _, h := range hist {
-		if h.Action == actionAssigned && h.Field == "owner_id" && h.From == "" && h.To == "" {
+		if h.Action == baton.ActionAssigned && h.Field == "owner_id" && h.From == "" && h.To == "" {
 			continue // a routing that assigned no one
 		}
-		if !(h.Action == baton.ActionUpdated || h.Field == "owner_id" && h.Action == actionAssigned) || seen[h.Field] {
+		if !(h.Action == baton.ActionUpdated || h.Field == "owner_id" && h.Action == baton.ActionAssigned) || seen[h.Field] {
 			continue
 		}
 		seen[h.Field] = true

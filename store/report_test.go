@@ -58,9 +58,7 @@ func newReportWorld(t *testing.T, db *store.DB) *reportWorld {
 
 func (w *reportWorld) move(t *testing.T, id int64, to baton.Stage, reason string) {
 	t.Helper()
-	if _, err := w.db.ChangeStage(storetest.System(), id, baton.StageChange{To: to, Reason: reason}); err != nil {
-		t.Fatalf("lead %d to %s: %v", id, to, err)
-	}
+	moveTo(t, w.db, w.tm, id, to, reason)
 }
 
 // randomHistory creates n leads and walks them along random legal paths of
@@ -94,7 +92,19 @@ func (w *reportWorld) randomHistory(t *testing.T, seed uint64, n int) {
 			case 1:
 				upd.Campaign = ptr(pick(campaigns))
 			case 2:
-				upd.OwnerID = &w.owners[rng.IntN(len(w.owners))].ID
+				// A new owner is a reassignment: a rep whose role fits the stage.
+				cur, err := w.db.FindLeadByID(ctx, l.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch cur.Stage {
+				case baton.StageMQL, baton.StageSAL:
+					upd.OwnerID = &w.owners[rng.IntN(2)].ID
+				case baton.StageSQL, baton.StageOpportunity:
+					upd.OwnerID = &w.tm.AE.ID
+				default:
+					continue
+				}
 			case 3:
 				upd.AccountID = &w.accounts[rng.IntN(len(w.accounts))].ID
 			case 4:
@@ -109,25 +119,31 @@ func (w *reportWorld) randomHistory(t *testing.T, seed uint64, n int) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var moves []baton.Transition
-			for _, tr := range baton.Transitions {
-				if tr.From == cur.Stage {
-					moves = append(moves, tr)
+			var moves []baton.Rule
+			for _, r := range baton.Rules {
+				if r.From == cur.Stage {
+					moves = append(moves, r)
 				}
 			}
 			if len(moves) == 0 {
 				continue
 			}
-			tr := moves[rng.IntN(len(moves))]
-			reason := ""
-			if tr.NeedsReason {
-				reason = pick(testReasons)
+			r := moves[rng.IntN(len(moves))]
+			actx, c, ok := plausible(r, cur, w.tm, pick(testReasons))
+			if !ok {
+				continue
 			}
-			_, err = w.db.ChangeStage(ctx, l.ID, baton.StageChange{To: tr.To, Reason: reason})
-			if baton.ErrorCode(err) == baton.ECONFLICT && tr.From == baton.StageRecycled && tr.To == baton.StageMQL {
-				continue // in its nurture cool-down
+			if r.Need(baton.NeedRejection) {
+				c.Reason = pick([]string{"no_budget", "no_need", "bad_timing", "no_authority"})
+				if r.To == baton.StageDisqualified {
+					c.Reason = "no_fit"
+				}
+			}
+			_, err = w.db.ChangeStage(actx, l.ID, c)
+			if baton.ErrorCode(err) == baton.ECONFLICT {
+				continue // in its nurture cool-down, or no handoff to answer
 			} else if err != nil {
-				t.Fatalf("lead %d to %s: %v", l.ID, tr.To, err)
+				t.Fatalf("lead %d %s to %s: %v", l.ID, r.Verb, r.To, err)
 			}
 		}
 	}

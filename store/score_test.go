@@ -281,9 +281,7 @@ func TestBacktest(t *testing.T) {
 			vps = append(vps, l.ID)
 		}
 		for _, to := range []baton.Stage{baton.StageSAL, baton.StageSQL, baton.StageOpportunity, baton.StageWon} {
-			if _, err := db.ChangeStage(storetest.System(), vps[0], baton.StageChange{To: to}); err != nil {
-				t.Fatal(err)
-			}
+			moveTo(t, db, tm, vps[0], to, "")
 		}
 		// The draft gives engineers fit too.
 		draft := strings.Replace(testPolicy, "contains: VP", "regex: (?i)vp|engineer", 1)

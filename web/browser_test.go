@@ -224,7 +224,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Status != 403 || !strings.Contains(p.text("main"), "is not yours") {
+	if resp.Status != 404 || !strings.Contains(p.text("main"), "no lead") {
 		t.Fatalf("another rep's lead: %d %q", resp.Status, p.text("main"))
 	}
 	// A form without its CSRF token is refused.

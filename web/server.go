@@ -253,13 +253,14 @@ func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value s
 
 // statusOf mirrors the API's table from baton error codes to HTTP statuses.
 var statusOf = map[string]int{
-	baton.EINVALID:      http.StatusBadRequest,
-	baton.EUNAUTHORIZED: http.StatusUnauthorized,
-	baton.EFORBIDDEN:    http.StatusForbidden,
-	baton.ENOTFOUND:     http.StatusNotFound,
-	baton.ECONFLICT:     http.StatusConflict,
-	baton.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	baton.EINTERNAL:     http.StatusInternalServerError,
+	baton.EINVALID:       http.StatusBadRequest,
+	baton.EUNAUTHORIZED:  http.StatusUnauthorized,
+	baton.EFORBIDDEN:     http.StatusForbidden,
+	baton.ENOTFOUND:      http.StatusNotFound,
+	baton.ECONFLICT:      http.StatusConflict,
+	baton.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	baton.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	baton.EINTERNAL:      http.StatusInternalServerError,
 }
 
 func statusFor(err error) int {

@@ -229,11 +229,12 @@ func TestForbidden(t *testing.T) {
 	w := newWorld(t)
 	sam := w.signedIn(t, w.tm.SDR1)
 	// Another rep's lead, by URL.
+	// It answers as a lead that does not exist would.
 	st, body := sam.get(leadPath(w.sue[0]))
-	if st != http.StatusForbidden {
+	if st != http.StatusNotFound {
 		t.Fatalf("another rep's lead: %d", st)
 	}
-	mustContain(t, body, "Not allowed", "is not yours")
+	mustContain(t, body, "Not found", fmt.Sprintf("no lead %d", w.sue[0].ID))
 	mustNotContain(t, body, w.sue[0].Email)
 	// Pages of other roles.
 	for _, p := range []string{"/team", "/recycled", "/admin/users", "/admin/tokens"} {
@@ -249,7 +250,7 @@ func TestForbidden(t *testing.T) {
 	}
 	// Acting on another rep's lead.
 	resp, _ := sam.post(leadPath(w.sue[0])+"/accept", url.Values{"back": {"inbox"}})
-	if resp.StatusCode != http.StatusForbidden {
+	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("accept another's lead: %d", resp.StatusCode)
 	}
 	// A POST without the CSRF token, or with a wrong one, is refused and changes nothing.
@@ -306,26 +307,35 @@ func TestManagerBoard(t *testing.T) {
 	w.clock.Advance(5 * time.Hour)
 	_, body = max.get("/team")
 	mustContain(t, body, `id="board-breached">Breached <span class="count">`+fmt.Sprint(len(w.sam)), "breached ")
-	// Reassign within the team.
+	// Reassign within the team, to a rep whose role fits an MQL: not to
+	// the account executive.
 	l := w.sam[0]
 	resp, body := max.post(leadPath(l)+"/assign", url.Values{"back": {"team"}, "user_id": {fmt.Sprint(w.tm.AE.ID)}, "note": {"Sam is out"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "goes to a sdr") {
+		t.Fatalf("reassign to an AE: %d %s", resp.StatusCode, excerpt(body))
+	}
+	sal := &baton.User{Email: "sal.second@example.com", Name: "Sal Second", Role: baton.RoleSDR, ManagerID: &w.tm.Manager1.ID}
+	if err := w.db.CreateUser(storetest.System(), sal); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = max.post(leadPath(l)+"/assign", url.Values{"back": {"team"}, "user_id": {fmt.Sprint(sal.ID)}, "note": {"Sam is out"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reassign: %d %s", resp.StatusCode, excerpt(body))
 	}
 	got, _ := w.db.FindLeadByID(storetest.System(), l.ID)
-	if got.OwnerID == nil || *got.OwnerID != w.tm.AE.ID {
+	if got.OwnerID == nil || *got.OwnerID != sal.ID {
 		t.Fatalf("owner after reassign: %v", got.OwnerID)
 	}
-	// Outside the team: refused.
-	resp, _ = max.post(leadPath(w.sam[1])+"/assign", url.Values{"back": {"team"}, "user_id": {fmt.Sprint(w.tm.SDR2.ID)}})
-	if resp.StatusCode != http.StatusForbidden {
+	// To a rep outside the team: refused, naming the rep.
+	resp, body = max.post(leadPath(w.sam[1])+"/assign", url.Values{"back": {"team"}, "user_id": {fmt.Sprint(w.tm.SDR2.ID)}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "is not in your team") {
 		t.Fatalf("reassign outside the team: %d", resp.StatusCode)
 	}
 	// A manager reads the team's lead pages, not the other team's.
 	if st, _ := max.get(leadPath(w.sam[1])); st != 200 {
 		t.Fatalf("team lead: %d", st)
 	}
-	if st, _ := max.get(leadPath(w.sue[0])); st != http.StatusForbidden {
+	if st, _ := max.get(leadPath(w.sue[0])); st != http.StatusNotFound {
 		t.Fatalf("other team's lead: %d", st)
 	}
 	// The admin picks the team.
@@ -504,7 +514,7 @@ func TestNotes(t *testing.T) {
 		t.Fatalf("note not on the lead page: %d", st)
 	}
 	sue := w.signedIn(t, w.tm.SDR2)
-	if resp, _ := sue.post(leadPath(l)+"/notes", url.Values{"note": {"mine now"}}); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := sue.post(leadPath(l)+"/notes", url.Values{"note": {"mine now"}}); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another rep's note: %d", resp.StatusCode)
 	}
 }

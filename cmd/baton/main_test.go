@@ -371,7 +371,7 @@ func TestLeadCommands(t *testing.T) {
 	if out := mustRun(t, "lead", "queue", "--as", tm.SDR1.Email, "--db", path); !strings.Contains(out, `"due_at"`) || !strings.Contains(out, "cli@acme.com") {
 		t.Fatalf("queue: %s", out)
 	}
-	if _, errs, code := baton_(t, "lead", "accept", id, "--as", tm.SDR2.Email, "--db", path); code != 1 || !strings.Contains(errs, "not yours") {
+	if _, errs, code := baton_(t, "lead", "accept", id, "--as", tm.SDR2.Email, "--db", path); code != 1 || !strings.Contains(errs, "no lead "+id) {
 		t.Fatalf("another rep accepted: %d %s", code, errs)
 	}
 	if _, errs, code := baton_(t, "lead", "reject", id, "--as", tm.SDR1.Email, "--reason", "unable_to_reach", "--db", path); code != 1 || !strings.Contains(errs, "attempts") {
