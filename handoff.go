@@ -270,6 +270,8 @@ type HandoffService interface {
 	Qualify(ctx context.Context, leadID int64, b BANT) (*Lead, error)
 	// SendBack returns an SQL to the development rep who qualified it.
 	SendBack(ctx context.Context, leadID int64, reason string) (*Lead, error)
+	// Recycle returns an SQL to marketing's nurture, with a reason.
+	Recycle(ctx context.Context, leadID int64, reason string) (*Lead, error)
 	// Convert makes an SQL an opportunity; a retry with the same key returns
 	// the same opportunity and created false.
 	Convert(ctx context.Context, leadID int64, in ConvertInput) (*Opportunity, bool, error)

@@ -21,7 +21,7 @@ type Webhook struct {
 
 // WebhookEvents are the events a webhook may subscribe to.
 var WebhookEvents = []string{"lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.rejected",
-	"lead.converted", "lead.won", "lead.lost", "lead.stale_sal"}
+	"lead.recycled", "lead.sent_back", "lead.converted", "lead.won", "lead.lost", "lead.stale_sal"}
 
 // Validate checks a webhook's URL and events.
 func (w *Webhook) Validate() error {

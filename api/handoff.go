@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -22,7 +23,8 @@ type attemptInput struct {
 	Note    string     `json:"note,omitempty"`
 }
 
-// sendBackInput is the AE's reason for sending an SQL back.
+// sendBackInput is the AE's reason for sending an SQL back, or returning
+// it to nurture.
 type sendBackInput struct {
 	Reason string `json:"reason"`
 }
@@ -142,6 +144,15 @@ func (s *Server) qualifyLead(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) sendBackLead(w http.ResponseWriter, r *http.Request) error {
+	return s.withReason(w, r, s.svc.Handoffs.SendBack)
+}
+
+func (s *Server) recycleLead(w http.ResponseWriter, r *http.Request) error {
+	return s.withReason(w, r, s.svc.Handoffs.Recycle)
+}
+
+// withReason runs a move whose body is a reason on the lead of the path.
+func (s *Server) withReason(w http.ResponseWriter, r *http.Request, move func(context.Context, int64, string) (*baton.Lead, error)) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -150,7 +161,7 @@ func (s *Server) sendBackLead(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	l, err := s.svc.Handoffs.SendBack(r.Context(), id, strings.TrimSpace(in.Reason))
+	l, err := move(r.Context(), id, strings.TrimSpace(in.Reason))
 	if err != nil {
 		return err
 	}

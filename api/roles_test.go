@@ -147,6 +147,7 @@ func TestRoles(t *testing.T) {
 		// An SQL is the account executive's (who has no manager here).
 		{"send back", "POST", inStage(ae, baton.StageSQL, "/send-back"), func() string { return `{"reason":"no budget yet"}` }, [9]int{u, u, 200, F, F, F, 200, N, N}},
 		{"convert", "POST", inStage(ae, baton.StageSQL, "/convert"), func() string { return `{"name":"Acme deal","amount":1000}` }, [9]int{u, u, 201, F, F, F, 201, N, N}},
+		{"recycle", "POST", inStage(ae, baton.StageSQL, "/recycle"), func() string { return `{"reason":"no project this year"}` }, [9]int{u, u, 200, F, F, F, 200, N, N}},
 		{"close", "POST", inStage(sdrA, baton.StageOpportunity, "/close"), func() string { return `{"won":true,"value":900}` }, [9]int{u, u, 200, F, 200, N, N, 200, N}},
 		// Managers assign unowned MQLs of their team's pool to their reps
 		// (here every route takes everyone: any manager's pool); the rep

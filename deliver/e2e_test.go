@@ -115,7 +115,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 		}
 		d := &deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 2 * time.Second}, Name: "t",
 			SMTP: &notify.SMTPConfig{Host: mail.Host(), Port: mail.Port(), From: "baton@example.com", TLS: "none"}}
-		handlers := map[string]baton.JobHandler{store.RemindJob: db.RemindHandler(), store.BreachJob: db.BreachHandler(), store.StaleSALJob: db.StaleSALHandler()}
+		handlers := db.JobHandlers()
 		tick := func() {
 			t.Helper()
 			for {

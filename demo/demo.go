@@ -398,8 +398,7 @@ func (l *loader) simulate() error {
 		}
 	}
 	start := l.end.AddDate(0, 0, -181).Truncate(24 * time.Hour)
-	handlers := map[string]baton.JobHandler{store.RemindJob: l.db.RemindHandler(), store.BreachJob: l.db.BreachHandler(),
-		store.StaleSALJob: l.db.StaleSALHandler(), store.RescoreJob: l.db.RescoreHandler()}
+	handlers := l.db.JobHandlers()
 	for t := start; !t.After(l.end); t = t.Add(2 * time.Hour) {
 		// The jobs that fell due since run first, each at its own time, as
 		// the sweeper would have run them: a reminder before its deadline,

@@ -86,7 +86,7 @@ func (w *handoffWorld) mql(t *testing.T, email, country string) *baton.Lead {
 // runJobs runs every due job of the handoff.
 func (w *handoffWorld) runJobs(t *testing.T) int {
 	t.Helper()
-	h := map[string]baton.JobHandler{store.RemindJob: w.db.RemindHandler(), store.BreachJob: w.db.BreachHandler(), store.StaleSALJob: w.db.StaleSALHandler()}
+	h := w.db.JobHandlers()
 	n := 0
 	for {
 		ran, err := w.db.RunDueJob(storetest.System(), "test", h)

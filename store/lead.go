@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -137,59 +136,6 @@ func (db *DB) ImportLeads(ctx context.Context, leads []*baton.Lead) (baton.Impor
 		return baton.ImportResult{}, fmt.Errorf("import leads: %w", err)
 	}
 	return res, nil
-}
-
-// attrDefs loads the custom attribute types.
-func (tx *Tx) attrDefs(ctx context.Context) (map[string]baton.AttrType, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name, type FROM attribute_defs`)
-	if err != nil {
-		return nil, fmt.Errorf("attribute definitions: %w", err)
-	}
-	defer rows.Close()
-	defs := map[string]baton.AttrType{}
-	for rows.Next() {
-		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
-			return nil, err
-		}
-		defs[n] = baton.AttrType(t)
-	}
-	return defs, rows.Err()
-}
-
-// checkAttrs checks a lead's attributes against their types and stores the
-// types of new ones.
-func (tx *Tx) checkAttrs(ctx context.Context, defs map[string]baton.AttrType, a baton.Attrs) error {
-	newDefs, err := baton.CheckAttrs(defs, a)
-	if err != nil {
-		return err
-	}
-	for _, d := range newDefs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO attribute_defs (name, type) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, d.Name, string(d.Type)); err != nil {
-			return fmt.Errorf("define attribute %s: %w", d.Name, err)
-		}
-		defs[d.Name] = d.Type
-	}
-	return nil
-}
-
-// AttributeDefs returns the custom attributes and their types.
-func (db *DB) AttributeDefs(ctx context.Context) ([]baton.AttributeDef, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	defs, err := tx.attrDefs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]baton.AttributeDef, 0, len(defs))
-	for n, t := range defs {
-		out = append(out, baton.AttributeDef{Name: n, Type: t})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
 }
 
 // accountForEmail returns the account whose domain is the email's, if any.
@@ -619,87 +565,6 @@ func fmtID(p *int64) string {
 	return fmt.Sprint(*p)
 }
 
-// addHistory writes one audit entry for the transaction's actor.
-func (tx *Tx) addHistory(ctx context.Context, h baton.HistoryEntry) error {
-	var actorID any
-	if !tx.actor.System() && tx.actor.UserID != 0 {
-		actorID = tx.actor.UserID
-	}
-	name := tx.actor.Name
-	if name == "" {
-		name = string(tx.actor.Role)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lead_history (lead_id, at, actor_id, actor_name, action, field, from_value, to_value, reason, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		h.LeadID, micros(h.At), actorID, name, h.Action, h.Field, h.From, h.To, h.Reason, h.Note); err != nil {
-		return fmt.Errorf("history of lead %d: %w", h.LeadID, err)
-	}
-	return tx.afterHistory(ctx, h)
-}
-
-// History returns a lead's audit entries in time order.
-func (db *DB) History(ctx context.Context, id int64) ([]baton.HistoryEntry, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.findVisibleLead(ctx, id, false); err != nil {
-		return nil, err
-	}
-	return tx.history(ctx, id)
-}
-
-func (tx *Tx) history(ctx context.Context, id int64) ([]baton.HistoryEntry, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, lead_id, at, actor_id, actor_name, action, field, from_value, to_value, reason, note
-		FROM lead_history WHERE lead_id = $1 ORDER BY at, id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("history of lead %d: %w", id, err)
-	}
-	defer rows.Close()
-	out := []baton.HistoryEntry{}
-	for rows.Next() {
-		var h baton.HistoryEntry
-		var at int64
-		var actor sql.NullInt64
-		if err := rows.Scan(&h.ID, &h.LeadID, &at, &actor, &h.ActorName, &h.Action, &h.Field, &h.From, &h.To, &h.Reason, &h.Note); err != nil {
-			return nil, err
-		}
-		h.At, h.ActorID = fromMicros(at), ptrInt(actor)
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// Timeline returns a lead's history and its (latest 1,000) events in time order.
-func (db *DB) Timeline(ctx context.Context, id int64) ([]baton.TimelineItem, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.findVisibleLead(ctx, id, false); err != nil {
-		return nil, err
-	}
-	hist, err := tx.history(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	events, _, err := tx.findEvents(ctx, baton.EventFilter{LeadID: &id, Limit: 1000})
-	if err != nil {
-		return nil, err
-	}
-	items := make([]baton.TimelineItem, 0, len(hist)+len(events))
-	for i := range hist {
-		items = append(items, baton.TimelineItem{At: hist[i].At, Kind: "history", History: &hist[i]})
-	}
-	for _, e := range events {
-		items = append(items, baton.TimelineItem{At: e.OccurredAt, Kind: "event", Event: e})
-	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
-	return items, nil
-}
-
 // EachLead calls fn for every lead the actor may see that matches the filter,
 // in id order, reading a page at a time so that any number of leads stream.
 // The filter's Offset and Limit are ignored.
@@ -755,64 +620,4 @@ func (db *DB) EachLead(ctx context.Context, f baton.LeadFilter, fn func(*baton.L
 		}
 		after = page[len(page)-1].ID
 	}
-}
-
-// DefineAttributes declares custom attributes and their types before any
-// lead has them, so that a policy may name them. Defining one again with the
-// same type does nothing; with another type it is a conflict.
-func (db *DB) DefineAttributes(ctx context.Context, defs []baton.AttributeDef) error {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleMarketing {
-		return baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may define attributes")
-	}
-	known, err := tx.attrDefs(ctx)
-	if err != nil {
-		return err
-	}
-	a := baton.Attrs{}
-	for _, d := range defs {
-		switch d.Type {
-		case baton.AttrString:
-			a[d.Name] = ""
-		case baton.AttrNumber:
-			a[d.Name] = 0.0
-		case baton.AttrBool:
-			a[d.Name] = false
-		default:
-			return baton.FieldError("type", "attribute %q: unknown type %q (want string, number or bool)", d.Name, d.Type)
-		}
-	}
-	if err := a.Validate(); err != nil {
-		return err
-	}
-	if err := tx.checkAttrs(ctx, known, a); err != nil {
-		return &baton.Error{Code: baton.ECONFLICT, Field: baton.ErrorField(err), Message: baton.ErrorMessage(err)}
-	}
-	return tx.Commit()
-}
-
-// AddNote writes a note on a lead's timeline, as a history entry.
-func (db *DB) AddNote(ctx context.Context, id int64, text string) error {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return baton.FieldError("note", "write the note")
-	} else if len(text) > 2000 {
-		return baton.FieldError("note", "at most 2,000 characters")
-	}
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.findVisibleLead(ctx, id, false); err != nil {
-		return err
-	}
-	if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: id, At: tx.now, Action: baton.ActionNote, Reason: tx.actor.Via, Note: text}); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

@@ -110,19 +110,30 @@ func (tx *Tx) move(ctx context.Context, l *baton.Lead, c baton.StageChange) (*mo
 	if err := mayMake(tx.actor, c.Verb); err != nil {
 		return nil, err
 	}
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// An unowned lead the actor may not read is theirs to act on only by
 	// the verbs that take leads from the pool; to anything else it is not
 	// found, before anything tells its stage.
-	if l.OwnerID == nil && !tx.actor.SeesAllLeads() && c.Verb != baton.VerbClaim && c.Verb != baton.VerbAssign {
-		return nil, notFound(l.ID)
+	if l.OwnerID == nil && !tx.actor.SeesAllLeads() {
+		switch c.Verb {
+		case baton.VerbClaim:
+			// The pool of leads to claim is open to development reps.
+		case baton.VerbAssign:
+			if in, err := tx.inTeamPool(ctx, sc, l); err != nil {
+				return nil, err
+			} else if !in {
+				return nil, notFound(l.ID)
+			}
+		default:
+			return nil, notFound(l.ID)
+		}
 	}
 	if c.From != "" && c.From != l.Stage {
 		return nil, &baton.Error{Code: baton.ECONFLICT, Field: "from",
 			Message: fmt.Sprintf("the lead is %s, not %s: someone changed it first", l.Stage, c.From)}
-	}
-	sc, err := tx.scorer(ctx)
-	if err != nil {
-		return nil, err
 	}
 	cfg := sc.handoffConfig()
 	if c.To == "" {
@@ -135,9 +146,6 @@ func (tx *Tx) move(ctx context.Context, l *baton.Lead, c baton.StageChange) (*mo
 	rel, err := tx.relation(ctx, sc, l)
 	if err != nil {
 		return nil, err
-	}
-	if l.OwnerID == nil && !tx.actor.SeesAllLeads() && rule.Verb == baton.VerbAssign && !rel.InPool {
-		return nil, notFound(l.ID)
 	}
 	if err := rule.Allows(tx.actor, rel); err != nil {
 		return nil, err
@@ -556,6 +564,7 @@ func (tx *Tx) nurture(ctx context.Context, cfg policy.Handoff, l *baton.Lead, r 
 		return err
 	}
 	m.track = track
+	l.NurtureTrack, l.NurtureUntil = track, &until
 	m.data["nurture_track"], m.data["nurture_until"] = track, until
 	return tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: tx.now, Action: baton.ActionNurture, Field: "nurture_track", To: track,
 		Reason: reason, Note: "may become an MQL again after " + until.Format("2006-01-02")})

@@ -173,6 +173,9 @@ func checkBy(by string, allowed ...string) error {
 	if by == "" || slices.Contains(allowed, by) {
 		return nil
 	}
+	if len(allowed) == 0 {
+		return baton.FieldError("by", "this report has no breakdown (got %q): leave by out", by)
+	}
 	return baton.FieldError("by", "cannot break this report down by %q (want one of %s)", by, strings.Join(allowed, ", "))
 }
 

@@ -18,6 +18,7 @@ const leadUsage = `usage: baton lead ACTION ID --as EMAIL [flags]
   attempt ID --channel call|email|meeting --outcome O [--note N]
   qualify ID --budget 25000 --currency EUR --authority decision_maker --need "..." --timing immediate
   send-back ID --reason R
+  recycle ID --reason R            an SQL back to marketing's nurture
   convert ID --name N [--amount A] [--product P] [--key IDEMPOTENCY-KEY]
   close ID --won|--lost [--value V] [--reason R]
   assign ID --to EMAIL [--note N]
@@ -104,6 +105,8 @@ func cmdLead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		out, err = db.Qualify(ctx, id, b)
 	case "send-back":
 		out, err = db.SendBack(ctx, id, *reason)
+	case "recycle":
+		out, err = db.Recycle(ctx, id, *reason)
 	case "convert":
 		var created bool
 		var o *baton.Opportunity

@@ -33,9 +33,9 @@ Commands:
                                 (Baton stopped; PostgreSQL: pg_dump, pg_restore)
   import leads|accounts|users|events FILE.csv
                                 import a CSV file (--map "Header=field,...")
-  lead accept|reject|attempt|qualify|send-back|convert|close|assign|claim|show ID --as EMAIL
+  lead accept|reject|attempt|qualify|send-back|recycle|convert|close|assign|claim|show ID --as EMAIL
   lead queue --as EMAIL         the handoff, acting as a user (baton lead for the flags)
-  report funnel|velocity|rejections|recycled|quality|quality_rules|stale|stalled
+  report funnel|velocity|sla|rejections|recycled|quality|quality_rules|stale|stalled
                                 [--from D] [--to D] [--by DIM] [--cohort] [--csv]
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user

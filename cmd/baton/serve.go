@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/api"
 	"github.com/batonhq/baton/deliver"
 	"github.com/batonhq/baton/demo"
@@ -98,7 +97,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	done := make(chan struct{}, 2)
 	go func() {
 		defer func() { done <- struct{}{} }()
-		(&worker.Worker{Jobs: db, Name: *name, Handlers: handlers(db), Poll: *poll, Concurrency: *workers, Logger: logger}).Run(wctx)
+		(&worker.Worker{Jobs: db, Name: *name, Handlers: db.JobHandlers(), Poll: *poll, Concurrency: *workers, Logger: logger}).Run(wctx)
 	}()
 	go func() {
 		defer func() { done <- struct{}{} }()
@@ -121,17 +120,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = nil
 	}
 	return err
-}
-
-// handlers are the background job kinds this binary runs.
-func handlers(db *store.DB) map[string]baton.JobHandler {
-	return map[string]baton.JobHandler{
-		store.ProbeJob:    db.ProbeHandler(),
-		store.RescoreJob:  db.RescoreHandler(),
-		store.RemindJob:   db.RemindHandler(),
-		store.BreachJob:   db.BreachHandler(),
-		store.StaleSALJob: db.StaleSALHandler(),
-	}
 }
 
 // routes mounts the JSON API beside the web UI.
