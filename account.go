@@ -78,5 +78,21 @@ type AccountService interface {
 	ImportAccounts(ctx context.Context, accounts []*Account) (ImportResult, error)
 	FindAccountByID(ctx context.Context, id int64) (*Account, error)
 	FindAccounts(ctx context.Context, f AccountFilter) ([]*Account, int, error)
+	// UpdateAccount changes some fields, audits each change, and rescores
+	// the account's leads where the scoring reads accounts.
 	UpdateAccount(ctx context.Context, id int64, upd AccountUpdate) (*Account, error)
+	// AccountHistory returns the account's audited changes in time order.
+	AccountHistory(ctx context.Context, id int64) ([]AccountChange, error)
+}
+
+// AccountChange is one audited change of an account's field.
+type AccountChange struct {
+	ID        int64     `json:"id"`
+	AccountID int64     `json:"account_id"`
+	At        time.Time `json:"at"`
+	ActorID   *int64    `json:"actor_id,omitempty"`
+	ActorName string    `json:"actor"`
+	Field     string    `json:"field"`
+	From      string    `json:"from,omitempty"`
+	To        string    `json:"to,omitempty"`
 }

@@ -11,8 +11,10 @@
 //
 // A lead moves new -> mql -> sal -> sql -> opportunity -> won | lost, and may
 // leave to recycled (marketing nurture, may become an MQL again) or
-// disqualified. [Transitions] lists every legal move and who may make it;
-// [StageChange.Check] applies it. Every move is audited as a [HistoryEntry].
+// disqualified. [Rules] is every legal move: from a stage, by a [Verb], to a
+// stage, with who may make it ([Rule.Allows]), what it needs and what it
+// causes ([Effects]); storage applies it, and [Moves] tells a page which
+// moves a viewer may make. Every move is audited as a [HistoryEntry].
 //
 // # Errors
 //

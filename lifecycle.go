@@ -377,3 +377,59 @@ func CanMake(a Actor, from Stage, rel Relation, v Verb) bool {
 	}
 	return false
 }
+
+// RulesMarkdown renders the lifecycle table as Markdown, for the README
+// (a test keeps the README's copy the same) and `baton rules`.
+func RulesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| from | verb | to | who | needs | causes |\n|---|---|---|---|---|---|\n")
+	for _, r := range Rules {
+		who := make([]string, 0, len(r.Who.Roles)+1)
+		for _, role := range r.Who.Roles {
+			who = append(who, string(role))
+		}
+		if r.Who.System {
+			who = append(who, "system")
+		}
+		scope := ""
+		switch {
+		case r.Who.Pool:
+			scope = " (their team's pool)"
+		case r.Who.Owner:
+			scope = " (the owner, their manager)"
+		}
+		needs := make([]string, len(r.Needs))
+		for i, n := range r.Needs {
+			needs[i] = string(n)
+		}
+		var causes []string
+		e := r.Effects
+		if e.Close != "" {
+			causes = append(causes, "handoff "+e.Close)
+		}
+		if e.Open != "" {
+			causes = append(causes, "new "+string(e.Open)+" handoff")
+		}
+		if e.Owner != OwnerKeep {
+			causes = append(causes, "owner: "+string(e.Owner))
+		}
+		if e.Nurture {
+			causes = append(causes, "nurture track and cool-down")
+		}
+		if e.Record != "" {
+			causes = append(causes, "records "+e.Record)
+		}
+		if e.StaleCheck {
+			causes = append(causes, "opportunity check")
+		}
+		if len(e.Notify) > 0 {
+			causes = append(causes, "tells "+strings.Join(e.Notify, ", "))
+		}
+		if e.Event != "" {
+			causes = append(causes, "`"+e.Event+"`")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s%s | %s | %s |\n", r.From, r.Verb, r.To, strings.Join(who, ", "), scope,
+			strings.Join(needs, ", "), strings.Join(causes, "; "))
+	}
+	return b.String()
+}

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -75,15 +77,21 @@ func (tx *Tx) createAccount(ctx context.Context, a *baton.Account) error {
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
-	return tx.linkLeads(ctx, a)
+	if err := tx.linkLeads(ctx, a); err != nil {
+		return err
+	}
+	// The leads it took in are scored with their account's fields.
+	return tx.rescoreAccount(ctx, a.ID)
 }
 
-// linkLeads links the account's domain's unlinked leads to it.
+// linkLeads links the account's domain's unlinked leads to it. Their
+// version and score_seq move, so that a rescore reading ahead does not
+// write their old scores over.
 func (tx *Tx) linkLeads(ctx context.Context, a *baton.Account) error {
 	if a.Domain == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE leads SET account_id = $1 WHERE account_id IS NULL AND email LIKE $2`,
+	if _, err := tx.ExecContext(ctx, `UPDATE leads SET account_id = $1, version = version + 1, score_seq = score_seq + 1 WHERE account_id IS NULL AND email LIKE $2`,
 		a.ID, "%@"+a.Domain); err != nil {
 		return fmt.Errorf("link leads to account %d: %w", a.ID, err)
 	}
@@ -216,7 +224,7 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, upd baton.AccountUpda
 	} else if err != nil {
 		return nil, err
 	}
-	oldDomain := a.Domain
+	oldDomain, before := a.Domain, *a
 	for _, f := range []struct {
 		dst *string
 		v   *string
@@ -234,6 +242,10 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, upd baton.AccountUpda
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
+	changes := accountChanges(&before, a)
+	if len(changes) == 0 {
+		return a, nil
+	}
 	if a.Domain != oldDomain && a.Domain != "" {
 		if other, err := tx.findAccount(ctx, "domain", a.Domain); err == nil && other.ID != a.ID {
 			return nil, &baton.Error{Code: baton.ECONFLICT, Field: "domain", Message: fmt.Sprintf("account %d has domain %s", other.ID, a.Domain)}
@@ -249,5 +261,147 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, upd baton.AccountUpda
 			return nil, err
 		}
 	}
+	for _, c := range changes {
+		if err := tx.accountHistory(ctx, a.ID, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.rescoreAccount(ctx, a.ID); err != nil {
+		return nil, err
+	}
 	return a, tx.Commit()
+}
+
+// accountChanges lists the fields that differ between two versions of an
+// account.
+func accountChanges(old, a *baton.Account) []baton.FieldChange {
+	var out []baton.FieldChange
+	add := func(field, from, to string) {
+		if from != to {
+			out = append(out, baton.FieldChange{Field: field, From: from, To: to})
+		}
+	}
+	num := func(p *int64) string { return fmtID(p) }
+	money := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	}
+	add("domain", old.Domain, a.Domain)
+	add("name", old.Name, a.Name)
+	add("industry", old.Industry, a.Industry)
+	add("employees", num(old.Employees), num(a.Employees))
+	add("annual_revenue", money(old.AnnualRevenue), money(a.AnnualRevenue))
+	add("country", old.Country, a.Country)
+	return out
+}
+
+// accountHistory audits one change of an account's field.
+func (tx *Tx) accountHistory(ctx context.Context, id int64, c baton.FieldChange) error {
+	var actorID any
+	if !tx.actor.System() && tx.actor.UserID != 0 {
+		actorID = tx.actor.UserID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO account_history (account_id, at, actor_id, actor_name, field, from_value, to_value)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, micros(tx.now), actorID, tx.actor.Name, c.Field, c.From, c.To); err != nil {
+		return fmt.Errorf("history of account %d: %w", id, err)
+	}
+	return nil
+}
+
+// accountRescoreNow is how many leads an account edit rescores in its own
+// transaction; an account with more has them rescored by a job (a variable
+// for tests only).
+var accountRescoreNow = 500
+
+// AccountRescoreJob rescores the leads of one account (the subject), a
+// chunk per run, after the account changed.
+const AccountRescoreJob = "rescore_account"
+
+// rescoreAccount rescores the account's leads when the scoring reads
+// accounts: now for a few, by a job for many.
+func (tx *Tx) rescoreAccount(ctx context.Context, id int64) error {
+	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return err
+	}
+	if sc.model == nil && (sc.policy == nil || !sc.policy.FitReads().Account) {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads WHERE account_id = $1`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	if n <= accountRescoreNow {
+		_, err := tx.rescoreWhere(ctx, sc, `account_id = $1 ORDER BY id`, id)
+		return err
+	}
+	return tx.enqueueJob(ctx, &baton.Job{Kind: AccountRescoreJob, Subject: strconv.FormatInt(id, 10), Payload: []byte(`{"after":0}`)})
+}
+
+// AccountRescoreHandler is the handler of AccountRescoreJob.
+func (db *DB) AccountRescoreHandler() baton.JobHandler {
+	return func(ctx context.Context, j *baton.Job) error {
+		var p rescorePayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil {
+			return fmt.Errorf("account rescore payload: %w", err)
+		}
+		tx, err := db.begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		sc, err := tx.scorer(ctx)
+		if err != nil {
+			return err
+		}
+		id, _ := strconv.ParseInt(j.Subject, 10, 64)
+		set, err := tx.rescoreWhere(ctx, sc, `account_id = $1 AND id > $2 ORDER BY id LIMIT $3`, id, p.After, rescoreChunk)
+		if err != nil {
+			return err
+		}
+		if len(set.leads) == rescoreChunk {
+			next, _ := json.Marshal(rescorePayload{After: set.leads[len(set.leads)-1].ID})
+			if err := tx.enqueueJob(ctx, &baton.Job{Kind: AccountRescoreJob, Subject: j.Subject, Payload: next}); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}
+}
+
+// AccountHistory returns an account's audited changes in time order.
+func (db *DB) AccountHistory(ctx context.Context, id int64) ([]baton.AccountChange, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.findAccount(ctx, "id", id); baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, baton.Errorf(baton.ENOTFOUND, "no account %d", id)
+	} else if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, account_id, at, actor_id, actor_name, field, from_value, to_value
+		FROM account_history WHERE account_id = $1 ORDER BY at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("history of account %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []baton.AccountChange{}
+	for rows.Next() {
+		var c baton.AccountChange
+		var at int64
+		var actor sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.AccountID, &at, &actor, &c.ActorName, &c.Field, &c.From, &c.To); err != nil {
+			return nil, err
+		}
+		c.At, c.ActorID = fromMicros(at), ptrInt(actor)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

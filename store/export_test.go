@@ -25,3 +25,11 @@ func SetRescoreChunk(n int) (restore func()) {
 	rescoreChunk = n
 	return func() { rescoreChunk = old }
 }
+
+// SetAccountRescoreNow makes account edits rescore at most n leads in their
+// own transaction (more by a job) until the returned function restores it.
+func SetAccountRescoreNow(n int) (restore func()) {
+	old := accountRescoreNow
+	accountRescoreNow = n
+	return func() { accountRescoreNow = old }
+}

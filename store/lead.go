@@ -254,6 +254,9 @@ func (tx *Tx) checkLeadKeys(ctx context.Context, l *baton.Lead, self int64) erro
 // external id) with l's non-empty fields. Stage and owner never change here:
 // they move through ChangeStage and routing.
 func (tx *Tx) upsertLead(ctx context.Context, l *baton.Lead, defs map[string]baton.AttrType) (bool, error) {
+	// What the input said of the stage and the owner, before Validate
+	// fills in the stage of a new lead.
+	stage, owner := l.Stage, l.OwnerID
 	if err := l.Validate(); err != nil {
 		return false, err
 	}
@@ -275,6 +278,15 @@ func (tx *Tx) upsertLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	if l.Email != "" && existing.Email != "" && l.Email != existing.Email {
 		return false, &baton.Error{Code: baton.ECONFLICT, Field: "external_id",
 			Message: fmt.Sprintf("external_id %s belongs to lead %d, whose email is %s, not %s", l.ExternalID, existing.ID, existing.Email, l.Email)}
+	}
+	// An upsert changes a lead's data, never its place in the lifecycle: a
+	// stage or an owner other than the lead's is refused (the lifecycle's
+	// moves and their rules are the way), not dropped without a word.
+	if stage != "" && stage != existing.Stage {
+		return false, baton.FieldError("stage", "lead %d is %s: an upsert does not move a lead to %s; make the move with a transition", existing.ID, existing.Stage, stage)
+	}
+	if owner != nil && (existing.OwnerID == nil || *existing.OwnerID != *owner) {
+		return false, baton.FieldError("owner_id", "an upsert does not change lead %d's owner: assign it", existing.ID)
 	}
 	upd := baton.LeadUpdate{Attrs: l.Attrs, AccountID: l.AccountID}
 	for _, f := range []struct {

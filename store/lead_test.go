@@ -399,3 +399,28 @@ func TestConcurrentStageChange(t *testing.T) {
 		}
 	})
 }
+
+// TestUpsertDoesNotMoveLeads: an upsert with a stage or an owner other than
+// the lead's is refused, naming the field, rather than dropped.
+func TestUpsertDoesNotMoveLeads(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		tm := storetest.SeedTeam(t, db)
+		ctx := storetest.As(tm.Marketing)
+		l := storetest.MustLead(t, db, &baton.Lead{Email: "up@x.com", Name: "Up"})
+		_, err := db.UpsertLead(ctx, &baton.Lead{Email: "up@x.com", Stage: baton.StageSQL})
+		if baton.ErrorField(err) != "stage" || !strings.Contains(err.Error(), "make the move with a transition") {
+			t.Fatalf("upsert with another stage: %v", err)
+		}
+		_, err = db.UpsertLead(ctx, &baton.Lead{Email: "up@x.com", OwnerID: &tm.SDR1.ID})
+		wantCode(t, err, baton.EINVALID)
+		// The same stage, or none, is an ordinary upsert.
+		created, err := db.UpsertLead(ctx, &baton.Lead{Email: "up@x.com", Stage: baton.StageNew, Title: "CTO"})
+		if err != nil || created {
+			t.Fatalf("upsert in the same stage: %v %v", created, err)
+		}
+		if got, _ := db.FindLeadByID(ctx, l.ID); got.Title != "CTO" || got.Stage != baton.StageNew {
+			t.Fatalf("after the upsert: %+v", got)
+		}
+	})
+}

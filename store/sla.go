@@ -40,6 +40,8 @@ func (db *DB) JobHandlers() map[string]baton.JobHandler {
 		RemindJob:   db.RemindHandler(),
 		BreachJob:   db.BreachHandler(),
 		StaleSALJob: db.StaleSALHandler(),
+
+		AccountRescoreJob: db.AccountRescoreHandler(),
 	}
 }
 
