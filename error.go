@@ -3,10 +3,12 @@ package baton
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
-// Error codes. Each maps to one HTTP status in the api package and to one exit
-// message in the CLI; nothing else should switch on them.
+// Error codes. Each maps to one HTTP status (HTTPStatus, shared by the api
+// and web packages) and to one exit message in the CLI; nothing else should
+// switch on them.
 const (
 	EINVALID       = "invalid"       // the input is wrong; the message says how
 	ENOTFOUND      = "not_found"     // the thing asked for does not exist
@@ -75,4 +77,29 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// httpStatus is the one table from error codes to HTTP statuses.
+var httpStatus = map[string]int{
+	EINVALID:       http.StatusBadRequest,
+	EUNAUTHORIZED:  http.StatusUnauthorized,
+	EFORBIDDEN:     http.StatusForbidden,
+	ENOTFOUND:      http.StatusNotFound,
+	ECONFLICT:      http.StatusConflict,
+	EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	EUNAVAILABLE:   http.StatusServiceUnavailable,
+	EINTERNAL:      http.StatusInternalServerError,
+}
+
+// HTTPStatus returns the HTTP status of err's code, for the JSON API and
+// the HTML pages alike: 200 for nil, 500 for an error without a code (or
+// with a code not in the table), which is then an internal error.
+func HTTPStatus(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	if st, ok := httpStatus[ErrorCode(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
 }

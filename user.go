@@ -60,16 +60,28 @@ func (r Role) Rep() bool { return r == RoleSDR || r == RoleAE }
 
 // User is a person who signs in to Baton or owns leads.
 type User struct {
-	ID        int64     `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
-	Team      string    `json:"team,omitempty"`
-	Territory string    `json:"territory,omitempty"`
-	ManagerID *int64    `json:"manager_id,omitempty"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64  `json:"id"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	Role      Role   `json:"role"`
+	Team      string `json:"team,omitempty"`
+	Territory string `json:"territory,omitempty"`
+	ManagerID *int64 `json:"manager_id,omitempty"`
+	Active    bool   `json:"active"`
+	// OutOfOfficeUntil is the return date of the user's latest absence:
+	// while it is in the future, routing gives them no leads (see Away).
+	// Nil when no absence was set, or it was ended.
+	OutOfOfficeUntil *time.Time `json:"out_of_office_until,omitempty"`
+	// OutOfOfficeNote is what the absence says to colleagues: why, who
+	// covers.
+	OutOfOfficeNote string    `json:"out_of_office_note,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// Away reports whether the user is out of office at now.
+func (u *User) Away(now time.Time) bool {
+	return u.OutOfOfficeUntil != nil && u.OutOfOfficeUntil.After(now)
 }
 
 // Validate normalises the user and checks its fields.
@@ -137,6 +149,63 @@ type UserUpdate struct {
 	Active    *bool   `json:"active"`
 }
 
+// UserCalendarPrefix starts the name of a rep's own working calendar, which
+// counts the SLA windows of the handoffs opened to them instead of their
+// team's: "user:anna@example.com" beside team names such as "EMEA". (A team
+// whose name starts with it cannot have a calendar.)
+const UserCalendarPrefix = "user:"
+
+// MaxAbsence is the longest out of office Baton accepts. A return date
+// further away is more likely a slip of the year than a sabbatical; a rep
+// gone for longer is made inactive instead.
+const MaxAbsence = 365 * 24 * time.Hour
+
+// maxAbsenceNote is the longest note of an absence, in characters.
+const maxAbsenceNote = 500
+
+// OutOfOffice is an absence to set: when the user is back, and a note.
+type OutOfOffice struct {
+	// Until is when the user is back: an RFC 3339 time, or a day
+	// (YYYY-MM-DD), which is the start of that day in the user's working
+	// calendar's time zone.
+	Until string `json:"until"`
+	// Note says why, or who covers; at most 500 characters.
+	Note string `json:"note,omitempty"`
+}
+
+// Return checks the absence at now and returns its return time and its
+// trimmed note; a day is read in loc (UTC if nil). A return that is not
+// after now, or more than MaxAbsence after it, is refused naming "until".
+func (o OutOfOffice) Return(now time.Time, loc *time.Location) (time.Time, string, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	s := strings.TrimSpace(o.Until)
+	if s == "" {
+		return time.Time{}, "", FieldError("until", "required: when you are back, an RFC 3339 time or a day (YYYY-MM-DD)")
+	}
+	until, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		day, derr := time.ParseInLocation(time.DateOnly, s, loc)
+		if derr != nil {
+			return time.Time{}, "", FieldError("until", "%q is neither an RFC 3339 time nor a day (YYYY-MM-DD)", o.Until)
+		}
+		until = day
+	}
+	until = until.UTC()
+	switch {
+	case !until.After(now):
+		return time.Time{}, "", FieldError("until", "%s is in the past: give the day you are back", s)
+	case until.Sub(now) > MaxAbsence:
+		return time.Time{}, "", FieldError("until", "%s is more than %d days away; for a longer absence make the user inactive", s, int(MaxAbsence/(24*time.Hour)))
+	}
+	note := strings.TrimSpace(o.Note)
+	if n := len([]rune(note)); n > maxAbsenceNote {
+		return time.Time{}, "", FieldError("note", "%d characters: at most %d", n, maxAbsenceNote)
+	}
+	return until, note, nil
+}
+
 // UserService stores users and their API tokens.
 type UserService interface {
 	// CreateUser stores a new user. ECONFLICT if the email is taken.
@@ -156,6 +225,16 @@ type UserService interface {
 	CreateToken(ctx context.Context, userID int64, name string) (string, error)
 	// Authenticate returns the user who owns the token, or EUNAUTHORIZED.
 	Authenticate(ctx context.Context, token string) (*User, error)
+	// SetOutOfOffice marks the user away until the absence's return date
+	// (replacing any absence set before): routing gives them no leads until
+	// then. The user may set their own, their manager theirs, an admin
+	// anyone's: ENOTFOUND if there is no such user, EFORBIDDEN for anyone
+	// else.
+	SetOutOfOffice(ctx context.Context, userID int64, o OutOfOffice) (*User, error)
+	// EndOutOfOffice ends the user's absence now (clearing its return date
+	// and note), with the rights of SetOutOfOffice; a user without one is
+	// left as they are.
+	EndOutOfOffice(ctx context.Context, userID int64) (*User, error)
 }
 
 // NormalizeEmail trims and lower-cases an email address and checks its form.
@@ -220,6 +299,21 @@ func (a Actor) CanActOnOwner(ownerID int64, inTeam bool) bool {
 		return ownerID == a.UserID || inTeam
 	case RoleSDR, RoleAE:
 		return ownerID != 0 && ownerID == a.UserID
+	}
+	return false
+}
+
+// CanSetAbsence reports whether the actor may set or end u's out of office:
+// their own, that of a user who reports to them (a manager), anyone's (an
+// admin, the system).
+func (a Actor) CanSetAbsence(u *User) bool {
+	switch {
+	case a.Role == RoleSystem || a.Role == RoleAdmin:
+		return true
+	case a.UserID != 0 && a.UserID == u.ID:
+		return true
+	case a.Role == RoleManager:
+		return u.ManagerID != nil && *u.ManagerID == a.UserID
 	}
 	return false
 }

@@ -9,20 +9,9 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// statusOf is the one table from baton error codes to HTTP statuses.
-var statusOf = map[string]int{
-	baton.EINVALID:       http.StatusBadRequest,
-	baton.EUNAUTHORIZED:  http.StatusUnauthorized,
-	baton.EFORBIDDEN:     http.StatusForbidden,
-	baton.ENOTFOUND:      http.StatusNotFound,
-	baton.ECONFLICT:      http.StatusConflict,
-	baton.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	baton.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	baton.EINTERNAL:      http.StatusInternalServerError,
-}
-
-// statusError is a baton error that needs a status other than its code's:
-// a body over the size limit (413) or a method not allowed (405).
+// statusError is a baton error that needs a status other than its code's
+// (baton.HTTPStatus): a body over the size limit (413), a method not allowed
+// (405) or too many requests (429).
 type statusError struct {
 	status int
 	err    *baton.Error
@@ -56,10 +45,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			err = o
 		}
 	}
-	code := baton.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		code, status = baton.EINTERNAL, http.StatusInternalServerError
+	code, status := baton.ErrorCode(err), baton.HTTPStatus(err)
+	if status == http.StatusInternalServerError {
+		code = baton.EINTERNAL // a code outside the table is a bug too
 	}
 	var se *statusError
 	if errors.As(err, &se) {

@@ -424,6 +424,38 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// setOutOfOffice marks a user away until a return date.
+func (s *Server) setOutOfOffice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in baton.OutOfOffice
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.svc.Users.SetOutOfOffice(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+// endOutOfOffice ends a user's absence now.
+func (s *Server) endOutOfOffice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.Users.EndOutOfOffice(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -103,6 +104,12 @@ func TestRoles(t *testing.T) {
 		{"create user", "POST", fixed("/api/v1/users"), uniq(`{"email":"rep%d@baton%d.test","name":"Rep","role":"sdr"}`), [9]int{u, u, 201, F, F, F, F, F, F}},
 		{"get user", "GET", fixed("/api/v1/users/" + id(f.users[sdrB].ID)), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"patch user", "PATCH", fixed("/api/v1/users/" + id(f.users[sdrB].ID)), func() string { return `{"territory":"EMEA"}` }, [9]int{u, u, 200, F, F, F, F, F, F}},
+		// A user sets their own out of office, their manager theirs, an
+		// admin anyone's; the end of it right after, so that routing to
+		// sdrB is as before for the rows below.
+		{"out of office", "PUT", fixed("/api/v1/users/" + id(f.users[sdrB].ID) + "/out-of-office"), returnIn(48 * time.Hour), [9]int{u, u, 200, F, F, 200, F, F, 200}},
+		{"back in office", "DELETE", fixed("/api/v1/users/" + id(f.users[sdrB].ID) + "/out-of-office"), nil, [9]int{u, u, 200, F, F, 200, F, F, 200}},
+		{"out of office nobody", "PUT", fixed("/api/v1/users/999999/out-of-office"), returnIn(48 * time.Hour), [9]int{u, u, N, N, N, N, N, N, N}},
 		// A user makes their own tokens; an admin anyone's.
 		{"token", "POST", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/tokens"), func() string { return `{"name":"cli"}` }, [9]int{u, u, 201, F, 201, F, F, F, F}},
 		{"token no body", "POST", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/tokens"), nil, [9]int{u, u, 201, F, 201, F, F, F, F}},

@@ -107,6 +107,8 @@ func routes() []route {
 		{method: "POST", path: "/api/v1/users", handle: (*Server).createUser, summary: "Create a user (admin)", tag: "users", body: "UserInput", status: 201, resp: "User"},
 		{method: "GET", path: "/api/v1/users/{id}", handle: (*Server).getUser, summary: "Get a user", tag: "users", status: 200, resp: "User"},
 		{method: "PATCH", path: "/api/v1/users/{id}", handle: (*Server).updateUser, summary: "Change some fields of a user (admin)", tag: "users", body: "UserUpdate", status: 200, resp: "User"},
+		{method: "PUT", path: "/api/v1/users/{id}/out-of-office", handle: (*Server).setOutOfOffice, summary: "Mark a user out of office until a return date: routing gives them no leads until then (the user, their manager, admin); 400 for a return that is past or more than 365 days away", tag: "users", body: "OutOfOffice", status: 200, resp: "User"},
+		{method: "DELETE", path: "/api/v1/users/{id}/out-of-office", handle: (*Server).endOutOfOffice, summary: "End a user's absence now (the user, their manager, admin)", tag: "users", status: 200, resp: "User"},
 		{method: "POST", path: "/api/v1/users/{id}/tokens", handle: (*Server).createToken, summary: "Make an API token for a user; it is shown only once", tag: "users", body: "TokenInput", bodyOptional: true, status: 201, resp: "Token"},
 
 		{method: "POST", path: "/api/v1/events", handle: (*Server).recordEvents, summary: "Record one event or an array of up to 10,000", tag: "events", body: "EventBatch", status: 200, resp: "EventResult"},
@@ -184,6 +186,7 @@ var schemaTypes = map[string]reflect.Type{
 	"UserInput":       reflect.TypeFor[userInput](),
 	"UserUpdate":      reflect.TypeFor[baton.UserUpdate](),
 	"UserList":        reflect.TypeFor[list[baton.User]](),
+	"OutOfOffice":     reflect.TypeFor[baton.OutOfOffice](),
 	"TokenInput":      reflect.TypeFor[tokenInput](),
 	"Token":           reflect.TypeFor[tokenResult](),
 	"EventInput":      reflect.TypeFor[baton.EventInput](),

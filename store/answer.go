@@ -39,7 +39,7 @@ func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state string) error 
 	if err != nil {
 		return err
 	}
-	cal, err := tx.calendarFor(ctx, owner.Team)
+	cal, err := tx.calendarOf(ctx, owner)
 	if err != nil {
 		return err
 	}

@@ -237,10 +237,8 @@ func (tx *Tx) managedTeams(ctx context.Context, me *baton.User) (map[string]bool
 	return teams, rows.Err()
 }
 
-// checkAssignee checks the user an assign or a reassign names: an active
-// user whose role fits the lead's stage (development reps for MQLs and
-// SALs, account executives for SQLs and opportunities), of the acting
-// manager's team, other than the owner.
+// checkAssignee finds the user an assign or a reassign names and checks
+// them by baton.CheckAssignee, the rule the pages use to offer users.
 func (tx *Tx) checkAssignee(ctx context.Context, l *baton.Lead, r baton.Rule, userID int64) (*baton.User, error) {
 	if userID <= 0 {
 		return nil, baton.FieldError("user_id", "required: the user who gets the lead")
@@ -251,21 +249,7 @@ func (tx *Tx) checkAssignee(ctx context.Context, l *baton.Lead, r baton.Rule, us
 	} else if err != nil {
 		return nil, err
 	}
-	want := baton.RoleSDR
-	if handoffKind(l.Stage) == baton.HandoffAE {
-		want = baton.RoleAE
-	}
-	switch {
-	case !u.Active:
-		return nil, baton.FieldError("user_id", "%s is not active", u.Name)
-	case u.Role != want:
-		return nil, baton.FieldError("user_id", "%s is a %s: a lead that is %s goes to a %s", u.Name, u.Role, l.Stage, want)
-	case tx.actor.Role == baton.RoleManager && (u.ManagerID == nil || *u.ManagerID != tx.actor.UserID):
-		return nil, baton.FieldError("user_id", "%s is not in your team", u.Name)
-	case l.OwnerID != nil && *l.OwnerID == u.ID:
-		return nil, baton.Errorf(baton.ECONFLICT, "%s owns lead %d already", u.Name, l.ID)
-	}
-	return u, nil
+	return u, baton.CheckAssignee(tx.actor, l, u, tx.now)
 }
 
 // checkPull checks that the policy lets a rep claim the lead: an unassigned
@@ -322,10 +306,26 @@ func (tx *Tx) giveTo(ctx context.Context, sc *scorer, l *baton.Lead, u *baton.Us
 	if err := tx.closeOpen(ctx, l.ID, baton.HandoffReassigned); err != nil {
 		return nil, err
 	}
-	st, _ := stageConfig(sc.handoffConfig(), kind)
-	cal, err := tx.calendarFor(ctx, u.Team)
+	st, role := stageConfig(sc.handoffConfig(), kind)
+	// The window counts in the rep's own hours, or else their team's.
+	cal, err := tx.calendarOf(ctx, u)
 	if err != nil {
 		return nil, err
+	}
+	// A lead routed by a rule says which reps of its pool were passed
+	// over as out of office.
+	if route != "" {
+		for _, r := range st.Routes {
+			if r.Name != route {
+				continue
+			}
+			note, err := tx.awayNote(ctx, role, r.Pool)
+			if err != nil {
+				return nil, err
+			}
+			why += note
+			break
+		}
 	}
 	h := &baton.Handoff{LeadID: l.ID, Kind: kind, OwnerID: u.ID, State: baton.HandoffOpen, Why: why, Pull: pull, AssignedAt: tx.now}
 	h.DueAt = cal.Add(tx.now, st.Within)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -17,16 +18,17 @@ import (
 // Users is the UserService of the database.
 func (db *DB) Users() baton.UserService { return db }
 
-const userColumns = `id, email, name, role, team, territory, manager_id, active, created_at, updated_at`
+const userColumns = `id, email, name, role, team, territory, manager_id, active, out_of_office_until, out_of_office_note, created_at, updated_at`
 
 func scanUser(s interface{ Scan(...any) error }) (*baton.User, error) {
 	var u baton.User
-	var mgr sql.NullInt64
+	var mgr, away sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Team, &u.Territory, &mgr, &u.Active, &created, &updated); err != nil {
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Team, &u.Territory, &mgr, &u.Active, &away, &u.OutOfOfficeNote, &created, &updated); err != nil {
 		return nil, err
 	}
 	u.ManagerID = ptrInt(mgr)
+	u.OutOfOfficeUntil = fromNullMicros(away)
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &u, nil
 }
@@ -203,6 +205,120 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*
 		return nil, fmt.Errorf("update user %d: %w", id, err)
 	}
 	return u, tx.Commit()
+}
+
+// SetOutOfOffice marks a user away until the return date, replacing any
+// absence set before. The user, their manager and an admin may; a day
+// (YYYY-MM-DD) is the start of that day in the user's working calendar's
+// time zone, so that a rep in New York who is back on Monday gets no lead
+// on Sunday evening. There is no audit of user changes yet: updated_at
+// moves, and the user's JSON shows the absence.
+func (db *DB) SetOutOfOffice(ctx context.Context, id int64, o baton.OutOfOffice) (*baton.User, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	u, err := tx.absenceOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := tx.calendarOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	until, note, err := o.Return(tx.now, cal.Location)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.setAbsence(ctx, u, &until, note); err != nil {
+		return nil, err
+	}
+	return u, tx.Commit()
+}
+
+// EndOutOfOffice ends a user's absence now, with the rights of
+// SetOutOfOffice: it clears the return date and the note. A user without
+// one is left as they are.
+func (db *DB) EndOutOfOffice(ctx context.Context, id int64) (*baton.User, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	u, err := tx.absenceOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.OutOfOfficeUntil == nil {
+		return u, nil
+	}
+	if err := tx.setAbsence(ctx, u, nil, ""); err != nil {
+		return nil, err
+	}
+	return u, tx.Commit()
+}
+
+// absenceOf returns the user whose absence the actor changes: ENOTFOUND
+// for no such user, EFORBIDDEN unless the actor may (baton.Actor.CanSetAbsence).
+func (tx *Tx) absenceOf(ctx context.Context, id int64) (*baton.User, error) {
+	u, err := tx.findUserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !tx.actor.CanSetAbsence(u) {
+		if tx.actor.Role == baton.RoleManager {
+			return nil, baton.Errorf(baton.EFORBIDDEN, "%s does not report to you: only they, their manager or an admin may set their out of office", u.Name)
+		}
+		return nil, baton.Errorf(baton.EFORBIDDEN, "you may set only your own out of office")
+	}
+	return u, nil
+}
+
+func (tx *Tx) setAbsence(ctx context.Context, u *baton.User, until *time.Time, note string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET out_of_office_until = $1, out_of_office_note = $2, updated_at = $3 WHERE id = $4`,
+		nullMicros(until), note, micros(tx.now), u.ID); err != nil {
+		return fmt.Errorf("out of office of user %d: %w", u.ID, err)
+	}
+	u.OutOfOfficeUntil, u.OutOfOfficeNote, u.UpdatedAt = until, note, tx.now
+	return nil
+}
+
+// awayNote says, for the why of a routed assignment, which reps of the
+// route's pool were skipped as out of office: " (out of office: Emil Emea
+// until 2026-03-05 00:00 UTC)", or "" when none was.
+func (tx *Tx) awayNote(ctx context.Context, role baton.Role, pool string) (string, error) {
+	var w where
+	w.add("role = ?", string(role))
+	w.add("active = ?", true)
+	w.add("out_of_office_until > ?", micros(tx.now))
+	if pool != "" {
+		w.add("team = ?", pool)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name, out_of_office_until FROM users WHERE `+w.String()+` ORDER BY out_of_office_until, id`, w.args...)
+	if err != nil {
+		return "", fmt.Errorf("reps out of office: %w", err)
+	}
+	defer rows.Close()
+	var away []string
+	n := 0
+	for rows.Next() {
+		var name string
+		var until int64
+		if err := rows.Scan(&name, &until); err != nil {
+			return "", fmt.Errorf("reps out of office: %w", err)
+		}
+		if n++; n <= 3 {
+			away = append(away, name+" until "+fromMicros(until).Format("2006-01-02 15:04 MST"))
+		}
+	}
+	if err := rows.Err(); err != nil || n == 0 {
+		return "", err
+	}
+	if n > len(away) {
+		away = append(away, fmt.Sprintf("%d more", n-len(away)))
+	}
+	return " (out of office: " + strings.Join(away, ", ") + ")", nil
 }
 
 // ImportUsers upserts users by email in one transaction; managers named by

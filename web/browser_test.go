@@ -240,6 +240,31 @@ func TestBrowser(t *testing.T) {
 	p.open("/inbox")
 	p.signOut()
 
+	// The accepted lead, qualified, reaches the account executive, whose
+	// inbox offers what the table lets an AE do with an SQL: accept, send
+	// back, return to nurture; not reject. She sends it back with a reason.
+	amount := 20000.0
+	if _, err := w.db.Qualify(storetest.As(w.tm.SDR1), acc.ID, baton.BANT{BudgetAmount: &amount, BudgetCurrency: "USD",
+		BudgetConfirmed: true, Authority: "decision_maker", Need: "forecasting", Timing: "this_quarter"}); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn(w.tm.AE)
+	p.open("/inbox")
+	if s := p.text(card + " .actions"); !strings.Contains(s, "Accept") || !strings.Contains(s, "Send back") ||
+		!strings.Contains(s, "Return to nurture") || strings.Contains(s, "Reject") {
+		t.Fatalf("the AE's card offers %q", s)
+	}
+	p.do(chromedp.Click(chromedp.CSS(card+` details:has(form[action$="/send-back"]) summary`)),
+		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#sendback-reason-%d", acc.ID)), "no budget owner yet"))
+	p.submit(card+` form[action$="/send-back"] button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "Lead sent back") {
+		t.Fatalf("flash %q", s)
+	}
+	if l, _ := w.db.FindLeadByID(storetest.System(), acc.ID); l.Stage != baton.StageSAL || l.OwnerID == nil || *l.OwnerID != w.tm.SDR1.ID {
+		t.Fatalf("sent back: %s owner %v", l.Stage, l.OwnerID)
+	}
+	p.signOut()
+
 	// The manager sees the accept and the reject on the SLA board.
 	p.signIn(w.tm.Manager1)
 	p.open("/team")

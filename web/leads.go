@@ -22,16 +22,23 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", s.page(s.home, all...))
 	mux.Handle("POST /signout", s.page(s.signout, all...))
 	mux.Handle("GET /inbox", s.page(s.inbox))
+	s.awayRoutes(mux)
 	mux.Handle("POST /notifications/{id}/read", s.page(s.markRead))
 	mux.Handle("GET /leads", s.page(s.leadList))
 	mux.Handle("GET /leads/{id}", s.page(s.leadPage))
-	mux.Handle("POST /leads/{id}/accept", s.page(s.accept))
+	mux.Handle("POST /leads/{id}/accept", s.page(s.oneClick("accept", "accepted", s.svc.Handoffs.Accept)))
 	mux.Handle("POST /leads/{id}/reject", s.page(s.reject))
 	mux.Handle("POST /leads/{id}/attempts", s.page(s.logAttempt))
 	mux.Handle("POST /leads/{id}/notes", s.page(s.addNote))
 	mux.Handle("POST /leads/{id}/qualify", s.page(s.qualify))
+	mux.Handle("POST /leads/{id}/send-back", s.page(s.withReason("sendback", "sentback", s.svc.Handoffs.SendBack)))
+	mux.Handle("POST /leads/{id}/recycle", s.page(s.withReason("recycle", "recycled", s.svc.Handoffs.Recycle)))
 	mux.Handle("POST /leads/{id}/convert", s.page(s.convert))
-	mux.Handle("POST /leads/{id}/assign", s.page(s.assign, managers...))
+	mux.Handle("POST /leads/{id}/close", s.page(s.closeLead))
+	mux.Handle("POST /leads/{id}/claim", s.page(s.oneClick("claim", "claimed", s.svc.Handoffs.Claim)))
+	// Who may make a move is the lifecycle table's to say, in storage:
+	// these routes take every role.
+	mux.Handle("POST /leads/{id}/assign", s.page(s.assign))
 	mux.Handle("GET /team", s.page(s.team, managers...))
 	mux.Handle("GET /policy", s.page(s.policyPage))
 	mux.Handle("POST /policy", s.page(s.policyAction, marketers...))
@@ -132,6 +139,7 @@ type inboxRow struct {
 	Handoff *baton.Handoff
 	SLA     slaState
 	Explain *explained
+	Can     offer
 }
 
 type inboxPage struct {
@@ -171,7 +179,9 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 		if err != nil {
 			return err
 		}
-		d.Rows = append(d.Rows, inboxRow{Lead: it.Lead, Handoff: it.Handoff, SLA: sla(now, it.Handoff), Explain: ex})
+		// The queue holds the caller's own leads with an open handoff.
+		can := offerOf(c.User, it.Lead, relation(c.User, it.Lead, nil), true)
+		d.Rows = append(d.Rows, inboxRow{Lead: it.Lead, Handoff: it.Handoff, SLA: sla(now, it.Handoff), Explain: ex, Can: can})
 	}
 	if d.Notifications, err = s.svc.Handoffs.Notifications(ctx, true, 10); err != nil {
 		return err
@@ -194,11 +204,102 @@ type leadPage struct {
 	TimelineMore  int
 	Notifications []baton.Notification
 	Users         map[int64]*baton.User
-	Team          []*baton.User
-	// What the user may do here.
-	CanAnswer, CanWork, CanQualify, CanConvert, CanAssign bool
-	IdemKey                                               string
-	Today                                                 string
+	// Can is what the user may do here; Assignees whom they may give the
+	// lead to, when Can.Assign.
+	Can       offer
+	Assignees []*baton.User
+	IdemKey   string
+	Today     string
+}
+
+// offer is what a page offers the viewer to do with a lead: the moves of
+// the lifecycle table (baton.Moves) they may make by hand from the lead's
+// stage, less those whose needs the page can see are not met. Storage
+// checks every need again when a move is made.
+type offer struct {
+	Accept, Reject, SendBack, Recycle, Convert, Close, Claim bool
+	// Qualify is BANT to an SQL; QualifyLater the timing "later" path back
+	// to nurture, through the same form.
+	Qualify, QualifyLater bool
+	// Assign is the verb (assign an unowned lead, reassign an owned one)
+	// when the viewer may give the lead to someone, "" when not.
+	Assign baton.Verb
+	// Attempt: the viewer may log contact attempts, which is how a lead is
+	// worked before it is rejected as unable_to_reach.
+	Attempt bool
+}
+
+// Any reports whether the page offers any move.
+func (o offer) Any() bool {
+	return o.Accept || o.Reject || o.SendBack || o.Recycle || o.Convert || o.Close || o.Claim ||
+		o.Qualify || o.QualifyLater || o.Assign != "" || o.Attempt
+}
+
+// offerOf asks the lifecycle table what the user may do with the lead they
+// stand to as rel; open says the lead has an open handoff to answer.
+func offerOf(me *baton.User, l *baton.Lead, rel baton.Relation, open bool) offer {
+	var o offer
+	for _, r := range baton.Moves(baton.ActorOf(me, "ui"), l.Stage, rel) {
+		if r.Need(baton.NeedOpenHandoff) && !open {
+			continue
+		}
+		switch r.Verb {
+		case baton.VerbAccept:
+			o.Accept = true
+		case baton.VerbReject:
+			o.Reject = true
+		case baton.VerbQualify:
+			if r.To == baton.StageSQL {
+				o.Qualify = true
+			} else {
+				o.QualifyLater = true
+			}
+		case baton.VerbSendBack:
+			o.SendBack = true
+		case baton.VerbRecycle:
+			o.Recycle = true
+		case baton.VerbConvert:
+			o.Convert = true
+		case baton.VerbClose:
+			o.Close = true
+		case baton.VerbClaim:
+			o.Claim = true
+		case baton.VerbAssign, baton.VerbReassign:
+			o.Assign = r.Verb
+		}
+	}
+	o.Attempt = o.Reject
+	return o
+}
+
+// relation is how the user stands to the lead, as storage finds it: its
+// owner, and whether the owner reports to the user (users maps the ids of
+// the users; nil when the user is known to own the lead). InPool stays
+// false: a manager reads no unowned lead, so no page of one is shown to
+// them, and an admin's right to assign does not depend on it.
+func relation(me *baton.User, l *baton.Lead, users map[int64]*baton.User) baton.Relation {
+	var rel baton.Relation
+	if l.OwnerID != nil {
+		rel.OwnerID = *l.OwnerID
+		if o := users[rel.OwnerID]; o != nil && o.ManagerID != nil && *o.ManagerID == me.ID {
+			rel.InTeam = true
+		}
+	}
+	return rel
+}
+
+// assignees are the users the user may give the lead to, by name: those
+// baton.CheckAssignee lets storage accept.
+func assignees(me *baton.User, l *baton.Lead, users map[int64]*baton.User, now time.Time) []*baton.User {
+	a := baton.ActorOf(me, "ui")
+	var out []*baton.User
+	for _, u := range users {
+		if baton.CheckAssignee(a, l, u, now) == nil {
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b *baton.User) int { return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	return out
 }
 
 type handoffRow struct {
@@ -281,23 +382,14 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 			d.Notifications = append(d.Notifications, n)
 		}
 	}
-	// What the page offers; storage decides in the end.
-	me := c.User
-	mine := l.OwnerID != nil && *l.OwnerID == me.ID
-	boss := me.Role == baton.RoleAdmin || (me.Role == baton.RoleManager && (l.OwnerID == nil || mine ||
-		(d.Owner != nil && d.Owner.ManagerID != nil && *d.Owner.ManagerID == me.ID)))
-	d.CanAnswer = d.Open != nil && (d.Open.OwnerID == me.ID || boss)
-	d.CanWork = (l.Stage == baton.StageMQL || l.Stage == baton.StageSAL) && (mine || boss)
-	d.CanQualify = l.Stage == baton.StageSAL && (mine || boss) && me.Role != baton.RoleAE
-	d.CanConvert = l.Stage == baton.StageSQL && (mine || boss) && me.Role != baton.RoleSDR
-	d.CanAssign = boss && l.Stage.Open()
-	if d.CanAssign {
-		for _, u := range users {
-			if u.Active && u.Role.Rep() && (me.Role == baton.RoleAdmin || (u.ManagerID != nil && *u.ManagerID == me.ID)) {
-				d.Team = append(d.Team, u)
-			}
+	// What the page offers is what the lifecycle table allows; storage
+	// decides in the end. An assign with nobody to give the lead to is
+	// not offered.
+	d.Can = offerOf(c.User, l, relation(c.User, l, users), d.Open != nil)
+	if d.Can.Assign != "" {
+		if d.Assignees = assignees(c.User, l, users, s.now()); len(d.Assignees) == 0 {
+			d.Can.Assign = ""
 		}
-		slices.SortFunc(d.Team, func(a, b *baton.User) int { return strings.Compare(a.Name, b.Name) })
 	}
 	title := l.Name
 	if title == "" {
@@ -313,8 +405,12 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 // the error next to the field at fault; anything else is an error page.
 func (s *Server) done(w http.ResponseWriter, r *http.Request, c *session, form string, id int64, err error, msg string) error {
 	back := r.PostForm.Get("back")
-	if err == nil && msg == "rejected" && back == "lead" {
-		back = "inbox" // a rejected lead leaves the rep: its page is no longer theirs
+	if err == nil && (back == "lead" || back == "") {
+		// A move may take the lead from the user (a rejection, a
+		// qualification, a send back): its page is then no longer theirs.
+		if _, ferr := s.svc.Leads.FindLeadByID(r.Context(), id); baton.ErrorCode(ferr) == baton.ENOTFOUND {
+			back = "inbox"
+		}
 	}
 	if err == nil {
 		switch back {
@@ -342,13 +438,30 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, c *session, form s
 	return s.renderLead(w, r, c, statusFor(err), fe)
 }
 
-func (s *Server) accept(w http.ResponseWriter, r *http.Request, c *session) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
+// oneClick is the handler of a move the form asks for with no input
+// (accept, claim): it calls the HandoffService verb the API's route calls.
+func (s *Server) oneClick(form, msg string, move func(context.Context, int64) (*baton.Lead, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *session) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		_, err = move(r.Context(), id)
+		return s.done(w, r, c, form, id, err, msg)
 	}
-	_, err = s.svc.Handoffs.Accept(r.Context(), id)
-	return s.done(w, r, c, "accept", id, err, "accepted")
+}
+
+// withReason is the handler of a move whose form is a reason (send back,
+// recycle): it calls the HandoffService verb the API's route calls.
+func (s *Server) withReason(form, msg string, move func(context.Context, int64, string) (*baton.Lead, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *session) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		_, err = move(r.Context(), id, strings.TrimSpace(r.PostForm.Get("reason")))
+		return s.done(w, r, c, form, id, err, msg)
+	}
 }
 
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, c *session) error {
@@ -394,12 +507,8 @@ func (s *Server) qualify(w http.ResponseWriter, r *http.Request, c *session) err
 	f := r.PostForm
 	b := baton.BANT{BudgetCurrency: strings.ToUpper(strings.TrimSpace(f.Get("budget_currency"))), BudgetConfirmed: f.Get("budget_confirmed") != "",
 		Authority: f.Get("authority"), DecisionMaker: strings.TrimSpace(f.Get("decision_maker")), Need: strings.TrimSpace(f.Get("need")), Timing: f.Get("timing")}
-	if v := strings.TrimSpace(f.Get("budget_amount")); v != "" {
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return s.done(w, r, c, "qualify", id, baton.FieldError("budget_amount", "must be a number, e.g. 25000"), "")
-		}
-		b.BudgetAmount = &x
+	if b.BudgetAmount, err = formNumber(f, "budget_amount"); err != nil {
+		return s.done(w, r, c, "qualify", id, err, "")
 	}
 	if v := strings.TrimSpace(f.Get("timing_date")); v != "" {
 		t, err := time.Parse("2006-01-02", v)
@@ -408,8 +517,56 @@ func (s *Server) qualify(w http.ResponseWriter, r *http.Request, c *session) err
 		}
 		b.TimingDate = &t
 	}
-	_, err = s.svc.Handoffs.Qualify(r.Context(), id, b)
-	return s.done(w, r, c, "qualify", id, err, "qualified")
+	l, err := s.svc.Handoffs.Qualify(r.Context(), id, b)
+	msg := "qualified"
+	if err == nil && l.Stage == baton.StageRecycled {
+		msg = "later"
+	}
+	return s.done(w, r, c, "qualify", id, err, msg)
+}
+
+// formNumber reads a number field of a form: nil when it is empty, an
+// EINVALID error naming the field when it is no number.
+func formNumber(f url.Values, field string) (*float64, error) {
+	v := strings.TrimSpace(f.Get(field))
+	if v == "" {
+		return nil, nil
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil, baton.FieldError(field, "must be a number, e.g. 25000")
+	}
+	return &x, nil
+}
+
+// closeLead closes the lead's opportunity won (with its value) or lost
+// (with why), as POST /api/v1/leads/{id}/close does.
+func (s *Server) closeLead(w http.ResponseWriter, r *http.Request, c *session) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	var in baton.CloseInput
+	switch f.Get("outcome") {
+	case "won":
+		in.Won = true
+	case "lost":
+	default:
+		return s.done(w, r, c, "close", id, baton.FieldError("outcome", "choose won or lost"), "")
+	}
+	in.Reason = strings.TrimSpace(f.Get("reason"))
+	if x, err := formNumber(f, "value"); err != nil {
+		return s.done(w, r, c, "close", id, err, "")
+	} else if x != nil {
+		in.Value = *x
+	}
+	_, err = s.svc.Handoffs.CloseLead(r.Context(), id, in)
+	msg := "lost"
+	if in.Won {
+		msg = "won"
+	}
+	return s.done(w, r, c, "close", id, err, msg)
 }
 
 func (s *Server) convert(w http.ResponseWriter, r *http.Request, c *session) error {
@@ -423,12 +580,10 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, c *session) err
 	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 100 {
 		return s.done(w, r, c, "convert", id, baton.FieldError("idempotency_key", "the form is incomplete: reload the page"), "")
 	}
-	if v := strings.TrimSpace(f.Get("amount")); v != "" {
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return s.done(w, r, c, "convert", id, baton.FieldError("amount", "must be a number, e.g. 25000"), "")
-		}
-		in.Amount = x
+	if x, err := formNumber(f, "amount"); err != nil {
+		return s.done(w, r, c, "convert", id, err, "")
+	} else if x != nil {
+		in.Amount = *x
 	}
 	if v := strings.TrimSpace(f.Get("expected_close")); v != "" {
 		t, err := time.Parse("2006-01-02", v)

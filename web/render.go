@@ -126,7 +126,6 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	"eq64": func(a *int64, b int64) bool { return a != nil && *a == b },
 	"signed": func(v float64) string {
 		if v > 0 {
 			return "+" + num(v)

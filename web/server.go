@@ -251,24 +251,9 @@ func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value s
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
-// statusOf mirrors the API's table from baton error codes to HTTP statuses.
-var statusOf = map[string]int{
-	baton.EINVALID:       http.StatusBadRequest,
-	baton.EUNAUTHORIZED:  http.StatusUnauthorized,
-	baton.EFORBIDDEN:     http.StatusForbidden,
-	baton.ENOTFOUND:      http.StatusNotFound,
-	baton.ECONFLICT:      http.StatusConflict,
-	baton.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	baton.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	baton.EINTERNAL:      http.StatusInternalServerError,
-}
-
-func statusFor(err error) int {
-	if st, ok := statusOf[baton.ErrorCode(err)]; ok {
-		return st
-	}
-	return http.StatusInternalServerError
-}
+// statusFor is the status of a page that shows err: baton's one table,
+// shared with the API.
+func statusFor(err error) int { return baton.HTTPStatus(err) }
 
 // errorPage is the data of the error page.
 type errorPage struct {
@@ -297,7 +282,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *session, err er
 			slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	heading := map[int]string{400: "That did not work", 401: "Please sign in", 403: "Not allowed",
-		404: "Not found", 409: "Someone changed this first", 500: "Something went wrong", 503: "Not now"}[status]
+		404: "Not found", 409: "Someone changed this first", 422: "That did not work", 500: "Something went wrong", 503: "Not now"}[status]
 	s.render(w, r, c, status, "error", heading, errorPage{Status: status, Heading: heading, Message: baton.ErrorMessage(err)})
 }
 
@@ -321,7 +306,13 @@ var msgs = map[string]string{
 	"rejected":  "Lead rejected with your reason.",
 	"attempt":   "Attempt logged.",
 	"qualified": "Lead qualified (SQL) and handed to an account executive.",
+	"later":     "Timing later: the lead is back in nurture until then.",
+	"sentback":  "Lead sent back to the development rep who qualified it.",
+	"recycled":  "Lead returned to marketing's nurture.",
 	"converted": "Lead converted to an opportunity.",
+	"won":       "Opportunity closed won.",
+	"lost":      "Opportunity closed lost.",
+	"claimed":   "Lead claimed: it is yours to answer now.",
 	"assigned":  "Lead reassigned.",
 	"draft":     "Draft saved. Backtest it, then publish it when it is right.",
 	"published": "Policy published: every lead is being rescored.",

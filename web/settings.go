@@ -111,12 +111,19 @@ func (s *Server) renderCalendars(w http.ResponseWriter, r *http.Request, c *sess
 	}
 	seen := map[string]bool{"*": true}
 	d.Teams = []string{"*"}
+	var reps []string
 	for _, u := range users {
 		if u.Team != "" && !seen[u.Team] {
 			seen[u.Team] = true
 			d.Teams = append(d.Teams, u.Team)
 		}
+		// A rep may have hours of their own, over their team's.
+		if u.Role.Rep() && u.Active {
+			reps = append(reps, baton.UserCalendarPrefix+u.Email)
+		}
 	}
+	sort.Strings(reps)
+	d.Teams = append(d.Teams, reps...)
 	s.render(w, r, c, status, "calendars", "Working calendars", d, fe)
 	return nil
 }

@@ -185,3 +185,105 @@ func (s *Server) chart(ctx context.Context, run func() (*baton.Report, error), s
 	}
 	return chartBlock{Report: rep, Series: series}
 }
+
+// awayRoutes serves the out-of-office page and its forms. Storage decides
+// whose absence the viewer may set (their own, their reports' as a manager,
+// anyone's as an admin); the page offers only those.
+func (s *Server) awayRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /away", s.page(s.away))
+	mux.Handle("POST /away", s.page(s.setAway))
+	mux.Handle("POST /away/end", s.page(s.endAway))
+}
+
+// awayRow is a person whose absence the viewer may set.
+type awayRow struct {
+	User *baton.User
+	Away bool
+}
+
+type awayPage struct {
+	Rows []awayRow
+	// Everyone is every active user, for an admin's choice of whom to set
+	// an absence for; Picker is the key of that form's errors (0, as an
+	// int64 for the template's functions).
+	Everyone []*baton.User
+	Picker   int64
+}
+
+func (s *Server) away(w http.ResponseWriter, r *http.Request, c *session) error {
+	return s.renderAway(w, r, c, http.StatusOK, nil)
+}
+
+// renderAway shows the viewer's own absence, and their reports' (a
+// manager) or everyone's who is away (an admin), each with a form to set a
+// return date and a button to end it.
+func (s *Server) renderAway(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr) error {
+	users, _, err := s.svc.Users.FindUsers(r.Context(), baton.UserFilter{Limit: 1000})
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	slices.SortFunc(users, func(a, b *baton.User) int { return cmp.Compare(a.Name, b.Name) })
+	me := c.User
+	var d awayPage
+	for _, u := range users {
+		if u.ID == me.ID {
+			me = u
+		}
+	}
+	d.Rows = append(d.Rows, awayRow{me, me.Away(now)})
+	for _, u := range users {
+		if me.Role == baton.RoleAdmin && u.Active {
+			d.Everyone = append(d.Everyone, u)
+		}
+		if u.ID == me.ID {
+			continue
+		}
+		reports := me.Role == baton.RoleManager && u.ManagerID != nil && *u.ManagerID == me.ID
+		if reports || me.Role == baton.RoleAdmin && u.Away(now) {
+			d.Rows = append(d.Rows, awayRow{u, u.Away(now)})
+		}
+	}
+	s.render(w, r, c, status, "away", "Out of office", d, fe)
+	return nil
+}
+
+// awayTarget reads the user a form of the out-of-office page is about, and
+// the row of the page that shows its errors (0: an admin's choice).
+func awayTarget(r *http.Request) (id, row int64, err error) {
+	row, _ = strconv.ParseInt(r.PostForm.Get("row"), 10, 64)
+	id, perr := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
+	if perr != nil || id <= 0 {
+		return 0, row, baton.FieldError("user_id", "choose a user")
+	}
+	return id, row, nil
+}
+
+// setAway sets a user's return date and note.
+func (s *Server) setAway(w http.ResponseWriter, r *http.Request, c *session) error {
+	id, row, err := awayTarget(r)
+	if err == nil {
+		_, err = s.svc.Users.SetOutOfOffice(r.Context(), id, baton.OutOfOffice{Until: r.PostForm.Get("until"), Note: r.PostForm.Get("note")})
+	}
+	if err != nil {
+		if baton.ErrorCode(err) != baton.EINVALID {
+			return err
+		}
+		return s.renderAway(w, r, c, statusFor(err), newFormErr("away", row, err, r.PostForm))
+	}
+	redirect(w, r, "/away", "user")
+	return nil
+}
+
+// endAway ends a user's absence now.
+func (s *Server) endAway(w http.ResponseWriter, r *http.Request, c *session) error {
+	id, _, err := awayTarget(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.svc.Users.EndOutOfOffice(r.Context(), id); err != nil {
+		return err
+	}
+	redirect(w, r, "/away", "user")
+	return nil
+}

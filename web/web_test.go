@@ -2,8 +2,11 @@ package web_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -516,5 +519,328 @@ func TestNotes(t *testing.T) {
 	sue := w.signedIn(t, w.tm.SDR2)
 	if resp, _ := sue.post(leadPath(l)+"/notes", url.Values{"note": {"mine now"}}); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another rep's note: %d", resp.StatusCode)
+	}
+}
+
+// formsRE finds the lead forms of a page: the path after /leads/{id}/.
+var formsRE = regexp.MustCompile(`action="/leads/(\d+)/([a-z-]+)"`)
+
+// moveForms returns the moves a page (or part of one) offers on a lead: the
+// actions of its forms, without notes and attempts, which are not moves.
+func moveForms(body string, id int64) []string {
+	set := map[string]bool{}
+	for _, m := range formsRE.FindAllStringSubmatch(body, -1) {
+		if m[1] == fmt.Sprint(id) && m[2] != "notes" && m[2] != "attempts" {
+			set[m[2]] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// pageForm is the form of each verb the pages offer. Marketing promotes
+// and disqualifies through the policy and the API, not these pages; the
+// breach is the sweeper's.
+var pageForm = map[baton.Verb]string{
+	baton.VerbAccept: "accept", baton.VerbReject: "reject", baton.VerbQualify: "qualify", baton.VerbSendBack: "send-back",
+	baton.VerbRecycle: "recycle", baton.VerbConvert: "convert", baton.VerbClose: "close", baton.VerbClaim: "claim",
+	baton.VerbAssign: "assign", baton.VerbReassign: "assign",
+}
+
+// tableForms returns the forms the lifecycle table lets u see on a lead in
+// the stage, stood to as rel; open says the lead has an open handoff.
+func tableForms(u *baton.User, stage baton.Stage, rel baton.Relation, open bool) []string {
+	set := map[string]bool{}
+	for _, r := range baton.Moves(baton.ActorOf(u, "test"), stage, rel) {
+		if f, ok := pageForm[r.Verb]; ok && (open || !r.Need(baton.NeedOpenHandoff)) {
+			set[f] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// card is the inbox card of a lead.
+func card(body string, id int64) string {
+	i := strings.Index(body, fmt.Sprintf(`id="lead-%d"`, id))
+	if i < 0 {
+		return ""
+	}
+	rest := body[i:]
+	if j := strings.Index(rest, "</li>\n\n"); j >= 0 {
+		return rest[:j]
+	}
+	if j := strings.Index(rest, "</ol>"); j >= 0 {
+		return rest[:j]
+	}
+	return rest
+}
+
+// assignOptions returns the names offered in a lead page's assign list.
+func assignOptions(body string) []string {
+	sel := between(body, `<select id="assign-to" name="user_id">`, `</select>`)
+	var names []string
+	for _, m := range regexp.MustCompile(`<option value="\d+">([^<(]+) \(`).FindAllStringSubmatch(sel, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// TestMovesShown: the lead page and the inbox offer exactly the moves the
+// lifecycle table lets the viewer make, for each role and stage, and the
+// assign list only the users storage would accept.
+func TestMovesShown(t *testing.T) {
+	w := newWorld(t)
+	tm := w.tm
+	sys := storetest.System()
+	mql, sal, sql := w.sam[0], w.sam[1], w.sam[2]
+	opp := w.sue[0]
+	amount := 20000.0
+	bant := baton.BANT{BudgetAmount: &amount, BudgetCurrency: "USD", BudgetConfirmed: true, Authority: "decision_maker", Need: "forecasting", Timing: "this_quarter"}
+	must := func(_ *baton.Lead, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(w.db.Accept(storetest.As(tm.SDR1), sal.ID))
+	must(w.db.Accept(storetest.As(tm.SDR1), sql.ID))
+	must(w.db.Qualify(storetest.As(tm.SDR1), sql.ID, bant))
+	must(w.db.Accept(storetest.As(tm.SDR2), opp.ID))
+	must(w.db.Qualify(storetest.As(tm.SDR2), opp.ID, bant))
+	must(w.db.Accept(storetest.As(tm.AE), opp.ID))
+	if _, _, err := w.db.Convert(storetest.As(tm.AE), opp.ID, baton.ConvertInput{Name: "Deal", Amount: 1000, IdempotencyKey: "moves-shown-1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*baton.Lead{sql, opp} {
+		got, err := w.db.FindLeadByID(sys, l.ID)
+		if err != nil || got.OwnerID == nil || *got.OwnerID != tm.AE.ID {
+			t.Fatalf("lead %d not the AE's: %v %v", l.ID, got.OwnerID, err)
+		}
+	}
+	// Users to give leads to, made after the routing above: one of each
+	// rep role in the first manager's team, one inactive, one AE of the
+	// other team.
+	mk := func(email, name string, role baton.Role, boss *baton.User) *baton.User {
+		u := &baton.User{Email: email, Name: name, Role: role, Team: "East", ManagerID: &boss.ID}
+		if err := w.db.CreateUser(sys, u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	mk("sal.second@example.com", "Sal Second", baton.RoleSDR, tm.Manager1)
+	mk("ava.second@example.com", "Ava Second", baton.RoleAE, tm.Manager1)
+	mk("otto.other@example.com", "Otto Other", baton.RoleAE, tm.Manager2)
+	gone := mk("ina.inactive@example.com", "Ina Inactive", baton.RoleSDR, tm.Manager1)
+	off := false
+	if _, err := w.db.UpdateUser(sys, gone.ID, baton.UserUpdate{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+
+	clients := map[*baton.User]*client{}
+	as := func(u *baton.User) *client {
+		if clients[u] == nil {
+			clients[u] = w.signedIn(t, u)
+		}
+		return clients[u]
+	}
+	owner := func(l *baton.Lead) *baton.User {
+		got, _ := w.db.FindLeadByID(sys, l.ID)
+		for _, u := range tm.Users() {
+			if got.OwnerID != nil && u.ID == *got.OwnerID {
+				return u
+			}
+		}
+		return nil
+	}
+	type tc struct {
+		name    string
+		u       *baton.User
+		l       *baton.Lead
+		stage   baton.Stage
+		open    bool
+		forms   []string // nil: the page is 404
+		assign  []string // the names in the assign list
+		inTeam  bool
+		qualify string // "later": the timing later path is offered
+	}
+	check := func(c tc) {
+		t.Helper()
+		st, body := as(c.u).get(leadPath(c.l))
+		if c.forms == nil {
+			if st != http.StatusNotFound {
+				t.Fatalf("%s: page %d, want 404", c.name, st)
+			}
+			return
+		}
+		if st != 200 {
+			t.Fatalf("%s: page %d", c.name, st)
+		}
+		mustContain(t, body, "stage-"+string(c.stage))
+		got := moveForms(body, c.l.ID)
+		if !slices.Equal(got, c.forms) {
+			t.Errorf("%s: the page offers %v, want %v", c.name, got, c.forms)
+		}
+		// The expectation is the table's.
+		var rel baton.Relation
+		if o := owner(c.l); o != nil {
+			rel = baton.Relation{OwnerID: o.ID, InTeam: c.inTeam}
+		}
+		if want := tableForms(c.u, c.stage, rel, c.open); !slices.Equal(want, c.forms) {
+			t.Errorf("%s: the table allows %v, the test expects %v", c.name, want, c.forms)
+		}
+		if names := assignOptions(body); !slices.Equal(names, c.assign) {
+			t.Errorf("%s: assign list %v, want %v", c.name, names, c.assign)
+		}
+		if later := strings.Contains(body, `<option value="later"`); later != (c.qualify == "later") {
+			t.Errorf("%s: timing later offered %v", c.name, later)
+		}
+	}
+	sdrs := []string{"Sal Second"}
+	allSDRs := []string{"Sal Second", "Sue Sdr"}
+	aes := []string{"Ava Second"}
+	allAEs := []string{"Ava Second", "Otto Other"}
+	for _, c := range []tc{
+		{name: "sdr on her mql", u: tm.SDR1, l: mql, stage: baton.StageMQL, open: true, forms: []string{"accept", "reject"}},
+		{name: "manager on a team mql", u: tm.Manager1, l: mql, stage: baton.StageMQL, open: true, inTeam: true, forms: []string{"accept", "assign", "reject"}, assign: sdrs},
+		{name: "admin on an mql", u: tm.Admin, l: mql, stage: baton.StageMQL, open: true, forms: []string{"accept", "assign", "reject"}, assign: allSDRs},
+		{name: "marketing on an mql", u: tm.Marketing, l: mql, stage: baton.StageMQL, open: true, forms: []string{}},
+		{name: "another team's manager on an mql", u: tm.Manager2, l: mql},
+		{name: "another sdr on an mql", u: tm.SDR2, l: mql},
+		{name: "ae on an mql", u: tm.AE, l: mql},
+
+		{name: "sdr on her sal", u: tm.SDR1, l: sal, stage: baton.StageSAL, forms: []string{"qualify", "reject"}, qualify: "later"},
+		{name: "manager on a team sal", u: tm.Manager1, l: sal, stage: baton.StageSAL, inTeam: true, forms: []string{"assign", "qualify", "reject"}, assign: sdrs, qualify: "later"},
+		{name: "admin on a sal", u: tm.Admin, l: sal, stage: baton.StageSAL, forms: []string{"assign", "qualify", "reject"}, assign: allSDRs, qualify: "later"},
+		{name: "marketing on a sal", u: tm.Marketing, l: sal, stage: baton.StageSAL, forms: []string{}},
+
+		{name: "ae on an sql", u: tm.AE, l: sql, stage: baton.StageSQL, open: true, forms: []string{"accept", "convert", "recycle", "send-back"}},
+		{name: "manager on a team sql", u: tm.Manager1, l: sql, stage: baton.StageSQL, open: true, inTeam: true, forms: []string{"accept", "assign", "convert", "recycle", "send-back"}, assign: aes},
+		{name: "admin on an sql", u: tm.Admin, l: sql, stage: baton.StageSQL, open: true, forms: []string{"accept", "assign", "convert", "recycle", "send-back"}, assign: allAEs},
+		{name: "marketing on an sql", u: tm.Marketing, l: sql, stage: baton.StageSQL, open: true, forms: []string{}},
+		{name: "the qualifier on the sql she handed on", u: tm.SDR1, l: sql},
+
+		{name: "ae on an opportunity", u: tm.AE, l: opp, stage: baton.StageOpportunity, forms: []string{"close"}},
+		{name: "manager on a team opportunity", u: tm.Manager1, l: opp, stage: baton.StageOpportunity, inTeam: true, forms: []string{"assign", "close"}, assign: aes},
+		{name: "admin on an opportunity", u: tm.Admin, l: opp, stage: baton.StageOpportunity, forms: []string{"assign", "close"}, assign: allAEs},
+		{name: "marketing on an opportunity", u: tm.Marketing, l: opp, stage: baton.StageOpportunity, forms: []string{}},
+	} {
+		check(c)
+	}
+
+	// The inbox offers on each card what the table allows: an SDR accepts
+	// or rejects her MQL; an AE accepts, sends back or recycles an SQL, and
+	// rejects none.
+	_, body := as(tm.SDR1).get("/inbox")
+	if got := moveForms(card(body, mql.ID), mql.ID); !slices.Equal(got, []string{"accept", "reject"}) {
+		t.Errorf("sdr's inbox card offers %v", got)
+	}
+	mustContain(t, card(body, mql.ID), "Log attempt")
+	_, body = as(tm.AE).get("/inbox")
+	c := card(body, sql.ID)
+	if got := moveForms(c, sql.ID); !slices.Equal(got, []string{"accept", "recycle", "send-back"}) {
+		t.Errorf("ae's inbox card offers %v:\n%s", got, c)
+	}
+	mustContain(t, c, "Send back…", "Return to nurture…", "Convert…")
+	mustNotContain(t, c, "Reject…", "Log attempt")
+
+	// Accepted, the SQL has no handoff to answer: no accept.
+	must(w.db.Accept(storetest.As(tm.AE), sql.ID))
+	check(tc{name: "ae on an accepted sql", u: tm.AE, l: sql, stage: baton.StageSQL, forms: []string{"convert", "recycle", "send-back"}})
+
+	// A rep may not reassign: storage refuses, whatever the form.
+	resp, _ := as(tm.SDR1).post(leadPath(mql)+"/assign", url.Values{"back": {"lead"}, "user_id": {fmt.Sprint(tm.SDR2.ID)}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a rep reassigns: %d", resp.StatusCode)
+	}
+	if o := owner(mql); o == nil || o.ID != tm.SDR1.ID {
+		t.Fatalf("owner after a refused reassign: %v", o)
+	}
+}
+
+// TestSendBackRecycleClose: the page's forms of the moves an AE makes after
+// accepting an SQL call the verbs the API calls, with their needs.
+func TestSendBackRecycleClose(t *testing.T) {
+	w := newWorld(t)
+	tm := w.tm
+	sys := storetest.System()
+	amount := 20000.0
+	bant := baton.BANT{BudgetAmount: &amount, BudgetCurrency: "USD", BudgetConfirmed: true, Authority: "decision_maker", Need: "forecasting", Timing: "this_quarter"}
+	a, b, c := w.sam[0], w.sam[1], w.sam[2]
+	for _, l := range []*baton.Lead{a, b} {
+		if _, err := w.db.Accept(storetest.As(tm.SDR1), l.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.db.Qualify(storetest.As(tm.SDR1), l.ID, bant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ae := w.signedIn(t, tm.AE)
+	// Send back needs a reason, shown next to the field.
+	resp, body := ae.post(leadPath(a)+"/send-back", url.Values{"back": {"lead"}, "reason": {"  "}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("send back without a reason: %d", resp.StatusCode)
+	}
+	mustContain(t, body, fmt.Sprintf(`id="err-sendback-%d-reason" role="alert">`, a.ID), "Send back…")
+	resp, _ = ae.post(leadPath(a)+"/send-back", url.Values{"back": {"lead"}, "reason": {"no budget owner yet"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/inbox") {
+		t.Fatalf("send back: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body = ae.get(resp.Header.Get("Location"))
+	mustContain(t, body, "Lead sent back")
+	got, _ := w.db.FindLeadByID(sys, a.ID)
+	if got.Stage != baton.StageSAL || got.OwnerID == nil || *got.OwnerID != tm.SDR1.ID {
+		t.Fatalf("sent back: %s owner %v", got.Stage, got.OwnerID)
+	}
+	// Recycle, from the inbox.
+	resp, _ = ae.post(leadPath(b)+"/recycle", url.Values{"back": {"inbox"}, "reason": {"timing is next year"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("recycle: %d", resp.StatusCode)
+	}
+	_, body = ae.get(resp.Header.Get("Location"))
+	mustContain(t, body, "Lead returned to marketing")
+	got, _ = w.db.FindLeadByID(sys, b.ID)
+	if got.Stage != baton.StageRecycled || got.OwnerID != nil {
+		t.Fatalf("recycled: %s owner %v", got.Stage, got.OwnerID)
+	}
+	// The SDR sends a lead back to nurture from qualification, timing later.
+	sam := w.signedIn(t, tm.SDR1)
+	if _, err := w.db.Accept(storetest.As(tm.SDR1), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = sam.post(leadPath(c)+"/qualify", url.Values{"back": {"lead"}, "budget_amount": {"20000"}, "budget_currency": {"usd"},
+		"authority": {"decision_maker"}, "need": {"forecasting"}, "timing": {"later"}, "timing_date": {w.clock.Now().AddDate(0, 3, 0).Format("2006-01-02")}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("qualify later: %d %s", resp.StatusCode, excerpt(body))
+	}
+	_, body = sam.get(resp.Header.Get("Location"))
+	mustContain(t, body, "Timing later: the lead is back in nurture")
+	if got, _ = w.db.FindLeadByID(sys, c.ID); got.Stage != baton.StageRecycled {
+		t.Fatalf("qualified later: %s", got.Stage)
+	}
+	// Close: won needs its value.
+	if _, err := w.db.Qualify(storetest.As(tm.SDR1), a.ID, bant); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = w.db.FindLeadByID(sys, a.ID)
+	if got.OwnerID == nil || *got.OwnerID != tm.AE.ID {
+		t.Fatalf("requalified to %v", got.OwnerID)
+	}
+	if _, _, err := w.db.Convert(storetest.As(tm.AE), a.ID, baton.ConvertInput{Name: "Deal", Amount: 1000, IdempotencyKey: "close-1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = ae.get(leadPath(a))
+	mustContain(t, body, "Close the opportunity")
+	resp, body = ae.post(leadPath(a)+"/close", url.Values{"back": {"lead"}, "outcome": {"won"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("won without a value: %d", resp.StatusCode)
+	}
+	mustContain(t, body, `id="close-value"`, "the value won")
+	resp, _ = ae.post(leadPath(a)+"/close", url.Values{"back": {"lead"}, "outcome": {"won"}, "value": {"18000"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close won: %d", resp.StatusCode)
+	}
+	_, body = ae.get(resp.Header.Get("Location"))
+	mustContain(t, body, "Opportunity closed won", "stage-won")
+	if forms := moveForms(body, a.ID); len(forms) != 0 {
+		t.Fatalf("a won lead offers %v", forms)
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -14,8 +16,10 @@ import (
 
 // cmdCalendar sets and shows teams' working calendars.
 func cmdCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = `usage: baton calendar set TEAM FILE.json | baton calendar list
-  TEAM "*" is the default of teams without one. FILE is like
+	const use = `usage: baton calendar set TEAM FILE.json | baton calendar unset TEAM | baton calendar list
+  TEAM "*" is the default of teams without one; TEAM user:EMAIL is a rep's
+  own working hours, which count their SLA windows instead of their team's.
+  FILE is like
   {"time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-12:30", "13:30-18:00"]}, "holidays": ["2026-12-25"]}`
 	if len(args) == 0 {
 		return errors.New(use)
@@ -41,13 +45,18 @@ func cmdCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		fmt.Fprintf(stdout, "calendar of %s set\n", pos[0])
+	case args[0] == "unset" && len(pos) == 1:
+		if err := db.DeleteCalendar(ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "calendar of %s removed\n", pos[0])
 	case args[0] == "list":
 		cals, err := db.Calendars(ctx)
 		if err != nil {
 			return err
 		}
-		for team, body := range cals {
-			fmt.Fprintf(stdout, "%s\t%s\n", team, body)
+		for _, team := range slices.Sorted(maps.Keys(cals)) {
+			fmt.Fprintf(stdout, "%s\t%s\n", team, cals[team])
 		}
 	default:
 		return errors.New(use)

@@ -40,10 +40,17 @@ Commands:
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user
   calendar set TEAM FILE.json   a team's working calendar ("*": the default)
+  calendar set user:EMAIL FILE.json
+                                a rep's own working hours, over their team's
+                                (calendar unset TEAM|user:EMAIL removes one)
   webhook add --url U --secret S [--events E,..] | list | on ID | off ID | deliveries
   user add --email E --name N --role R [--manager EMAIL]
   user passwd --email E --password P
                                 set a user's web sign-in password
+  user away --email E --until 2026-12-24 [--note N] [--as EMAIL]
+                                out of office until that day: no leads routed
+  user back --email E [--as EMAIL]
+                                end an absence early
   policy show | validate FILE | backtest FILE | publish FILE | default
                                 the scoring policy: read, check, compare with
                                 the current one on past leads, publish
@@ -246,6 +253,9 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "passwd" {
 		return cmdUserPasswd(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && (args[0] == "away" || args[0] == "back") {
+		return cmdUserAway(ctx, args[0], args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "add" {
 		return fmt.Errorf("usage: baton user add --email EMAIL --name NAME --role ROLE [--team T] [--manager EMAIL]")
