@@ -17,16 +17,19 @@ import (
 // change, in the change's transaction (see report_agg.go for what is kept):
 //
 //   - created: one query (the lead and its account), the lead's row of
-//     report_leads and 24 counter rows (6 dimensions, cohort and period, day
-//     and month), in three statements;
-//   - stage: the lead's row read and written back, up to 24 counter rows, 4
+//     report_leads and 26 counter rows (6 dimensions, cohort and period, day
+//     and month, and the step owner's cohort), in three statements;
+//   - stage: the lead's row read and written back, up to 26 counter rows, 4
 //     duration rows, and 6 rejection rows for a rejection, in four or five
 //     statements;
 //   - updated source, campaign, country, owner_id or account_id, or a change
 //     of owner by the handoff (assigned, breached, nurture): the row read and
 //     written back and the lead's cohort counters moved to the new value
-//     (account_id reads the account, an owner change the lead's owner_id);
-//     other entries cost nothing.
+//     (account_id reads the account, an owner change the lead's owner_id by
+//     its primary key); an owner change at the instant of the lead's latest
+//     stage change (the routing of that move) also moves that step's owner
+//     counters, a few more rows in the same statement and no query (see
+//     leadAgg.setOwner); other entries cost nothing.
 //
 // A lead with no row yet (created before the reports existed) gets it from
 // its whole history the first time it changes.

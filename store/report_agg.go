@@ -28,16 +28,27 @@ const (
 // rules it has now (leadAgg.rules).
 const dimFitRule = nDims
 
+// dimStepOwner is the owner who got each step, in the cohort counters only:
+// a lead counts at each stage it reached under its owner once the move that
+// first took it there was made (see leadAgg.setOwner), and stays there when
+// the owner changes later. The period counters of dimOwner count each
+// transition that way already; the cohort counters of dimOwner follow the
+// current owner, as every dimension's do. Reports by team read these two.
+const dimStepOwner = nDims + 1
+
 // dimNames are the dimensions' names in report_daily.dim (the team is the
-// owner's, resolved when a report runs), and the fit rules' last.
-var dimNames = [nDims + 1]string{baton.DimSource, baton.DimCampaign, baton.DimIndustry, baton.DimSize, baton.DimCountry, baton.DimOwner, "fit_rule"}
+// owner's, resolved when a report runs), then the fit rules' and the step
+// owners'.
+var dimNames = [nDims + 2]string{baton.DimSource, baton.DimCampaign, baton.DimIndustry, baton.DimSize, baton.DimCountry, baton.DimOwner, "fit_rule", "step_owner"}
 
 // fitRuleSep separates the rule names in leads.fit_rules and
 // report_leads.fit_rules.
 const fitRuleSep = "\x1f"
 
-// dimColumns are the dimensions' columns in report_leads.
-var dimColumns = [nDims]string{"source", "campaign", "industry", "size_band", "country", "owner"}
+// dimColumns are the dimensions' columns in report_leads, by the index of
+// dimNames: none for the fit rules; the step owners' is the current owner,
+// who for a won lead is the one who won it (Quality's won value).
+var dimColumns = [nDims + 2]string{"source", "campaign", "industry", "size_band", "country", "owner", "", "owner"}
 
 // reached lists the stages whose first time is kept (report_leads.<stage>_at),
 // in the order of leadAgg.reached; the first five are the funnel's main line.
@@ -85,6 +96,16 @@ func (a *leadAgg) countRules(d *aggDelta, stage string, n int64) {
 	for r := range strings.SplitSeq(a.rules, fitRuleSep) {
 		d.daily[dailyKey{'c', dimFitRule, dayOf(a.created), r, stage}] += n
 	}
+}
+
+// countCohort adds n to the lead's cohort counters at stage: one per
+// dimension by its current value, the step owner's (the owner it has as it
+// reaches the stage) and its fit rules'.
+func (a *leadAgg) countCohort(d *aggDelta, stage string, n int64) {
+	cday := dayOf(a.created)
+	d.countAll('c', cday, &a.dims, stage, n)
+	d.daily[dailyKey{'c', dimStepOwner, cday, a.dims[dimOwner], stage}] += n
+	a.countRules(d, stage, n)
 }
 
 // setRules changes the fit rules that fire for the lead, moving its cohort
@@ -211,8 +232,7 @@ func (a *leadAgg) start(h *baton.HistoryEntry, dims [nDims]string, d *aggDelta) 
 	}
 	day := dayOf(at)
 	d.countAll('p', day, &a.dims, stageLead, 1)
-	d.countAll('c', day, &a.dims, stageLead, 1)
-	a.countRules(d, stageLead, 1)
+	a.countCohort(d, stageLead, 1)
 	if a.stage != baton.StageNew {
 		// Imported at a later stage: it entered that stage when created.
 		d.countAll('p', day, &a.dims, string(a.stage), 1)
@@ -236,8 +256,7 @@ func (a *leadAgg) reach(s baton.Stage, at int64, d *aggDelta) {
 		if a.reached[j] == 0 {
 			a.reached[j] = at
 			if cohortStage(j) {
-				d.countAll('c', dayOf(a.created), &a.dims, string(reached[j]), 1)
-				a.countRules(d, string(reached[j]), 1)
+				a.countCohort(d, string(reached[j]), 1)
 			}
 		}
 	}
@@ -299,13 +318,15 @@ func ownerChange(h *baton.HistoryEntry) bool {
 
 // historyOwner is the owner after an entry that may have changed it, as the
 // history alone tells (for replays): an assignment's To, none after a
-// rejection to nurture, unchanged after a breach (a reassignment follows).
+// rejection to nurture, unchanged after a breach (a reassignment follows)
+// and after a routing that found nobody (its entry names no one, from or
+// to, and the lead keeps whoever owned it).
 func historyOwner(current string) func(h *baton.HistoryEntry) (string, error) {
 	return func(h *baton.HistoryEntry) (string, error) {
-		switch h.Action {
-		case baton.ActionNurture:
+		switch {
+		case h.Action == baton.ActionNurture:
 			return "", nil
-		case baton.ActionBreached:
+		case h.Action == baton.ActionBreached, h.Action == baton.ActionAssigned && h.From == "" && h.To == "":
 			return current, nil
 		}
 		return h.To, nil
@@ -420,13 +441,17 @@ func (a *leadAgg) apply(h *baton.HistoryEntry, account func(id string) (string, 
 			return nil
 		}
 		dims := a.dims
-		if i == dimIndustry {
+		switch i {
+		case dimOwner:
+			a.setOwner(h.To, micros(h.At), d)
+			return nil
+		case dimIndustry:
 			ind, size, err := account(h.To)
 			if err != nil {
 				return err
 			}
 			dims[dimIndustry], dims[dimSize] = ind, size
-		} else {
+		default:
 			dims[i] = h.To
 		}
 		a.setDims(dims, d)
@@ -435,9 +460,49 @@ func (a *leadAgg) apply(h *baton.HistoryEntry, account func(id string) (string, 
 		if err != nil {
 			return err
 		}
-		dims := a.dims
-		dims[dimOwner] = o
-		a.setDims(dims, d)
+		a.setOwner(o, micros(h.At), d)
 	}
 	return nil
+}
+
+// setOwner changes the lead's owner at time at. An owner change at the
+// instant of the lead's latest stage change belongs to the move that made it
+// (a new MQL routed to a development rep, an SQL to an account executive:
+// every entry of one move has the move's time), so the step moves with it:
+// each step counts under the owner the lead has once its move is made, and
+// a step made with nobody to take it stays unassigned when someone takes
+// the lead later. The owner's cohort counters follow the owner, as every
+// dimension's do (setDims).
+func (a *leadAgg) setOwner(o string, at int64, d *aggDelta) {
+	if o == a.dims[dimOwner] {
+		return
+	}
+	if a.stageAt != 0 && at == a.stageAt {
+		a.moveStep(a.dims[dimOwner], o, d)
+	}
+	dims := a.dims
+	dims[dimOwner] = o
+	a.setDims(dims, d)
+}
+
+// moveStep moves the counts of the lead's latest step that go by its owner
+// from owner from to owner to: the period count of the stage it entered and
+// the step owner's cohort counts of the stages it reached first (at the same
+// instant: two moves of one lead at one instant, which only a stopped test
+// clock makes, move together). The creation is never moved: a lead counts
+// as a lead under the owner it was created with, so that a team's rates
+// compare steps its people took.
+func (a *leadAgg) moveStep(from, to string, d *aggDelta) {
+	if a.stage != baton.StageNew {
+		day := dayOf(a.stageAt)
+		d.daily[dailyKey{'p', dimOwner, day, from, string(a.stage)}]--
+		d.daily[dailyKey{'p', dimOwner, day, to, string(a.stage)}]++
+	}
+	cday := dayOf(a.created)
+	for j := range nReached {
+		if cohortStage(j) && a.reached[j] == a.stageAt {
+			d.daily[dailyKey{'c', dimStepOwner, cday, from, string(reached[j])}]--
+			d.daily[dailyKey{'c', dimStepOwner, cday, to, string(reached[j])}]++
+		}
+	}
 }

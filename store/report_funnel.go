@@ -19,8 +19,21 @@ var funnelSteps = []struct{ stage, label string }{
 // they ever reached, grouped by their current dimension values. Otherwise it
 // counts what happened in the period: leads created, and transitions into
 // each stage (a lead that becomes an MQL twice counts twice), grouped by the
-// values the lead had at the time of each. Teams are the owners' current
-// teams in both. One indexed range scan of report_daily.
+// values the lead had at the time of each. One indexed range scan of
+// report_daily.
+//
+// The owner at the time of a step is the one the lead has once the move is
+// made, its routing included: an MQL counts under the development rep it
+// went to, an SQL under the account executive. A lead counts as a lead
+// under the owner it was created with, and a step made with nobody to take
+// it under "(unassigned)", even if someone takes the lead later. By team,
+// each step counts under the team of the owner who got it, in the period
+// and in the cohort alike (a cohort by owner is by the current owner, as
+// every dimension's is), so that a team that does the whole path has rates
+// of at most 100% (but for leads that go round twice, in the period) and
+// one that does a part has counts only there. A team is the owner's team,
+// as the users table says now; an owner without one counts under their
+// manager's team, and without that under "(no team)".
 func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
 	tx, err := db.beginReport(ctx)
 	if err != nil {
@@ -40,7 +53,7 @@ func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, 
 		kind = 'c'
 	}
 	g := groups{}
-	if err := tx.dailyCounts(ctx, kind, dimIndex(f.By), p, func(value, stage string, n float64) {
+	if err := tx.dailyCounts(ctx, kind, countDim(f.By, kind), p, func(value, stage string, n float64) {
 		for i, s := range funnelSteps {
 			if s.stage == stage {
 				g.add(lb.label(value), i, n, len(funnelSteps))
@@ -68,6 +81,14 @@ func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, 
 	} else {
 		r.Title = "Funnel of the period"
 		r.Notes = append(r.Notes, "Period: leads created and transitions into each stage made in the period, by the lead's values at the time.")
+	}
+	const gotIt = " who got it (an MQL under the development rep it went to, an SQL under the account executive); " +
+		"(unassigned) holds the leads created without an owner and the steps made with nobody to take them."
+	switch {
+	case f.By == baton.DimTeam:
+		r.Notes = append(r.Notes, "Each step counts under the team of the owner"+gotIt)
+	case f.By == baton.DimOwner && !f.Cohort:
+		r.Notes = append(r.Notes, "Each step counts under the owner"+gotIt)
 	}
 	r.Notes = append(r.Notes, "Each rate is the step over the step before it, in percent.")
 	for _, s := range funnelSteps {

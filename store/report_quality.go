@@ -23,8 +23,11 @@ var qualityStages = []string{stageLead, "mql", "sal", "sql", "won", "lost"}
 // dimension, default source): leads, MQLs, MQL rate (MQL/leads),
 // acceptance rate (SAL/MQL), SQL rate (SQL/SAL), win rate (won/(won+lost)),
 // and won value: the close value of the won opportunities of those leads.
-// Grouped by the leads' current values. A range scan of report_daily and a
-// join of the won opportunities with report_leads.
+// Grouped by the leads' current values, except by team and owner, where each
+// step counts under the owner the lead had when it reached the step (see
+// Funnel); the won value goes with the lead's current owner, who won it. A
+// range scan of report_daily and a join of the won opportunities with
+// report_leads.
 func (db *DB) Quality(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
 	tx, err := db.beginReport(ctx)
 	if err != nil {

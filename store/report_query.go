@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -66,6 +67,9 @@ const (
 	labelOther      = "(other)"
 	labelTotal      = "(total)"
 	labelUnassigned = "(unassigned)"
+	// labelNoTeam is the team of an owner who has none, nor a manager who
+	// has one.
+	labelNoTeam = "(no team)"
 )
 
 // canReport refuses the aggregated reports to reps: they span every lead.
@@ -179,11 +183,23 @@ func checkBy(by string, allowed ...string) error {
 	return baton.FieldError("by", "cannot break this report down by %q (want one of %s)", by, strings.Join(allowed, ", "))
 }
 
-// dimIndex returns the index of a stored dimension ("team" is stored as the
-// owner).
-func dimIndex(by string) int {
+// dimIndex returns the index of the stored dimension that a breakdown reads
+// in the cohort counters (and its column in report_leads): a team is the
+// team of the owner who got each step (dimStepOwner).
+func dimIndex(by string) int { return countDim(by, 'c') }
+
+// countDim returns the index of the stored dimension that a breakdown reads
+// in the counters of a kind. A team is resolved from owners when a report
+// runs: in the period counters from the owner of each transition (dimOwner
+// counts each under the owner once its move was made), in the cohort ones
+// from the owner who got each step (dimStepOwner), not the lead's current
+// owner, so that a step counts under the team that took it.
+func countDim(by string, kind byte) int {
 	if by == baton.DimTeam {
-		by = baton.DimOwner
+		if kind == 'p' {
+			return dimOwner
+		}
+		return dimStepOwner
 	}
 	for i, n := range dimNames[:nDims] {
 		if n == by {
@@ -194,7 +210,8 @@ func dimIndex(by string) int {
 }
 
 // labeler names the groups of a dimension: owners by name, teams by the
-// owner's current team, empty values as "(none)".
+// owner's team (see teamsOf), no owner as "(unassigned)", other empty values
+// as "(none)".
 type labeler struct {
 	by    string
 	names map[string]string
@@ -206,26 +223,60 @@ func (tx *Tx) labeler(ctx context.Context, by string) (*labeler, error) {
 	if by != baton.DimOwner && by != baton.DimTeam {
 		return lb, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, team FROM users`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, team, manager_id FROM users`)
 	if err != nil {
 		return nil, fmt.Errorf("report users: %w", err)
 	}
 	defer rows.Close()
-	lb.names, lb.teams = map[string]string{}, map[string]string{}
+	var users []reportUser
+	lb.names = map[string]string{}
 	for rows.Next() {
-		var id int64
-		var name, team string
-		if err := rows.Scan(&id, &name, &team); err != nil {
+		var u reportUser
+		var name string
+		var manager sql.NullInt64
+		if err := rows.Scan(&u.id, &name, &u.team, &manager); err != nil {
 			return nil, err
 		}
-		k := strconv.FormatInt(id, 10)
+		u.manager = manager.Int64
+		k := strconv.FormatInt(u.id, 10)
 		lb.names[k] = name + " (" + k + ")"
-		if team == "" {
-			team = labelNone
-		}
-		lb.teams[k] = team
+		users = append(users, u)
 	}
-	return lb, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	lb.teams = teamsOf(users)
+	return lb, nil
+}
+
+// reportUser is what the reports need of a user to find their team.
+type reportUser struct {
+	id, manager int64 // manager 0: none
+	team        string
+}
+
+// teamsOf returns the team the reports count each user under, by user id
+// as text: the user's own team (users.team); for a user without one, their
+// manager's team, so that a new rep whose team nobody filled in still
+// counts with the people they work with; else "(no team)". Only the direct
+// manager is asked: a chain of managers without teams is not a team.
+func teamsOf(users []reportUser) map[string]string {
+	own := make(map[int64]string, len(users))
+	for _, u := range users {
+		own[u.id] = u.team
+	}
+	out := make(map[string]string, len(users))
+	for _, u := range users {
+		team := u.team
+		if team == "" {
+			team = own[u.manager]
+		}
+		if team == "" {
+			team = labelNoTeam
+		}
+		out[strconv.FormatInt(u.id, 10)] = team
+	}
+	return out
 }
 
 // label returns the group of a stored value.
@@ -244,7 +295,7 @@ func (lb *labeler) label(v string) string {
 		if t, ok := lb.teams[v]; ok {
 			return t
 		}
-		return labelNone
+		return labelNoTeam
 	case v == "":
 		return labelNone
 	}

@@ -183,9 +183,10 @@ func (w *reportWorld) randomHistory(t *testing.T, seed uint64, n int) {
 
 // histRow is a history entry read straight from lead_history.
 type histRow struct {
-	lead                         int64
-	at                           int64
-	action, field, from, to, why string
+	lead                 int64
+	at                   int64
+	action               baton.Action
+	field, from, to, why string
 }
 
 // truth is what the tests compute the reports from: the raw history and the
