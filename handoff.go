@@ -15,14 +15,17 @@ const (
 	HandoffAE  HandoffKind = "ae"
 )
 
+// HandoffState is where a handoff is: open, or how it was closed.
+type HandoffState string
+
 // Handoff states.
 const (
-	HandoffOpen       = "open"       // waiting for the rep's answer
-	HandoffAccepted   = "accepted"   // the rep accepted in time or late (see Met)
-	HandoffRejected   = "rejected"   // the rep rejected (or sent back) with a reason
-	HandoffReassigned = "reassigned" // taken from the rep: breach, a manager, a claim
-	HandoffReturned   = "returned"   // breached and returned to the pool
-	HandoffClosed     = "closed"     // the lead left the stage some other way
+	HandoffOpen       HandoffState = "open"       // waiting for the rep's answer
+	HandoffAccepted   HandoffState = "accepted"   // the rep accepted in time or late (see Met)
+	HandoffRejected   HandoffState = "rejected"   // the rep rejected (or sent back) with a reason
+	HandoffReassigned HandoffState = "reassigned" // taken from the rep: breach, a manager, a claim
+	HandoffReturned   HandoffState = "returned"   // breached and returned to the pool
+	HandoffClosed     HandoffState = "closed"     // the lead left the stage some other way
 )
 
 // What the policy's on_breach does when a handoff passes its deadline.
@@ -42,20 +45,20 @@ const (
 // Handoff is one assignment of a lead to a person who must answer within a
 // window: its SLA record.
 type Handoff struct {
-	ID          int64       `json:"id"`
-	LeadID      int64       `json:"lead_id"`
-	Kind        HandoffKind `json:"kind"`
-	OwnerID     int64       `json:"owner_id"`
-	State       string      `json:"state"`
-	Why         string      `json:"why"` // which rule, pool and turn chose the owner
-	Pull        bool        `json:"pull,omitempty"`
-	AssignedAt  time.Time   `json:"assigned_at"`
-	DueAt       time.Time   `json:"due_at"`
-	RemindAt    time.Time   `json:"remind_at"`
-	RemindedAt  *time.Time  `json:"reminded_at,omitempty"`
-	AnsweredAt  *time.Time  `json:"answered_at,omitempty"`
-	BreachedAt  *time.Time  `json:"breached_at,omitempty"`
-	EscalatedTo *int64      `json:"escalated_to,omitempty"`
+	ID          int64        `json:"id"`
+	LeadID      int64        `json:"lead_id"`
+	Kind        HandoffKind  `json:"kind"`
+	OwnerID     int64        `json:"owner_id"`
+	State       HandoffState `json:"state"`
+	Why         string       `json:"why"` // which rule, pool and turn chose the owner
+	Pull        bool         `json:"pull,omitempty"`
+	AssignedAt  time.Time    `json:"assigned_at"`
+	DueAt       time.Time    `json:"due_at"`
+	RemindAt    time.Time    `json:"remind_at"`
+	RemindedAt  *time.Time   `json:"reminded_at,omitempty"`
+	AnsweredAt  *time.Time   `json:"answered_at,omitempty"`
+	BreachedAt  *time.Time   `json:"breached_at,omitempty"`
+	EscalatedTo *int64       `json:"escalated_to,omitempty"`
 	// Met says whether the answer came within the window (nil while open).
 	Met *bool `json:"met,omitempty"`
 	// WorkingSeconds is the working time the answer took.

@@ -292,27 +292,29 @@ type HistoryEntry struct {
 	At        time.Time `json:"at"`
 	ActorID   *int64    `json:"actor_id,omitempty"`
 	ActorName string    `json:"actor"`
-	// Action is one of the Action constants.
-	Action string `json:"action"`
-	Field  string `json:"field,omitempty"`
-	From   string `json:"from,omitempty"`
-	To     string `json:"to,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	Note   string `json:"note,omitempty"`
+	Action    Action    `json:"action"`
+	Field     string    `json:"field,omitempty"`
+	From      string    `json:"from,omitempty"`
+	To        string    `json:"to,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Note      string    `json:"note,omitempty"`
 }
 
-// History actions: what a history entry records.
+// Action is what a history entry records.
+type Action string
+
+// History actions.
 const (
-	ActionCreated  = "created"  // the lead was captured (Reason says how)
-	ActionUpdated  = "updated"  // a field changed
-	ActionStage    = "stage"    // a move of the lifecycle
-	ActionAssigned = "assigned" // the owner changed, or a handoff was opened to the same owner
-	ActionAccepted = "accepted" // an account executive accepted an SQL
-	ActionBreached = "breached" // an answer window passed
-	ActionNurture  = "nurture"  // the lead went to a nurture track
-	ActionAttempt  = "attempt"  // a contact attempt was logged
-	ActionMerged   = "merged"   // a duplicate was merged into this lead
-	ActionNote     = "note"     // a note was written
+	ActionCreated  Action = "created"  // the lead was captured (Reason says how)
+	ActionUpdated  Action = "updated"  // a field changed
+	ActionStage    Action = "stage"    // a move of the lifecycle
+	ActionAssigned Action = "assigned" // the owner changed, or a handoff was opened to the same owner
+	ActionAccepted Action = "accepted" // an account executive accepted an SQL
+	ActionBreached Action = "breached" // an answer window passed
+	ActionNurture  Action = "nurture"  // the lead went to a nurture track
+	ActionAttempt  Action = "attempt"  // a contact attempt was logged
+	ActionMerged   Action = "merged"   // a duplicate was merged into this lead
+	ActionNote     Action = "note"     // a note was written
 )
 
 // TimelineItem is one entry of a lead's timeline: a history entry or an event.

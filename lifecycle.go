@@ -88,7 +88,7 @@ const (
 type Effects struct {
 	// Close is the state the lead's open handoff is closed with; "" leaves
 	// it (Open then opens none either).
-	Close string
+	Close HandoffState
 	// Open is the kind of handoff opened with its SLA deadline, reminder
 	// and breach jobs; "" opens none.
 	Open  HandoffKind
@@ -405,7 +405,7 @@ func RulesMarkdown() string {
 		var causes []string
 		e := r.Effects
 		if e.Close != "" {
-			causes = append(causes, "handoff "+e.Close)
+			causes = append(causes, "handoff "+string(e.Close))
 		}
 		if e.Open != "" {
 			causes = append(causes, "new "+string(e.Open)+" handoff")

@@ -185,7 +185,7 @@ func TestTimeline(t *testing.T) {
 		case it.Kind == "event" && it.Event != nil:
 			got = append(got, "event "+it.Event.ID)
 		case it.Kind == "history" && it.History != nil:
-			got = append(got, it.History.Action+" "+it.History.To)
+			got = append(got, string(it.History.Action)+" "+it.History.To)
 			if it.History.Action == baton.ActionCreated && !strings.Contains(it.History.Note, "source webinar") {
 				t.Errorf("created entry has no source: %+v", it.History)
 			}

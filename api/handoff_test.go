@@ -290,7 +290,7 @@ func TestHandoffFlow(t *testing.T) {
 	want(t, "handoffs", st, b, 200, "", &hs)
 	var kinds []string
 	for _, h := range hs.Items {
-		kinds = append(kinds, string(h.Kind)+":"+h.State)
+		kinds = append(kinds, string(h.Kind)+":"+string(h.State))
 	}
 	if got := strings.Join(kinds, " "); got != "sdr:accepted ae:rejected ae:accepted" {
 		t.Fatalf("handoffs %q: %s", got, b)
@@ -407,7 +407,7 @@ func TestAnswerRace(t *testing.T) {
 		if len(hs.Items) != 1 || hs.Items[0].AnsweredAt == nil {
 			t.Fatalf("trial %d: handoffs after the race won by %s: %s", trial, winner, b)
 		}
-		wantState := map[bool]string{true: baton.HandoffRejected, false: baton.HandoffAccepted}[strings.HasSuffix(winner, "reject")]
+		wantState := map[bool]baton.HandoffState{true: baton.HandoffRejected, false: baton.HandoffAccepted}[strings.HasSuffix(winner, "reject")]
 		if hs.Items[0].State != wantState {
 			t.Fatalf("trial %d: %s won, handoff %s", trial, winner, hs.Items[0].State)
 		}

@@ -34,7 +34,7 @@ func (tx *Tx) findHandoff(ctx context.Context, id int64) (*baton.Handoff, error)
 
 // answer closes a handoff with the rep's answer, recording whether it came
 // within the window and how much working time it took.
-func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state string) error {
+func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state baton.HandoffState) error {
 	owner, err := tx.findUserByID(ctx, h.OwnerID)
 	if err != nil {
 		return err
@@ -61,7 +61,7 @@ func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state string) error 
 
 // closeOpen closes every open handoff of a lead that leaves the handoff
 // stages some other way (merged, disqualified by marketing, ...).
-func (tx *Tx) closeOpen(ctx context.Context, leadID int64, state string) error {
+func (tx *Tx) closeOpen(ctx context.Context, leadID int64, state baton.HandoffState) error {
 	_, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE lead_id = $3 AND state = $4`,
 		state, micros(tx.now), leadID, baton.HandoffOpen)
 	return err
@@ -219,7 +219,7 @@ func (tx *Tx) currentHandoff(ctx context.Context, leadID int64) (*baton.Handoff,
 
 // closeHandoff closes an open handoff without an answer of its owner's (a
 // manager reassigned the lead).
-func (tx *Tx) closeHandoff(ctx context.Context, h *baton.Handoff, state string) error {
+func (tx *Tx) closeHandoff(ctx context.Context, h *baton.Handoff, state baton.HandoffState) error {
 	res, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE id = $3 AND state = $4`,
 		state, micros(tx.now), h.ID, baton.HandoffOpen)
 	if err != nil {

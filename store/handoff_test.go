@@ -376,7 +376,7 @@ func TestQualifyHandToAEAndConvert(t *testing.T) {
 		hs := w.handoffs(t, l.ID)
 		var kinds []string
 		for _, h := range hs {
-			kinds = append(kinds, string(h.Kind)+":"+h.State)
+			kinds = append(kinds, string(h.Kind)+":"+string(h.State))
 		}
 		if strings.Join(kinds, " ") != "sdr:accepted ae:rejected ae:accepted" {
 			t.Fatalf("handoffs %v", kinds)

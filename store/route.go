@@ -93,7 +93,10 @@ func (tx *Tx) route(ctx context.Context, sc *scorer, l *baton.Lead, kind baton.H
 	if len(skipped) > 0 {
 		reason = strings.Join(skipped, "; ")
 	}
-	if l.OwnerID != nil && exclude != nil {
+	// A lead handed on (a breach, an SQL from its development rep) does
+	// not stay with the one it left: it waits unowned in the pool, where a
+	// manager may assign it.
+	if l.OwnerID != nil {
 		return nil, tx.setOwner(ctx, l, nil, "unassigned: "+reason)
 	}
 	return nil, tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: tx.now, Action: baton.ActionAssigned, Field: "owner_id", Reason: "unassigned: " + reason, Note: string(kind)})

@@ -192,7 +192,7 @@ func sla(now time.Time, h *baton.Handoff) slaState {
 		return slaState{}
 	}
 	if h.State != baton.HandoffOpen {
-		return slaState{Text: h.State, Class: "done"}
+		return slaState{Text: string(h.State), Class: "done"}
 	}
 	left := h.DueAt.Sub(now)
 	switch {
