@@ -15,7 +15,7 @@ import (
 // handoffPolicy is testPolicy with a handoff section that routes every MQL
 // to the fixture's development reps (sdrA and sdrB in turn) and every SQL
 // to its account executive.
-const handoffPolicy = testPolicy + `
+var handoffPolicy = testPolicy + `
 handoff:
   sdr:
     within: 4h

@@ -12,7 +12,7 @@ import (
 
 // poolPolicy routes MQLs from Germany to the East pool and the rest to the
 // West pool, and SQLs to every account executive.
-const poolPolicy = testPolicy + `
+var poolPolicy = testPolicy + `
 handoff:
   sdr:
     within: 4h

@@ -19,23 +19,7 @@ import (
 	"github.com/batonhq/baton/storetest"
 )
 
-const e2ePolicy = `
-name: End to end
-owner: mia.marketing@example.com
-fit:
-  - name: Senior title
-    field: title
-    contains: VP
-    points: 30
-engagement:
-  half_life: 10d
-  rules:
-    - name: Pricing page
-      event: pricing_page_view
-      points: 20
-mql:
-  fit: 20
-  engagement: 30
+var e2ePolicy = storetest.Policy + `
 handoff:
   sdr:
     within: 4h

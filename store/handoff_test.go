@@ -13,7 +13,7 @@ import (
 	"github.com/batonhq/baton/storetest"
 )
 
-const handoffPolicy = testPolicy + `
+var handoffPolicy = testPolicy + `
 handoff:
   sdr:
     within: 4h

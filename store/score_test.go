@@ -15,39 +15,8 @@ import (
 	"github.com/batonhq/baton/storetest"
 )
 
-const testPolicy = `
-name: Test policy
-owner: mia.marketing@example.com
-change_note: for the tests
-fit:
-  - name: Senior title
-    field: title
-    contains: VP
-    points: 30
-  - name: Personal email
-    field: email_domain
-    in: [gmail.com]
-    points: -20
-engagement:
-  half_life: 10d
-  rules:
-    - name: Pricing page
-      event: pricing_page_view
-      points: 20
-    - name: Webinar
-      event: webinar_attended
-      points: 15
-mql:
-  fit: 20
-  engagement: 30
-  match: all
-  fast_track:
-    - event: demo_request
-      min_fit: 10
-grades:
-  fit: {A: 30, B: 10, C: -1000}
-  engagement: {"1": 30, "2": 10, "3": -1000}
-`
+// testPolicy is the test policy shared by every package.
+var testPolicy = storetest.Policy
 
 func publish(t *testing.T, db *store.DB, body string) *baton.PolicyDoc {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	_ "embed"
 	"encoding/hex"
 	"net/url"
 	"os"
@@ -22,6 +23,13 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store"
 )
+
+// Policy is the scoring policy of the tests of every package: VPs fit,
+// personal addresses count against, pricing pages and webinars engage, a
+// demo request fast-tracks. Tests that need a handoff section append one.
+//
+//go:embed testdata/policy.yaml
+var Policy string
 
 // PostgresEnv is the variable that names the PostgreSQL server for tests.
 const PostgresEnv = "BATON_TEST_POSTGRES_URL"

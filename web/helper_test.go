@@ -20,37 +20,9 @@ import (
 	"github.com/batonhq/baton/web"
 )
 
-// testPolicy scores titles and pricing views, and routes MQLs to the East
-// team's SDRs and SQLs to the AEs.
-const testPolicy = `
-name: Test policy
-owner: mia.marketing@example.com
-change_note: for the web tests
-fit:
-  - name: Senior title
-    field: title
-    contains: VP
-    points: 30
-  - name: Personal email
-    field: email_domain
-    in: [gmail.com]
-    points: -20
-engagement:
-  half_life: 10d
-  rules:
-    - name: Pricing page
-      event: pricing_page_view
-      points: 20
-    - name: Webinar
-      event: webinar_attended
-      points: 15
-mql:
-  fit: 20
-  engagement: 30
-  match: all
-grades:
-  fit: {A: 30, B: 10, C: -1000}
-  engagement: {"1": 30, "2": 10, "3": -1000}
+// testPolicy is the test policy shared by every package, with a handoff
+// section: MQLs to the East pool, SQLs to every account executive.
+var testPolicy = storetest.Policy + `
 handoff:
   sdr:
     within: 4h
