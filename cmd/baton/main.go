@@ -60,6 +60,8 @@ Commands:
                                 not worse than the active model
   jobs status                   count background jobs by state
   jobs probe --count N          enqueue N probe jobs; --check reports how they ran
+  rules                         print the lifecycle table: every legal move, who
+                                may make it, what it needs and what it causes
   version                       print the version
 
 Every command that opens the database takes --db: a file path for SQLite
@@ -114,6 +116,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdPolicy(ctx, rest, stdout, stderr)
 	case "jobs":
 		err = cmdJobs(ctx, rest, stdout, stderr)
+	case "rules":
+		fmt.Fprint(stdout, baton.RulesMarkdown())
 	case "version":
 		fmt.Fprintln(stdout, "baton", Version)
 	case "help", "-h", "--help":
