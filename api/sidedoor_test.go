@@ -327,6 +327,14 @@ func TestSidePathsToNurture(t *testing.T) {
 		t.Fatalf("timing later emitted %v", ev)
 	}
 
+	// A rejection answers with the lead's nurture track and cool-down.
+	rejected := f.promoted("Germany")
+	st, b = f.do(f.keyOf(t, rejected.OwnerID), "POST", leadPath(rejected, "/reject"), `{"reason":"no_budget"}`)
+	want(t, "reject", st, b, 200, "", &got)
+	if got.NurtureTrack != "nurture: no_budget" || got.NurtureUntil == nil || got.OwnerID != nil {
+		t.Fatalf("the rejection's answer: %+v", got)
+	}
+
 	back := f.promoted("Germany")
 	rep = f.keyOf(t, back.OwnerID)
 	f.do(rep, "POST", leadPath(back, "/accept"), "")
