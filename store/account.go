@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -345,33 +344,18 @@ func (tx *Tx) rescoreAccount(ctx context.Context, id int64) error {
 
 // AccountRescoreHandler is the handler of AccountRescoreJob.
 func (db *DB) AccountRescoreHandler() baton.JobHandler {
-	return func(ctx context.Context, j *baton.Job) error {
-		var p rescorePayload
-		if err := json.Unmarshal(j.Payload, &p); err != nil {
-			return fmt.Errorf("account rescore payload: %w", err)
-		}
-		tx, err := db.begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	return db.chunkedJob(func(ctx context.Context, tx *Tx, subject string, after int64) (int64, int, error) {
 		sc, err := tx.scorer(ctx)
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
-		id, _ := strconv.ParseInt(j.Subject, 10, 64)
-		set, err := tx.rescoreWhere(ctx, sc, `account_id = $1 AND id > $2 ORDER BY id LIMIT $3`, id, p.After, rescoreChunk)
-		if err != nil {
-			return err
+		id, _ := strconv.ParseInt(subject, 10, 64)
+		set, err := tx.rescoreWhere(ctx, sc, `account_id = $1 AND id > $2 ORDER BY id LIMIT $3`, id, after, rescoreChunk)
+		if err != nil || len(set.leads) == 0 {
+			return 0, 0, err
 		}
-		if len(set.leads) == rescoreChunk {
-			next, _ := json.Marshal(rescorePayload{After: set.leads[len(set.leads)-1].ID})
-			if err := tx.enqueueJob(ctx, &baton.Job{Kind: AccountRescoreJob, Subject: j.Subject, Payload: next}); err != nil {
-				return err
-			}
-		}
-		return tx.Commit()
-	}
+		return set.leads[len(set.leads)-1].ID, len(set.leads), nil
+	})
 }
 
 // AccountHistory returns an account's audited changes in time order.

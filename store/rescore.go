@@ -181,11 +181,22 @@ func (db *DB) rescoreNext(ctx context.Context, tx *Tx, after int64) (int64, int,
 // transaction: an interrupted rescore resumes where it stopped, and leads
 // always say which version scored them.
 func (db *DB) RescoreHandler() baton.JobHandler {
+	return db.chunkedJob(func(ctx context.Context, tx *Tx, _ string, after int64) (int64, int, error) {
+		return db.rescoreNext(ctx, tx, after)
+	})
+}
+
+// chunkedJob makes the handler of a job that works through leads in id
+// order, a chunk a run: chunk does the leads after the id in the payload in
+// the job's transaction and returns the last id and how many it did; a full
+// chunk enqueues the job of the next one in the same transaction, so that
+// an interrupted run resumes where it stopped.
+func (db *DB) chunkedJob(chunk func(ctx context.Context, tx *Tx, subject string, after int64) (last int64, n int, err error)) baton.JobHandler {
 	return func(ctx context.Context, j *baton.Job) error {
 		var p rescorePayload
 		if len(j.Payload) > 0 {
 			if err := json.Unmarshal(j.Payload, &p); err != nil {
-				return fmt.Errorf("rescore payload: %w", err)
+				return fmt.Errorf("%s payload: %w", j.Kind, err)
 			}
 		}
 		tx, err := db.begin(ctx)
@@ -193,13 +204,13 @@ func (db *DB) RescoreHandler() baton.JobHandler {
 			return err
 		}
 		defer tx.Rollback()
-		last, n, err := db.rescoreNext(ctx, tx, p.After)
+		last, n, err := chunk(ctx, tx, j.Subject, p.After)
 		if err != nil {
 			return err
 		}
 		if n == rescoreChunk {
 			next, _ := json.Marshal(rescorePayload{After: last})
-			if err := tx.enqueueJob(ctx, &baton.Job{Kind: RescoreJob, Payload: next}); err != nil {
+			if err := tx.enqueueJob(ctx, &baton.Job{Kind: j.Kind, Subject: j.Subject, Payload: next}); err != nil {
 				return err
 			}
 		}
