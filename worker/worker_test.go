@@ -32,19 +32,15 @@ func TestWorkerRunsDueJobsAndStops(t *testing.T) {
 		// Stop once the 20 jobs are marked done, not once their handlers
 		// ran: cancelling between a handler and its commit rolls the run
 		// back (the job runs again later), which is not what this checks.
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
+		// The readiness signal is the job table; go test's -timeout bounds it.
+		for {
 			if s, err := db.JobStats(ctx); err == nil && s.Done == 20 {
 				break
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("worker did not stop when its context ended")
-		}
+		<-done // the worker stops when its context ends
 		if got := n.Load(); got != 20 {
 			t.Fatalf("ran %d jobs, want 20", got)
 		}
