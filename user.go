@@ -74,9 +74,29 @@ type User struct {
 	OutOfOfficeUntil *time.Time `json:"out_of_office_until,omitempty"`
 	// OutOfOfficeNote is what the absence says to colleagues: why, who
 	// covers.
-	OutOfOfficeNote string    `json:"out_of_office_note,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	OutOfOfficeNote string `json:"out_of_office_note,omitempty"`
+	// TimeZone is the IANA zone the user reads dates in ("Europe/Berlin");
+	// empty: the zone of their working calendar.
+	TimeZone  string    `json:"time_zone,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ParseTimeZone checks an IANA time zone name ("" is none) and returns its
+// location.
+func ParseTimeZone(field, name string) (*time.Location, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, nil
+	}
+	if strings.EqualFold(name, "local") {
+		return nil, FieldError(field, "name the zone, such as Europe/Berlin or America/New_York, not Local")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, FieldError(field, "unknown time zone %q: want an IANA name such as Europe/Berlin, America/New_York or UTC", name)
+	}
+	return loc, nil
 }
 
 // Away reports whether the user is out of office at now.
@@ -235,6 +255,9 @@ type UserService interface {
 	// and note), with the rights of SetOutOfOffice; a user without one is
 	// left as they are.
 	EndOutOfOffice(ctx context.Context, userID int64) (*User, error)
+	// SetTimeZone sets the zone a user reads dates in ("" follows their
+	// working calendar): the user themselves or an admin.
+	SetTimeZone(ctx context.Context, userID int64, zone string) (*User, error)
 }
 
 // NormalizeEmail trims and lower-cases an email address and checks its form.

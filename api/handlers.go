@@ -442,6 +442,28 @@ func (s *Server) setOutOfOffice(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// timeZoneInput is the zone a user reads dates in.
+type timeZoneInput struct {
+	TimeZone string `json:"time_zone"`
+}
+
+func (s *Server) setTimeZone(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in timeZoneInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.svc.Users.SetTimeZone(r.Context(), id, in.TimeZone)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
 // endOutOfOffice ends a user's absence now.
 func (s *Server) endOutOfOffice(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)

@@ -113,6 +113,8 @@ func TestRoles(t *testing.T) {
 		// A user makes their own tokens; an admin anyone's.
 		{"token", "POST", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/tokens"), func() string { return `{"name":"cli"}` }, [9]int{u, u, 201, F, 201, F, F, F, F}},
 		{"token no body", "POST", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/tokens"), nil, [9]int{u, u, 201, F, 201, F, F, F, F}},
+		// A user sets their own time zone; an admin anyone's.
+		{"time zone", "PUT", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/time-zone"), func() string { return `{"time_zone":"Europe/Berlin"}` }, [9]int{u, u, 200, F, 200, F, F, F, F}},
 
 		{"record events", "POST", fixed("/api/v1/events"), uniq(`[{"id":"e%d-%d","lead_id":` + id(leadA.ID) + `,"type":"page_view","occurred_at":"2025-01-01T10:00:00Z"}]`), [9]int{u, u, 200, 200, F, F, F, F, F}},
 		{"list events", "GET", fixed("/api/v1/events"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},

@@ -18,13 +18,13 @@ import (
 // Users is the UserService of the database.
 func (db *DB) Users() baton.UserService { return db }
 
-const userColumns = `id, email, name, role, team, territory, manager_id, active, out_of_office_until, out_of_office_note, created_at, updated_at`
+const userColumns = `id, email, name, role, team, territory, manager_id, active, out_of_office_until, out_of_office_note, time_zone, created_at, updated_at`
 
 func scanUser(s interface{ Scan(...any) error }) (*baton.User, error) {
 	var u baton.User
 	var mgr, away sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Team, &u.Territory, &mgr, &u.Active, &away, &u.OutOfOfficeNote, &created, &updated); err != nil {
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Team, &u.Territory, &mgr, &u.Active, &away, &u.OutOfOfficeNote, &u.TimeZone, &created, &updated); err != nil {
 		return nil, err
 	}
 	u.ManagerID = ptrInt(mgr)
@@ -456,4 +456,46 @@ func prefix(p, cols string) string {
 		parts[i] = p + strings.TrimSpace(c)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// SetTimeZone sets the zone a user reads dates in: the user or an admin.
+func (db *DB) SetTimeZone(ctx context.Context, userID int64, zone string) (*baton.User, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	u, err := tx.findUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if tx.actor.UserID != userID && !tx.actor.CanAdmin() {
+		return nil, baton.Errorf(baton.EFORBIDDEN, "only the user or an admin sets a user's time zone")
+	}
+	if _, err := baton.ParseTimeZone("time_zone", zone); err != nil {
+		return nil, err
+	}
+	u.TimeZone, u.UpdatedAt = strings.TrimSpace(zone), tx.now
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET time_zone = $1, updated_at = $2 WHERE id = $3`, u.TimeZone, micros(tx.now), u.ID); err != nil {
+		return nil, fmt.Errorf("set time zone of user %d: %w", u.ID, err)
+	}
+	return u, tx.Commit()
+}
+
+// UserZone returns the zone the user reads dates in: their own, else their
+// working calendar's (theirs, their team's, the default), else UTC.
+func (db *DB) UserZone(ctx context.Context, u *baton.User) *time.Location {
+	if loc, err := baton.ParseTimeZone("time_zone", u.TimeZone); err == nil && loc != nil {
+		return loc
+	}
+	tx, err := db.beginRead(baton.WithActor(ctx, baton.SystemActor))
+	if err != nil {
+		return time.UTC
+	}
+	defer tx.Rollback()
+	cal, err := tx.calendarOf(ctx, u)
+	if err != nil || cal.Location == nil {
+		return time.UTC
+	}
+	return cal.Location
 }

@@ -149,7 +149,7 @@ func TestAwayForms(t *testing.T) {
 		t.Fatalf("after the form: %+v", u)
 	}
 	_, body = rep.do("GET", "/away?msg=user", nil)
-	awayWants(t, "the rep's page while away", body, "away until 5 Mar 00:00 UTC", "Training in Lyon", `action="/away/end"`)
+	awayWants(t, "the rep's page while away", body, "away until Thu 5 Mar 2026, 00:00", "Training in Lyon", `action="/away/end"`)
 	// Not another rep's.
 	if st, _ := rep.post("/away", url.Values{"user_id": {id(sue)}, "until": {day(3)}}); st != http.StatusForbidden {
 		t.Fatalf("a rep set another's: %d", st)
@@ -162,9 +162,9 @@ func TestAwayForms(t *testing.T) {
 	// ends it; Sue's manager may not.
 	mgr := w.as(w.tm.Manager1)
 	_, body = mgr.do("GET", "/team", nil)
-	awayWants(t, "the team page", body, "until 5 Mar 00:00 UTC", "Training in Lyon", `href="/away"`)
+	awayWants(t, "the team page", body, "until Thu 5 Mar 2026, 00:00", "Training in Lyon", `href="/away"`)
 	_, body = mgr.do("GET", "/away", nil)
-	awayWants(t, "the manager's page", body, "You and your team", sam.Name, w.tm.AE.Name, "away until 5 Mar")
+	awayWants(t, "the manager's page", body, "You and your team", sam.Name, w.tm.AE.Name, "away until Thu 5 Mar 2026")
 	if strings.Contains(body, sue.Name) {
 		t.Fatal("the manager's page offers another team's rep")
 	}

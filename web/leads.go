@@ -23,6 +23,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /signout", s.page(s.signout, all...))
 	mux.Handle("GET /inbox", s.page(s.inbox))
 	s.awayRoutes(mux)
+	s.profileRoutes(mux)
 	mux.Handle("POST /notifications/{id}/read", s.page(s.markRead))
 	mux.Handle("GET /leads", s.page(s.leadList))
 	mux.Handle("GET /leads/{id}", s.page(s.leadPage))

@@ -24,8 +24,10 @@ type view struct {
 	CSRF  string
 	Flash string
 	Now   time.Time
-	Err   *formErr
-	D     any
+	// Zone names the viewer's time zone, in which every date is written.
+	Zone string
+	Err  *formErr
+	D    any
 }
 
 // formErr is a form's refusal, shown next to the field at fault, with the
@@ -63,9 +65,14 @@ func parsePages() map[string]*template.Template {
 // render writes a page with the layout, or a bare 500 if the template fails.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, c *session, status int, name, title string, d any, errs ...*formErr) {
 	v := view{Title: title, Now: s.now(), D: d}
+	loc := time.UTC
 	if c != nil {
 		v.User, v.CSRF = c.User, c.CSRF
+		if c.Loc != nil {
+			loc = c.Loc
+		}
 	}
+	v.Zone = zoneName(loc, v.Now)
 	if m := msgs[r.URL.Query().Get("msg")]; m != "" {
 		v.Flash = m
 	}
@@ -73,7 +80,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, c *session, stat
 		v.Err = errs[0]
 	}
 	var buf bytes.Buffer
-	if err := s.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+	// Dates are written in the viewer's zone: the page's time functions are
+	// bound to it for this request.
+	t, err := s.pages[name].Clone()
+	if err == nil {
+		t.Funcs(timeFuncs(loc))
+		err = t.ExecuteTemplate(&buf, "layout", v)
+	}
+	if err != nil {
 		s.logger.ErrorContext(r.Context(), "template", slog.String("page", name), slog.Any("err", err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -84,9 +98,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, c *session, stat
 }
 
 var funcs = template.FuncMap{
-	"when":    when,
-	"date":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
-	"whenp":   func(t *time.Time) string { return whenPtr(t) },
+	// The time functions, in UTC until render binds them to the viewer's
+	// zone (timeFuncs).
+	"when":    func(t time.Time) string { return when(t, time.UTC) },
+	"date":    func(t time.Time) string { return dateIn(t, time.UTC) },
+	"whenp":   func(t *time.Time) string { return whenPtr(t, time.UTC) },
+	"iso":     iso,
 	"ago":     ago,
 	"sla":     sla,
 	"num":     num,
@@ -141,19 +158,61 @@ func deref(p *int64) int64 {
 	return *p
 }
 
-// when formats a time for a table: day, month, hour and minute, UTC.
-func when(t time.Time) string {
+// The one way dates are written: "Tue 3 Mar 2026, 14:05" in the viewer's
+// zone, and "3 Mar 2026" for a day. The zone is named once per page (in the
+// footer), not at every date.
+const (
+	whenLayout = "Mon 2 Jan 2006, 15:04"
+	dateLayout = "2 Jan 2006"
+)
+
+// timeFuncs are the time functions of a page bound to the viewer's zone.
+func timeFuncs(loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		"when":  func(t time.Time) string { return when(t, loc) },
+		"date":  func(t time.Time) string { return dateIn(t, loc) },
+		"whenp": func(t *time.Time) string { return whenPtr(t, loc) },
+	}
+}
+
+// when formats a moment in loc.
+func when(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2 Jan 15:04 MST")
+	return t.In(loc).Format(whenLayout)
 }
 
-func whenPtr(t *time.Time) string {
+// dateIn formats the day of a moment in loc; a day stored as midnight UTC
+// (a date a user typed) is that day wherever the viewer is.
+func dateIn(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	if u := t.UTC(); u.Hour() == 0 && u.Minute() == 0 && u.Second() == 0 {
+		return u.Format(dateLayout)
+	}
+	return t.In(loc).Format(dateLayout)
+}
+
+func whenPtr(t *time.Time, loc *time.Location) string {
 	if t == nil {
 		return ""
 	}
-	return when(*t)
+	return when(*t, loc)
+}
+
+// iso is a moment as RFC 3339 in UTC, for <time datetime> and the script
+// that keeps countdowns live.
+func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// zoneName names a zone for a page's footer: "Europe/Berlin (CET)".
+func zoneName(loc *time.Location, now time.Time) string {
+	abbr, _ := now.In(loc).Zone()
+	if loc.String() == abbr || loc == time.UTC {
+		return "UTC"
+	}
+	return loc.String() + " (" + abbr + ")"
 }
 
 // span writes a duration in words: 2d 3h, 3h 5m, 12m.

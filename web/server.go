@@ -72,6 +72,9 @@ type Auth interface {
 	DeleteSession(ctx context.Context, token string) error
 	// SetPassword sets a user's password (the user themselves, or an admin).
 	SetPassword(ctx context.Context, userID int64, password string) error
+	// UserZone is the zone the user reads dates in: theirs, else their
+	// working calendar's, else UTC.
+	UserZone(ctx context.Context, u *baton.User) *time.Location
 }
 
 // BANTReader is implemented by a HandoffService that can show a lead's
@@ -178,6 +181,8 @@ func (s *Server) recover(h http.Handler) http.Handler {
 type session struct {
 	User *baton.User
 	CSRF string
+	// Loc is the zone the user reads dates in.
+	Loc *time.Location
 }
 
 // handlerFunc is a page's handler; an error it returns is shown as a page.
@@ -238,7 +243,7 @@ func (s *Server) session(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{User: u, CSRF: csrf}, nil
+	return &session{User: u, CSRF: csrf, Loc: s.auth.UserZone(r.Context(), u)}, nil
 }
 
 // secure reports whether cookies set in answer to r must be Secure.
@@ -302,6 +307,7 @@ func redirect(w http.ResponseWriter, r *http.Request, to, msg string) {
 // msgs are the confirmations a redirect may ask for: only these texts are
 // shown, so that a link cannot make the page say anything else.
 var msgs = map[string]string{
+	"zone":      "Time zone saved: dates are written in it from now on.",
 	"accepted":  "Lead accepted: it is yours to work now.",
 	"rejected":  "Lead rejected with your reason.",
 	"attempt":   "Attempt logged.",

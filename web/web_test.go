@@ -844,3 +844,31 @@ func TestSendBackRecycleClose(t *testing.T) {
 		t.Fatalf("a won lead offers %v", forms)
 	}
 }
+
+// TestTimeZones: dates are written in the viewer's zone, in one format,
+// with the zone named in the footer; a user sets their own zone on the
+// profile page, and a zone that does not exist is refused on the page.
+func TestTimeZones(t *testing.T) {
+	w := newWorld(t)
+	sam := w.signedIn(t, w.tm.SDR1)
+	l := w.sam[0]
+	_, body := sam.get(leadPath(l))
+	created := l.CreatedAt.UTC().Format("Mon 2 Jan 2006, 15:04")
+	mustContain(t, body, "Times are in UTC", created, `data-due="`)
+	resp, body := sam.post("/profile/time-zone", url.Values{"time_zone": {"Mars/Olympus"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unknown zone: %d", resp.StatusCode)
+	}
+	mustContain(t, body, `unknown time zone &#34;Mars/Olympus&#34;`, `aria-invalid="true"`)
+	if resp, _ := sam.post("/profile/time-zone", url.Values{"time_zone": {"America/New_York"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set zone: %d", resp.StatusCode)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	_, body = sam.get(leadPath(l))
+	mustContain(t, body, "Times are in America/New_York (E", l.CreatedAt.In(ny).Format("Mon 2 Jan 2006, 15:04"))
+	mustNotContain(t, body, created)
+	// Back to the calendar's zone.
+	sam.post("/profile/time-zone", url.Values{"time_zone": {""}})
+	_, body = sam.get("/profile")
+	mustContain(t, body, "the zone of your working calendar")
+}

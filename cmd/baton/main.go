@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // time zones everywhere, also where the system has none
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store"
