@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -327,11 +328,15 @@ func (tx *Tx) flushDelta(ctx context.Context, d *aggDelta) error {
 }
 
 // upsertCounters adds each row's last value (n) to the counter keyed by the
-// others, creating it if needed.
+// others, creating it if needed. The rows are written in the order of their
+// keys: two transactions that count under the same keys (on PostgreSQL,
+// writers run side by side) then lock the counters in the same order, and
+// one waits for the other instead of deadlocking with it.
 func (tx *Tx) upsertCounters(ctx context.Context, table, key string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	slices.SortFunc(rows, compareKeys)
 	cols := len(rows[0])
 	chunk := 4000 / cols
 	for len(rows) > 0 {
@@ -388,4 +393,26 @@ func (tx *Tx) execReport(ctx context.Context, query string, args ...any) error {
 	reportStmts.Unlock()
 	_, err := st.ExecContext(ctx, args...)
 	return err
+}
+
+// compareKeys orders two counter rows by their key columns (all but the
+// last), each a string or an integer.
+func compareKeys(a, b []any) int {
+	for i := range len(a) - 1 {
+		var c int
+		switch x := a[i].(type) {
+		case string:
+			c = strings.Compare(x, b[i].(string))
+		case int64:
+			c = cmp.Compare(x, b[i].(int64))
+		case int:
+			c = cmp.Compare(x, b[i].(int))
+		default:
+			c = strings.Compare(fmt.Sprint(x), fmt.Sprint(b[i]))
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
 }

@@ -158,22 +158,36 @@ func (db *DB) rescoreNext(ctx context.Context, tx *Tx, after int64) (int64, int,
 		for _, id := range missed {
 			skip[id] = true
 		}
-		written = make([]scored, 0, len(b.items)-len(missed))
+		written = make([]scored, 0, len(b.items))
 		for _, it := range b.items {
 			if !skip[it.lead.ID] {
 				written = append(written, it)
 			}
 		}
 	}
-	if err := tx.promoteAll(ctx, written); err != nil {
+	// Leads changed since the snapshot are scored again as they are now,
+	// before any lead is promoted: every lead row this transaction locks is
+	// locked before the report rows a promotion updates, as a transaction
+	// recording events locks them, so that the two cannot deadlock.
+	err = tx.db.idLists(missed, func(list string, args []any) error {
+		set, err := tx.scoringRows(ctx, sc, `id IN `+list+` ORDER BY id`, args...)
+		if err != nil || len(set.leads) == 0 {
+			return err
+		}
+		items, err := tx.rescoreItems(ctx, sc, set)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.storeScores(ctx, items, false); err != nil {
+			return err
+		}
+		written = append(written, items...)
+		return nil
+	})
+	if err != nil {
 		return 0, 0, err
 	}
-	// Leads changed since the snapshot are scored again as they are now.
-	err = tx.db.idLists(missed, func(list string, args []any) error {
-		_, err := tx.rescoreWhere(ctx, sc, `id IN `+list+` ORDER BY id`, args...)
-		return err
-	})
-	return last, n, err
+	return last, n, tx.promoteAll(ctx, written)
 }
 
 // RescoreHandler rescores the next chunk of leads after the one in the job's
