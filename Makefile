@@ -9,6 +9,7 @@ GO ?= go
 # browser tests in Debian's headless Chromium (installed when missing).
 test:
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-axe.sh
 	BATON_REQUIRE_BROWSER=1 bash scripts/with-postgres.sh $(GO) test -count=1 ./...
 
 # The quick loop while editing: every test that is not long, on SQLite.

@@ -182,13 +182,118 @@ type LeadFilter struct {
 	AccountID     *int64
 	CreatedAfter  *time.Time // inclusive
 	CreatedBefore *time.Time // exclusive
+	// Unowned keeps only the leads nobody owns (OwnerID must then be nil).
+	Unowned bool
 	// Query matches a substring of email, name, company or external id.
 	Query string
 	// Sort orders the list: "created" (newest first, the default),
-	// "probability", "fit" or "engagement" (highest first).
-	Sort   string
-	Offset int
-	Limit  int
+	// "probability", "fit" or "engagement" (highest first, leads without
+	// a probability last), or "name" (A to Z by name, else email).
+	Sort string
+	// Reverse turns Sort's order around: oldest, lowest or Z first.
+	Reverse bool
+	Offset  int
+	Limit   int
+}
+
+// LeadSorts are the orders of LeadFilter.Sort.
+var LeadSorts = []string{"created", "probability", "fit", "engagement", "name"}
+
+// SavedView is a user's named lead list: its filters and order, kept as
+// the query string of the list's address ("stage=sql&sort=fit"), so that
+// opening it is following a link. Only its owner reads it.
+type SavedView struct {
+	ID        int64     `json:"id"`
+	UserID    int64     `json:"user_id"`
+	Name      string    `json:"name"`
+	Query     string    `json:"query"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Limits of saved views.
+const (
+	MaxViewName  = 100
+	MaxViewQuery = 2000
+	MaxViews     = 100 // per user
+)
+
+// Validate trims the view's name and checks its name and query.
+func (v *SavedView) Validate() error {
+	v.Name = strings.TrimSpace(v.Name)
+	switch {
+	case v.Name == "":
+		return FieldError("name", "required: name the view, e.g. \"My SQLs this month\"")
+	case utf8.RuneCountInString(v.Name) > MaxViewName:
+		return FieldError("name", "is %d characters long, at most %d allowed", utf8.RuneCountInString(v.Name), MaxViewName)
+	case len(v.Query) > MaxViewQuery:
+		return FieldError("query", "is %d bytes long, at most %d allowed", len(v.Query), MaxViewQuery)
+	}
+	return checkText("name", v.Name, MaxFieldLen)
+}
+
+// SavedViewService keeps each user's saved views; every method works on
+// the actor's own views only.
+type SavedViewService interface {
+	// SaveView stores the view under its name, replacing the actor's view
+	// of the same name; EINVALID past MaxViews.
+	SaveView(ctx context.Context, v *SavedView) error
+	// FindViews lists the actor's views by name.
+	FindViews(ctx context.Context) ([]*SavedView, error)
+	// DeleteView deletes one of the actor's views; ENOTFOUND for another's.
+	DeleteView(ctx context.Context, id int64) error
+}
+
+// SALList is the accepted leads awaiting qualification, and the policy's
+// accountability limit (handoff.opportunity_within): how long a SAL may go
+// without becoming an opportunity.
+type SALList struct {
+	Leads  []*Lead
+	Total  int
+	Within time.Duration
+}
+
+// HandedOver is a lead a development rep qualified and handed to an
+// account executive, as it is now: who has it and where it is. The rep
+// may no longer read the lead itself, so it carries only what names it.
+type HandedOver struct {
+	LeadID         int64     `json:"lead_id"`
+	Name           string    `json:"name,omitempty"`
+	Email          string    `json:"email,omitempty"`
+	Company        string    `json:"company,omitempty"`
+	Stage          Stage     `json:"stage"`
+	OwnerID        *int64    `json:"owner_id,omitempty"`
+	StageChangedAt time.Time `json:"stage_changed_at"`
+	QualifiedBy    int64     `json:"qualified_by"`
+	QualifiedAt    time.Time `json:"qualified_at"`
+}
+
+// Deal is an open opportunity with its lead, for the worklists.
+type Deal struct {
+	Lead        *Lead        `json:"lead"`
+	Opportunity *Opportunity `json:"opportunity"`
+}
+
+// WorkService reads the worklists of each role's "my work" page. Each is
+// scoped to what the actor may read: a rep's own, a manager's own and
+// their team's, everyone's for marketing and admins.
+type WorkService interface {
+	// SALs lists the SALs, longest accepted first, at most limit of them.
+	SALs(ctx context.Context, limit int) (*SALList, error)
+	// AwaitingAnswer lists the leads with an open handoff of the kind,
+	// soonest deadline first, at most limit, and how many there are.
+	AwaitingAnswer(ctx context.Context, kind HandoffKind, limit int) ([]QueueItem, int, error)
+	// HandedOver lists the leads the actor (a manager: also their team)
+	// qualified to an SQL, latest first, at most limit, and how many.
+	HandedOver(ctx context.Context, limit int) ([]HandedOver, int, error)
+	// OpenDeals lists the opportunities not closed yet, soonest expected
+	// close first (those without a date last), at most limit, and how many.
+	OpenDeals(ctx context.Context, limit int) ([]Deal, int, error)
+	// ComingBack lists the recycled leads whose cool-down ends before the
+	// time (or has ended), soonest first, at most limit, and how many.
+	ComingBack(ctx context.Context, before time.Time, limit int) ([]*Lead, int, error)
+	// LeadChoices lists the sources and campaigns of the leads, for filters.
+	LeadChoices(ctx context.Context) (sources, campaigns []string, err error)
 }
 
 // LeadUpdate changes some fields of a lead. Nil fields are left alone; an

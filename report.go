@@ -92,6 +92,45 @@ type ReportFilter struct {
 	// ActiveDays is how recent an event must be for Stalled to count a lead
 	// as still engaging, in days (default 7).
 	ActiveDays int
+	// Manager, when not 0, scopes the Funnel, Velocity, Rejections and
+	// ReportLeads to a manager's team: the manager and the users who report
+	// to them (as the users table says now), each step counted under its
+	// owner at the time as the report says (the funnel's under the owner who
+	// got the step, a rejection under the owner who rejected, a duration
+	// under the owner who held the lead until it moved on). Within a team a
+	// report breaks down by owner or team only. The other reports refuse it.
+	Manager int64
+	// Offset is how many rows of ReportLeads to skip (Limit: how many to
+	// return, default 50).
+	Offset int
+}
+
+// ReportCell names a number of a report, for ReportLeads: a step of the
+// funnel of the period (Report ReportFunnel, Step one of FunnelSteps) or
+// the rejections for a reason (Report ReportRejections, Reason; "" is all
+// of them, "(none)" those given none).
+type ReportCell struct {
+	Report string `json:"report"`
+	Step   string `json:"step,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// FunnelSteps are the steps of the funnel, as ReportCell.Step names them:
+// "lead" is a lead's creation, the others the stage the lead entered.
+var FunnelSteps = []string{"lead", "mql", "sal", "sql", "opportunity", "won"}
+
+// ReportLeads are the leads behind a number of a report.
+type ReportLeads struct {
+	// Count is the number as the report has it: a lead that made the step
+	// twice in the period counts twice.
+	Count int `json:"count"`
+	// Total is how many leads made it; Hidden how many of them the actor
+	// may not see (they have left the actor's team, or have no owner now).
+	Total  int `json:"total"`
+	Hidden int `json:"hidden"`
+	// Leads are the ones the actor may see, the latest step first, from
+	// ReportFilter.Offset, ReportFilter.Limit at most.
+	Leads []*Lead `json:"leads"`
 }
 
 // Report is a report in a charting-ready shape: a chart draws Series over
@@ -170,4 +209,7 @@ type ReportService interface {
 	Stalled(ctx context.Context, f ReportFilter) (*Report, error)
 	// RunReport runs the report named name (one of ReportNames).
 	RunReport(ctx context.Context, name string, f ReportFilter) (*Report, error)
+	// ReportLeads lists the leads behind a number of the funnel of the
+	// period or of the rejections, in f's period and team (f.Manager).
+	ReportLeads(ctx context.Context, f ReportFilter, c ReportCell) (*ReportLeads, error)
 }

@@ -58,6 +58,15 @@ type ScoreExplanation struct {
 }
 
 // PolicyDoc is a scoring policy document: a draft, or a published version.
+//
+// A version's ChangeNote is the note its publisher gave when publishing it
+// (required, and not the previous version's note unchanged): the policies
+// row keeps it with PublishedBy and PublishedAt, which is the publish's
+// audit, and a published row never changes again. A draft's ChangeNote is
+// the change_note written in its document, only a suggestion for that note:
+// a document edited from the version in force carries that version's note
+// until someone changes it, so the document's field is not trusted to
+// describe the change.
 type PolicyDoc struct {
 	ID          int64      `json:"id"`
 	Version     int        `json:"version,omitempty"` // 0 for a draft
@@ -70,6 +79,107 @@ type PolicyDoc struct {
 	PublishedBy string     `json:"published_by,omitempty"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	Current     bool       `json:"current,omitempty"`
+	// UpdatedBy and UpdatedAt name the last edit of a draft's document
+	// (UpdateDraft); empty when it is as it was first saved.
+	UpdatedBy string     `json:"updated_by,omitempty"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	// SHA256 is the hex SHA-256 of Body. An editor sends it back as the base
+	// of an edit, and a publisher as the text they reviewed, so that a
+	// document changed meanwhile is refused rather than overwritten or
+	// published unseen.
+	SHA256 string `json:"sha256"`
+	// Backtest is the last backtest run on this document, or on an earlier
+	// text of this draft (then BacktestStale says so); nil if none. Lists
+	// (FindPolicies) leave it out.
+	Backtest *Backtest `json:"backtest,omitempty"`
+	// BacktestStale says why Backtest no longer describes the draft as it
+	// is: edited since, or another version in force since. Empty when it
+	// does, and for published versions.
+	BacktestStale string `json:"backtest_stale,omitempty"`
+}
+
+// PolicyPublish is a request to publish a draft.
+type PolicyPublish struct {
+	// ID is the draft's.
+	ID int64 `json:"-"`
+	// ChangeNote says what this version changes and why: required, at most
+	// MaxChangeNote characters, and not the note of the version in force.
+	ChangeNote string `json:"change_note"`
+	// SHA256, when set, is the PolicyDoc.SHA256 of the text the publisher
+	// reviewed: the publish is refused (conflict) if the draft was edited
+	// since.
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// MaxChangeNote is the longest change note of a published version, in
+// characters.
+const MaxChangeNote = 500
+
+// PolicyDiff is a document compared line by line with the version in force
+// (for a published version: with the version before it). Runs of unchanged
+// lines far from any change are folded into one line of kind DiffFolded.
+type PolicyDiff struct {
+	// ID is the document's; 0 for a text that is not stored.
+	ID int64 `json:"id,omitempty"`
+	// FromVersion is the version compared with; 0 when there is none (every
+	// line is then added).
+	FromVersion int `json:"from_version"`
+	Added       int `json:"added"`
+	Removed     int `json:"removed"`
+	Unchanged   int `json:"unchanged"`
+	// Lines are the lines in order: unchanged lines near a change, added,
+	// removed, and folded runs.
+	Lines []DiffLine `json:"lines"`
+}
+
+// Changed reports whether the texts differ.
+func (d *PolicyDiff) Changed() bool { return d != nil && d.Added+d.Removed > 0 }
+
+// DiffKind says what a DiffLine is.
+type DiffKind string
+
+// The kinds of a diff's lines.
+const (
+	DiffSame    DiffKind = "same"
+	DiffAdded   DiffKind = "added"
+	DiffRemoved DiffKind = "removed"
+	DiffFolded  DiffKind = "folded"
+)
+
+// DiffLine is one line of a PolicyDiff.
+type DiffLine struct {
+	Kind DiffKind `json:"kind"`
+	// Old and New are the 1-based line numbers in the old and the new text
+	// (0 where the line is not in that text); for a folded run, those of
+	// its first line.
+	Old  int    `json:"old,omitempty"`
+	New  int    `json:"new,omitempty"`
+	Text string `json:"text,omitempty"`
+	// Folded is how many unchanged lines a folded run stands for.
+	Folded int `json:"folded,omitempty"`
+}
+
+// PublishPreview says what publishing a draft would do: the version it
+// becomes, the leads rescored and how, the change against the version in
+// force, and the note that may not be repeated.
+type PublishPreview struct {
+	Draft *PolicyDoc `json:"draft"`
+	// Version is the version number the draft would get.
+	Version int `json:"version"`
+	// Leads is how many leads the publish rescores (all of them).
+	Leads int `json:"leads"`
+	// Replay is true when the engagement rules, the half-life or the fast
+	// tracks differ from the version in force: every lead's events are then
+	// replayed; otherwise scores are recomputed from the stored engagement.
+	Replay bool        `json:"replay"`
+	Diff   *PolicyDiff `json:"diff"`
+	// Current is the version in force (nil before the first publish); its
+	// ChangeNote is the note a publisher may not repeat.
+	Current *PolicyDoc `json:"current,omitempty"`
+	// SuggestedNote is the change_note written in the draft's document,
+	// when it is not the note of the version in force: a start for the
+	// publisher's note.
+	SuggestedNote string `json:"suggested_note,omitempty"`
 }
 
 // RescoreStatus says how far the rescoring of every lead under the current
@@ -84,7 +194,9 @@ type RescoreStatus struct {
 }
 
 // Backtest compares what a draft policy and the current one would have done
-// with the leads and events already stored.
+// with the leads and events already stored. Every backtest run is kept for
+// a while with who ran it and when, and beside each draft whose document it
+// was run on (PolicyDoc.Backtest).
 type Backtest struct {
 	Draft   BacktestSide   `json:"draft"`
 	Current BacktestSide   `json:"current"`
@@ -93,6 +205,8 @@ type Backtest struct {
 	Gained  int            `json:"gained"`  // MQL under the draft only
 	Lost    int            `json:"lost"`    // MQL under the current policy only
 	Leads   int            `json:"leads"`
+	RunAt   time.Time      `json:"run_at"`
+	RunBy   string         `json:"run_by"`
 }
 
 // BacktestSide counts, for one policy, the leads that would have become MQL
@@ -143,13 +257,26 @@ type ModelInfo struct {
 type ScoringService interface {
 	// SaveDraft stores a new draft policy (validated, with every problem listed).
 	SaveDraft(ctx context.Context, body string) (*PolicyDoc, error)
-	// PublishPolicy publishes a draft as the next version and rescores every lead.
-	PublishPolicy(ctx context.Context, draftID int64) (*PolicyDoc, error)
+	// UpdateDraft replaces the document of a draft (validated); base, when
+	// set, is the SHA256 of the text the editor started from, and the edit
+	// is refused (ECONFLICT) if the draft changed since. Its stored backtest
+	// is kept, marked stale, unless the new text was backtested too.
+	UpdateDraft(ctx context.Context, id int64, body, base string) (*PolicyDoc, error)
+	// PublishPolicy publishes a draft as the next version, with its change
+	// note, and rescores every lead.
+	PublishPolicy(ctx context.Context, in PolicyPublish) (*PolicyDoc, error)
+	// PreviewPublish says what publishing a draft would do, changing nothing.
+	PreviewPublish(ctx context.Context, id int64) (*PublishPreview, error)
+	// DiffPolicy compares a stored document with the version in force (a
+	// published version with the one before it).
+	DiffPolicy(ctx context.Context, id int64) (*PolicyDiff, error)
 	FindPolicies(ctx context.Context) ([]*PolicyDoc, error)
+	// FindPolicy returns a draft or a version, with its stored backtest.
 	FindPolicy(ctx context.Context, id int64) (*PolicyDoc, error)
 	// CurrentPolicy returns the published policy in force, or ENOTFOUND.
 	CurrentPolicy(ctx context.Context) (*PolicyDoc, error)
-	// Backtest replays stored leads and events under body and under the current policy.
+	// Backtest replays stored leads and events under body and under the
+	// current policy, and keeps the result beside every draft of that body.
 	Backtest(ctx context.Context, body string) (*Backtest, error)
 	// ExplainScore returns a lead's score now, with its reasons.
 	ExplainScore(ctx context.Context, leadID int64) (*ScoreExplanation, error)

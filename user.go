@@ -169,6 +169,48 @@ type UserUpdate struct {
 	Active    *bool   `json:"active"`
 }
 
+// Token is an API token as Baton lists it. The token itself is never
+// kept, only its hash: whoever made it saw it once.
+type Token struct {
+	ID     int64  `json:"id"`
+	UserID int64  `json:"user_id"`
+	Name   string `json:"name"`
+	// CreatedBy is the user who made the token: its owner, or an admin for
+	// them. Nil when the system made it (`baton token create`) or the token
+	// is older than this record.
+	CreatedBy *int64 `json:"created_by,omitempty"`
+	// CreatedVia is the door it was made through: ui, api, cli ("" when
+	// not recorded).
+	CreatedVia string    `json:"created_via,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	// LastUsedAt is when the token last authenticated a request, to the
+	// minute (it is written at most once a minute); nil: never.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// RevokedAt is when the token was revoked, and RevokedBy by whom (nil:
+	// the system); a revoked token authenticates nothing.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	RevokedBy *int64     `json:"revoked_by,omitempty"`
+}
+
+// Revoked reports whether the token was revoked.
+func (t *Token) Revoked() bool { return t.RevokedAt != nil }
+
+// TokenUseResolution is how precisely a token's last use is recorded: a
+// token used many times a minute is written once a minute.
+const TokenUseResolution = time.Minute
+
+// MaxTokenName is the longest name of an API token, in characters.
+const MaxTokenName = 100
+
+// TokenFilter selects API tokens. Nil fields do not filter.
+type TokenFilter struct {
+	UserID *int64
+	// Revoked: true lists only revoked tokens, false only live ones.
+	Revoked *bool
+	Offset  int
+	Limit   int
+}
+
 // UserCalendarPrefix starts the name of a rep's own working calendar, which
 // counts the SLA windows of the handoffs opened to them instead of their
 // team's: "user:anna@example.com" beside team names such as "EMEA". (A team
@@ -243,8 +285,18 @@ type UserService interface {
 	// CreateToken makes a new API token for the user and returns it in clear;
 	// only its hash is stored.
 	CreateToken(ctx context.Context, userID int64, name string) (string, error)
-	// Authenticate returns the user who owns the token, or EUNAUTHORIZED.
+	// Authenticate returns the user who owns the token, or EUNAUTHORIZED
+	// for an unknown or revoked token or an inactive user. It records when
+	// the token was last used, to the minute.
 	Authenticate(ctx context.Context, token string) (*User, error)
+	// FindTokens lists API tokens, live ones first, newest first: anyone's
+	// for an admin, the caller's own for anyone else (a filter naming
+	// another user is EFORBIDDEN).
+	FindTokens(ctx context.Context, f TokenFilter) ([]*Token, int, error)
+	// RevokeToken revokes a token: from then on it authenticates nothing.
+	// Its owner or an admin may; anyone else's is ENOTFOUND. A revoked
+	// token is returned as it is.
+	RevokeToken(ctx context.Context, id int64) (*Token, error)
 	// SetOutOfOffice marks the user away until the absence's return date
 	// (replacing any absence set before): routing gives them no leads until
 	// then. The user may set their own, their manager theirs, an admin

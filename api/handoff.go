@@ -311,3 +311,22 @@ func (s *Server) staleSALs(w http.ResponseWriter, r *http.Request) error {
 	writeList(w, items, len(items))
 	return nil
 }
+
+// updateOpportunity changes some fields of an open opportunity; storage
+// judges who may, as for the moves of its lead.
+func (s *Server) updateOpportunity(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in baton.OpportunityUpdate
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	o, err := s.svc.Opportunities.UpdateOpportunity(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}

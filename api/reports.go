@@ -40,6 +40,11 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	if v := q.Get("manager"); v != "" {
+		if f.Manager, err = strconv.ParseInt(v, 10, 64); err != nil || f.Manager <= 0 {
+			return baton.FieldError("manager", "want a user id, not %q", v)
+		}
+	}
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {
 		return baton.FieldError("format", "want json or csv, not %q", format)

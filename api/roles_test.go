@@ -115,11 +115,35 @@ func TestRoles(t *testing.T) {
 		{"token no body", "POST", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/tokens"), nil, [9]int{u, u, 201, F, 201, F, F, F, F}},
 		// A user sets their own time zone; an admin anyone's.
 		{"time zone", "PUT", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/time-zone"), func() string { return `{"time_zone":"Europe/Berlin"}` }, [9]int{u, u, 200, F, 200, F, F, F, F}},
+		// Everyone lists their own tokens, an admin anyone's; a token is
+		// revoked by its owner or an admin (a new one of sdrA's each call).
+		{"list tokens", "GET", fixed("/api/v1/tokens"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"list another's tokens", "GET", fixed("/api/v1/tokens?user_id=" + id(f.users[sdrB].ID)), nil, [9]int{u, u, 200, F, F, 200, F, F, F}},
+		{"revoke token", "DELETE", func(string) string {
+			if _, err := f.db.CreateToken(sys(), f.users[sdrA].ID, "roles"); err != nil {
+				t.Fatal(err)
+			}
+			ts, _, err := f.db.FindTokens(sys(), baton.TokenFilter{UserID: &f.users[sdrA].ID, Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/tokens/" + id(ts[0].ID)
+		}, nil, [9]int{u, u, 200, N, 200, N, N, N, N}},
 
 		{"record events", "POST", fixed("/api/v1/events"), uniq(`[{"id":"e%d-%d","lead_id":` + id(leadA.ID) + `,"type":"page_view","occurred_at":"2025-01-01T10:00:00Z"}]`), [9]int{u, u, 200, 200, F, F, F, F, F}},
 		{"list events", "GET", fixed("/api/v1/events"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"list lead events", "GET", fixed("/api/v1/events?lead_id=" + id(leadA.ID)), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
 		{"list opportunities", "GET", fixed("/api/v1/opportunities"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		// An open opportunity is changed as its lead is moved: by the lead's
+		// owner, their manager or an admin; marketing reads it, no more.
+		{"patch opportunity", "PATCH", func(string) string {
+			l := f.lead(sdrA, baton.StageOpportunity)
+			o := &baton.Opportunity{LeadID: &l.ID, OwnerID: l.OwnerID, Name: "Deal", Stage: baton.OppProspecting}
+			if err := f.db.CreateOpportunity(sys(), o); err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/opportunities/" + id(o.ID)
+		}, func() string { return `{"name":"Bigger deal","amount":1500}` }, [9]int{u, u, 200, F, 200, N, N, 200, N}},
 		{"list products", "GET", fixed("/api/v1/products"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 
 		// Everyone signed in reads the policies; marketing and admins write them.
@@ -129,7 +153,9 @@ func TestRoles(t *testing.T) {
 		{"draft policy", "POST", fixed("/api/v1/policies"), policyBody, [9]int{u, u, 201, 201, F, F, F, F, F}},
 		{"validate policy", "POST", fixed("/api/v1/policies/validate"), policyBody, [9]int{u, u, 200, 200, F, F, F, F, F}},
 		{"backtest policy", "POST", fixed("/api/v1/policies/backtest"), policyBody, [9]int{u, u, 200, 200, F, F, F, F, F}},
-		{"publish policy", "POST", freshDraft, nil, [9]int{u, u, 200, 200, F, F, F, F, F}},
+		{"edit draft", "PUT", fixed("/api/v1/policies/" + id(draft.ID)), policyBody, [9]int{u, u, 200, 200, F, F, F, F, F}},
+		{"diff policy", "GET", fixed("/api/v1/policies/" + id(draft.ID) + "/diff"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+		{"publish policy", "POST", freshDraft, uniq(`{"change_note":"roles %d (%d)"}`), [9]int{u, u, 200, 200, F, F, F, F, F}},
 		// A lead's score follows the lead's visibility.
 		{"lead score", "GET", fixed("/api/v1/leads/" + id(leadA.ID) + "/score"), nil, [9]int{u, u, 200, 200, 200, N, N, 200, N}},
 		{"scoring status", "GET", fixed("/api/v1/scoring/status"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"regexp"
@@ -21,6 +22,26 @@ const maxPolicyBody = 4 * policy.MaxSize
 type policyInput struct {
 	// Body is the policy's YAML document.
 	Body string `json:"body"`
+}
+
+// draftInput is the body that edits a draft.
+type draftInput struct {
+	// Body is the draft's new YAML document.
+	Body string `json:"body"`
+	// Base, when set, is the sha256 of the draft's text the edit started
+	// from: the edit is refused (409) if the draft changed since.
+	Base string `json:"base,omitempty"`
+}
+
+// publishInput is the body of a publish.
+type publishInput struct {
+	// ChangeNote says what this version changes and why: required, at most
+	// 500 characters, and not the note of the version in force. It is kept
+	// with the version, with who published it and when.
+	ChangeNote string `json:"change_note"`
+	// SHA256, when set, is the sha256 of the draft the caller reviewed: the
+	// publish is refused (409) if the draft was edited since.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // validation is the answer of a valid document.
@@ -141,14 +162,20 @@ func decodePolicy(w http.ResponseWriter, r *http.Request) (string, error) {
 	if err := decodeLimit(w, r, &in, maxPolicyBody); err != nil {
 		return "", err
 	}
-	if strings.TrimSpace(in.Body) == "" {
+	return checkPolicyBody(in.Body)
+}
+
+// checkPolicyBody holds a document to be there and at most policy.MaxSize
+// bytes.
+func checkPolicyBody(body string) (string, error) {
+	if strings.TrimSpace(body) == "" {
 		return "", baton.FieldError("body", "required: the policy's YAML document")
 	}
-	if len(in.Body) > policy.MaxSize {
+	if len(body) > policy.MaxSize {
 		return "", &statusError{status: http.StatusRequestEntityTooLarge,
-			err: baton.FieldError("body", "the policy document is %d bytes, larger than the limit of %s", len(in.Body), sizeString(policy.MaxSize))}
+			err: baton.FieldError("body", "the policy document is %d bytes, larger than the limit of %s", len(body), sizeString(policy.MaxSize))}
 	}
-	return in.Body, nil
+	return body, nil
 }
 
 // requireScoringAdmin refuses callers other than marketing and admins. The
@@ -254,12 +281,58 @@ func (s *Server) backtestPolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in draftInput
+	if err := decodeLimit(w, r, &in, maxPolicyBody); err != nil {
+		return err
+	}
+	body, err := checkPolicyBody(in.Body)
+	if err != nil {
+		return err
+	}
+	d, err := s.svc.Scoring.UpdateDraft(r.Context(), id, body, in.Base)
+	if err != nil {
+		return withProblems(err)
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) diffPolicy(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.svc.Scoring.DiffPolicy(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
 func (s *Server) publishPolicy(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.Scoring.PublishPolicy(r.Context(), id)
+	// The note is required: an empty body is a publish without one, which
+	// storage refuses naming change_note.
+	var in publishInput
+	body, err := readBody(w, r, maxBody)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := decodeBytes(body, &in, ""); err != nil {
+			return err
+		}
+	}
+	d, err := s.svc.Scoring.PublishPolicy(r.Context(), baton.PolicyPublish{ID: id, ChangeNote: in.ChangeNote, SHA256: in.SHA256})
 	if err != nil {
 		// Publishing validates again: attributes may have changed since.
 		return withProblems(err)

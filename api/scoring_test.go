@@ -131,13 +131,13 @@ func TestPolicyFlow(t *testing.T) {
 
 	// Publish: version 1, once.
 	path := "/api/v1/policies/" + itoa(draft.ID) + "/publish"
-	st, b = f.do(admin, "POST", path, "")
+	st, b = f.do(admin, "POST", path, `{"change_note":"first version"}`)
 	var pub baton.PolicyDoc
 	decodeJSON(t, b, &pub)
 	if st != 200 || pub.Version != 1 || !pub.Current || pub.PublishedBy != admin || pub.PublishedAt == nil {
 		t.Fatalf("publish: %d %s", st, b)
 	}
-	if st, b := f.do(admin, "POST", path, ""); st != 409 {
+	if st, b := f.do(admin, "POST", path, `{"change_note":"again"}`); st != 409 {
 		t.Fatalf("publish again: %d %s", st, b)
 	}
 	if st, b := f.do(admin, "POST", "/api/v1/policies/999999/publish", ""); st != 404 {

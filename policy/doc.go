@@ -42,6 +42,9 @@
 //	grades:
 //	  fit: {A: 60, B: 40, C: 20, D: -1000}
 //	  engagement: {"1": 60, "2": 30, "3": 10, "4": -1000}
+//	hidden_from_reps:                      # optional: fields sales does not see
+//	  - attributes.Lead Quality            # named as fit rules name fields
+//	  - attributes.Converted
 //
 // Unknown keys are refused, as are YAML aliases, tags and merge keys. There
 // is no fit decay in this version: a fit_half_life key is refused as
@@ -68,6 +71,14 @@
 //   - missing: true — the value is absent or empty; missing: false — it is
 //     present.
 //
+// hidden_from_reps lists the lead fields a lead's page does not show to
+// sales (development reps, account executives and their managers; marketing
+// and admins see them): the columns sales fills in after contact, and the
+// outcome itself, which a rep judging a lead must not read. Each entry is a
+// field as above; [Policy.HidesFromReps] answers for one. A rule on a hidden
+// field still scores, and its reason is shown to sales without what it
+// matched.
+//
 // Durations are Go durations with the units d (24h) and w (7d) added: 30d,
 // 2w, 1d12h; see [ParseDuration].
 //
@@ -79,7 +90,10 @@
 // and the path of the field at fault, in a [*ValidationError], which
 // unwraps to a baton EINVALID error.
 //
-// Besides syntax, types and unknown keys, these are refused: a bad regular
+// Besides syntax, types and unknown keys, these are refused: a
+// hidden_from_reps entry that is no field, named twice, or (against the
+// schema) an attribute no lead has, since a misspelt name would hide
+// nothing; a bad regular
 // expression; a half-life, cap window or within that is not positive; a
 // field that does not exist, or an attribute not in the schema; a condition
 // that cannot apply to the field's type (range on text, contains or regex on

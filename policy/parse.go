@@ -516,13 +516,16 @@ func parse(data []byte) (*Policy, []Problem) {
 		d.problem(1, "", "the document is empty")
 		return nil, d.probs
 	}
-	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades", "handoff")
+	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades", "handoff", "hidden_from_reps")
 	if !ok {
 		return nil, d.probs
 	}
 	p := &Policy{Handoff: DefaultHandoff()}
 	if e, ok := top["handoff"]; ok {
 		d.handoff(e, p)
+	}
+	if e, ok := top["hidden_from_reps"]; ok {
+		d.hidden(e, p)
 	}
 	if e, ok := top["name"]; ok {
 		p.Name = d.text(e, "name", true)

@@ -36,6 +36,9 @@ type Policy struct {
 	// accountability of the handoff to sales (DefaultHandoff when the
 	// document has no handoff section).
 	Handoff Handoff
+	// HiddenFromReps lists the fields (as fit rules name them) that lead
+	// pages do not show to sales: hidden_from_reps, in document order.
+	HiddenFromReps []string
 
 	// Compiled at parse time.
 	maxFit, minFit float64                      // reachable bounds of Fit (upper/lower)
@@ -46,6 +49,7 @@ type Policy struct {
 	engagementKey  string
 	fitReads       FitReads
 	readsProps     bool
+	hidden         []hiddenField // HiddenFromReps with their lines
 }
 
 // EngagementKey identifies how the policy builds Engagement states: two

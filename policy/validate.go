@@ -81,8 +81,9 @@ func (e *ValidationError) Unwrap() error {
 // Validate checks the policy against the lead schema: every attributes.NAME
 // rule must name a known attribute, with a condition fit for its type (range
 // on numbers; contains and regex on text; equals and in with values of the
-// attribute's type). It returns a *ValidationError listing every problem,
-// or nil.
+// attribute's type), and so must every attributes.NAME that
+// hidden_from_reps lists. It returns a *ValidationError listing every
+// problem, or nil.
 func (p *Policy) Validate(s Schema) error {
 	if probs := p.schemaProblems(s); len(probs) > 0 {
 		return newValidationError(probs)
@@ -124,6 +125,7 @@ func (p *Policy) schemaProblems(s Schema) []Problem {
 			}
 		}
 	}
+	p.hiddenProblems(d, s)
 	return d.probs
 }
 

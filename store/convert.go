@@ -130,7 +130,7 @@ func (tx *Tx) convert(ctx context.Context, l *baton.Lead, in baton.ConvertInput)
 		acc = l.AccountID
 	}
 	o := &baton.Opportunity{LeadID: &l.ID, AccountID: acc, OwnerID: l.OwnerID, Product: in.Product, Name: strings.TrimSpace(in.Name),
-		Stage: baton.OppProspecting, Amount: in.Amount, CreatedAt: tx.now}
+		Stage: baton.OppProspecting, Amount: in.Amount, ExpectedClose: in.ExpectedClose, CreatedAt: tx.now}
 	if err := tx.createOpportunity(ctx, o); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -390,14 +391,9 @@ func (tx *Tx) scope(w *where, alias string) {
 	}
 }
 
-// FindLeads lists the leads the actor may see that match the filter, newest
-// first, and how many match in all.
-func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead, int, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer tx.Rollback()
+// leadWhere is the condition of the leads the actor may see that match the
+// filter (its Offset, Limit and Sort aside).
+func (tx *Tx) leadWhere(f baton.LeadFilter) where {
 	var w where
 	tx.scope(&w, "")
 	if f.ID != nil {
@@ -408,6 +404,9 @@ func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead,
 	}
 	if f.OwnerID != nil {
 		w.add("owner_id = ?", *f.OwnerID)
+	}
+	if f.Unowned {
+		w.add("owner_id IS NULL")
 	}
 	if f.Source != nil {
 		w.add("source = ?", *f.Source)
@@ -428,23 +427,60 @@ func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead,
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
 		w.add(`(LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\' OR LOWER(company) LIKE ? ESCAPE '\' OR LOWER(COALESCE(external_id, '')) LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
+	return w
+}
+
+// leadLabel is what a lead's name sorts by: its name, else its email, else
+// its external id, in lower case (ASCII only on SQLite, every letter on
+// PostgreSQL: the order of accented names may differ between them).
+const leadLabel = `LOWER(COALESCE(NULLIF(name, ''), email, external_id))`
+
+// leadOrder is the order of LeadFilter.Sort: the key a list sorts by, then
+// id, both downwards (desc) or both upwards. A key is never NULL, so that a
+// page can start after the last row's (key, id), and each (key, id) pair is
+// an index (0016_lead_sorts.sql) read one way or the other.
+func leadOrder(sort string, reverse bool) (key string, desc bool, err error) {
+	switch sort {
+	case "", "created":
+		key, desc = "created_at", true
+	case "probability":
+		// Leads without a probability come after every scored one.
+		key, desc = "COALESCE(probability, -1)", true
+	case "fit", "engagement":
+		key, desc = sort, true
+	case "name":
+		key = leadLabel
+	default:
+		return "", false, baton.FieldError("sort", "unknown order %q (want %s)", sort, strings.Join(baton.LeadSorts, ", "))
+	}
+	return key, desc != reverse, nil
+}
+
+func orderBy(key string, desc bool) string {
+	if desc {
+		return ` ORDER BY ` + key + ` DESC, id DESC`
+	}
+	return ` ORDER BY ` + key + `, id`
+}
+
+// FindLeads lists the leads the actor may see that match the filter, in
+// the filter's order, and how many match in all.
+func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead, int, error) {
+	key, desc, err := leadOrder(f.Sort, f.Reverse)
+	if err != nil {
+		return nil, 0, err
+	}
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	w := tx.leadWhere(f)
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads WHERE `+w.String(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count leads: %w", err)
 	}
-	order := ` ORDER BY created_at DESC, id DESC`
-	switch f.Sort {
-	case "", "created":
-	case "probability":
-		order = ` ORDER BY probability IS NULL, probability DESC, id DESC`
-	case "fit":
-		order = ` ORDER BY fit DESC, id DESC`
-	case "engagement":
-		order = ` ORDER BY engagement DESC, id DESC`
-	default:
-		return nil, 0, baton.FieldError("sort", "unknown order %q (want created, probability, fit or engagement)", f.Sort)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+w.String()+order+limitClause(f.Offset, f.Limit), w.args...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+w.String()+orderBy(key, desc)+limitClause(f.Offset, f.Limit), w.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find leads: %w", err)
 	}
@@ -578,58 +614,68 @@ func fmtID(p *int64) string {
 }
 
 // EachLead calls fn for every lead the actor may see that matches the filter,
-// in id order, reading a page at a time so that any number of leads stream.
-// The filter's Offset and Limit are ignored.
+// in the filter's order (id order when Sort is empty), reading a page at a
+// time, each in a read transaction of its own, so that any number of leads
+// stream without holding a snapshot open while fn writes them out. A page
+// starts after the last row's sort key and id. The filter's Offset and Limit
+// are ignored.
 func (db *DB) EachLead(ctx context.Context, f baton.LeadFilter, fn func(*baton.Lead) error) error {
-	var after int64
+	key, desc := "id", false
+	if f.Sort != "" {
+		var err error
+		if key, desc, err = leadOrder(f.Sort, f.Reverse); err != nil {
+			return err
+		}
+	}
+	const page = 1000
+	var after []any // the last row's key and id
 	for {
 		tx, err := db.beginRead(ctx)
 		if err != nil {
 			return err
 		}
-		var w where
-		tx.scope(&w, "")
-		w.add("id > ?", after)
-		if f.Stage != nil {
-			w.add("stage = ?", string(*f.Stage))
+		w := tx.leadWhere(f)
+		order := orderBy(key, desc)
+		switch {
+		case key == "id":
+			order = ` ORDER BY id`
+			if after != nil {
+				w.add("id > ?", after[1])
+			}
+		case after != nil && desc:
+			w.add("("+key+", id) < (?, ?)", after...)
+		case after != nil:
+			w.add("("+key+", id) > (?, ?)", after...)
 		}
-		if f.Source != nil {
-			w.add("source = ?", *f.Source)
-		}
-		if f.Campaign != nil {
-			w.add("campaign = ?", *f.Campaign)
-		}
-		if f.OwnerID != nil {
-			w.add("owner_id = ?", *f.OwnerID)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+w.String()+` ORDER BY id LIMIT 1000`, w.args...)
+		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, `+key+` FROM leads WHERE `+w.String()+order+` LIMIT `+strconv.Itoa(page), w.args...)
 		if err != nil {
 			tx.Rollback()
 			return fmt.Errorf("each lead: %w", err)
 		}
-		var page []*baton.Lead
+		var leads []*baton.Lead
+		var last any
 		for rows.Next() {
-			l, err := scanLead(rows)
+			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &last)...) }))
 			if err != nil {
 				rows.Close()
 				tx.Rollback()
-				return err
+				return fmt.Errorf("each lead: %w", err)
 			}
-			page = append(page, l)
+			leads = append(leads, l)
 		}
 		rows.Close()
 		tx.Rollback()
 		if err := rows.Err(); err != nil {
-			return err
+			return fmt.Errorf("each lead: %w", err)
 		}
-		for _, l := range page {
+		for _, l := range leads {
 			if err := fn(l); err != nil {
 				return err
 			}
 		}
-		if len(page) < 1000 {
+		if len(leads) < page {
 			return nil
 		}
-		after = page[len(page)-1].ID
+		after = []any{last, leads[len(leads)-1].ID}
 	}
 }

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -82,10 +85,10 @@ func (tx *Tx) createOpportunity(ctx context.Context, o *baton.Opportunity) error
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = tx.now
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO opportunities (external_id, lead_id, account_id, owner_id, product, name, stage, amount, engaged_at, closed_at, close_value, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+	err := tx.QueryRowContext(ctx, `INSERT INTO opportunities (external_id, lead_id, account_id, owner_id, product, name, stage, amount, expected_close, engaged_at, closed_at, close_value, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		nullString(o.ExternalID), nullInt(o.LeadID), nullInt(o.AccountID), nullInt(o.OwnerID), o.Product, o.Name, string(o.Stage),
-		o.Amount, nullMicros(o.EngagedAt), nullMicros(o.ClosedAt), o.CloseValue, micros(o.CreatedAt)).Scan(&o.ID)
+		o.Amount, nullMicros(o.ExpectedClose), nullMicros(o.EngagedAt), nullMicros(o.ClosedAt), o.CloseValue, micros(o.CreatedAt)).Scan(&o.ID)
 	if isUniqueViolation(err) {
 		return &baton.Error{Code: baton.ECONFLICT, Field: "external_id", Message: fmt.Sprintf("opportunity %s exists", o.ExternalID)}
 	} else if isForeignKeyViolation(err) {
@@ -96,7 +99,26 @@ func (tx *Tx) createOpportunity(ctx context.Context, o *baton.Opportunity) error
 	return nil
 }
 
-// FindOpportunities lists opportunities the actor may see, newest first.
+const opportunityColumns = `id, external_id, lead_id, account_id, owner_id, product, name, stage, amount, expected_close, engaged_at, closed_at, close_value, created_at`
+
+func scanOpportunity(s interface{ Scan(...any) error }) (*baton.Opportunity, error) {
+	var o baton.Opportunity
+	var ext sql.NullString
+	var lead, acc, owner, expected, engaged, closed sql.NullInt64
+	var created int64
+	if err := s.Scan(&o.ID, &ext, &lead, &acc, &owner, &o.Product, &o.Name, &o.Stage, &o.Amount, &expected, &engaged, &closed, &o.CloseValue, &created); err != nil {
+		return nil, err
+	}
+	o.ExternalID = ext.String
+	o.LeadID, o.AccountID, o.OwnerID = ptrInt(lead), ptrInt(acc), ptrInt(owner)
+	o.ExpectedClose, o.EngagedAt, o.ClosedAt, o.CreatedAt = fromNullMicros(expected), fromNullMicros(engaged), fromNullMicros(closed), fromMicros(created)
+	return &o, nil
+}
+
+// FindOpportunities lists opportunities the actor may see, newest first: a
+// rep's are those they own and those of the leads they own (a lead
+// reassigned as an opportunity takes its deal with it), a manager's also
+// their team's.
 func (db *DB) FindOpportunities(ctx context.Context, f baton.OpportunityFilter) ([]*baton.Opportunity, int, error) {
 	tx, err := db.beginRead(ctx)
 	if err != nil {
@@ -106,9 +128,11 @@ func (db *DB) FindOpportunities(ctx context.Context, f baton.OpportunityFilter) 
 	var w where
 	switch tx.actor.Role {
 	case baton.RoleSDR, baton.RoleAE:
-		w.add("owner_id = ?", tx.actor.UserID)
+		w.add("(owner_id = ? OR lead_id IN (SELECT id FROM leads WHERE owner_id = ?))", tx.actor.UserID, tx.actor.UserID)
 	case baton.RoleManager:
-		w.add("(owner_id = ? OR owner_id IN (SELECT id FROM users WHERE manager_id = ?))", tx.actor.UserID, tx.actor.UserID)
+		w.add(`(owner_id = ? OR owner_id IN (SELECT id FROM users WHERE manager_id = ?)
+			OR lead_id IN (SELECT id FROM leads WHERE owner_id = ? OR owner_id IN (SELECT id FROM users WHERE manager_id = ?)))`,
+			tx.actor.UserID, tx.actor.UserID, tx.actor.UserID, tx.actor.UserID)
 	}
 	if f.OwnerID != nil {
 		w.add("owner_id = ?", *f.OwnerID)
@@ -126,7 +150,7 @@ func (db *DB) FindOpportunities(ctx context.Context, f baton.OpportunityFilter) 
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM opportunities WHERE `+w.String(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count opportunities: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, external_id, lead_id, account_id, owner_id, product, name, stage, amount, engaged_at, closed_at, close_value, created_at
+	rows, err := tx.QueryContext(ctx, `SELECT `+opportunityColumns+`
 		FROM opportunities WHERE `+w.String()+` ORDER BY created_at DESC, id DESC`+limitClause(f.Offset, f.Limit), w.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find opportunities: %w", err)
@@ -134,17 +158,129 @@ func (db *DB) FindOpportunities(ctx context.Context, f baton.OpportunityFilter) 
 	defer rows.Close()
 	out := []*baton.Opportunity{}
 	for rows.Next() {
-		var o baton.Opportunity
-		var ext sql.NullString
-		var lead, acc, owner, engaged, closed sql.NullInt64
-		var created int64
-		if err := rows.Scan(&o.ID, &ext, &lead, &acc, &owner, &o.Product, &o.Name, &o.Stage, &o.Amount, &engaged, &closed, &o.CloseValue, &created); err != nil {
+		o, err := scanOpportunity(rows)
+		if err != nil {
 			return nil, 0, err
 		}
-		o.ExternalID = ext.String
-		o.LeadID, o.AccountID, o.OwnerID = ptrInt(lead), ptrInt(acc), ptrInt(owner)
-		o.EngagedAt, o.ClosedAt, o.CreatedAt = fromNullMicros(engaged), fromNullMicros(closed), fromMicros(created)
-		out = append(out, &o)
+		out = append(out, o)
 	}
 	return out, total, rows.Err()
+}
+
+// UpdateOpportunity changes some fields of an open opportunity, with an
+// entry in its lead's history for each field that changed. Who may is
+// judged as for the lead's moves: the owner of the lead (of the
+// opportunity, when it has none), their manager, an admin; one who may not
+// read it is told it does not exist.
+func (db *DB) UpdateOpportunity(ctx context.Context, id int64, u baton.OpportunityUpdate) (*baton.Opportunity, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := u.Validate(tx.now); err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + opportunityColumns + ` FROM opportunities WHERE id = $1`
+	if tx.db.backend == Postgres {
+		q += ` FOR UPDATE`
+	}
+	o, err := scanOpportunity(tx.QueryRowContext(ctx, q, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, baton.Errorf(baton.ENOTFOUND, "no opportunity %d", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find opportunity %d: %w", id, err)
+	}
+	ownerOf := o.OwnerID
+	if o.LeadID != nil {
+		l, err := tx.findLead(ctx, *o.LeadID, true)
+		if err != nil {
+			return nil, err
+		}
+		ownerOf = l.OwnerID
+	}
+	var owner int64
+	if ownerOf != nil {
+		owner = *ownerOf
+	}
+	inTeam, err := tx.inTeam(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	if !tx.actor.CanActOnOwner(owner, inTeam) {
+		if tx.actor.SeesAllLeads() {
+			return nil, baton.Errorf(baton.EFORBIDDEN, "%s may not change an opportunity: its owner, their manager or an admin may", tx.actor.Role.Words())
+		}
+		return nil, baton.Errorf(baton.ENOTFOUND, "no opportunity %d", id)
+	}
+	if !o.Stage.Open() {
+		return nil, baton.Errorf(baton.ECONFLICT, "opportunity %d is closed %s: a closed deal does not change", id, o.Stage)
+	}
+	if u.Product != nil && *u.Product != "" && *u.Product != o.Product {
+		if err := tx.checkProduct(ctx, *u.Product); err != nil {
+			return nil, err
+		}
+	}
+	var changes []baton.FieldChange
+	set := func(field, from, to string) {
+		if from != to {
+			changes = append(changes, baton.FieldChange{Field: "opportunity." + field, From: from, To: to})
+		}
+	}
+	day := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02")
+	}
+	amount := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	if u.Name != nil {
+		set("name", o.Name, *u.Name)
+		o.Name = *u.Name
+	}
+	if u.Amount != nil {
+		set("amount", amount(o.Amount), amount(*u.Amount))
+		o.Amount = *u.Amount
+	}
+	if u.Product != nil {
+		set("product", o.Product, *u.Product)
+		o.Product = *u.Product
+	}
+	if u.ExpectedClose != nil {
+		set("expected_close", day(o.ExpectedClose), day(u.ExpectedClose))
+		o.ExpectedClose = u.ExpectedClose
+	}
+	if len(changes) == 0 {
+		return o, nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE opportunities SET name = $1, amount = $2, product = $3, expected_close = $4
+		WHERE id = $5 AND stage IN ('prospecting', 'engaging')`, o.Name, o.Amount, o.Product, nullMicros(o.ExpectedClose), id)
+	if err != nil {
+		return nil, fmt.Errorf("update opportunity %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, baton.Errorf(baton.ECONFLICT, "opportunity %d was closed meanwhile", id)
+	}
+	if o.LeadID != nil {
+		for _, c := range changes {
+			if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: *o.LeadID, At: tx.now, Action: baton.ActionUpdated,
+				Field: c.Field, From: c.From, To: c.To}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return o, tx.Commit()
+}
+
+// checkProduct refuses a product that is not one of the products, when
+// there are any (a database without products takes any name).
+func (tx *Tx) checkProduct(ctx context.Context, name string) error {
+	var all, match int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN name = $1 THEN 1 ELSE 0 END), 0) FROM products`, name).Scan(&all, &match); err != nil {
+		return fmt.Errorf("check product: %w", err)
+	}
+	if all > 0 && match == 0 {
+		return baton.FieldError("product", "unknown product %q: choose one of the products", name)
+	}
+	return nil
 }

@@ -18,11 +18,13 @@ import (
 // change, in the change's transaction (see report_agg.go for what is kept):
 //
 //   - created: one query (the lead and its account), the lead's row of
-//     report_leads and 26 counter rows (6 dimensions, cohort and period, day
-//     and month, and the step owner's cohort), in three statements;
+//     report_leads, 26 counter rows (6 dimensions, cohort and period, day
+//     and month, and the step owner's cohort) and its row of report_steps,
+//     in four statements;
 //   - stage: the lead's row read and written back, up to 26 counter rows, 4
-//     duration rows, and 6 rejection rows for a rejection, in four or five
-//     statements;
+//     duration rows and 4 more by owner, a row of report_steps for a move
+//     into a stage of the funnel, and for a rejection 8 rejection rows and
+//     a row of report_steps, in up to seven statements;
 //   - updated source, campaign, country, owner_id or account_id, or a change
 //     of owner by the handoff (assigned, breached, nurture): the row read and
 //     written back and the lead's cohort counters moved to the new value
@@ -287,9 +289,16 @@ func (tx *Tx) flushDelta(ctx context.Context, d *aggDelta) error {
 		bucket int
 	}
 	durations := make(map[durationRow]int64, 2*len(d.durations))
+	type ownerDurationRow struct {
+		owner string
+		durationRow
+	}
+	owners := make(map[ownerDurationRow]int64, 2*len(d.durations))
 	for k, n := range d.durations {
-		durations[durationRow{'d', k.day, k.kind, k.bucket}] += n
-		durations[durationRow{'m', monthOf(k.day), k.kind, k.bucket}] += n
+		for _, r := range []durationRow{{'d', k.day, k.kind, k.bucket}, {'m', monthOf(k.day), k.kind, k.bucket}} {
+			durations[r] += n
+			owners[ownerDurationRow{k.owner, r}] += n
+		}
 	}
 	rows = rows[:0]
 	for k, n := range durations {
@@ -300,13 +309,31 @@ func (tx *Tx) flushDelta(ctx context.Context, d *aggDelta) error {
 	if err := tx.upsertCounters(ctx, "report_durations", "grain, day, kind, bucket", rows); err != nil {
 		return err
 	}
+	rows = rows[:0]
+	for k, n := range owners {
+		if n != 0 {
+			rows = append(rows, []any{k.owner, string(k.grain), k.day, k.kind, k.bucket, n})
+		}
+	}
+	if err := tx.upsertCounters(ctx, "report_owner_durations", "owner, grain, day, kind, bucket", rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for k, n := range d.steps {
+		if n != 0 {
+			rows = append(rows, []any{k.step, k.at, k.owner, k.lead, n})
+		}
+	}
+	if err := tx.upsertCounters(ctx, "report_steps", "step, at, owner, lead_id", rows); err != nil {
+		return err
+	}
 	type rejectionRow struct {
 		dim                     string
 		grain                   byte
 		day                     int64
 		value, reason, from, to string
 	}
-	rejections := make(map[rejectionRow]int64, 6*len(d.rejections))
+	rejections := make(map[rejectionRow]int64, 8*len(d.rejections))
 	for k, n := range d.rejections {
 		for _, grain := range []byte{'d', 'm'} {
 			day := k.day
@@ -316,6 +343,7 @@ func (tx *Tx) flushDelta(ctx context.Context, d *aggDelta) error {
 			rejections[rejectionRow{"", grain, day, "", k.reason, k.from, k.to}] += n
 			rejections[rejectionRow{baton.DimSource, grain, day, k.source, k.reason, k.from, k.to}] += n
 			rejections[rejectionRow{baton.DimCampaign, grain, day, k.campaign, k.reason, k.from, k.to}] += n
+			rejections[rejectionRow{baton.DimOwner, grain, day, k.owner, k.reason, k.from, k.to}] += n
 		}
 	}
 	rows = rows[:0]

@@ -186,17 +186,44 @@ type dailyKey struct {
 	stage string
 }
 
-// durationKey is one counter of report_durations.
+// durationKey is one counter of report_durations, and with its owner (the
+// lead's owner as it left the stage) one of report_owner_durations.
 type durationKey struct {
 	kind   string
 	day    int64
 	bucket int
+	owner  string
 }
 
-// rejectionKey is one counter of report_rejections.
+// rejectionKey is one counter of report_rejections: its rows by source, by
+// campaign and by owner (the one who rejected) come from it.
 type rejectionKey struct {
-	day                                int64
-	from, to, reason, source, campaign string
+	day                                       int64
+	from, to, reason, source, campaign, owner string
+}
+
+// stepKey is one row of report_steps: a lead's creation or move into a
+// stage of the funnel (step the stage), or a rejection ("rejected:" and the
+// reason), at a time, under an owner.
+type stepKey struct {
+	step  string
+	at    int64
+	owner string
+	lead  int64
+}
+
+// rejectedStep is the prefix of the steps of report_steps that are
+// rejections: the reason follows it.
+const rejectedStep = "rejected:"
+
+// funnelStage reports whether the funnel counts moves into s (or, for
+// stageLead, creations): report_steps keeps the leads behind those.
+func funnelStage(s string) bool {
+	switch baton.Stage(s) {
+	case stageLead, baton.StageMQL, baton.StageSAL, baton.StageSQL, baton.StageOpportunity, baton.StageWon:
+		return true
+	}
+	return false
 }
 
 // aggDelta collects counter changes, merged by key.
@@ -204,14 +231,24 @@ type aggDelta struct {
 	daily      map[dailyKey]int64
 	durations  map[durationKey]int64
 	rejections map[rejectionKey]int64
+	steps      map[stepKey]int64
 }
 
 func newAggDelta() *aggDelta {
-	return &aggDelta{daily: map[dailyKey]int64{}, durations: map[durationKey]int64{}, rejections: map[rejectionKey]int64{}}
+	return &aggDelta{daily: map[dailyKey]int64{}, durations: map[durationKey]int64{}, rejections: map[rejectionKey]int64{},
+		steps: map[stepKey]int64{}}
 }
 
 func (d *aggDelta) empty() bool {
-	return len(d.daily) == 0 && len(d.durations) == 0 && len(d.rejections) == 0
+	return len(d.daily) == 0 && len(d.durations) == 0 && len(d.rejections) == 0 && len(d.steps) == 0
+}
+
+// step counts a step of the lead under its owner now, if the funnel
+// counts it.
+func (a *leadAgg) step(d *aggDelta, stage string, at int64) {
+	if funnelStage(stage) {
+		d.steps[stepKey{stage, at, a.dims[dimOwner], a.id}]++
+	}
 }
 
 // countAll adds n to the counters of stage on day, one per dimension.
@@ -233,10 +270,12 @@ func (a *leadAgg) start(h *baton.HistoryEntry, dims [nDims]string, d *aggDelta) 
 	day := dayOf(at)
 	d.countAll('p', day, &a.dims, stageLead, 1)
 	a.countCohort(d, stageLead, 1)
+	a.step(d, stageLead, at)
 	if a.stage != baton.StageNew {
 		// Imported at a later stage: it entered that stage when created.
 		d.countAll('p', day, &a.dims, string(a.stage), 1)
 		a.reach(a.stage, at, d)
+		a.step(d, string(a.stage), at)
 	}
 }
 
@@ -268,26 +307,33 @@ func (a *leadAgg) reach(s baton.Stage, at int64, d *aggDelta) {
 	mark(i)
 }
 
-// stageChange applies a stage history entry.
+// stageChange applies a stage history entry. The time the lead spent in the
+// stage it leaves, and a rejection, count under the owner it has as it
+// leaves (the one who made the move: the move's own owner change comes
+// after it, setOwner); the move into the new stage under that owner too
+// until the move's owner change, if any, moves it (moveStep).
 func (a *leadAgg) stageChange(h *baton.HistoryEntry, d *aggDelta) {
 	at := micros(h.At)
 	day := dayOf(at)
 	from, to := baton.Stage(h.From), baton.Stage(h.To)
+	owner := a.dims[dimOwner]
 	if a.stageAt > 0 && from == a.stage {
 		b := durationBucket(at - a.stageAt)
-		d.durations[durationKey{"in:" + string(from), day, b}]++
+		d.durations[durationKey{"in:" + string(from), day, b, owner}]++
 		if k, ok := stepKinds[[2]baton.Stage{from, to}]; ok {
-			d.durations[durationKey{k, day, b}]++
+			d.durations[durationKey{k, day, b, owner}]++
 		}
 	}
 	if (from == baton.StageMQL || from == baton.StageSAL) && (to == baton.StageRecycled || to == baton.StageDisqualified) {
-		d.rejections[rejectionKey{day, string(from), string(to), h.Reason, a.dims[dimSource], a.dims[dimCampaign]}]++
+		d.rejections[rejectionKey{day, string(from), string(to), h.Reason, a.dims[dimSource], a.dims[dimCampaign], owner}]++
+		d.steps[stepKey{rejectedStep + h.Reason, at, owner, a.id}]++
 	}
 	if from == baton.StageRecycled && to == baton.StageMQL && a.returned == 0 {
 		a.returned = at
 	}
 	d.countAll('p', day, &a.dims, string(to), 1)
 	a.reach(to, at, d)
+	a.step(d, string(to), at)
 	a.stage, a.stageAt = to, at
 }
 
@@ -486,17 +532,23 @@ func (a *leadAgg) setOwner(o string, at int64, d *aggDelta) {
 }
 
 // moveStep moves the counts of the lead's latest step that go by its owner
-// from owner from to owner to: the period count of the stage it entered and
-// the step owner's cohort counts of the stages it reached first (at the same
-// instant: two moves of one lead at one instant, which only a stopped test
-// clock makes, move together). The creation is never moved: a lead counts
-// as a lead under the owner it was created with, so that a team's rates
-// compare steps its people took.
+// from owner from to owner to: the period count of the stage it entered
+// (and its row of report_steps) and the step owner's cohort counts of the
+// stages it reached first (at the same instant: two moves of one lead at
+// one instant, which only a stopped test clock makes, move together). The
+// creation is never moved: a lead counts as a lead under the owner it was
+// created with, so that a team's rates compare steps its people took. Nor
+// are the rejection and the time in the stage left, which count under the
+// owner who made the move.
 func (a *leadAgg) moveStep(from, to string, d *aggDelta) {
 	if a.stage != baton.StageNew {
 		day := dayOf(a.stageAt)
 		d.daily[dailyKey{'p', dimOwner, day, from, string(a.stage)}]--
 		d.daily[dailyKey{'p', dimOwner, day, to, string(a.stage)}]++
+		if funnelStage(string(a.stage)) {
+			d.steps[stepKey{string(a.stage), a.stageAt, from, a.id}]--
+			d.steps[stepKey{string(a.stage), a.stageAt, to, a.id}]++
+		}
 	}
 	cday := dayOf(a.created)
 	for j := range nReached {

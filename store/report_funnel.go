@@ -34,6 +34,12 @@ var funnelSteps = []struct{ stage, label string }{
 // one that does a part has counts only there. A team is the owner's team,
 // as the users table says now; an owner without one counts under their
 // manager's team, and without that under "(no team)".
+//
+// Within a manager's team (f.Manager) it counts the steps whose owner, as
+// by team, is the manager or reports to them, in the period and in the
+// cohort (there by the owner who got each step, by owner too), broken down
+// by owner or team or not at all. The same range scan, of those owners'
+// counters.
 func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
 	tx, err := db.beginReport(ctx)
 	if err != nil {
@@ -41,6 +47,13 @@ func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, 
 	}
 	defer tx.Rollback()
 	if err := checkBy(f.By, baton.ReportDimensions...); err != nil {
+		return nil, err
+	}
+	if err := teamBy(f); err != nil {
+		return nil, err
+	}
+	owners, err := tx.teamOwners(ctx, f.Manager)
+	if err != nil {
 		return nil, err
 	}
 	p := periodOf(f, tx.now)
@@ -52,8 +65,13 @@ func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, 
 	if f.Cohort {
 		kind = 'c'
 	}
+	dim := countDim(f.By, kind)
+	if owners != nil {
+		// The owner who got each step: as by team.
+		dim = countDim(baton.DimTeam, kind)
+	}
 	g := groups{}
-	if err := tx.dailyCounts(ctx, kind, countDim(f.By, kind), p, func(value, stage string, n float64) {
+	if err := tx.dailyCounts(ctx, kind, dim, p, owners, func(value, stage string, n float64) {
 		for i, s := range funnelSteps {
 			if s.stage == stage {
 				g.add(lb.label(value), i, n, len(funnelSteps))
@@ -87,8 +105,15 @@ func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, 
 	switch {
 	case f.By == baton.DimTeam:
 		r.Notes = append(r.Notes, "Each step counts under the team of the owner"+gotIt)
-	case f.By == baton.DimOwner && !f.Cohort:
+	case f.By == baton.DimOwner && (!f.Cohort || owners != nil):
 		r.Notes = append(r.Notes, "Each step counts under the owner"+gotIt)
+	}
+	if owners != nil {
+		note, err := tx.teamNote(ctx, f.Manager, "each step counts if its owner, the one who got it, is one of them")
+		if err != nil {
+			return nil, err
+		}
+		r.Notes = append(r.Notes, note)
 	}
 	r.Notes = append(r.Notes, "Each rate is the step over the step before it, in percent.")
 	for _, s := range funnelSteps {

@@ -34,6 +34,9 @@ func (db *DB) Quality(ctx context.Context, f baton.ReportFilter) (*baton.Report,
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := checkTeam(f, baton.ReportQuality); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By, baton.ReportDimensions...); err != nil {
 		return nil, err
 	}
@@ -49,7 +52,7 @@ func (db *DB) Quality(ctx context.Context, f baton.ReportFilter) (*baton.Report,
 	const width = 7 // qualityStages, then won value
 	g := groups{}
 	dim := dimIndex(by)
-	if err := tx.dailyCounts(ctx, 'c', dim, p, func(value, stage string, n float64) {
+	if err := tx.dailyCounts(ctx, 'c', dim, p, nil, func(value, stage string, n float64) {
 		if i := slices.Index(qualityStages, stage); i >= 0 {
 			g.add(lb.label(value), i, n, width)
 		}
@@ -115,6 +118,9 @@ func (db *DB) QualityByRule(ctx context.Context, f baton.ReportFilter) (*baton.R
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := checkTeam(f, baton.ReportRuleFit); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By); err != nil {
 		return nil, err
 	}
@@ -131,7 +137,7 @@ func (db *DB) QualityByRule(ctx context.Context, f baton.ReportFilter) (*baton.R
 	p := periodOf(f, tx.now)
 	firedStats := make([]ruleStats, len(rules))
 	var all ruleStats
-	if err := tx.dailyCounts(ctx, 'c', dimFitRule, p, func(value, stage string, n float64) {
+	if err := tx.dailyCounts(ctx, 'c', dimFitRule, p, nil, func(value, stage string, n float64) {
 		if i, ok := index[value]; ok {
 			if k, ok := stat[stage]; ok {
 				firedStats[i][k] += n
@@ -140,7 +146,7 @@ func (db *DB) QualityByRule(ctx context.Context, f baton.ReportFilter) (*baton.R
 	}); err != nil {
 		return nil, err
 	}
-	if err := tx.dailyCounts(ctx, 'c', dimSource, p, func(_, stage string, n float64) {
+	if err := tx.dailyCounts(ctx, 'c', dimSource, p, nil, func(_, stage string, n float64) {
 		if k, ok := stat[stage]; ok {
 			all[k] += n
 		}
@@ -180,6 +186,9 @@ func (db *DB) RuleQuality(ctx context.Context, f baton.ReportFilter, rules []str
 }
 
 func (tx *Tx) ruleQuality(ctx context.Context, f baton.ReportFilter, rules []string, fired baton.FiredRules) (*baton.Report, error) {
+	if err := checkTeam(f, "rule quality"); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By); err != nil {
 		return nil, err
 	}

@@ -153,9 +153,16 @@ func (tx *Tx) spanQuery(cols, table, cond string, spans []span, args ...any) (st
 	return strings.Join(parts, " UNION ALL "), args
 }
 
-// dailyCounts sums report_daily by dimension value and stage over a period.
-func (tx *Tx) dailyCounts(ctx context.Context, kind byte, dim int, p period, fn func(value, stage string, n float64)) error {
-	q, args := tx.spanQuery("value, stage, n", "report_daily", "kind = $1 AND dim = $2", p.spans(), string(kind), dimNames[dim])
+// dailyCounts sums report_daily by dimension value and stage over a period;
+// with values, only the counters of those values.
+func (tx *Tx) dailyCounts(ctx context.Context, kind byte, dim int, p period, values []string, fn func(value, stage string, n float64)) error {
+	cond, args := "kind = $1 AND dim = $2", []any{string(kind), dimNames[dim]}
+	if values != nil {
+		var in string
+		in, args = inValues(args, values)
+		cond += " AND value IN " + in
+	}
+	q, args := tx.spanQuery("value, stage, n", "report_daily", cond, p.spans(), args...)
 	rows, err := tx.QueryContext(ctx, `SELECT value, stage, CAST(SUM(n) AS BIGINT) FROM (`+q+`) t GROUP BY value, stage`, args...)
 	if err != nil {
 		return fmt.Errorf("report counts: %w", err)
@@ -170,6 +177,82 @@ func (tx *Tx) dailyCounts(ctx context.Context, kind byte, dim int, p period, fn 
 		fn(value, stage, float64(n))
 	}
 	return rows.Err()
+}
+
+// teamOwners returns the owners of a manager's team (ReportFilter.Manager)
+// as the counters name them (user ids as text): the manager and the users
+// who report to them now, active or not. It returns nil for no team
+// (manager 0), and refuses a manager who is not a user.
+func (tx *Tx) teamOwners(ctx context.Context, manager int64) ([]string, error) {
+	if manager == 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE id = $1 OR manager_id = $1 ORDER BY id`, manager)
+	if err != nil {
+		return nil, fmt.Errorf("report team: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, strconv.FormatInt(id, 10))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(out, strconv.FormatInt(manager, 10)) {
+		return nil, baton.FieldError("manager", "there is no user %d", manager)
+	}
+	return out, nil
+}
+
+// checkTeam refuses a team (ReportFilter.Manager) to the reports not kept
+// by owner.
+func checkTeam(f baton.ReportFilter, report string) error {
+	if f.Manager == 0 {
+		return nil
+	}
+	return baton.FieldError("manager", "the %s report is not kept by team: leave manager out", report)
+}
+
+// teamBy checks the breakdown of a report within a team: by owner or team
+// only, the dimensions the counters keep by owner.
+func teamBy(f baton.ReportFilter) error {
+	if f.Manager == 0 || f.By == "" || f.By == baton.DimOwner || f.By == baton.DimTeam {
+		return nil
+	}
+	return baton.FieldError("by", "within a team this report breaks down by owner or team only, not by %q", f.By)
+}
+
+// inValues appends values to args and returns the IN list of their
+// parameters, "($n, ...)", numbered after those already in args.
+func inValues(args []any, values []string) (string, []any) {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		args = append(args, v)
+		b.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	if len(values) == 0 {
+		b.WriteString("NULL") // matches nothing
+	}
+	b.WriteByte(')')
+	return b.String(), args
+}
+
+// teamNote is the note of a report within a team.
+func (tx *Tx) teamNote(ctx context.Context, manager int64, how string) (string, error) {
+	var name string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM users WHERE id = $1`, manager).Scan(&name); err != nil {
+		return "", fmt.Errorf("report team: %w", err)
+	}
+	return "Within the team of " + name + ": " + name + " and the people who report to them; " + how + ".", nil
 }
 
 // checkBy checks a breakdown dimension against those a report accepts.

@@ -24,7 +24,7 @@ func (db *DB) RebuildReports(ctx context.Context) (int, error) {
 	if !tx.actor.CanAdmin() {
 		return 0, baton.Errorf(baton.EFORBIDDEN, "only an admin may rebuild the reports")
 	}
-	for _, t := range []string{"report_leads", "report_daily", "report_durations", "report_rejections"} {
+	for _, t := range []string{"report_leads", "report_daily", "report_durations", "report_owner_durations", "report_rejections", "report_steps"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return 0, fmt.Errorf("rebuild reports: %w", err)
 		}

@@ -17,6 +17,9 @@ func (db *DB) Recycled(ctx context.Context, f baton.ReportFilter) (*baton.Report
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := checkTeam(f, baton.ReportRecycled); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By); err != nil {
 		return nil, err
 	}

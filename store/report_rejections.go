@@ -13,9 +13,12 @@ import (
 // Rejections counts the leads sales rejected in the period (moved from mql or
 // sal to recycled or disqualified), by the reason given. With f.By ""
 // (or "reason") the labels are the reasons, with count and share; with
-// "source" or "campaign" (the lead's at the time) or "week" (weeks starting
+// "source" or "campaign" (the lead's at the time), "owner" (the one who
+// rejected: the lead's owner as it was rejected) or "week" (weeks starting
 // on Monday, UTC) the labels are those groups and there is one series per
 // reason (the f.Limit most frequent, default 10, the rest as "(other)").
+// Within a manager's team (f.Manager) it counts the rejections by the
+// manager or the people who report to them, by reason, owner or week.
 // One indexed range scan of report_rejections.
 func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
 	tx, err := db.beginReport(ctx)
@@ -27,7 +30,18 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 	if by == "reason" {
 		by = ""
 	}
-	if err := checkBy(by, baton.DimSource, baton.DimCampaign, "week"); err != nil {
+	if err := checkBy(by, baton.DimSource, baton.DimCampaign, baton.DimOwner, "week"); err != nil {
+		return nil, err
+	}
+	owners, err := tx.teamOwners(ctx, f.Manager)
+	if err != nil {
+		return nil, err
+	}
+	if owners != nil && (by == baton.DimSource || by == baton.DimCampaign) {
+		return nil, baton.FieldError("by", "within a team the rejections break down by reason, owner or week, not by %q", by)
+	}
+	lb, err := tx.labeler(ctx, by)
+	if err != nil {
 		return nil, err
 	}
 	p := periodOf(f, tx.now)
@@ -36,7 +50,13 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 		// Weeks need days.
 		col, dim, spans = "CAST(day AS TEXT)", "", []span{{"d", p.fromDay, p.toDay}}
 	}
-	q, args := tx.spanQuery(col+" AS grp, reason, from_stage, to_stage, n", "report_rejections", "dim = $1", spans, dim)
+	cond, condArgs := "dim = $1", []any{dim}
+	if owners != nil {
+		var in string
+		in, condArgs = inValues([]any{baton.DimOwner}, owners)
+		cond = "dim = $1 AND value IN " + in
+	}
+	q, args := tx.spanQuery(col+" AS grp, reason, from_stage, to_stage, n", "report_rejections", cond, spans, condArgs...)
 	rows, err := tx.QueryContext(ctx, `SELECT grp, reason, from_stage, to_stage, CAST(SUM(n) AS BIGINT) FROM (`+q+`) t
 		GROUP BY grp, reason, from_stage, to_stage`, args...)
 	if err != nil {
@@ -62,6 +82,8 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 			d, _ := strconv.ParseInt(group, 10, 64)
 			group = strconv.FormatInt(weekOf(d), 10)
 		case "":
+		case baton.DimOwner:
+			group = lb.label(group)
 		default:
 			if group == "" {
 				group = labelNone
@@ -86,6 +108,13 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 	}
 	r := &baton.Report{Name: baton.ReportRejections, Title: "Rejections by reason",
 		Notes: []string{"Leads moved by sales from mql or sal to recycled or disqualified in the period, by the reason given."}}
+	if owners != nil {
+		note, err := tx.teamNote(ctx, f.Manager, "each rejection counts under the owner who rejected the lead")
+		if err != nil {
+			return nil, err
+		}
+		r.Notes = append(r.Notes, note)
+	}
 	if by == "" {
 		reasons := byReason.top(0, orDefault(f.Limit, 50))
 		r.Columns = []string{"reason", "rejections", "share", "recycled", "disqualified", "from_mql", "from_sal"}
@@ -145,7 +174,11 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 			return labels[i] < labels[j]
 		})
 		r.Title = "Rejections by " + by + " and reason"
-		r.Notes = append(r.Notes, "The lead's "+by+" at the time of the rejection.")
+		if by == baton.DimOwner {
+			r.Notes = append(r.Notes, "The owner who rejected: the lead's owner as it was rejected.")
+		} else {
+			r.Notes = append(r.Notes, "The lead's "+by+" at the time of the rejection.")
+		}
 	}
 	group := by
 	r.Columns = []string{group, "reason", "rejections", "share"}

@@ -25,6 +25,9 @@ func (db *DB) SLA(ctx context.Context, f baton.ReportFilter) (*baton.Report, err
 	if tx.actor.Role.Rep() {
 		return nil, baton.Errorf(baton.EFORBIDDEN, "the SLA report is for managers, marketing and admins")
 	}
+	if err := checkTeam(f, baton.ReportSLA); err != nil {
+		return nil, err
+	}
 	if f.By != "" && f.By != baton.DimOwner && f.By != baton.DimTeam {
 		return nil, baton.FieldError("by", "the SLA report is by owner or team, not %q", f.By)
 	}

@@ -21,6 +21,9 @@ func (db *DB) Stale(ctx context.Context, f baton.ReportFilter) (*baton.Report, e
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := checkTeam(f, baton.ReportStale); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By, baton.DimOwner); err != nil {
 		return nil, err
 	}
@@ -52,6 +55,9 @@ func (db *DB) Stalled(ctx context.Context, f baton.ReportFilter) (*baton.Report,
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := checkTeam(f, baton.ReportStalled); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By, "stage"); err != nil {
 		return nil, err
 	}

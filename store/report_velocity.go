@@ -49,6 +49,13 @@ func quantileBucket(h map[int]int64, q float64) (int, bool) {
 // first stage of the step), over the transitions made in the period. Times
 // come from histograms whose buckets span 9%: a figure is its bucket's
 // middle, within 5% of the exact one. f.By is not supported.
+//
+// Within a manager's team (f.Manager) it times the transitions made by the
+// manager or the people who report to them: each time counts under the
+// owner the lead had as it left the stage, the one who made the step (a
+// lead reassigned while in a stage counts under the one who moved it on,
+// not the one who got it), from report_owner_durations, an index range per
+// owner.
 func (db *DB) Velocity(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
 	tx, err := db.beginReport(ctx)
 	if err != nil {
@@ -58,8 +65,18 @@ func (db *DB) Velocity(ctx context.Context, f baton.ReportFilter) (*baton.Report
 	if err := checkBy(f.By); err != nil {
 		return nil, err
 	}
+	owners, err := tx.teamOwners(ctx, f.Manager)
+	if err != nil {
+		return nil, err
+	}
 	p := periodOf(f, tx.now)
-	q, args := tx.spanQuery("kind, bucket, n", "report_durations", "1 = 1", p.spans())
+	table, cond, condArgs := "report_durations", "1 = 1", []any(nil)
+	if owners != nil {
+		var in string
+		in, condArgs = inValues(nil, owners)
+		table, cond = "report_owner_durations", "owner IN "+in
+	}
+	q, args := tx.spanQuery("kind, bucket, n", table, cond, p.spans(), condArgs...)
 	rows, err := tx.QueryContext(ctx, `SELECT kind, bucket, CAST(SUM(n) AS BIGINT) FROM (`+q+`) t GROUP BY kind, bucket`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("velocity: %w", err)
@@ -86,6 +103,13 @@ func (db *DB) Velocity(ctx context.Context, f baton.ReportFilter) (*baton.Report
 		Series:  []baton.Series{{Name: "median (hours)"}, {Name: "p90 (hours)"}},
 		Notes: []string{"Over the transitions made in the period: the time the lead had spent in the stage it left.",
 			"Figures come from histograms with buckets 9% wide: each is its bucket's middle, within 5% of the exact time."}}
+	if owners != nil {
+		note, err := tx.teamNote(ctx, f.Manager, "each time counts under the owner who moved the lead on from the stage")
+		if err != nil {
+			return nil, err
+		}
+		r.Notes = append(r.Notes, note)
+	}
 	for _, k := range velocityKinds {
 		h := hist[k.kind]
 		var n int64

@@ -219,12 +219,13 @@ func TestPolicyValidationAndRoles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = db.PublishPolicy(storetest.As(tm.Manager1), d.ID)
+		publish := baton.PolicyPublish{ID: d.ID, ChangeNote: "first version"}
+		_, err = db.PublishPolicy(storetest.As(tm.Manager1), publish)
 		wantCode(t, err, baton.EFORBIDDEN)
-		if _, err := db.PublishPolicy(storetest.As(tm.Marketing), d.ID); err != nil {
+		if _, err := db.PublishPolicy(storetest.As(tm.Marketing), publish); err != nil {
 			t.Fatal(err)
 		}
-		_, err = db.PublishPolicy(storetest.As(tm.Marketing), d.ID)
+		_, err = db.PublishPolicy(storetest.As(tm.Marketing), publish)
 		wantCode(t, err, baton.ECONFLICT)
 		cur, err := db.CurrentPolicy(storetest.As(tm.SDR1))
 		if err != nil || cur.Version != 1 || cur.PublishedBy != "Mia Marketing" {

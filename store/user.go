@@ -2,11 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -157,7 +153,11 @@ type scanFunc func(dest ...any) error
 
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
-// UpdateUser changes a user. Only an admin may.
+// UpdateUser changes a user. Only an admin may. Deactivating a user ends
+// their web sessions in the same transaction (their API tokens are refused
+// while they are inactive, see Authenticate), and routing skips them from
+// then on; the leads they own stay theirs until reassigned. No admin may
+// deactivate themselves, so that one admin is always left who can undo it.
 func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*baton.User, error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
@@ -183,7 +183,12 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*
 	if upd.Territory != nil {
 		u.Territory = *upd.Territory
 	}
+	deactivated := false
 	if upd.Active != nil {
+		if !*upd.Active && u.Active && id == tx.actor.UserID {
+			return nil, baton.FieldError("active", "you cannot deactivate yourself: another admin must")
+		}
+		deactivated = u.Active && !*upd.Active
 		u.Active = *upd.Active
 	}
 	if upd.ManagerID != nil {
@@ -203,6 +208,11 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $1, role = $2, team = $3, territory = $4, manager_id = $5, active = $6, updated_at = $7 WHERE id = $8`,
 		u.Name, string(u.Role), u.Team, u.Territory, nullInt(u.ManagerID), u.Active, micros(tx.now), u.ID); err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	if deactivated {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+			return nil, fmt.Errorf("end the sessions of user %d: %w", id, err)
+		}
 	}
 	return u, tx.Commit()
 }
@@ -401,52 +411,6 @@ func (db *DB) ImportUsers(ctx context.Context, users []baton.UserImport) (baton.
 		res.Updated++
 	}
 	return res, tx.Commit()
-}
-
-// hashToken returns the stored form of an API token.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// CreateToken makes a new API token for a user. A user may make their own;
-// an admin may make anyone's.
-func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (string, error) {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer tx.Rollback()
-	if !tx.actor.CanAdmin() && tx.actor.UserID != userID {
-		return "", baton.Errorf(baton.EFORBIDDEN, "you may only create your own tokens")
-	}
-	if _, err := tx.findUserByID(ctx, userID); err != nil {
-		return "", err
-	}
-	var raw [24]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", err
-	}
-	token := "bt_" + base64.RawURLEncoding.EncodeToString(raw[:])
-	if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at) VALUES ($1, $2, $3, $4)`,
-		userID, name, hashToken(token), micros(tx.now)); err != nil {
-		return "", fmt.Errorf("create token: %w", err)
-	}
-	return token, tx.Commit()
-}
-
-// Authenticate returns the active user who owns the token, or EUNAUTHORIZED.
-func (db *DB) Authenticate(ctx context.Context, token string) (*baton.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+prefix("u.", userColumns)+` FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hashToken(token)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, baton.Errorf(baton.EUNAUTHORIZED, "unknown API token")
-	} else if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
-	}
-	if !u.Active {
-		return nil, baton.Errorf(baton.EUNAUTHORIZED, "the user of this token is inactive")
-	}
-	return u, nil
 }
 
 // prefix qualifies each comma-separated column with a table alias.

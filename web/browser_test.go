@@ -148,7 +148,8 @@ func (p *page) screenshot(name string) {
 
 // TestBrowser is every role's day in a real browser: a rep accepts one lead
 // and rejects another with a reason, their manager sees it on the SLA
-// board, marketing backtests a policy change, and the guards hold (a form
+// board, marketing backtests a policy change and publishes it with a change
+// note after the confirmation, and the guards hold (a form
 // without its CSRF token, another rep's lead by URL).
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
@@ -298,4 +299,26 @@ func TestBrowser(t *testing.T) {
 	}
 	p.do(chromedp.ScrollIntoView(chromedp.CSS("#backtest")))
 	p.screenshot("policy-backtest.png")
+	// Saved, the draft keeps its backtest and shows its diff; marketing
+	// reviews what publishing will do and publishes with a change note.
+	p.submit(`button[value="save"]`, "#backtest")
+	if s := p.text("#backtest"); !strings.Contains(s, "by Mia Marketing on") || !strings.Contains(s, "This document") {
+		t.Fatalf("the saved draft's backtest: %q", s)
+	}
+	if s := p.text("#diff"); !strings.Contains(s, "fit: 0") || !strings.Contains(s, "fit: 20") {
+		t.Fatalf("the draft's diff: %q", s)
+	}
+	p.submit(`a[href$="&publish=1"]`, "#change_note")
+	if s := p.text("#publish"); !strings.Contains(s, "as version 2?") || !strings.Contains(s, "Every lead") {
+		t.Fatalf("the confirmation: %q", s)
+	}
+	const note = "Looser MQL rule: fit 0, engagement 10"
+	p.do(chromedp.SendKeys(chromedp.CSS("#change_note"), note))
+	p.submit(`#publish-form button[type="submit"]`, ".flash")
+	if s := p.text(".lede"); !strings.Contains(s, "Version 2 in force") || !strings.Contains(s, note) {
+		t.Fatalf("after publishing: %q", s)
+	}
+	if s := p.text("table.history tbody tr"); !strings.Contains(s, "v2 (current)") || !strings.Contains(s, note) || !strings.Contains(s, "by Mia Marketing") {
+		t.Fatalf("the version history: %q", s)
+	}
 }

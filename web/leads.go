@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -25,7 +26,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.awayRoutes(mux)
 	s.profileRoutes(mux)
 	mux.Handle("POST /notifications/{id}/read", s.page(s.markRead))
-	mux.Handle("GET /leads", s.page(s.leadList))
+	s.listRoutes(mux)
+	mux.Handle("GET /work", s.page(s.work))
 	mux.Handle("GET /leads/{id}", s.page(s.leadPage))
 	mux.Handle("POST /leads/{id}/accept", s.page(s.oneClick("accept", "accepted", s.svc.Handoffs.Accept)))
 	mux.Handle("POST /leads/{id}/reject", s.page(s.reject))
@@ -36,6 +38,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /leads/{id}/recycle", s.page(s.withReason("recycle", "recycled", s.svc.Handoffs.Recycle)))
 	mux.Handle("POST /leads/{id}/convert", s.page(s.convert))
 	mux.Handle("POST /leads/{id}/close", s.page(s.closeLead))
+	mux.Handle("POST /leads/{id}/opportunity", s.page(s.editOpportunity))
 	mux.Handle("POST /leads/{id}/claim", s.page(s.oneClick("claim", "claimed", s.svc.Handoffs.Claim)))
 	// Who may make a move is the lifecycle table's to say, in storage:
 	// these routes take every role.
@@ -108,39 +111,15 @@ func (s *Server) userNames(ctx context.Context) (map[int64]*baton.User, error) {
 	return m, nil
 }
 
-// explained is a lead's score with its top reasons.
-type explained struct {
-	Reasons []baton.ScoreReason
-	Factors []baton.ProbabilityFactor
-	Why     string
-}
-
-// explain returns the top n rules and model factors of a lead's score, by
-// size of their part.
-func (s *Server) explain(ctx context.Context, leadID int64, n int) (*explained, error) {
-	ex, err := s.svc.Scoring.ExplainScore(ctx, leadID)
-	if err != nil {
-		return nil, err
-	}
-	rs := slices.Clone(ex.Reasons)
-	slices.SortStableFunc(rs, func(a, b baton.ScoreReason) int { return cmp.Compare(math.Abs(b.Points), math.Abs(a.Points)) })
-	fs := slices.Clone(ex.Factors)
-	slices.SortStableFunc(fs, func(a, b baton.ProbabilityFactor) int {
-		return cmp.Compare(math.Abs(b.Contribution), math.Abs(a.Contribution))
-	})
-	if n > 0 {
-		rs, fs = rs[:min(n, len(rs))], fs[:min(n, len(fs))]
-	}
-	return &explained{Reasons: rs, Factors: fs, Why: ex.Why}, nil
-}
-
 // inboxRow is one lead awaiting the user's answer.
 type inboxRow struct {
 	Lead    *baton.Lead
 	Handoff *baton.Handoff
 	SLA     slaState
-	Explain *explained
+	Score   *scoreView
 	Can     offer
+	// Stuck says what to do when the lifecycle leaves the user no move.
+	Stuck string
 }
 
 type inboxPage struct {
@@ -148,17 +127,24 @@ type inboxPage struct {
 	Rows          []inboxRow
 	Pager         pager
 	Notifications []baton.Notification
+	// Claim lists the leads a development rep may claim (More: and others).
+	Claim     []claimRow
+	ClaimMore bool
+	// Done says what the last action did and what is next; Refused why an
+	// action was refused, when the form it came from is not shown.
+	Done, Refused string
 }
 
 const inboxPer = 25
 
 // inbox lists the leads awaiting the user's answer, soonest deadline (or
-// highest probability) first, with the SLA countdown and why they scored.
+// highest probability) first, with the SLA countdown and why they scored,
+// then the leads a development rep may claim.
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request, c *session) error {
-	return s.renderInbox(w, r, c, http.StatusOK, nil)
+	return s.renderInbox(w, r, c, http.StatusOK, nil, s.takeDone(w, r))
 }
 
-func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr) error {
+func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr, done string) error {
 	ctx := r.Context()
 	sort := r.URL.Query().Get("sort")
 	if r.Method == http.MethodPost {
@@ -171,19 +157,37 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 	if err != nil {
 		return err
 	}
+	h, err := s.hidingFor(ctx, c.User)
+	if err != nil {
+		return err
+	}
+	users, err := s.userNames(ctx)
+	if err != nil {
+		return err
+	}
 	page := pageNum(r)
-	d := inboxPage{Sort: sort, Pager: newPager(r, page, inboxPer, len(items))}
+	d := inboxPage{Sort: sort, Pager: newPager(r, page, inboxPer, len(items)), Done: done}
 	now := s.now()
 	from := min((page-1)*inboxPer, len(items))
+	shown := false
 	for _, it := range items[from:min(from+inboxPer, len(items))] {
-		ex, err := s.explain(ctx, it.Lead.ID, 3)
+		sv, err := s.explainScore(ctx, it.Lead.ID, h, 3)
 		if err != nil {
 			return err
 		}
 		// The queue holds the caller's own leads with an open handoff.
 		can := offerOf(c.User, it.Lead, relation(c.User, it.Lead, nil), true)
-		d.Rows = append(d.Rows, inboxRow{Lead: it.Lead, Handoff: it.Handoff, SLA: sla(now, it.Handoff), Explain: ex, Can: can})
+		d.Rows = append(d.Rows, inboxRow{Lead: h.visibleLead(it.Lead), Handoff: it.Handoff, SLA: sla(now, it.Handoff), Score: sv, Can: can,
+			Stuck: stuckNote(c.User, it.Lead, can, users)})
+		shown = shown || fe != nil && fe.LeadID == it.Lead.ID
 	}
+	if d.Claim, d.ClaimMore, err = s.claimable(ctx, c.User); err != nil {
+		return err
+	}
+	for _, cr := range d.Claim {
+		shown = shown || fe != nil && fe.Form == "claim" && fe.LeadID == cr.Lead.ID
+	}
+	d.Refused = bannerOf(fe, shown)
 	if d.Notifications, err = s.svc.Handoffs.Notifications(ctx, true, 10); err != nil {
 		return err
 	}
@@ -191,12 +195,26 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 	return nil
 }
 
+// bannerOf returns the message of a refused action to show as a banner at
+// the top of the page, and takes it off the form (which keeps the values
+// sent): the refusals that name no field, and those of a form the page no
+// longer shows (the lead moved on). A refusal about a field of a form on the
+// page stays next to that field.
+func bannerOf(fe *formErr, formShown bool) string {
+	if fe == nil || fe.Msg == "" || fe.Field != "" && formShown {
+		return ""
+	}
+	msg := fe.Msg
+	fe.Msg = ""
+	return msg
+}
+
 // leadPage is the data of a lead's page.
 type leadPage struct {
 	Lead          *baton.Lead
 	Owner         *baton.User
 	Account       *baton.Account
-	Explain       *explained
+	Score         *scoreView
 	Handoffs      []handoffRow
 	Open          *baton.Handoff
 	Attempts      []baton.Attempt
@@ -211,6 +229,32 @@ type leadPage struct {
 	Assignees []*baton.User
 	IdemKey   string
 	Today     string
+
+	// The record: the stage bar, the contact links, the attributes by
+	// group, the qualification as judged when the lead moved.
+	Bar     stageBar
+	Contact contact
+	Attrs   attrGroups
+	Qual    qualification
+	// Hidden counts the fields left out because the policy hides them from
+	// the viewer.
+	Hidden int
+	// Opportunity is the lead's deal (nil before conversion); Products the
+	// products to choose from; AccountNames the accounts a conversion may
+	// name.
+	Opportunity  *baton.Opportunity
+	OppAccount   *baton.Account
+	Products     []*baton.Product
+	AccountNames []string
+	LostReasons  []string
+	// Stuck says what to do when the lifecycle leaves the owner no move.
+	Stuck string
+	// Done says what the last action did and what is next; Refused why an
+	// action was refused, when no form on the page can say it.
+	Done, Refused string
+	// Gone: the lead is no longer the viewer's to read (they were told of
+	// it, or they just lost it); the page says so instead of the record.
+	Gone bool
 }
 
 // offer is what a page offers the viewer to do with a lead: the moves of
@@ -238,10 +282,26 @@ func (o offer) Any() bool {
 
 // offerOf asks the lifecycle table what the user may do with the lead they
 // stand to as rel; open says the lead has an open handoff to answer.
+//
+// While an open handoff waits for the viewer's answer (a rule that needs
+// it is on offer), the moves that would close it as accepted without being
+// its answer (convert closes the SQL's handoff as accepted) are held back:
+// the handoff is answered first, as the table's accept rule says, and its
+// SLA record says when.
 func offerOf(me *baton.User, l *baton.Lead, rel baton.Relation, open bool) offer {
 	var o offer
-	for _, r := range baton.Moves(baton.ActorOf(me, "ui"), l.Stage, rel) {
+	moves := baton.Moves(baton.ActorOf(me, "ui"), l.Stage, rel)
+	awaiting := false
+	for _, r := range moves {
+		if open && r.Need(baton.NeedOpenHandoff) && r.Effects.Close == baton.HandoffAccepted {
+			awaiting = true
+		}
+	}
+	for _, r := range moves {
 		if r.Need(baton.NeedOpenHandoff) && !open {
+			continue
+		}
+		if awaiting && r.Effects.Close == baton.HandoffAccepted && !r.Need(baton.NeedOpenHandoff) {
 			continue
 		}
 		switch r.Verb {
@@ -311,25 +371,49 @@ type handoffRow struct {
 
 const timelineMax = 100
 
-func (s *Server) leadPage(w http.ResponseWriter, r *http.Request, c *session) error {
-	return s.renderLead(w, r, c, http.StatusOK, nil)
+// accountChoices is how many account names a conversion's form suggests.
+const accountChoices = 200
+
+// deals returns the opportunity service of the storage, when the handoff
+// service is also one (*store.DB is): the lead page shows and edits the
+// lead's deal through it.
+func (s *Server) deals() baton.OpportunityService {
+	o, _ := s.svc.Handoffs.(baton.OpportunityService)
+	return o
 }
 
-func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr) error {
+func (s *Server) leadPage(w http.ResponseWriter, r *http.Request, c *session) error {
+	return s.renderLead(w, r, c, http.StatusOK, nil, s.takeDone(w, r))
+}
+
+func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr, done string) error {
 	ctx := r.Context()
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
 	l, err := s.svc.Leads.FindLeadByID(ctx, id)
-	if err != nil {
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return s.renderGone(w, r, c, status, id, fe, err)
+	} else if err != nil {
 		return err
 	}
 	users, err := s.userNames(ctx)
 	if err != nil {
 		return err
 	}
-	d := leadPage{Lead: l, Users: users, IdemKey: newToken(), Today: s.now().UTC().Format("2006-01-02")}
+	h, err := s.hidingFor(ctx, c.User)
+	if err != nil {
+		return err
+	}
+	d := leadPage{Lead: h.visibleLead(l), Users: users, IdemKey: newToken(), Today: s.now().UTC().Format("2006-01-02"), Done: done,
+		LostReasons: baton.LostReasons}
+	d.Hidden = len(l.Attrs) - len(d.Lead.Attrs)
+	for _, f := range leadFieldNames {
+		if h.hides(f) {
+			d.Hidden++
+		}
+	}
 	if l.OwnerID != nil {
 		d.Owner = users[*l.OwnerID]
 	}
@@ -337,8 +421,9 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 		if d.Account, err = s.svc.Accounts.FindAccountByID(ctx, *l.AccountID); err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
 			return err
 		}
+		d.Account = h.visibleAccount(d.Account)
 	}
-	if d.Explain, err = s.explain(ctx, id, 0); err != nil {
+	if d.Score, err = s.explainScore(ctx, id, h, 0); err != nil {
 		return err
 	}
 	hs, err := s.svc.Handoffs.Handoffs(ctx, id)
@@ -368,6 +453,17 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 	if err != nil {
 		return err
 	}
+	var hist []baton.HistoryEntry
+	for _, it := range tl {
+		if it.History != nil {
+			hist = append(hist, *it.History)
+		}
+	}
+	d.Bar = stageBarOf(l, hist)
+	d.Qual = qualificationOf(l, hist, d.Score.Why)
+	d.Contact = contactOf(d.Lead)
+	d.Attrs = groupAttrs(d.Lead.Attrs)
+	tl = h.visibleTimeline(tl)
 	slices.Reverse(tl)
 	if len(tl) > timelineMax {
 		d.TimelineMore = len(tl) - timelineMax
@@ -392,6 +488,11 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 			d.Can.Assign = ""
 		}
 	}
+	d.Stuck = stuckNote(c.User, l, d.Can, users)
+	if err := s.dealOf(ctx, &d); err != nil {
+		return err
+	}
+	d.Refused = bannerOf(fe, fe != nil && d.shows(fe.Form))
 	title := l.Name
 	if title == "" {
 		title = l.Email
@@ -400,11 +501,134 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 	return nil
 }
 
-// done ends a lead action: on success it redirects back to where the form
-// was (the inbox, the team board or the lead page) with a confirmation; a
-// refusal about the input (invalid, conflict) shows that page again with
-// the error next to the field at fault; anything else is an error page.
-func (s *Server) done(w http.ResponseWriter, r *http.Request, c *session, form string, id int64, err error, msg string) error {
+// dealOf fills in the lead's opportunity, and what its forms offer.
+func (s *Server) dealOf(ctx context.Context, d *leadPage) error {
+	ds := s.deals()
+	if ds == nil {
+		return nil
+	}
+	l := d.Lead
+	if d.Can.Convert || d.Can.Close {
+		ps, err := ds.FindProducts(ctx)
+		if err != nil {
+			return err
+		}
+		d.Products = ps
+	}
+	if d.Can.Convert {
+		accs, _, err := s.svc.Accounts.FindAccounts(ctx, baton.AccountFilter{Limit: accountChoices})
+		if err != nil {
+			return err
+		}
+		for _, a := range accs {
+			d.AccountNames = append(d.AccountNames, a.Name)
+		}
+	}
+	switch l.Stage {
+	case baton.StageOpportunity, baton.StageWon, baton.StageLost:
+	default:
+		return nil
+	}
+	opps, _, err := ds.FindOpportunities(ctx, baton.OpportunityFilter{LeadID: &l.ID, Limit: 1})
+	if err != nil || len(opps) == 0 {
+		return err
+	}
+	d.Opportunity = opps[0]
+	if id := d.Opportunity.AccountID; id != nil {
+		if d.OppAccount, err = s.svc.Accounts.FindAccountByID(ctx, *id); err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+			return err
+		}
+	}
+	return nil
+}
+
+// EditDeal reports whether the viewer may change the opportunity: who may
+// close it (its lead's owner, their manager, an admin), while it is open.
+func (d leadPage) EditDeal() bool {
+	return d.Opportunity != nil && d.Opportunity.Stage.Open() && d.Can.Close
+}
+
+// productChoice is one option of a product field.
+type productChoice struct {
+	Name, Label string
+	Selected    bool
+}
+
+// ProductChoices are the options of a product field whose value is v: the
+// products, and v itself first when it is none of them (a product an
+// import named), so that saving the form keeps it.
+func (d leadPage) ProductChoices(v string) []productChoice {
+	var out []productChoice
+	found := false
+	for _, p := range d.Products {
+		c := productChoice{Name: p.Name, Label: p.Name, Selected: p.Name == v}
+		if p.Series != "" {
+			c.Label += " (" + p.Series + ")"
+		}
+		found = found || c.Selected
+		out = append(out, c)
+	}
+	if v != "" && !found && len(out) > 0 {
+		out = append([]productChoice{{Name: v, Label: v, Selected: true}}, out...)
+	}
+	return out
+}
+
+// DealCloseDay is the opportunity's expected close as a date input takes
+// it (YYYY-MM-DD): a day, the same in every zone.
+func (d leadPage) DealCloseDay() string {
+	if d.Opportunity == nil || d.Opportunity.ExpectedClose == nil {
+		return ""
+	}
+	return d.Opportunity.ExpectedClose.UTC().Format("2006-01-02")
+}
+
+// shows reports whether the page shows the form, to say a refusal next to
+// its field.
+func (d leadPage) shows(form string) bool {
+	c := d.Can
+	return map[string]bool{"accept": c.Accept, "claim": c.Claim, "reject": c.Reject, "sendback": c.SendBack, "recycle": c.Recycle,
+		"attempt": c.Attempt, "note": true, "qualify": c.Qualify || c.QualifyLater, "convert": c.Convert, "close": c.Close,
+		"assign": c.Assign != "", "opportunity": d.EditDeal()}[form]
+}
+
+// renderGone answers for a lead the viewer may not read. One they were
+// told about (a notification's link) or just lost (an action refused as no
+// longer theirs) gets a page that says it went to someone else, with their
+// notifications about it; any other is not found, as a lead that does not
+// exist.
+func (s *Server) renderGone(w http.ResponseWriter, r *http.Request, c *session, status int, id int64, fe *formErr, notFound error) error {
+	ns, err := s.svc.Handoffs.Notifications(r.Context(), false, 200)
+	if err != nil {
+		return err
+	}
+	d := leadPage{Lead: &baton.Lead{ID: id}, Gone: true}
+	for _, n := range ns {
+		if n.LeadID != nil && *n.LeadID == id {
+			d.Notifications = append(d.Notifications, n)
+		}
+	}
+	lost := fe != nil && fe.Msg != "" && fe.Field == "" && status == http.StatusConflict
+	if len(d.Notifications) == 0 && !lost {
+		if fe != nil && fe.Msg != "" {
+			return baton.Errorf(baton.ErrorCode(notFound), "%s", fe.Msg)
+		}
+		return notFound
+	}
+	if fe != nil {
+		d.Refused = fe.Msg
+	}
+	s.render(w, r, c, status, "lead", fmt.Sprintf("Lead %d", id), d)
+	return nil
+}
+
+// done ends a lead action. On success it sends the browser back to where
+// the form was (the inbox, the team board or the lead page; the inbox when
+// the move took the lead from the user) with say's message of what happened
+// and what is next. A refusal shows that page again, saying why: next to
+// the field at fault, or at the top when no field is named. Only an
+// internal error, an outage or an ended session is an error page.
+func (s *Server) done(w http.ResponseWriter, r *http.Request, c *session, form string, id int64, err error, msg string, say func() string) error {
 	back := r.PostForm.Get("back")
 	if err == nil && (back == "lead" || back == "") {
 		// A move may take the lead from the user (a rejection, a
@@ -414,29 +638,46 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, c *session, form s
 		}
 	}
 	if err == nil {
-		switch back {
-		case "inbox":
-			q := url.Values{"sort": {r.PostForm.Get("sort")}}
-			redirect(w, r, "/inbox?"+q.Encode(), msg)
-		case "team":
+		if back == "team" {
 			redirect(w, r, "/team", msg)
-		default:
-			redirect(w, r, "/leads/"+strconv.FormatInt(id, 10), msg)
+			return nil
+		}
+		if say != nil {
+			s.sayDone(w, r, say())
+		}
+		if back == "inbox" {
+			q := url.Values{"sort": {r.PostForm.Get("sort")}}
+			redirect(w, r, "/inbox?"+q.Encode(), "")
+		} else {
+			redirect(w, r, "/leads/"+strconv.FormatInt(id, 10), "")
 		}
 		return nil
 	}
-	code := baton.ErrorCode(err)
-	if code != baton.EINVALID && code != baton.ECONFLICT {
+	switch baton.ErrorCode(err) {
+	case baton.EINTERNAL, baton.EUNAVAILABLE, baton.EUNAUTHORIZED:
 		return err
 	}
 	fe := newFormErr(form, id, err, r.PostForm)
 	switch back {
 	case "inbox":
-		return s.renderInbox(w, r, c, statusFor(err), fe)
+		return s.renderInbox(w, r, c, statusFor(err), fe, "")
 	case "team":
 		return s.renderTeam(w, r, c, statusFor(err), fe)
 	}
-	return s.renderLead(w, r, c, statusFor(err), fe)
+	return s.renderLead(w, r, c, statusFor(err), fe, "")
+}
+
+// words are the names the message of an action uses: the lead's and its
+// owner's after the action.
+func (s *Server) words(ctx context.Context, l *baton.Lead) (lead, owner string) {
+	if l == nil {
+		return "the lead", ""
+	}
+	users, err := s.userNames(ctx)
+	if err != nil {
+		return leadWords(l), ""
+	}
+	return leadWords(l), userWords(users, l.OwnerID)
 }
 
 // oneClick is the handler of a move the form asks for with no input
@@ -447,9 +688,49 @@ func (s *Server) oneClick(form, msg string, move func(context.Context, int64) (*
 		if err != nil {
 			return err
 		}
-		_, err = move(r.Context(), id)
-		return s.done(w, r, c, form, id, err, msg)
+		l, err := move(r.Context(), id)
+		if err != nil && form == "accept" {
+			err = s.whyNotAccepted(r.Context(), id, err)
+		}
+		return s.done(w, r, c, form, id, err, msg, func() string {
+			name, owner := s.words(r.Context(), l)
+			switch {
+			case form == "claim":
+				return fmt.Sprintf("Lead claimed: %s is yours to answer now. Next: accept it (or reject it with the agreed reason) before its deadline.", name)
+			case l.Stage == baton.StageSQL:
+				return fmt.Sprintf("Lead accepted: %s is yours to work, %s. Next: convert it into an opportunity when the deal is real, or send it back.", name, owner)
+			}
+			return fmt.Sprintf("Lead accepted: %s is yours to work now. Next: reach them (log each attempt), then qualify them with BANT.", name)
+		})
 	}
+}
+
+// whyNotAccepted says why an accept was refused when the lead moved on
+// meanwhile (the page was older than the lead: another tab, a manager, the
+// SLA sweeper): what the lead is now, and whose.
+func (s *Server) whyNotAccepted(ctx context.Context, id int64, err error) error {
+	if baton.ErrorCode(err) != baton.ECONFLICT {
+		return err
+	}
+	l, ferr := s.svc.Leads.FindLeadByID(ctx, id)
+	if ferr != nil {
+		return err
+	}
+	hs, herr := s.svc.Handoffs.Handoffs(ctx, id)
+	if herr != nil {
+		return err
+	}
+	for _, h := range hs {
+		if h.State == baton.HandoffOpen {
+			return err
+		}
+	}
+	name, owner := s.words(ctx, l)
+	if owner == "" {
+		owner = "nobody"
+	}
+	return baton.Errorf(baton.ECONFLICT, "%s was answered already, perhaps on another page: it is %s now, owned by %s, and no handoff waits for an answer.",
+		name, strings.ToUpper(string(l.Stage)), owner)
 }
 
 // withReason is the handler of a move whose form is a reason (send back,
@@ -460,8 +741,14 @@ func (s *Server) withReason(form, msg string, move func(context.Context, int64, 
 		if err != nil {
 			return err
 		}
-		_, err = move(r.Context(), id, strings.TrimSpace(r.PostForm.Get("reason")))
-		return s.done(w, r, c, form, id, err, msg)
+		l, err := move(r.Context(), id, strings.TrimSpace(r.PostForm.Get("reason")))
+		return s.done(w, r, c, form, id, err, msg, func() string {
+			name, owner := s.words(r.Context(), l)
+			if form == "sendback" {
+				return fmt.Sprintf("Lead sent back: %s is with %s again, the development rep who qualified it, with your reason. Next: the rest of your inbox.", name, cmp.Or(owner, "its development rep"))
+			}
+			return fmt.Sprintf("Lead returned to marketing's nurture: %s is off your list, with your reason. Next: the rest of your inbox.", name)
+		})
 	}
 }
 
@@ -473,11 +760,20 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request, c *session) erro
 	rej := baton.Rejection{Reason: r.PostForm.Get("reason"), Note: r.PostForm.Get("note")}
 	if v := strings.TrimSpace(r.PostForm.Get("duplicate_of")); v != "" {
 		if rej.DuplicateOf, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return s.done(w, r, c, "reject", id, baton.FieldError("duplicate_of", "must be a lead number"), "")
+			return s.done(w, r, c, "reject", id, baton.FieldError("duplicate_of", "must be a lead number"), "", nil)
 		}
 	}
-	_, err = s.svc.Handoffs.Reject(r.Context(), id, rej)
-	return s.done(w, r, c, "reject", id, err, "rejected")
+	l, err := s.svc.Handoffs.Reject(r.Context(), id, rej)
+	return s.done(w, r, c, "reject", id, err, "rejected", func() string {
+		name, _ := s.words(r.Context(), l)
+		switch {
+		case rej.DuplicateOf > 0:
+			return fmt.Sprintf("Lead rejected with your reason: %s was merged into lead %d, its duplicate. Next: the rest of your inbox.", name, rej.DuplicateOf)
+		case l.Stage == baton.StageDisqualified:
+			return fmt.Sprintf("Lead rejected with your reason: %s is disqualified, and marketing is told. Next: the rest of your inbox.", name)
+		}
+		return fmt.Sprintf("Lead rejected with your reason: %s went back to marketing's nurture (%s). Next: the rest of your inbox.", name, cmp.Or(l.NurtureTrack, "nurture"))
+	})
 }
 
 func (s *Server) logAttempt(w http.ResponseWriter, r *http.Request, c *session) error {
@@ -487,7 +783,9 @@ func (s *Server) logAttempt(w http.ResponseWriter, r *http.Request, c *session) 
 	}
 	a := &baton.Attempt{Channel: r.PostForm.Get("channel"), Outcome: r.PostForm.Get("outcome"), Note: r.PostForm.Get("note")}
 	err = s.svc.Handoffs.LogAttempt(r.Context(), id, a)
-	return s.done(w, r, c, "attempt", id, err, "attempt")
+	return s.done(w, r, c, "attempt", id, err, "attempt", func() string {
+		return fmt.Sprintf("Attempt logged: %s, %s. It is on the lead's timeline.", a.Channel, label(a.Outcome))
+	})
 }
 
 // addNote writes a note on the lead's timeline.
@@ -497,7 +795,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request, c *session) err
 		return err
 	}
 	err = s.svc.Leads.AddNote(r.Context(), id, r.PostForm.Get("note"))
-	return s.done(w, r, c, "note", id, err, "note")
+	return s.done(w, r, c, "note", id, err, "note", func() string { return "Note added to the lead's timeline." })
 }
 
 func (s *Server) qualify(w http.ResponseWriter, r *http.Request, c *session) error {
@@ -509,12 +807,12 @@ func (s *Server) qualify(w http.ResponseWriter, r *http.Request, c *session) err
 	b := baton.BANT{BudgetCurrency: strings.ToUpper(strings.TrimSpace(f.Get("budget_currency"))), BudgetConfirmed: f.Get("budget_confirmed") != "",
 		Authority: f.Get("authority"), DecisionMaker: strings.TrimSpace(f.Get("decision_maker")), Need: strings.TrimSpace(f.Get("need")), Timing: f.Get("timing")}
 	if b.BudgetAmount, err = formNumber(f, "budget_amount"); err != nil {
-		return s.done(w, r, c, "qualify", id, err, "")
+		return s.done(w, r, c, "qualify", id, err, "", nil)
 	}
 	if v := strings.TrimSpace(f.Get("timing_date")); v != "" {
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
-			return s.done(w, r, c, "qualify", id, baton.FieldError("timing_date", "must be a date (YYYY-MM-DD)"), "")
+			return s.done(w, r, c, "qualify", id, baton.FieldError("timing_date", "must be a date (YYYY-MM-DD)"), "", nil)
 		}
 		b.TimingDate = &t
 	}
@@ -523,7 +821,16 @@ func (s *Server) qualify(w http.ResponseWriter, r *http.Request, c *session) err
 	if err == nil && l.Stage == baton.StageRecycled {
 		msg = "later"
 	}
-	return s.done(w, r, c, "qualify", id, err, msg)
+	return s.done(w, r, c, "qualify", id, err, msg, func() string {
+		name, owner := s.words(r.Context(), l)
+		switch {
+		case l.Stage == baton.StageRecycled:
+			return fmt.Sprintf("Timing later: the lead is back in nurture until then; %s comes back to sales on %s. Next: the rest of your inbox.", name, b.TimingDate.Format(dateLayout))
+		case owner == "":
+			return fmt.Sprintf("Lead %s qualified (SQL): no account executive could take it now, so it waits unassigned for a manager to give it to one. Next: the rest of your inbox.", name)
+		}
+		return fmt.Sprintf("Lead %s qualified (SQL) and handed to %s, who must now accept it. Next: the rest of your inbox.", name, owner)
+	})
 }
 
 // formNumber reads a number field of a form: nil when it is empty, an
@@ -533,15 +840,30 @@ func formNumber(f url.Values, field string) (*float64, error) {
 	if v == "" {
 		return nil, nil
 	}
-	x, err := strconv.ParseFloat(v, 64)
+	x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
 	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 		return nil, baton.FieldError(field, "must be a number, e.g. 25000")
 	}
 	return &x, nil
 }
 
+// formDay reads a date field of a form (YYYY-MM-DD, as a date input sends
+// it): nil when it is empty.
+func formDay(f url.Values, field string) (*time.Time, error) {
+	v := strings.TrimSpace(f.Get(field))
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return nil, baton.FieldError(field, "must be a date (YYYY-MM-DD)")
+	}
+	return &t, nil
+}
+
 // closeLead closes the lead's opportunity won (with its value) or lost
-// (with why), as POST /api/v1/leads/{id}/close does.
+// (with one of baton.LostReasons, and the note other needs), as POST
+// /api/v1/leads/{id}/close does.
 func (s *Server) closeLead(w http.ResponseWriter, r *http.Request, c *session) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -552,24 +874,35 @@ func (s *Server) closeLead(w http.ResponseWriter, r *http.Request, c *session) e
 	switch f.Get("outcome") {
 	case "won":
 		in.Won = true
+		if x, err := formNumber(f, "value"); err != nil {
+			return s.done(w, r, c, "close", id, err, "", nil)
+		} else if x != nil {
+			in.Value = *x
+		}
 	case "lost":
+		if in.Reason, err = baton.LostReason(f.Get("reason"), f.Get("note")); err != nil {
+			return s.done(w, r, c, "close", id, err, "", nil)
+		}
 	default:
-		return s.done(w, r, c, "close", id, baton.FieldError("outcome", "choose won or lost"), "")
+		return s.done(w, r, c, "close", id, baton.FieldError("outcome", "choose won or lost"), "", nil)
 	}
-	in.Reason = strings.TrimSpace(f.Get("reason"))
-	if x, err := formNumber(f, "value"); err != nil {
-		return s.done(w, r, c, "close", id, err, "")
-	} else if x != nil {
-		in.Value = *x
-	}
-	_, err = s.svc.Handoffs.CloseLead(r.Context(), id, in)
+	l, err := s.svc.Handoffs.CloseLead(r.Context(), id, in)
 	msg := "lost"
 	if in.Won {
 		msg = "won"
 	}
-	return s.done(w, r, c, "close", id, err, msg)
+	return s.done(w, r, c, "close", id, err, msg, func() string {
+		name, _ := s.words(r.Context(), l)
+		if in.Won {
+			return fmt.Sprintf("Opportunity closed won: %s, worth %s. It counts in the won reports from now on.", name, num(in.Value))
+		}
+		return fmt.Sprintf("Opportunity closed lost (%s): %s. The reason goes to the rejection and quality reports.", label(in.Reason), name)
+	})
 }
 
+// convert makes the SQL an opportunity: its name, amount, product (one of
+// the products, when there are any), expected close (today or later) and
+// account (by name; the lead's own when left empty).
 func (s *Server) convert(w http.ResponseWriter, r *http.Request, c *session) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -578,23 +911,94 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, c *session) err
 	f := r.PostForm
 	in := baton.ConvertInput{Name: strings.TrimSpace(f.Get("name")), Product: strings.TrimSpace(f.Get("product")),
 		IdempotencyKey: f.Get("idempotency_key")}
+	fail := func(err error) error { return s.done(w, r, c, "convert", id, err, "", nil) }
 	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 100 {
-		return s.done(w, r, c, "convert", id, baton.FieldError("idempotency_key", "the form is incomplete: reload the page"), "")
+		return fail(baton.FieldError("idempotency_key", "the form is incomplete: reload the page"))
 	}
 	if x, err := formNumber(f, "amount"); err != nil {
-		return s.done(w, r, c, "convert", id, err, "")
+		return fail(err)
 	} else if x != nil {
 		in.Amount = *x
 	}
-	if v := strings.TrimSpace(f.Get("expected_close")); v != "" {
-		t, err := time.Parse("2006-01-02", v)
-		if err != nil {
-			return s.done(w, r, c, "convert", id, baton.FieldError("expected_close", "must be a date (YYYY-MM-DD)"), "")
-		}
-		in.ExpectedClose = &t
+	if err := s.checkProduct(r.Context(), in.Product); err != nil {
+		return fail(err)
 	}
-	_, _, err = s.svc.Handoffs.Convert(r.Context(), id, in)
-	return s.done(w, r, c, "convert", id, err, "converted")
+	if in.ExpectedClose, err = formDay(f, "expected_close"); err != nil {
+		return fail(err)
+	}
+	if name := strings.TrimSpace(f.Get("account")); name != "" {
+		accs, _, err := s.svc.Accounts.FindAccounts(r.Context(), baton.AccountFilter{Name: &name, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(accs) == 0 {
+			return fail(baton.FieldError("account", "no account is named %q: choose one of the list, or leave it empty for the lead's own", name))
+		}
+		in.AccountID = &accs[0].ID
+	}
+	o, _, err := s.svc.Handoffs.Convert(r.Context(), id, in)
+	return s.done(w, r, c, "convert", id, err, "converted", func() string {
+		return fmt.Sprintf("Lead converted to an opportunity: %s, %s. Next: keep its amount and expected close current below, and close it won or lost.", o.Name, num(o.Amount))
+	})
+}
+
+// checkProduct refuses a product that is not one of the products, when
+// there are products to choose from.
+func (s *Server) checkProduct(ctx context.Context, name string) error {
+	ds := s.deals()
+	if name == "" || ds == nil {
+		return nil
+	}
+	ps, err := ds.FindProducts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ps) == 0 || slices.ContainsFunc(ps, func(p *baton.Product) bool { return p.Name == name }) {
+		return nil
+	}
+	return baton.FieldError("product", "unknown product %q: choose one of the list", name)
+}
+
+// editOpportunity changes the lead's open opportunity: its name, amount,
+// product and expected close.
+func (s *Server) editOpportunity(w http.ResponseWriter, r *http.Request, c *session) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ds := s.deals()
+	if ds == nil {
+		return baton.Errorf(baton.ENOTFOUND, "opportunities cannot be changed on this server")
+	}
+	f := r.PostForm
+	fail := func(err error) error { return s.done(w, r, c, "opportunity", id, err, "", nil) }
+	oid, err := strconv.ParseInt(f.Get("opportunity_id"), 10, 64)
+	if err != nil || oid <= 0 {
+		return fail(baton.FieldError("opportunity_id", "the form is incomplete: reload the page"))
+	}
+	name, product := f.Get("name"), f.Get("product")
+	u := baton.OpportunityUpdate{Name: &name, Product: &product}
+	if u.Amount, err = formNumber(f, "amount"); err != nil {
+		return fail(err)
+	}
+	if u.Amount == nil {
+		return fail(baton.FieldError("amount", "required: the deal's amount (0 if not known yet)"))
+	}
+	if u.ExpectedClose, err = formDay(f, "expected_close"); err != nil {
+		return fail(err)
+	}
+	// The opportunity must be this lead's: the form names both.
+	opps, _, err := ds.FindOpportunities(r.Context(), baton.OpportunityFilter{LeadID: &id, Limit: 10})
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(opps, func(o *baton.Opportunity) bool { return o.ID == oid }) {
+		return fail(baton.Errorf(baton.ENOTFOUND, "lead %d has no opportunity %d you may change", id, oid))
+	}
+	o, err := ds.UpdateOpportunity(r.Context(), oid, u)
+	return s.done(w, r, c, "opportunity", id, err, "", func() string {
+		return fmt.Sprintf("Opportunity saved: %s, %s. The change is on the lead's timeline.", o.Name, num(o.Amount))
+	})
 }
 
 func (s *Server) assign(w http.ResponseWriter, r *http.Request, c *session) error {
@@ -604,10 +1008,13 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, c *session) erro
 	}
 	uid, err := strconv.ParseInt(r.PostForm.Get("user_id"), 10, 64)
 	if err != nil {
-		return s.done(w, r, c, "assign", id, baton.FieldError("user_id", "choose a rep"), "")
+		return s.done(w, r, c, "assign", id, baton.FieldError("user_id", "choose a rep"), "", nil)
 	}
-	_, err = s.svc.Handoffs.Assign(r.Context(), id, uid, strings.TrimSpace(r.PostForm.Get("note")))
-	return s.done(w, r, c, "assign", id, err, "assigned")
+	l, err := s.svc.Handoffs.Assign(r.Context(), id, uid, strings.TrimSpace(r.PostForm.Get("note")))
+	return s.done(w, r, c, "assign", id, err, "assigned", func() string {
+		name, owner := s.words(r.Context(), l)
+		return fmt.Sprintf("Lead reassigned: %s is %s's now, who is told. Next: nothing, unless they need your help.", name, owner)
+	})
 }
 
 func (s *Server) markRead(w http.ResponseWriter, r *http.Request, c *session) error {
@@ -619,48 +1026,5 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, c *session) er
 		return err
 	}
 	redirect(w, r, "/inbox", "read")
-	return nil
-}
-
-// leadListPage is the data of the lead list.
-type leadListPage struct {
-	Leads []*baton.Lead
-	Users map[int64]*baton.User
-	Q     string
-	Stage string
-	Sort  string
-	Pager pager
-}
-
-const leadsPer = 50
-
-// leadList lists the leads the user may see, searched, filtered and paginated.
-func (s *Server) leadList(w http.ResponseWriter, r *http.Request, c *session) error {
-	ctx := r.Context()
-	q := r.URL.Query()
-	f := baton.LeadFilter{Query: strings.TrimSpace(q.Get("q")), Limit: leadsPer}
-	page := pageNum(r)
-	f.Offset = (page - 1) * leadsPer
-	if st := q.Get("stage"); st != "" {
-		stage, err := baton.ParseStage("stage", st)
-		if err != nil {
-			return err
-		}
-		f.Stage = &stage
-	}
-	switch q.Get("sort") {
-	case "probability", "fit", "engagement":
-		f.Sort = q.Get("sort")
-	}
-	leads, total, err := s.svc.Leads.FindLeads(ctx, f)
-	if err != nil {
-		return err
-	}
-	users, err := s.userNames(ctx)
-	if err != nil {
-		return err
-	}
-	s.render(w, r, c, http.StatusOK, "leads", "Leads", leadListPage{Leads: leads, Users: users, Q: f.Query,
-		Stage: q.Get("stage"), Sort: f.Sort, Pager: newPager(r, page, leadsPer, total)})
 	return nil
 }

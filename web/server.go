@@ -123,8 +123,10 @@ func New(svc Services, auth Auth, logger *slog.Logger) *Server {
 	mux.HandleFunc("GET /signin", s.signinForm)
 	mux.HandleFunc("POST /signin", s.signin)
 	s.routes(mux)
+	s.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, nil, baton.Errorf(baton.ENOTFOUND, "there is no page %s", r.URL.Path))
+		c, _ := s.session(r) // a signed-in user keeps their header and menu
+		s.fail(w, r, c, baton.Errorf(baton.ENOTFOUND, "there is no page %s", r.URL.Path))
 	})
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -329,4 +331,9 @@ var msgs = map[string]string{
 	"note":      "Note added.",
 	"calendar":  "Calendar saved.",
 	"user":      "User changed.",
+	"useradded": "User added. Set their password (Set password…) so that they can sign in.",
+	"deactivated": "User deactivated: they cannot sign in or use their API tokens, their sessions have ended, and routing " +
+		"gives them no new leads. The leads they own stay theirs until reassigned.",
+	"reactivated": "User reactivated: they can sign in again.",
+	"revoked":     "Token revoked: it no longer works.",
 }

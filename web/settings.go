@@ -3,8 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -84,10 +84,19 @@ type calendarRow struct {
 
 type calendarsPage struct {
 	Calendars []calendarRow
-	Teams     []string
+	// Teams are the names a calendar may be set for: DefaultTeam, the
+	// teams, the reps' own.
+	Teams []string
+	// Team is the one the form is for and Body its document: what a
+	// refused form sent, or the calendar chosen to edit.
+	Team, Body string
 }
 
-// adminCalendars lists the teams' working calendars with a form to set one.
+// DefaultTeam names the default calendar, that of every team without one.
+const DefaultTeam = "*"
+
+// adminCalendars lists the teams' working calendars with a form to set one;
+// ?team= fills the form with that team's calendar, to edit it.
 func (s *Server) adminCalendars(w http.ResponseWriter, r *http.Request, c *session) error {
 	return s.renderCalendars(w, r, c, http.StatusOK, nil)
 }
@@ -109,31 +118,50 @@ func (s *Server) renderCalendars(w http.ResponseWriter, r *http.Request, c *sess
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{"*": true}
-	d.Teams = []string{"*"}
-	var reps []string
+	seen := map[string]bool{DefaultTeam: true}
+	d.Teams = []string{DefaultTeam}
+	var teams, reps []string
 	for _, u := range users {
 		if u.Team != "" && !seen[u.Team] {
 			seen[u.Team] = true
-			d.Teams = append(d.Teams, u.Team)
+			teams = append(teams, u.Team)
 		}
 		// A rep may have hours of their own, over their team's.
 		if u.Role.Rep() && u.Active {
 			reps = append(reps, baton.UserCalendarPrefix+u.Email)
 		}
 	}
+	sort.Strings(teams)
 	sort.Strings(reps)
-	d.Teams = append(d.Teams, reps...)
+	d.Teams = append(append(d.Teams, teams...), reps...)
+	// The form keeps the team it was sent for: an error never turns it into
+	// the default, for the next save to overwrite.
+	if fe != nil {
+		d.Team, d.Body = strings.TrimSpace(fe.Values.Get("team")), fe.Values.Get("body")
+	} else if team := r.URL.Query().Get("team"); team != "" {
+		d.Team, d.Body = team, cals[team]
+	}
+	if d.Team != "" && !slices.Contains(d.Teams, d.Team) {
+		d.Teams = append(d.Teams, d.Team)
+	}
 	s.render(w, r, c, status, "calendars", "Working calendars", d, fe)
 	return nil
 }
 
-// setCalendar stores a team's working calendar.
+// setCalendar stores a team's working calendar. The default one (team
+// DefaultTeam) is replaced only with its box ticked, so that it is never
+// overwritten by a save meant for a team.
 func (s *Server) setCalendar(w http.ResponseWriter, r *http.Request, c *session) error {
 	if s.svc.Calendars == nil {
 		return baton.Errorf(baton.ENOTFOUND, "calendars are not available here")
 	}
-	err := s.svc.Calendars.SetCalendar(r.Context(), strings.TrimSpace(r.PostForm.Get("team")), []byte(r.PostForm.Get("body")))
+	team := strings.TrimSpace(r.PostForm.Get("team"))
+	var err error
+	if team == DefaultTeam && r.PostForm.Get("confirm_default") != "yes" {
+		err = baton.FieldError("confirm_default", "%s is the default calendar of every team without its own: tick the box to replace it", DefaultTeam)
+	} else {
+		err = s.svc.Calendars.SetCalendar(r.Context(), team, []byte(r.PostForm.Get("body")))
+	}
 	if err != nil {
 		if baton.ErrorCode(err) != baton.EINVALID {
 			return err
@@ -144,37 +172,15 @@ func (s *Server) setCalendar(w http.ResponseWriter, r *http.Request, c *session)
 	return nil
 }
 
-// calendarField shows a calendar's own field errors (time_zone, hours.mon,
-// ...) next to the document they are in.
+// calendarField shows a calendar's own errors (a line and column, a field
+// such as time_zone or hours.mon) next to the document they are in.
 func calendarField(err error) error {
-	if f := baton.ErrorField(err); f != "team" {
+	switch f := baton.ErrorField(err); f {
+	case "team", "confirm_default":
+		return err
+	case "":
+		return baton.FieldError("body", "%s", baton.ErrorMessage(err))
+	default:
 		return baton.FieldError("body", "%s: %s", f, baton.ErrorMessage(err))
 	}
-	return err
-}
-
-// updateUser changes a user's role, team and manager (admins).
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *session) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	role := baton.Role(r.PostForm.Get("role"))
-	team := strings.TrimSpace(r.PostForm.Get("team"))
-	upd := baton.UserUpdate{Role: &role, Team: &team, Territory: &team}
-	if m := r.PostForm.Get("manager_id"); m != "" {
-		mid, perr := strconv.ParseInt(m, 10, 64)
-		if perr != nil {
-			return baton.FieldError("manager_id", "choose a manager")
-		}
-		upd.ManagerID = &mid
-	}
-	if _, err := s.svc.Users.UpdateUser(r.Context(), id, upd); err != nil {
-		if baton.ErrorCode(err) != baton.EINVALID {
-			return err
-		}
-		return s.renderUsers(w, r, c, statusFor(err), newFormErr("user", id, err, r.PostForm))
-	}
-	redirect(w, r, "/admin/users", "user")
-	return nil
 }

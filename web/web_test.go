@@ -376,9 +376,9 @@ func TestPolicyPage(t *testing.T) {
 		t.Fatalf("save: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body = mia.get(resp.Header.Get("Location"))
-	mustContain(t, body, "Draft saved", "Publish draft")
+	mustContain(t, body, "Draft saved", "Review and publish draft")
 	id := between(body, `name="draft_id" value="`, `"`)
-	resp, _ = mia.post("/policy/publish", url.Values{"draft_id": {id}})
+	resp, _ = mia.post("/policy/publish", url.Values{"draft_id": {id}, "change_note": {"Looser MQL thresholds"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("publish: %d", resp.StatusCode)
 	}
@@ -526,11 +526,12 @@ func TestNotes(t *testing.T) {
 var formsRE = regexp.MustCompile(`action="/leads/(\d+)/([a-z-]+)"`)
 
 // moveForms returns the moves a page (or part of one) offers on a lead: the
-// actions of its forms, without notes and attempts, which are not moves.
+// actions of its forms, without notes, attempts and the opportunity's
+// edit, which are not moves.
 func moveForms(body string, id int64) []string {
 	set := map[string]bool{}
 	for _, m := range formsRE.FindAllStringSubmatch(body, -1) {
-		if m[1] == fmt.Sprint(id) && m[2] != "notes" && m[2] != "attempts" {
+		if m[1] == fmt.Sprint(id) && m[2] != "notes" && m[2] != "attempts" && m[2] != "opportunity" {
 			set[m[2]] = true
 		}
 	}
@@ -551,7 +552,10 @@ var pageForm = map[baton.Verb]string{
 func tableForms(u *baton.User, stage baton.Stage, rel baton.Relation, open bool) []string {
 	set := map[string]bool{}
 	for _, r := range baton.Moves(baton.ActorOf(u, "test"), stage, rel) {
-		if f, ok := pageForm[r.Verb]; ok && (open || !r.Need(baton.NeedOpenHandoff)) {
+		// While an open handoff waits for its accept, the moves that would
+		// close it as accepted without answering it (convert) are held.
+		held := open && r.Effects.Close == baton.HandoffAccepted && !r.Need(baton.NeedOpenHandoff) && baton.CanMake(baton.ActorOf(u, "test"), stage, rel, baton.VerbAccept)
+		if f, ok := pageForm[r.Verb]; ok && (open || !r.Need(baton.NeedOpenHandoff)) && !held {
 			set[f] = true
 		}
 	}
@@ -657,7 +661,8 @@ func TestMovesShown(t *testing.T) {
 		l       *baton.Lead
 		stage   baton.Stage
 		open    bool
-		forms   []string // nil: the page is 404
+		forms   []string // nil: the page is 404 (or, with gone, says the lead went to someone else)
+		gone    bool
 		assign  []string // the names in the assign list
 		inTeam  bool
 		qualify string // "later": the timing later path is offered
@@ -665,6 +670,14 @@ func TestMovesShown(t *testing.T) {
 	check := func(c tc) {
 		t.Helper()
 		st, body := as(c.u).get(leadPath(c.l))
+		if c.forms == nil && c.gone {
+			if st != 200 || len(moveForms(body, c.l.ID)) != 0 {
+				t.Fatalf("%s: page %d, want the page of a lead gone to someone else", c.name, st)
+			}
+			mustContain(t, body, "went to someone else")
+			mustNotContain(t, body, c.l.Email)
+			return
+		}
 		if c.forms == nil {
 			if st != http.StatusNotFound {
 				t.Fatalf("%s: page %d, want 404", c.name, st)
@@ -712,11 +725,11 @@ func TestMovesShown(t *testing.T) {
 		{name: "admin on a sal", u: tm.Admin, l: sal, stage: baton.StageSAL, forms: []string{"assign", "qualify", "reject"}, assign: allSDRs, qualify: "later"},
 		{name: "marketing on a sal", u: tm.Marketing, l: sal, stage: baton.StageSAL, forms: []string{}},
 
-		{name: "ae on an sql", u: tm.AE, l: sql, stage: baton.StageSQL, open: true, forms: []string{"accept", "convert", "recycle", "send-back"}},
-		{name: "manager on a team sql", u: tm.Manager1, l: sql, stage: baton.StageSQL, open: true, inTeam: true, forms: []string{"accept", "assign", "convert", "recycle", "send-back"}, assign: aes},
-		{name: "admin on an sql", u: tm.Admin, l: sql, stage: baton.StageSQL, open: true, forms: []string{"accept", "assign", "convert", "recycle", "send-back"}, assign: allAEs},
+		{name: "ae on an sql", u: tm.AE, l: sql, stage: baton.StageSQL, open: true, forms: []string{"accept", "recycle", "send-back"}},
+		{name: "manager on a team sql", u: tm.Manager1, l: sql, stage: baton.StageSQL, open: true, inTeam: true, forms: []string{"accept", "assign", "recycle", "send-back"}, assign: aes},
+		{name: "admin on an sql", u: tm.Admin, l: sql, stage: baton.StageSQL, open: true, forms: []string{"accept", "assign", "recycle", "send-back"}, assign: allAEs},
 		{name: "marketing on an sql", u: tm.Marketing, l: sql, stage: baton.StageSQL, open: true, forms: []string{}},
-		{name: "the qualifier on the sql she handed on", u: tm.SDR1, l: sql},
+		{name: "the qualifier on the sql she handed on", u: tm.SDR1, l: sql, gone: true},
 
 		{name: "ae on an opportunity", u: tm.AE, l: opp, stage: baton.StageOpportunity, forms: []string{"close"}},
 		{name: "manager on a team opportunity", u: tm.Manager1, l: opp, stage: baton.StageOpportunity, inTeam: true, forms: []string{"assign", "close"}, assign: aes},
@@ -739,8 +752,8 @@ func TestMovesShown(t *testing.T) {
 	if got := moveForms(c, sql.ID); !slices.Equal(got, []string{"accept", "recycle", "send-back"}) {
 		t.Errorf("ae's inbox card offers %v:\n%s", got, c)
 	}
-	mustContain(t, c, "Send back…", "Return to nurture…", "Convert…")
-	mustNotContain(t, c, "Reject…", "Log attempt")
+	mustContain(t, c, "Send back…", "Return to nurture…")
+	mustNotContain(t, c, "Reject…", "Log attempt", "Convert…")
 
 	// Accepted, the SQL has no handoff to answer: no accept.
 	must(w.db.Accept(storetest.As(tm.AE), sql.ID))

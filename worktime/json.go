@@ -1,10 +1,15 @@
 package worktime
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 )
@@ -46,9 +51,12 @@ type hoursOut struct {
 // ("mon-fri"; "fri-mon" wraps over the weekend); a day missing is a day off.
 // Spans are "HH:MM-HH:MM", 24:00 allowed as an end. Errors are
 // baton.FieldError values naming the field.
+//
+// A document that is not JSON, or has a value of the wrong type, is refused
+// saying where: the line and column, and the field of a wrong value.
 func ParseCalendar(data []byte) (*Calendar, error) {
 	c := new(Calendar)
-	if err := json.Unmarshal(data, c); err != nil {
+	if err := c.UnmarshalJSON(data); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -63,9 +71,91 @@ func (c Calendar) MarshalJSON() ([]byte, error) { return json.Marshal(c.out()) }
 func (c *Calendar) UnmarshalJSON(data []byte) error {
 	var in calendarIn
 	if err := json.Unmarshal(data, &in); err != nil {
-		return baton.Errorf(baton.EINVALID, "calendar: %v", err)
+		return jsonError(data, err)
 	}
 	return c.from(in)
+}
+
+// jsonError is the EINVALID error of a document json could not decode,
+// saying where it went wrong (the line and column of the character at
+// fault; for a value of the wrong type, where json stopped reading it: the
+// start of a list or object, the end of a string or number) and naming the
+// field of a wrong value.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return baton.Errorf(baton.EINVALID, "the calendar is empty: give a JSON object such as %s", example)
+	case errors.As(err, &syn):
+		// A decoder tells a document cut short from one that goes wrong.
+		if derr := json.NewDecoder(bytes.NewReader(data)).Decode(new(json.RawMessage)); errors.Is(derr, io.ErrUnexpectedEOF) {
+			line, col := position(data, int64(len(data)))
+			return baton.Errorf(baton.EINVALID, "line %d, column %d: the JSON ends before it is complete (is it cut short? a closing }, ] or \" is missing)", line, col)
+		}
+		line, col := position(data, syn.Offset-1)
+		return baton.Errorf(baton.EINVALID, "line %d, column %d: %s", line, col, strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.As(err, &typ):
+		line, col := position(data, typ.Offset-1)
+		kind := typ.Type.Kind()
+		var want string
+		switch {
+		case typ.Field == "":
+			return baton.Errorf(baton.EINVALID, "line %d, column %d: the calendar must be a JSON object such as %s, not %s", line, col, example, article(typ.Value))
+		case typ.Field == "hours" && kind == reflect.Map:
+			want = `an object of days and their hours, such as {"mon-fri": ["09:00-17:00"]}`
+		case typ.Field == "hours" && kind == reflect.Slice:
+			want = `a list of spans, such as ["09:00-12:30", "13:30-18:00"]`
+		case typ.Field == "hours":
+			want = `a string, such as "09:00-17:00"`
+		case typ.Field == "holidays" && kind == reflect.Slice:
+			want = `a list of dates, such as ["2026-12-25"]`
+		case typ.Field == "holidays":
+			want = `a string, such as "2026-12-25"`
+		case typ.Field == "time_zone":
+			want = `a string, such as "Europe/Berlin"`
+		case kind == reflect.String:
+			want = "a string"
+		default:
+			want = typ.Type.String()
+		}
+		// The message goes with the field's name, as the other field errors do.
+		what := ""
+		if typ.Field == "hours" && kind != reflect.Map {
+			what = "each day's hours "
+			if kind != reflect.Slice {
+				what = "each span of hours "
+			}
+		} else if typ.Field == "holidays" && kind != reflect.Slice {
+			what = "each holiday "
+		}
+		return baton.FieldError(typ.Field, "line %d, column %d: %smust be %s, not %s", line, col, what, want, article(typ.Value))
+	}
+	return baton.Errorf(baton.EINVALID, "calendar: %v", err)
+}
+
+// example is a calendar, for messages.
+const example = `{"time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}}`
+
+// article puts "a" or "an" before a JSON kind as json names it ("number",
+// "array", "object").
+func article(kind string) string {
+	if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+		return "an " + kind
+	}
+	return "a " + kind
+}
+
+// position returns the line and column (from 1, in characters) of a byte
+// offset of data.
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(max(offset, 0), int64(len(data)))
+	before := data[:offset]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	if i := bytes.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return line, 1 + utf8.RuneCount(before)
 }
 
 // MarshalYAML encodes the calendar for YAML libraries that accept a

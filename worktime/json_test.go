@@ -75,7 +75,7 @@ func TestParseCalendarErrors(t *testing.T) {
 		{`{"time_zone": "UTC", "hours": {"sat": []}}`, "hours", "no working hours"},
 		{`{"time_zone": "UTC", "hours": {"mon": ["09:00-17:00"]}, "holidays": ["2026-02-30"]}`, "holidays[0]", "not a date"},
 		{`{"time_zone": "UTC", "hours": {"mon": ["09:00-17:00"]}, "holidays": ["2026-12-25", "25/12/2026"]}`, "holidays[1]", "not a date"},
-		{`{"time_zone": "UTC", "hours": {"mon": "09:00-17:00"}}`, "", "calendar:"},
+		{`{"time_zone": "UTC", "hours": {"mon": "09:00-17:00"}}`, "hours", "line 1, column 51: each day's hours must be a list of spans"},
 	}
 	for _, tt := range tests {
 		_, err := ParseCalendar([]byte(tt.json))

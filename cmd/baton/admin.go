@@ -9,7 +9,10 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -121,4 +124,103 @@ func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return enc.Encode(ds)
 	}
 	return errors.New(use)
+}
+
+// cmdTokenList lists API tokens (every user's, or one user's with
+// --email), one a line, never the tokens themselves.
+func cmdTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dsn := newFlags("token list", stderr)
+	email := fs.String("email", "", "only this user's tokens")
+	live := fs.Bool("live", false, "only the tokens not revoked")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return errors.New("usage: baton token list [--email EMAIL] [--live]")
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	users, _, err := db.FindUsers(ctx, baton.UserFilter{Limit: 1000})
+	if err != nil {
+		return err
+	}
+	emails := map[int64]string{}
+	for _, u := range users {
+		emails[u.ID] = u.Email
+	}
+	f := baton.TokenFilter{Limit: 1000}
+	if *email != "" {
+		u, err := db.FindUserByEmail(ctx, *email)
+		if err != nil {
+			return err
+		}
+		f.UserID = &u.ID
+	}
+	if *live {
+		f.Revoked = new(bool)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tOWNER\tNAME\tMADE BY\tCREATED\tLAST USED\tREVOKED")
+	stamp := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for {
+		tokens, total, err := db.FindTokens(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			by := t.CreatedVia
+			if t.CreatedBy != nil {
+				by = emails[*t.CreatedBy] + " via " + t.CreatedVia
+			} else if by == "" {
+				by = "-"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, emails[t.UserID], t.Name, by, stamp(&t.CreatedAt), stamp(t.LastUsedAt), stamp(t.RevokedAt))
+		}
+		if f.Offset += len(tokens); len(tokens) == 0 || f.Offset >= total {
+			break
+		}
+	}
+	return tw.Flush()
+}
+
+// cmdTokenRevoke revokes API tokens by id: each answers 401 from then on.
+func cmdTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const use = "usage: baton token revoke ID [ID...]"
+	fs, dsn := newFlags("token revoke", stderr)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	} else if len(pos) == 0 {
+		return errors.New(use)
+	}
+	var ids []int64
+	for _, p := range pos {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("token revoke: %q is not a token id (see baton token list)", p)
+		}
+		ids = append(ids, id)
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	for _, id := range ids {
+		t, err := db.RevokeToken(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token %d (%q) revoked at %s\n", t.ID, t.Name, t.RevokedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

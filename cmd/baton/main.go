@@ -40,6 +40,9 @@ Commands:
                                 [--from D] [--to D] [--by DIM] [--cohort] [--csv]
   export leads                  write leads as CSV to standard output (--stage, --source)
   token create --email EMAIL    print a new API token for the user
+  token list [--email E] [--live] | token revoke ID
+                                the API tokens (never the tokens themselves);
+                                a revoked one answers 401 from then on
   calendar set TEAM FILE.json   a team's working calendar ("*": the default)
   calendar set user:EMAIL FILE.json
                                 a rep's own working hours, over their team's
@@ -225,8 +228,13 @@ func redact(dsn string) string {
 }
 
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: baton token create --email EMAIL [--name NAME]")
+	switch {
+	case len(args) > 0 && args[0] == "list":
+		return cmdTokenList(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "revoke":
+		return cmdTokenRevoke(ctx, args[1:], stdout, stderr)
+	case len(args) == 0 || args[0] != "create":
+		return fmt.Errorf("usage: baton token create --email EMAIL [--name NAME] | token list [--email EMAIL] [--live] | token revoke ID")
 	}
 	fs, dsn := newFlags("token create", stderr)
 	email := fs.String("email", "", "the user's email")

@@ -1,0 +1,633 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/policy"
+)
+
+// The lead page as a record page: where the lead is in the funnel (the stage
+// bar), how to reach them, what is known of them with the empty answers
+// folded away and the fields the policy hides from sales left out, why it
+// scores what it scores (the policy's points and the model's reasons, each
+// in its own unit), and how it was qualified when it moved. Also the
+// message of a finished action, carried to the next page.
+
+// doneCookie carries the message of a finished action to the page the
+// browser is sent to: it names the lead and who has it now, which a link's
+// query string must not be able to make a page say.
+const doneCookie = "baton_done"
+
+// doneMaxAge is how long the message waits for its page, in seconds.
+const doneMaxAge = 60
+
+// maxDone bounds a message, far below a cookie's size.
+const maxDone = 1000
+
+// sayDone keeps the message of a finished action for the next page.
+func (s *Server) sayDone(w http.ResponseWriter, r *http.Request, text string) {
+	if len(text) > maxDone {
+		text = text[:maxDone]
+	}
+	s.setCookie(w, r, doneCookie, base64.RawURLEncoding.EncodeToString([]byte(text)), doneMaxAge)
+}
+
+// takeDone returns the message a finished action left for this page, and
+// forgets it.
+func (s *Server) takeDone(w http.ResponseWriter, r *http.Request) string {
+	ck, err := r.Cookie(doneCookie)
+	if err != nil {
+		return ""
+	}
+	s.setCookie(w, r, doneCookie, "", -1)
+	b, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	if err != nil || len(b) > maxDone {
+		return ""
+	}
+	return string(b)
+}
+
+// leadWords names a lead in a sentence: its name, else its email, else its
+// number.
+func leadWords(l *baton.Lead) string {
+	switch {
+	case l.Name != "":
+		return l.Name
+	case l.Email != "":
+		return l.Email
+	}
+	return fmt.Sprintf("lead %d", l.ID)
+}
+
+// userWords names the user of an id, or says nobody.
+func userWords(users map[int64]*baton.User, id *int64) string {
+	if id == nil {
+		return ""
+	}
+	if u := users[*id]; u != nil {
+		return u.Name
+	}
+	return fmt.Sprintf("user %d", *id)
+}
+
+// A step of the stage bar.
+type stageStep struct {
+	Stage baton.Stage
+	// Label is what the step says ("won / lost" until the deal closes).
+	Label string
+	// State is done (passed), current or todo.
+	State string
+}
+
+// stageBar is the funnel drawn as steps, with the two exits beside it.
+type stageBar struct {
+	Steps []stageStep
+	Exits []stageStep
+	// From is the furthest stage an exited lead had reached.
+	From baton.Stage
+}
+
+// funnel is the stage bar's path: the stages in funnel order, the last
+// step standing for won or lost.
+var funnel = []baton.Stage{baton.StageNew, baton.StageMQL, baton.StageSAL, baton.StageSQL, baton.StageOpportunity, baton.StageWon}
+
+// stageBarOf draws the lead's stage: the steps before the current one are
+// done; a recycled or disqualified lead shows the furthest stage its
+// history reached as done and its exit as current.
+func stageBarOf(l *baton.Lead, hist []baton.HistoryEntry) stageBar {
+	rank := func(s baton.Stage) int {
+		if s == baton.StageLost {
+			s = baton.StageWon
+		}
+		return slices.Index(funnel, s)
+	}
+	exited := l.Stage == baton.StageRecycled || l.Stage == baton.StageDisqualified
+	reached := rank(l.Stage)
+	var b stageBar
+	if exited {
+		reached = 0
+		for _, h := range hist {
+			if h.Action != baton.ActionStage {
+				continue
+			}
+			for _, s := range []string{h.From, h.To} {
+				if r := rank(baton.Stage(s)); r > reached {
+					reached = r
+				}
+			}
+		}
+		b.From = funnel[reached]
+	}
+	for i, s := range funnel {
+		st := stageStep{Stage: s, Label: string(s), State: "todo"}
+		switch {
+		case i < reached || exited && i == reached:
+			st.State = "done"
+		case i == reached:
+			st.State = "current"
+		}
+		if s == baton.StageWon {
+			switch l.Stage {
+			case baton.StageLost:
+				st.Stage, st.Label = baton.StageLost, "lost"
+			case baton.StageWon:
+			default:
+				st.Label = "won / lost"
+			}
+		}
+		b.Steps = append(b.Steps, st)
+	}
+	for _, s := range []baton.Stage{baton.StageRecycled, baton.StageDisqualified} {
+		st := stageStep{Stage: s, Label: string(s), State: "todo"}
+		if l.Stage == s {
+			st.State = "current"
+		}
+		b.Exits = append(b.Exits, st)
+	}
+	return b
+}
+
+// qualification is how the lead was qualified, as judged when it moved: the
+// MQL rule's verdict at its promotion and the BANT of its SQL, with their
+// dates and who made the move.
+type qualification struct {
+	MQLAt  *time.Time
+	MQLWhy string
+	MQLBy  string
+	SQLAt  *time.Time
+	SQLBy  string
+	SQLWhy string
+	// Today is the MQL rule's verdict on today's scores: shown only while
+	// the rule still decides something (a lead that is new or in nurture).
+	Today string
+}
+
+// qualificationOf reads the lead's qualification from its history (oldest
+// first): the latest promotion to MQL and the latest qualification to SQL,
+// each for a lead that has come that far and not gone back.
+func qualificationOf(l *baton.Lead, hist []baton.HistoryEntry, why string) qualification {
+	var q qualification
+	for i := range hist {
+		h := &hist[i]
+		if h.Action != baton.ActionStage {
+			continue
+		}
+		switch {
+		case baton.Stage(h.To) == baton.StageMQL:
+			q.MQLAt, q.MQLWhy, q.MQLBy = &h.At, cmp.Or(h.Reason, h.Note), h.ActorName
+			q.SQLAt = nil
+		case baton.Stage(h.To) == baton.StageSQL && baton.Stage(h.From) == baton.StageSAL:
+			q.SQLAt, q.SQLWhy, q.SQLBy = &h.At, cmp.Or(h.Note, h.Reason), h.ActorName
+		}
+	}
+	switch l.Stage {
+	case baton.StageNew, baton.StageRecycled:
+		q.Today = why
+		q.MQLAt, q.SQLAt = nil, nil
+	case baton.StageMQL, baton.StageSAL:
+		q.SQLAt = nil
+	case baton.StageDisqualified:
+		q.MQLAt, q.SQLAt = nil, nil
+	}
+	return q
+}
+
+// sales reports whether the policy's hidden fields are hidden from u: the
+// people who work leads (development reps, account executives and their
+// managers) do not see them; marketing and admins do.
+func sales(u *baton.User) bool { return u.Role.Rep() || u.Role == baton.RoleManager }
+
+// hiding is what of a lead a viewer does not see: the fields the policy in
+// force lists in hidden_from_reps, for sales; nothing for the others.
+type hiding struct {
+	p *policy.Policy // nil: nothing is hidden
+	// ruleField maps each fit rule to the field it reads.
+	ruleField map[string]string
+}
+
+// hidingFor reads the policy in force for what to hide from the viewer.
+func (s *Server) hidingFor(ctx context.Context, u *baton.User) (hiding, error) {
+	if !sales(u) {
+		return hiding{}, nil
+	}
+	doc, err := s.svc.Scoring.CurrentPolicy(ctx)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return hiding{}, nil
+	} else if err != nil {
+		return hiding{}, err
+	}
+	return parsedHiding(doc)
+}
+
+// lastHiding memoises the hiding of the last policy document read: parsing
+// one takes milliseconds (the default policy, 3 ms), and pages read the
+// policy in force, which rarely changes. It is keyed by the document's
+// text, so that servers on different databases share it safely; the policy
+// it holds is only read.
+var lastHiding struct {
+	sync.Mutex
+	body string
+	h    hiding
+}
+
+// parsedHiding is the hiding of a policy document.
+func parsedHiding(doc *baton.PolicyDoc) (hiding, error) {
+	lastHiding.Lock()
+	defer lastHiding.Unlock()
+	if lastHiding.h.p != nil && lastHiding.body == doc.Body {
+		return lastHiding.h, nil
+	}
+	p, err := policy.Parse([]byte(doc.Body))
+	if err != nil {
+		return hiding{}, fmt.Errorf("policy v%d in force: %w", doc.Version, err)
+	}
+	h := hiding{p: p, ruleField: map[string]string{}}
+	for _, r := range p.FitRules {
+		h.ruleField[r.Name] = r.Condition.Field
+	}
+	lastHiding.body, lastHiding.h = doc.Body, h
+	return h, nil
+}
+
+// hides reports whether the field (named as policies name fields:
+// "phone", "attributes.Tags") is hidden.
+func (h hiding) hides(field string) bool { return h.p != nil && h.p.HidesFromReps(field) }
+
+// hidesRule reports whether a rule's reason would tell a hidden field.
+func (h hiding) hidesRule(rule string) bool { return h.hides(h.ruleField[rule]) }
+
+// hidesFeature reports whether a model input is a hidden field: model
+// inputs are named by the lead's field, the account's (account.NAME), the
+// event counts (events.TYPE) or, for the rest, the attribute's own name.
+func (h hiding) hidesFeature(feature string) bool {
+	switch {
+	case h.p == nil || strings.HasPrefix(feature, "events."):
+		return false
+	case strings.HasPrefix(feature, "account."):
+		return h.hides(feature)
+	}
+	switch feature {
+	case "email_domain", "source", "campaign", "country", "title":
+		return h.hides(feature)
+	}
+	return h.hides("attributes." + feature)
+}
+
+// leadFieldNames are the profile fields of a lead, as policies name them.
+var leadFieldNames = []string{"email", "name", "title", "phone", "company", "country", "source", "campaign"}
+
+// visibleLead returns the lead as the viewer may see it: a copy without
+// the hidden fields and attributes (the original is left alone).
+func (h hiding) visibleLead(l *baton.Lead) *baton.Lead {
+	if h.p == nil {
+		return l
+	}
+	c := *l
+	fields := map[string]*string{"email": &c.Email, "name": &c.Name, "title": &c.Title, "phone": &c.Phone,
+		"company": &c.Company, "country": &c.Country, "source": &c.Source, "campaign": &c.Campaign}
+	for _, f := range leadFieldNames {
+		if h.hides(f) {
+			*fields[f] = ""
+		}
+	}
+	c.Attrs = baton.Attrs{}
+	for k, v := range l.Attrs {
+		if !h.hides("attributes." + k) {
+			c.Attrs[k] = v
+		}
+	}
+	return &c
+}
+
+// visibleAccount returns the account without the hidden account fields.
+func (h hiding) visibleAccount(a *baton.Account) *baton.Account {
+	if h.p == nil || a == nil {
+		return a
+	}
+	c := *a
+	if h.hides("account.name") {
+		c.Name = ""
+	}
+	if h.hides("account.domain") {
+		c.Domain = ""
+	}
+	if h.hides("account.industry") {
+		c.Industry = ""
+	}
+	if h.hides("account.country") {
+		c.Country = ""
+	}
+	if h.hides("account.employees") {
+		c.Employees = nil
+	}
+	if h.hides("account.annual_revenue") {
+		c.AnnualRevenue = nil
+	}
+	return &c
+}
+
+// visibleTimeline drops the history entries of hidden fields.
+func (h hiding) visibleTimeline(items []baton.TimelineItem) []baton.TimelineItem {
+	if h.p == nil {
+		return items
+	}
+	out := items[:0:0]
+	for _, it := range items {
+		if it.History != nil && it.History.Field != "" && h.hides(it.History.Field) {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// contact is how to reach the lead, as links.
+type contact struct {
+	Mail, Tel template.URL
+}
+
+// contactOf makes the mailto: and tel: links of the lead's email and phone.
+// A tel: link keeps only the digits (and a leading +), so that nothing but
+// a number reaches the href.
+func contactOf(l *baton.Lead) contact {
+	var c contact
+	if l.Email != "" && !strings.ContainsAny(l.Email, "?#&") {
+		c.Mail = template.URL("mailto:" + url.PathEscape(l.Email))
+	}
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(l.Phone) {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	if digits := strings.TrimPrefix(b.String(), "+"); len(digits) >= 3 {
+		c.Tel = template.URL("tel:" + b.String())
+	}
+	return c
+}
+
+// attr is one custom attribute as the page writes it.
+type attr struct {
+	Name, Value string
+}
+
+// attrGroups are a lead's custom attributes by kind, with those that say
+// nothing (empty, the form's unanswered "Select", false) folded apart.
+type attrGroups struct {
+	Answers, Numbers, Yes, Folded []attr
+}
+
+// groupAttrs sorts a lead's attributes into their groups, by name.
+func groupAttrs(a baton.Attrs) attrGroups {
+	var g attrGroups
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range a {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		switch v := a[k].(type) {
+		case string:
+			if t := strings.TrimSpace(v); t == "" || strings.EqualFold(t, "select") {
+				g.Folded = append(g.Folded, attr{k, "—"})
+			} else {
+				g.Answers = append(g.Answers, attr{k, t})
+			}
+		case float64:
+			g.Numbers = append(g.Numbers, attr{k, num(v)})
+		case bool:
+			if v {
+				g.Yes = append(g.Yes, attr{k, "yes"})
+			} else {
+				g.Folded = append(g.Folded, attr{k, "no"})
+			}
+		default:
+			g.Answers = append(g.Answers, attr{k, fmt.Sprint(v)})
+		}
+	}
+	return g
+}
+
+// Any reports whether any attribute is shown unfolded.
+func (g attrGroups) Any() bool { return len(g.Answers)+len(g.Numbers)+len(g.Yes) > 0 }
+
+// ruleRow is one policy rule's part of the score now.
+type ruleRow struct {
+	Rule, Detail string
+	Points       float64
+}
+
+// factorRow is one of the model's reasons: what the lead is, in words, and
+// how many percentage points of probability it adds or takes.
+type factorRow struct {
+	Words  string
+	Points float64
+}
+
+// Signed writes the factor's percentage points with their sign: +12.3, −4.
+func (f factorRow) Signed() string { return pp(f.Points) }
+
+// Raises reports whether the factor raises the probability.
+func (f factorRow) Raises() bool { return f.Points > 0 }
+
+// scoreView is a lead's score as the page explains it: the policy's rules
+// in points (fit and engagement apart), and the model's top reasons in
+// percentage points of probability. The two never mix: points are the
+// agreement's currency, probability the model's.
+type scoreView struct {
+	Score                baton.LeadScore
+	Fit, Engagement      []ruleRow
+	Top                  []ruleRow // the largest of both axes
+	Factors              []factorRow
+	Why                  string
+	Qualifies            bool
+	HiddenRules, Unnamed int // rules whose reason tells a hidden field; model reasons left out as hidden
+}
+
+// Model reasons: how many the page shows, and the smallest that counts.
+const (
+	factorsShown  = 5
+	factorsSmall  = 0.05 // percentage points
+	hiddenDetails = "on a field hidden from sales"
+)
+
+// explainScore is the score of a lead now, explained for the viewer; n > 0
+// keeps the n largest rules of both axes in Top.
+func (s *Server) explainScore(ctx context.Context, leadID int64, h hiding, n int) (*scoreView, error) {
+	ex, err := s.svc.Scoring.ExplainScore(ctx, leadID)
+	if err != nil {
+		return nil, err
+	}
+	return scoreOf(ex, h, n), nil
+}
+
+// scoreOf explains ex for a viewer who does not see what h hides.
+func scoreOf(ex *baton.ScoreExplanation, h hiding, n int) *scoreView {
+	v := &scoreView{Score: ex.Score, Why: ex.Why, Qualifies: ex.Qualifies}
+	for _, r := range ex.Reasons {
+		row := ruleRow{Rule: r.Rule, Detail: r.Detail, Points: r.Points}
+		if r.Axis == policy.AxisFit && h.hidesRule(r.Rule) {
+			row.Detail = hiddenDetails
+			v.HiddenRules++
+		}
+		if r.Axis == policy.AxisEngagement {
+			v.Engagement = append(v.Engagement, row)
+		} else {
+			v.Fit = append(v.Fit, row)
+		}
+	}
+	bySize := func(a, b ruleRow) int { return cmp.Compare(math.Abs(b.Points), math.Abs(a.Points)) }
+	slices.SortStableFunc(v.Fit, bySize)
+	slices.SortStableFunc(v.Engagement, bySize)
+	v.Top = slices.Concat(v.Fit, v.Engagement)
+	slices.SortStableFunc(v.Top, bySize)
+	if n > 0 {
+		v.Top = v.Top[:min(n, len(v.Top))]
+	}
+	v.Factors, v.Unnamed = topFactors(ex, h, factorsShown)
+	return v
+}
+
+// topFactors turns the model's factors (log-odds) into the n that move the
+// lead's probability most, each in percentage points: how much lower (or
+// higher) the probability would be without that factor alone, all others
+// kept. The factors hidden from the viewer count in the probability but
+// are not named; how many were left out is returned.
+func topFactors(ex *baton.ScoreExplanation, h hiding, n int) ([]factorRow, int) {
+	if len(ex.Factors) == 0 {
+		return nil, 0
+	}
+	logit := ex.BaseLogOdds
+	for _, f := range ex.Factors {
+		logit += f.Contribution
+	}
+	p := sigmoid(logit)
+	var rows []factorRow
+	hidden := 0
+	for _, f := range ex.Factors {
+		pts := 100 * (p - sigmoid(logit-f.Contribution))
+		if math.Abs(pts) < factorsSmall {
+			continue
+		}
+		if h.hidesFeature(f.Feature) {
+			hidden++
+			continue
+		}
+		rows = append(rows, factorRow{Words: factorWords(f.Feature, f.Value), Points: pts})
+	}
+	slices.SortStableFunc(rows, func(a, b factorRow) int { return cmp.Compare(math.Abs(b.Points), math.Abs(a.Points)) })
+	return rows[:min(n, len(rows))], hidden
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// missingValue is how the model writes an input the lead has no value for.
+const missingValue = "(missing)"
+
+// factorWords says a model input and the lead's value of it in plain words:
+// "3 pricing page view events", "source is Google", "no specialization
+// given".
+func factorWords(feature, value string) string {
+	missing := value == "" || value == missingValue
+	if t, ok := strings.CutPrefix(feature, "events."); ok {
+		what := label(t) + " events"
+		if missing || value == "0" {
+			return "no " + what
+		}
+		if value == "1" {
+			return "1 " + strings.TrimSuffix(what, "s")
+		}
+		return value + " " + what
+	}
+	name := feature
+	switch {
+	case strings.HasPrefix(feature, "account."):
+		name = "account " + label(strings.TrimPrefix(feature, "account."))
+	case feature == "email_domain":
+		name = "email domain"
+	}
+	if missing {
+		return name + " not given"
+	}
+	return name + " is " + value
+}
+
+// pp writes percentage points with their sign: +12.3, −4.
+func pp(v float64) string {
+	s := num(math.Round(math.Abs(v)*10) / 10)
+	if v < 0 {
+		return "−" + s
+	}
+	return "+" + s
+}
+
+// stuckNote says what the owner of a lead can do when the lifecycle leaves
+// them no move on it (a development rep who holds an SQL because their role
+// changed, an account executive with an MQL): who to ask. It is empty when
+// the viewer has a move, does not own the lead, or the lead is closed.
+func stuckNote(me *baton.User, l *baton.Lead, can offer, users map[int64]*baton.User) string {
+	if l.OwnerID == nil || *l.OwnerID != me.ID || !l.Stage.Open() || can.Any() {
+		return ""
+	}
+	ask := "an admin"
+	if me.ManagerID != nil {
+		if m := users[*me.ManagerID]; m != nil {
+			ask = "your manager, " + m.Name + ","
+		}
+	}
+	if want := baton.AssigneeRole(l.Stage); want != me.Role {
+		return fmt.Sprintf("This lead is yours, but nothing here is yours to do: a lead that is %s is worked by %s, and you are %s. Ask %s to reassign it.",
+			l.Stage, want.Words(), me.Role.Words(), ask)
+	}
+	return fmt.Sprintf("This lead is yours, but no move of the lifecycle is open to you on it now. Ask %s what should happen to it.", ask)
+}
+
+// Pool is implemented by a HandoffService that lists the leads a
+// development rep may claim (*store.DB does): the inbox offers them.
+type Pool interface {
+	Claimable(ctx context.Context, limit int) ([]*baton.Lead, bool, error)
+}
+
+// claimRow is a lead a development rep may claim, and why it may be.
+type claimRow struct {
+	Lead *baton.Lead
+	Why  string
+}
+
+// claimRows is how many leads to claim the inbox shows.
+const claimRows = 10
+
+// claimable lists the leads the viewer may claim, for a development rep
+// whose storage can list them.
+func (s *Server) claimable(ctx context.Context, me *baton.User) ([]claimRow, bool, error) {
+	pool, ok := s.svc.Handoffs.(Pool)
+	if !ok || !baton.MayMake(baton.ActorOf(me, "ui"), baton.VerbClaim) {
+		return nil, false, nil
+	}
+	leads, more, err := pool.Claimable(ctx, claimRows)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]claimRow, 0, len(leads))
+	for _, l := range leads {
+		why := "an MQL nobody could take"
+		if l.Stage != baton.StageMQL {
+			why = fmt.Sprintf("%s, not owned, and engaging again", l.Stage)
+		}
+		out = append(out, claimRow{Lead: l, Why: why})
+	}
+	return out, more, nil
+}
