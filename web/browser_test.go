@@ -147,14 +147,36 @@ func (p *page) screenshot(name string) {
 }
 
 // TestBrowser is every role's day in a real browser: a rep accepts one lead
-// and rejects another with a reason, their manager sees it on the SLA
-// board, marketing backtests a policy change and publishes it with a change
-// note after the confirmation, and the guards hold (a form
-// without its CSRF token, another rep's lead by URL).
+// and rejects another with a reason, logs a call and qualifies the first,
+// which goes to the account executive, who sends it back; their manager
+// reassigns an open lead within the team from the SLA board and sees it
+// move there; marketing backtests a policy change and publishes it with a
+// change note after the confirmation; the admin adds a user and makes and
+// revokes a token; and the guards hold (a form without its CSRF token,
+// another rep's lead by URL). Each step checks what the page says, and
+// the pages of the steps pass axe-core and fit the width at 1440 and 390 px.
+// (The AE's deals are TestBrowserAEDay's.)
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
+	axe := axeSource(t)
 	w := newWorld(t)
+	// A second rep in Max's team, added after the routing of the world's
+	// leads, to reassign to.
+	tom := &baton.User{Email: "tom.sdr@example.com", Name: "Tom Sdr", Role: baton.RoleSDR, Team: "East", ManagerID: &w.tm.Manager1.ID, Active: true}
+	if err := w.db.CreateUser(storetest.System(), tom); err != nil {
+		t.Fatal(err)
+	}
 	p := &page{t: t, ctx: ctx, url: w.srv.URL}
+	// check audits the page as it is (often the answer to a post, which
+	// cannot be loaded again), at both widths, coming back to the wide one.
+	check := func(what string) {
+		t.Helper()
+		for _, wd := range widths {
+			p.do(chromedp.EmulateViewport(wd.width, wd.height))
+			p.audit(what+" at "+wd.name+" px", axe, wd.width)
+		}
+		p.do(chromedp.EmulateViewport(1280, 900))
+	}
 
 	// The rep's inbox.
 	p.signIn(w.tm.SDR1)
@@ -209,6 +231,34 @@ func TestBrowser(t *testing.T) {
 	}
 	p.screenshot("lead-page.png")
 
+	// On the SAL's page the rep logs the call that reached them, then
+	// qualifies them with BANT: the lead goes to the account executive.
+	p.do(chromedp.SetValue(chromedp.CSS("#channel"), "call"),
+		chromedp.SendKeys(chromedp.CSS("#outcome"), "connected"),
+		chromedp.SendKeys(chromedp.CSS("#attempt-note"), "talked budget with the CFO"))
+	p.submit(`#attempt button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "Attempt logged: call") {
+		t.Fatalf("flash after the attempt %q", s)
+	}
+	if s := p.text(".timeline"); !strings.Contains(s, "talked budget with the CFO") {
+		t.Fatalf("the attempt is not on the timeline: %q", s)
+	}
+	check("the SAL's page after an attempt")
+	p.do(chromedp.SetValue(chromedp.CSS("#budget_amount"), "20000"),
+		chromedp.SetValue(chromedp.CSS("#budget_currency"), "USD"),
+		chromedp.Click(chromedp.CSS(`#bant input[name="budget_confirmed"]`)),
+		chromedp.SetValue(chromedp.CSS("#authority"), "decision_maker"),
+		chromedp.SendKeys(chromedp.CSS("#need"), "forecasting"),
+		chromedp.SetValue(chromedp.CSS("#timing"), "this_quarter"))
+	p.submit(`#bant button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "qualified (SQL) and handed to Alex Ae, who must now accept it") {
+		t.Fatalf("flash after qualifying %q", s)
+	}
+	check("the page after handing over")
+	if l, _ := w.db.FindLeadByID(storetest.System(), acc.ID); l.Stage != baton.StageSQL || l.OwnerID == nil || *l.OwnerID != w.tm.AE.ID {
+		t.Fatalf("qualified: %s owner %v", l.Stage, l.OwnerID)
+	}
+
 	// A rep cannot open another rep's lead by URL.
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(w.srv.URL+leadPath(w.sue[0])))
 	if err != nil {
@@ -230,14 +280,9 @@ func TestBrowser(t *testing.T) {
 	p.open("/inbox")
 	p.signOut()
 
-	// The accepted lead, qualified, reaches the account executive, whose
-	// inbox offers what the table lets an AE do with an SQL: accept, send
-	// back, return to nurture; not reject. She sends it back with a reason.
-	amount := 20000.0
-	if _, err := w.db.Qualify(storetest.As(w.tm.SDR1), acc.ID, baton.BANT{BudgetAmount: &amount, BudgetCurrency: "USD",
-		BudgetConfirmed: true, Authority: "decision_maker", Need: "forecasting", Timing: "this_quarter"}); err != nil {
-		t.Fatal(err)
-	}
+	// The qualified lead reaches the account executive, whose inbox offers
+	// what the table lets an AE do with an SQL: accept, send back, return to
+	// nurture; not reject. She sends it back with a reason.
 	p.signIn(w.tm.AE)
 	p.open("/inbox")
 	if s := p.text(card + " .actions"); !strings.Contains(s, "Accept") || !strings.Contains(s, "Send back") ||
@@ -277,6 +322,22 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("%d charts on the board", n)
 	}
 	p.screenshot("manager-board.png")
+	// Max gives Sam's open lead to Tom from the board: only Tom is offered
+	// (Sam has it; Sue is in another team; Alex takes SQLs, not MQLs), and
+	// the board shows it under Tom.
+	open := w.sam[2]
+	row := fmt.Sprintf("#board-lead-%d", open.ID)
+	if s := p.text(fmt.Sprintf("#to-%d", open.ID)); strings.TrimSpace(s) != "Tom Sdr (sdr)" {
+		t.Fatalf("reassign offers %q, want Tom only", s)
+	}
+	p.submit(row+` form[action$="/assign"] button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "Lead reassigned: "+open.Name+" is Tom Sdr's now") {
+		t.Fatalf("flash after the reassign %q", s)
+	}
+	if s := p.text(row + " td:nth-child(2)"); s != "Tom Sdr" {
+		t.Fatalf("the board shows lead %d under %q, want Tom Sdr", open.ID, s)
+	}
+	check("the board after a reassignment")
 	p.signOut()
 
 	// Marketing, who sees every lead, finds the rejected one back in
@@ -321,4 +382,49 @@ func TestBrowser(t *testing.T) {
 	if s := p.text("table.history tbody tr"); !strings.Contains(s, "v2 (current)") || !strings.Contains(s, note) || !strings.Contains(s, "by Mia Marketing") {
 		t.Fatalf("the version history: %q", s)
 	}
+	check("the policy after publishing")
+	p.signOut()
+
+	// The admin adds a user to Max's team, then makes a token for them and
+	// revokes it.
+	p.signIn(w.tm.Admin)
+	p.open("/admin/users")
+	p.do(chromedp.SendKeys(chromedp.CSS("#new-email"), "uma.sdr@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#new-name"), "Uma Sdr"),
+		chromedp.SetValue(chromedp.CSS("#new-role"), "sdr"),
+		chromedp.SendKeys(chromedp.CSS("#new-team"), "East"),
+		chromedp.SetValue(chromedp.CSS("#new-manager_id"), fmt.Sprint(w.tm.Manager1.ID)))
+	p.submit(`form[action="/admin/users"] button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "User added") {
+		t.Fatalf("flash after adding a user %q", s)
+	}
+	uma, err := w.db.FindUserByEmail(storetest.System(), "uma.sdr@example.com")
+	if err != nil || uma.Role != baton.RoleSDR || uma.ManagerID == nil || *uma.ManagerID != w.tm.Manager1.ID {
+		t.Fatalf("the added user: %+v %v", uma, err)
+	}
+	if s := p.text(fmt.Sprintf("#user-%d", uma.ID)); !strings.Contains(s, "Uma Sdr") || !strings.Contains(s, "Max Manager") || !strings.Contains(s, "active") {
+		t.Fatalf("the added user's row: %q", s)
+	}
+	check("the users after adding one")
+	p.open("/admin/tokens")
+	p.do(chromedp.SetValue(chromedp.CSS("#user_id"), fmt.Sprint(uma.ID)),
+		chromedp.SendKeys(chromedp.CSS("#tname"), "Uma's dialer"))
+	p.submit(`form[action="/admin/tokens"] button`, "#token")
+	token := p.eval(`document.querySelector("#token").value`)
+	if _, err := w.db.Authenticate(context.Background(), token); err != nil {
+		t.Fatalf("the token made on the page: %v", err)
+	}
+	check("the token just made")
+	p.do(chromedp.Click(chromedp.CSS(`table.tokens tbody tr details summary`)))
+	p.submit(`table.tokens tbody tr form[action$="/revoke"] button`, ".flash")
+	if s := p.text(".flash"); !strings.Contains(s, "Token revoked") {
+		t.Fatalf("flash after revoking %q", s)
+	}
+	if s := p.text("table.tokens tbody tr"); !strings.Contains(s, "Uma's dialer") || !strings.Contains(s, "revoked") {
+		t.Fatalf("the revoked token's row: %q", s)
+	}
+	if _, err := w.db.Authenticate(context.Background(), token); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+		t.Fatalf("the revoked token still authenticates: %v", err)
+	}
+	check("the tokens after a revoke")
 }

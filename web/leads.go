@@ -638,12 +638,24 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, c *session, form s
 		}
 	}
 	if err == nil {
-		if back == "team" {
-			redirect(w, r, "/team", msg)
-			return nil
-		}
 		if say != nil {
 			s.sayDone(w, r, say())
+			msg = ""
+		}
+		if back == "team" {
+			// Back to the board the form was on: its team and period.
+			q := url.Values{}
+			for _, k := range []string{"manager", "period", "from", "to"} {
+				if v := r.PostForm.Get(k); v != "" {
+					q.Set(k, v)
+				}
+			}
+			to := "/team"
+			if len(q) > 0 {
+				to += "?" + q.Encode()
+			}
+			redirect(w, r, to, msg)
+			return nil
 		}
 		if back == "inbox" {
 			q := url.Values{"sort": {r.PostForm.Get("sort")}}
@@ -662,7 +674,7 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, c *session, form s
 	case "inbox":
 		return s.renderInbox(w, r, c, statusFor(err), fe, "")
 	case "team":
-		return s.renderTeam(w, r, c, statusFor(err), fe)
+		return s.renderTeam(w, r, c, statusFor(err), fe, "")
 	}
 	return s.renderLead(w, r, c, statusFor(err), fe, "")
 }

@@ -21,6 +21,9 @@ type boardRow struct {
 	Handoff baton.Handoff
 	Rep     *baton.User
 	SLA     slaState
+	// To are whom the viewer may reassign the lead to, in the team shown:
+	// the reps whose role fits its stage (baton.CheckAssignee).
+	To []*baton.User
 }
 
 // repLoad counts a rep's open handoffs.
@@ -43,6 +46,8 @@ type teamPage struct {
 	Manager  *baton.User
 	Managers []*baton.User
 	Members  []*baton.User
+	// Done says what the last action on the board did.
+	Done     string
 	Breached []boardRow
 	DueSoon  []boardRow
 	Later    []boardRow
@@ -176,7 +181,7 @@ func (p boardPeriod) query(q url.Values) {
 const dueSoon = 2 * time.Hour
 
 func (s *Server) team(w http.ResponseWriter, r *http.Request, c *session) error {
-	return s.renderTeam(w, r, c, http.StatusOK, nil)
+	return s.renderTeam(w, r, c, http.StatusOK, nil, s.takeDone(w, r))
 }
 
 // renderTeam shows a manager's board: the team's open handoffs (breached,
@@ -186,7 +191,7 @@ func (s *Server) team(w http.ResponseWriter, r *http.Request, c *session) error 
 // leads behind it. An admin sees everyone's, or picks the manager whose
 // team to see. The team and the period are in the address (?manager=,
 // ?period=, ?from=&to=), so that a board can be shared.
-func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr) error {
+func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr, done string) error {
 	ctx := r.Context()
 	users, err := s.userNames(ctx)
 	if err != nil {
@@ -196,7 +201,7 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, c *session, 
 	if r.Method == http.MethodPost {
 		v = r.PostForm
 	}
-	d := teamPage{Users: users, Manager: c.User}
+	d := teamPage{Users: users, Manager: c.User, Done: done}
 	for _, u := range users {
 		if u.Role == baton.RoleManager && u.Active {
 			d.Managers = append(d.Managers, u)
@@ -238,7 +243,13 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, c *session, 
 				if h.State != baton.HandoffOpen || !members[h.OwnerID] {
 					continue
 				}
-				rows = append(rows, boardRow{Lead: l, Handoff: h, Rep: users[h.OwnerID], SLA: sla(now, &h)})
+				var to []*baton.User
+				for _, u := range assignees(c.User, l, users, now) {
+					if members[u.ID] {
+						to = append(to, u)
+					}
+				}
+				rows = append(rows, boardRow{Lead: l, Handoff: h, Rep: users[h.OwnerID], SLA: sla(now, &h), To: to})
 			}
 		}
 	}
