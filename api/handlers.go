@@ -143,6 +143,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if leads, err = s.visibleLeads(r.Context(), leads); err != nil {
+		return err
+	}
 	writeList(w, leads, total)
 	return nil
 }
@@ -159,8 +162,7 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.Leads.CreateLead(r.Context(), l); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, l)
-	return nil
+	return s.writeLead(w, r, http.StatusCreated, l)
 }
 
 func (s *Server) upsertLead(w http.ResponseWriter, r *http.Request) error {
@@ -176,7 +178,11 @@ func (s *Server) upsertLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, upsertResult{Created: created, Lead: l})
+	p, err := s.hiding(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, upsertResult{Created: created, Lead: p.VisibleLead(l)})
 	return nil
 }
 
@@ -189,8 +195,7 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 func (s *Server) updateLead(w http.ResponseWriter, r *http.Request) error {
@@ -206,8 +211,7 @@ func (s *Server) updateLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 func (s *Server) leadTimeline(w http.ResponseWriter, r *http.Request) error {
@@ -219,6 +223,11 @@ func (s *Server) leadTimeline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p, err := s.hiding(r.Context())
+	if err != nil {
+		return err
+	}
+	items = p.VisibleTimeline(items)
 	writeList(w, items, len(items))
 	return nil
 }
@@ -232,6 +241,11 @@ func (s *Server) leadHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p, err := s.hiding(r.Context())
+	if err != nil {
+		return err
+	}
+	items = p.VisibleHistory(items)
 	writeList(w, items, len(items))
 	return nil
 }
@@ -264,8 +278,7 @@ func (s *Server) changeStage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 // Accounts.

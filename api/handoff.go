@@ -66,8 +66,7 @@ func (s *Server) leadAction(w http.ResponseWriter, r *http.Request, do func(id i
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 func (s *Server) acceptLead(w http.ResponseWriter, r *http.Request) error {
@@ -89,8 +88,7 @@ func (s *Server) rejectLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 func (s *Server) logAttempt(w http.ResponseWriter, r *http.Request) error {
@@ -139,8 +137,7 @@ func (s *Server) qualifyLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 func (s *Server) sendBackLead(w http.ResponseWriter, r *http.Request) error {
@@ -165,8 +162,7 @@ func (s *Server) withReason(w http.ResponseWriter, r *http.Request, move func(co
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 // idempotencyKey reads the request's Idempotency-Key.
@@ -219,8 +215,7 @@ func (s *Server) closeLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 func (s *Server) assignLead(w http.ResponseWriter, r *http.Request) error {
@@ -239,8 +234,7 @@ func (s *Server) assignLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return s.writeLead(w, r, http.StatusOK, l)
 }
 
 func (s *Server) claimLead(w http.ResponseWriter, r *http.Request) error {
@@ -271,6 +265,13 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 	items, err := s.svc.Handoffs.Queue(r.Context(), sort)
 	if err != nil {
 		return err
+	}
+	p, err := s.hiding(r.Context())
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].Lead = p.VisibleLead(items[i].Lead)
 	}
 	writeList(w, items, len(items))
 	return nil

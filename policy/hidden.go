@@ -2,8 +2,11 @@ package policy
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/batonhq/baton"
 )
 
 // hidden_from_reps: the lead fields a lead's page does not show to sales
@@ -84,4 +87,121 @@ func (p *Policy) hiddenProblems(d *decoder, s Schema) {
 			d.problem(h.line, index("hidden_from_reps", i), "no lead has the attribute %q: a misspelt name hides nothing (known attributes: %s)", a, known(s))
 		}
 	}
+}
+
+// HidesFrom reports whether hidden_from_reps applies to users of the role:
+// the people who work leads (development reps, account executives and
+// their managers) do not see the fields it lists; marketing, admins and
+// the system do.
+func HidesFrom(r baton.Role) bool { return r.Rep() || r == baton.RoleManager }
+
+// LeadFieldNames are the profile fields of a lead, as policies name them.
+var LeadFieldNames = []string{"email", "name", "title", "phone", "company", "country", "source", "campaign"}
+
+// hidesAny reports whether the policy hides anything. A nil policy hides
+// nothing.
+func (p *Policy) hidesAny() bool { return p != nil && len(p.HiddenFromReps) > 0 }
+
+// VisibleLead returns the lead as sales may see it: a copy without the
+// fields and attributes the policy hides (the original is left alone), or
+// the lead itself when nothing is hidden.
+func (p *Policy) VisibleLead(l *baton.Lead) *baton.Lead {
+	if !p.hidesAny() || l == nil {
+		return l
+	}
+	c := *l
+	fields := map[string]*string{"email": &c.Email, "name": &c.Name, "title": &c.Title, "phone": &c.Phone,
+		"company": &c.Company, "country": &c.Country, "source": &c.Source, "campaign": &c.Campaign}
+	for _, f := range LeadFieldNames {
+		if p.HidesFromReps(f) {
+			*fields[f] = ""
+		}
+	}
+	if l.Attrs != nil {
+		c.Attrs = baton.Attrs{}
+		for k, v := range l.Attrs {
+			if !p.HidesFromReps(attrPrefix + k) {
+				c.Attrs[k] = v
+			}
+		}
+	}
+	return &c
+}
+
+// VisibleAccount returns the account without the fields the policy hides.
+func (p *Policy) VisibleAccount(a *baton.Account) *baton.Account {
+	if !p.hidesAny() || a == nil {
+		return a
+	}
+	c := *a
+	for f, clear := range map[string]func(){
+		"account.name":           func() { c.Name = "" },
+		"account.domain":         func() { c.Domain = "" },
+		"account.industry":       func() { c.Industry = "" },
+		"account.country":        func() { c.Country = "" },
+		"account.employees":      func() { c.Employees = nil },
+		"account.annual_revenue": func() { c.AnnualRevenue = nil },
+	} {
+		if p.HidesFromReps(f) {
+			clear()
+		}
+	}
+	return &c
+}
+
+// VisibleHistory drops the history entries that change a hidden field.
+func (p *Policy) VisibleHistory(entries []baton.HistoryEntry) []baton.HistoryEntry {
+	if !p.hidesAny() {
+		return entries
+	}
+	out := entries[:0:0]
+	for _, e := range entries {
+		if e.Field == "" || !p.HidesFromReps(e.Field) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// VisibleTimeline drops the timeline's history entries that change a
+// hidden field.
+func (p *Policy) VisibleTimeline(items []baton.TimelineItem) []baton.TimelineItem {
+	if !p.hidesAny() {
+		return items
+	}
+	out := items[:0:0]
+	for _, it := range items {
+		if it.History == nil || it.History.Field == "" || !p.HidesFromReps(it.History.Field) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// lastParsed memoises the last document ParseCached parsed: parsing one
+// takes milliseconds (the default policy, about 3 ms) and the doors that
+// hide fields read the policy in force, which rarely changes. It is keyed
+// by the document's text, so that servers on different databases share it
+// safely; the policy it holds is only read.
+var lastParsed struct {
+	sync.Mutex
+	body string
+	p    *Policy
+}
+
+// ParseCached is Parse for a document read again and again: it returns the
+// policy parsed last time when the text is the same. The policy returned
+// must not be changed.
+func ParseCached(body string) (*Policy, error) {
+	lastParsed.Lock()
+	defer lastParsed.Unlock()
+	if lastParsed.p != nil && lastParsed.body == body {
+		return lastParsed.p, nil
+	}
+	p, err := Parse([]byte(body))
+	if err != nil {
+		return nil, err
+	}
+	lastParsed.body, lastParsed.p = body, p
+	return p, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/policy"
 )
 
 func (s *Server) routes(mux *http.ServeMux) {
@@ -409,7 +410,7 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 	d := leadPage{Lead: h.visibleLead(l), Users: users, IdemKey: newToken(), Today: s.now().UTC().Format("2006-01-02"), Done: done,
 		LostReasons: baton.LostReasons}
 	d.Hidden = len(l.Attrs) - len(d.Lead.Attrs)
-	for _, f := range leadFieldNames {
+	for _, f := range policy.LeadFieldNames {
 		if h.hides(f) {
 			d.Hidden++
 		}

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -204,13 +203,9 @@ func qualificationOf(l *baton.Lead, hist []baton.HistoryEntry, why string) quali
 	return q
 }
 
-// sales reports whether the policy's hidden fields are hidden from u: the
-// people who work leads (development reps, account executives and their
-// managers) do not see them; marketing and admins do.
-func sales(u *baton.User) bool { return u.Role.Rep() || u.Role == baton.RoleManager }
-
 // hiding is what of a lead a viewer does not see: the fields the policy in
-// force lists in hidden_from_reps, for sales; nothing for the others.
+// force lists in hidden_from_reps, for sales (policy.HidesFrom); nothing
+// for the others.
 type hiding struct {
 	p *policy.Policy // nil: nothing is hidden
 	// ruleField maps each fit rule to the field it reads.
@@ -219,7 +214,7 @@ type hiding struct {
 
 // hidingFor reads the policy in force for what to hide from the viewer.
 func (s *Server) hidingFor(ctx context.Context, u *baton.User) (hiding, error) {
-	if !sales(u) {
+	if !policy.HidesFrom(u.Role) {
 		return hiding{}, nil
 	}
 	doc, err := s.svc.Scoring.CurrentPolicy(ctx)
@@ -228,28 +223,7 @@ func (s *Server) hidingFor(ctx context.Context, u *baton.User) (hiding, error) {
 	} else if err != nil {
 		return hiding{}, err
 	}
-	return parsedHiding(doc)
-}
-
-// lastHiding memoises the hiding of the last policy document read: parsing
-// one takes milliseconds (the default policy, 3 ms), and pages read the
-// policy in force, which rarely changes. It is keyed by the document's
-// text, so that servers on different databases share it safely; the policy
-// it holds is only read.
-var lastHiding struct {
-	sync.Mutex
-	body string
-	h    hiding
-}
-
-// parsedHiding is the hiding of a policy document.
-func parsedHiding(doc *baton.PolicyDoc) (hiding, error) {
-	lastHiding.Lock()
-	defer lastHiding.Unlock()
-	if lastHiding.h.p != nil && lastHiding.body == doc.Body {
-		return lastHiding.h, nil
-	}
-	p, err := policy.Parse([]byte(doc.Body))
+	p, err := policy.ParseCached(doc.Body)
 	if err != nil {
 		return hiding{}, fmt.Errorf("policy v%d in force: %w", doc.Version, err)
 	}
@@ -257,7 +231,6 @@ func parsedHiding(doc *baton.PolicyDoc) (hiding, error) {
 	for _, r := range p.FitRules {
 		h.ruleField[r.Name] = r.Condition.Field
 	}
-	lastHiding.body, lastHiding.h = doc.Body, h
 	return h, nil
 }
 
@@ -285,72 +258,16 @@ func (h hiding) hidesFeature(feature string) bool {
 	return h.hides("attributes." + feature)
 }
 
-// leadFieldNames are the profile fields of a lead, as policies name them.
-var leadFieldNames = []string{"email", "name", "title", "phone", "company", "country", "source", "campaign"}
-
-// visibleLead returns the lead as the viewer may see it: a copy without
-// the hidden fields and attributes (the original is left alone).
-func (h hiding) visibleLead(l *baton.Lead) *baton.Lead {
-	if h.p == nil {
-		return l
-	}
-	c := *l
-	fields := map[string]*string{"email": &c.Email, "name": &c.Name, "title": &c.Title, "phone": &c.Phone,
-		"company": &c.Company, "country": &c.Country, "source": &c.Source, "campaign": &c.Campaign}
-	for _, f := range leadFieldNames {
-		if h.hides(f) {
-			*fields[f] = ""
-		}
-	}
-	c.Attrs = baton.Attrs{}
-	for k, v := range l.Attrs {
-		if !h.hides("attributes." + k) {
-			c.Attrs[k] = v
-		}
-	}
-	return &c
-}
+// visibleLead returns the lead as the viewer may see it (a copy without
+// the hidden fields and attributes).
+func (h hiding) visibleLead(l *baton.Lead) *baton.Lead { return h.p.VisibleLead(l) }
 
 // visibleAccount returns the account without the hidden account fields.
-func (h hiding) visibleAccount(a *baton.Account) *baton.Account {
-	if h.p == nil || a == nil {
-		return a
-	}
-	c := *a
-	if h.hides("account.name") {
-		c.Name = ""
-	}
-	if h.hides("account.domain") {
-		c.Domain = ""
-	}
-	if h.hides("account.industry") {
-		c.Industry = ""
-	}
-	if h.hides("account.country") {
-		c.Country = ""
-	}
-	if h.hides("account.employees") {
-		c.Employees = nil
-	}
-	if h.hides("account.annual_revenue") {
-		c.AnnualRevenue = nil
-	}
-	return &c
-}
+func (h hiding) visibleAccount(a *baton.Account) *baton.Account { return h.p.VisibleAccount(a) }
 
 // visibleTimeline drops the history entries of hidden fields.
 func (h hiding) visibleTimeline(items []baton.TimelineItem) []baton.TimelineItem {
-	if h.p == nil {
-		return items
-	}
-	out := items[:0:0]
-	for _, it := range items {
-		if it.History != nil && it.History.Field != "" && h.hides(it.History.Field) {
-			continue
-		}
-		out = append(out, it)
-	}
-	return out
+	return h.p.VisibleTimeline(items)
 }
 
 // contact is how to reach the lead, as links.

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/policy"
+)
+
+// Sales do not see the fields the policy in force lists in
+// hidden_from_reps (the columns filled in after contact, and the outcome
+// itself): a rep judging a lead must not read how it ended. The API leaves
+// them out of the leads, histories and timelines it answers to development
+// reps, account executives and managers, as the web's pages do; marketing
+// and admins get everything.
+
+// hiding returns the policy whose hidden_from_reps applies to the caller,
+// or nil when nothing is hidden from them.
+func (s *Server) hiding(ctx context.Context) (*policy.Policy, error) {
+	a, ok := baton.ActorFrom(ctx)
+	if !ok || !policy.HidesFrom(a.Role) {
+		return nil, nil
+	}
+	doc, err := s.svc.Scoring.CurrentPolicy(ctx)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	p, err := policy.ParseCached(doc.Body)
+	if err != nil {
+		return nil, fmt.Errorf("policy v%d in force: %w", doc.Version, err)
+	}
+	return p, nil
+}
+
+// writeLead answers a lead as the caller may see it.
+func (s *Server) writeLead(w http.ResponseWriter, r *http.Request, status int, l *baton.Lead) error {
+	p, err := s.hiding(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, p.VisibleLead(l))
+	return nil
+}
+
+// visibleLeads returns the leads as the caller may see them.
+func (s *Server) visibleLeads(ctx context.Context, leads []*baton.Lead) ([]*baton.Lead, error) {
+	p, err := s.hiding(ctx)
+	if err != nil || p == nil {
+		return leads, err
+	}
+	out := make([]*baton.Lead, len(leads))
+	for i, l := range leads {
+		out[i] = p.VisibleLead(l)
+	}
+	return out, nil
+}
