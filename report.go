@@ -2,7 +2,6 @@ package baton
 
 import (
 	"context"
-	"encoding/csv"
 	"io"
 	"time"
 )
@@ -158,16 +157,15 @@ type Series struct {
 	Values []float64 `json:"values"`
 }
 
-// WriteCSV writes the report's table (Columns, then Rows) as CSV.
+// WriteCSV writes the report's table (Columns, then Rows) as CSV that is
+// safe to open in a spreadsheet (CSVWriter): a source or campaign named
+// like a formula is written as text.
 func (r *Report) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w)
 	if err := cw.Write(r.Columns); err != nil {
 		return err
 	}
-	if err := cw.WriteAll(r.Rows); err != nil {
-		return err
-	}
-	return cw.Error()
+	return cw.WriteAll(r.Rows)
 }
 
 // FiredRules returns the names of the scoring rules that fire for a lead and

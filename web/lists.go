@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -555,8 +554,8 @@ func mayGive(a baton.Actor, l *baton.Lead, rel baton.Relation) error {
 }
 
 // exportLeads writes every lead of the list's state as CSV, in its order,
-// streamed a page of the store at a time. Text cells that a spreadsheet
-// would run as a formula are defused. Times are RFC 3339 in the viewer's
+// streamed a page of the store at a time, by baton.CSVWriter (cells that
+// a spreadsheet would run as a formula are written as text). Times are RFC 3339 in the viewer's
 // zone: a machine's format, which every spreadsheet reads.
 func (s *Server) exportLeads(w http.ResponseWriter, r *http.Request, c *session) error {
 	ex, ok := s.svc.Leads.(LeadExporter)
@@ -580,7 +579,7 @@ func (s *Server) exportLeads(w http.ResponseWriter, r *http.Request, c *session)
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="leads-`+s.now().In(zone).Format(time.DateOnly)+`.csv"`)
-	cw := csv.NewWriter(w)
+	cw := baton.NewCSVWriter(w)
 	cw.Write([]string{"id", "name", "email", "external_id", "title", "phone", "company", "country", "source", "campaign",
 		"stage", "owner", "owner_email", "fit", "engagement", "probability", "created_at", "stage_changed_at"})
 	n := 0
@@ -598,7 +597,7 @@ func (s *Server) exportLeads(w http.ResponseWriter, r *http.Request, c *session)
 		rec := []string{strconv.FormatInt(l.ID, 10)}
 		for _, v := range []string{l.Name, l.Email, l.ExternalID, l.Title, l.Phone, l.Company, l.Country, l.Source, l.Campaign,
 			string(l.Stage), owner, ownerEmail} {
-			rec = append(rec, defuse(v))
+			rec = append(rec, v)
 		}
 		rec = append(rec, strconv.FormatFloat(l.Score.Fit, 'f', -1, 64), strconv.FormatFloat(l.Score.Engagement, 'f', 2, 64), p,
 			l.CreatedAt.In(zone).Format(time.RFC3339), l.StageChangedAt.In(zone).Format(time.RFC3339))
@@ -631,13 +630,3 @@ func (s *Server) exportLeads(w http.ResponseWriter, r *http.Request, c *session)
 	return nil
 }
 
-// defuse makes a text cell that a spreadsheet would run as a formula (one
-// that begins with =, +, -, @, or a tab or carriage return, which some
-// read past) plain text, by a leading apostrophe, as OWASP advises. Numbers
-// and times are written by Baton and are left as they are.
-func defuse(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}

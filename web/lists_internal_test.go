@@ -13,15 +13,6 @@ func TestThousands(t *testing.T) {
 	}
 }
 
-func TestDefuse(t *testing.T) {
-	for in, want := range map[string]string{"=1+1": "'=1+1", "+1": "'+1", "-1": "'-1", "@SUM(A1)": "'@SUM(A1)", "\t=1": "'\t=1",
-		"\r=1": "'\r=1", "Olivia": "Olivia", "": "", "a=b": "a=b"} {
-		if got := defuse(in); got != want {
-			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestListQuery: the canonical query string keeps only the list's own
 // parameters, and a column's head turns its order around.
 func TestListQuery(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -215,14 +214,14 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return exportLeads(ctx, db, f, stdout)
 }
 
-// exportLeads writes leads as CSV: the fixed fields, then one column per
-// custom attribute. It pages by id so that a million leads stream.
+// exportLeads writes leads as CSV (baton.CSVWriter: safe to open in a
+// spreadsheet): the fixed fields, then one column per custom attribute. It pages by id so that a million leads stream.
 func exportLeads(ctx context.Context, db *store.DB, f baton.LeadFilter, w io.Writer) error {
 	defs, err := db.AttributeDefs(ctx)
 	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	cw := baton.NewCSVWriter(w)
 	header := []string{"id", "email", "external_id", "name", "title", "phone", "company", "country", "source", "campaign",
 		"account_id", "owner_id", "stage", "created_at", "updated_at", "fit", "engagement", "probability", "nurture_track", "nurture_until"}
 	for _, d := range defs {

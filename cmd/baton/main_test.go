@@ -433,3 +433,31 @@ func TestReportCommand(t *testing.T) {
 		t.Fatalf("bad date: %d %s", code, errs)
 	}
 }
+
+// TestCSVSafeToOpen: a lead whose name and campaign are formulas comes out
+// of `baton export leads` and `baton report --csv` as text, not formulas.
+func TestCSVSafeToOpen(t *testing.T) {
+	dir := t.TempDir()
+	db, in := filepath.Join(dir, "b.db"), filepath.Join(dir, "leads.csv")
+	const evil = "email,name,campaign,source\nmallory@example.com,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",@SUM(A1:A9),web\n"
+	if err := os.WriteFile(in, []byte(evil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "import", "leads", in, "--db", db)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", "leads"}, `"'=HYPERLINK(""http://evil.example"",""x"")"`},
+		{[]string{"export", "leads"}, "'@SUM(A1:A9)"},
+		{[]string{"report", "funnel", "--by", "campaign", "--csv"}, "'@SUM(A1:A9)"},
+	} {
+		out := mustRun(t, append(c.args, "--db", db)...)
+		if !strings.Contains(out, c.want) {
+			t.Errorf("%v lacks %s:\n%s", c.args, c.want, out)
+		}
+		if strings.Contains(out, ",=HYPERLINK") || strings.Contains(out, ",@SUM") {
+			t.Errorf("%v writes a formula:\n%s", c.args, out)
+		}
+	}
+}
