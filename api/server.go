@@ -90,6 +90,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.metrics.observe(route, sw.code(), time.Since(start))
 	}()
+	// Answers carry lead data and tokens: no cache, shared or private,
+	// keeps them (OWASP ASVS 8.2.1).
+	sw.Header().Set("Cache-Control", "no-store")
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unrouted(sw, r)
 		return
