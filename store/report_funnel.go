@@ -46,6 +46,9 @@ func (db *DB) Funnel(ctx context.Context, f baton.ReportFilter) (*baton.Report, 
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := tx.scopeManager(&f, true); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By, baton.ReportDimensions...); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,9 @@ func (db *DB) ReportLeads(ctx context.Context, f baton.ReportFilter, c baton.Rep
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := tx.scopeManager(&f, true); err != nil {
+		return nil, err
+	}
 	var step string
 	switch c.Report {
 	case baton.ReportFunnel:

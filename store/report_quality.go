@@ -34,6 +34,9 @@ func (db *DB) Quality(ctx context.Context, f baton.ReportFilter) (*baton.Report,
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := tx.scopeManager(&f, false); err != nil {
+		return nil, err
+	}
 	if err := checkTeam(f, baton.ReportQuality); err != nil {
 		return nil, err
 	}

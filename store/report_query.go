@@ -209,6 +209,29 @@ func (tx *Tx) teamOwners(ctx context.Context, manager int64) ([]string, error) {
 	return out, nil
 }
 
+// scopeManager keeps a manager to their own team, as the SLA report does: a
+// team named (ReportFilter.Manager) must be theirs, and a breakdown by
+// owner (each rep's results) is of their team only: within it where the
+// report keeps its counts by owner (teamKept), refused where it does not.
+// Other breakdowns (by source, by team) stay company-wide. Other roles are
+// left as they are.
+func (tx *Tx) scopeManager(f *baton.ReportFilter, teamKept bool) error {
+	if tx.actor.Role != baton.RoleManager {
+		return nil
+	}
+	if f.Manager != 0 && f.Manager != tx.actor.UserID {
+		return baton.Errorf(baton.EFORBIDDEN, "a manager reads the reports of their own team: leave manager out, or give %d", tx.actor.UserID)
+	}
+	if f.By != baton.DimOwner {
+		return nil
+	}
+	if !teamKept {
+		return baton.FieldError("by", "a manager sees the results of their own team's reps only, which this report does not keep apart: break it down by another dimension")
+	}
+	f.Manager = tx.actor.UserID
+	return nil
+}
+
 // checkTeam refuses a team (ReportFilter.Manager) to the reports not kept
 // by owner.
 func checkTeam(f baton.ReportFilter, report string) error {

@@ -26,6 +26,9 @@ func (db *DB) Rejections(ctx context.Context, f baton.ReportFilter) (*baton.Repo
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := tx.scopeManager(&f, true); err != nil {
+		return nil, err
+	}
 	by := f.By
 	if by == "reason" {
 		by = ""

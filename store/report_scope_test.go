@@ -442,3 +442,49 @@ func TestTeamFunnelByOwnerAddsUp(t *testing.T) {
 		}
 	})
 }
+
+// TestManagerReportsScopedToTeam: a manager reads each rep's results of
+// their own team only, in every report that breaks down by owner, as in
+// the SLA report: by owner is within their team (what the admin reads for
+// that team), another manager's team is refused, and a report that does
+// not keep its counts by owner refuses the breakdown. Company-wide
+// breakdowns by other dimensions stay open to them.
+func TestManagerReportsScopedToTeam(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		w := newReportWorld(t, db)
+		w.randomHistory(t, 5, 120)
+		max, admin := storetest.As(w.tm.Manager1), storetest.System()
+		tr := readTruth(t, db)
+		sue := tr.names[w.tm.SDR2.ID]
+		for _, report := range []string{baton.ReportFunnel, baton.ReportRejections} {
+			all, err := db.RunReport(admin, report, baton.ReportFilter{By: baton.DimOwner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(all.Rows, func(r []string) bool { return r[0] == sue }) {
+				t.Fatalf("%s by owner for the admin has no row of Sue, of the other team: %v", report, all.Rows)
+			}
+			mine, err := db.RunReport(max, report, baton.ReportFilter{By: baton.DimOwner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			team, err := db.RunReport(admin, report, baton.ReportFilter{By: baton.DimOwner, Manager: w.tm.Manager1.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(mine.Rows) != fmt.Sprint(team.Rows) {
+				t.Errorf("%s by owner for Max:\n%v\nwant his team's:\n%v", report, mine.Rows, team.Rows)
+			}
+			if _, err := db.RunReport(max, report, baton.ReportFilter{Manager: w.tm.Manager2.ID}); baton.ErrorCode(err) != baton.EFORBIDDEN {
+				t.Errorf("%s of Nora's team for Max: %v, want EFORBIDDEN", report, err)
+			}
+		}
+		if _, err := db.RunReport(max, baton.ReportQuality, baton.ReportFilter{By: baton.DimOwner}); baton.ErrorCode(err) != baton.EINVALID || baton.ErrorField(err) != "by" {
+			t.Errorf("quality by owner for a manager: %v, want a field error on by", err)
+		}
+		if _, err := db.RunReport(max, baton.ReportFunnel, baton.ReportFilter{By: baton.DimSource}); err != nil {
+			t.Errorf("funnel by source for a manager: %v", err)
+		}
+	})
+}

@@ -62,6 +62,9 @@ func (db *DB) Velocity(ctx context.Context, f baton.ReportFilter) (*baton.Report
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := tx.scopeManager(&f, true); err != nil {
+		return nil, err
+	}
 	if err := checkBy(f.By); err != nil {
 		return nil, err
 	}
