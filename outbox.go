@@ -3,6 +3,7 @@ package baton
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -23,11 +24,18 @@ type Webhook struct {
 var WebhookEvents = []string{"lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.rejected",
 	"lead.recycled", "lead.sent_back", "lead.converted", "lead.won", "lead.lost", "lead.stale_sal"}
 
-// Validate checks a webhook's URL and events.
+// Validate checks a webhook's URL and events. The URL must be http or https,
+// with a host and without a user name or password: credentials in a URL end
+// up wherever the URL is shown, and a receiver authenticates deliveries by
+// their signature. Where the URL may point is the operator's rule, checked
+// by CheckTarget.
 func (w *Webhook) Validate() error {
 	u, err := url.Parse(strings.TrimSpace(w.URL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return FieldError("url", "%q is not an http(s) URL", w.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return FieldError("url", "%q is not an http(s) URL", RedactURL(w.URL))
+	}
+	if u.User != nil {
+		return FieldError("url", "must not hold a user name or password (%s): receivers check the Baton-Signature instead", RedactURL(w.URL))
 	}
 	w.URL = u.String()
 	if len(w.Events) == 0 {
@@ -42,6 +50,84 @@ func (w *Webhook) Validate() error {
 		return FieldError("secret", "at least 16 characters")
 	}
 	return nil
+}
+
+// CheckTarget applies the operator's rule for where a valid webhook may
+// point: an https URL whose host is not localhost nor an address that is not
+// public (see PublicAddr). allowPrivate (baton serve --webhook-allow-private)
+// lifts the rule, for receivers on the operator's own network. A host name
+// cannot be judged here: each delivery checks every address it connects to.
+func (w *Webhook) CheckTarget(allowPrivate bool) error {
+	if allowPrivate {
+		return nil
+	}
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		return FieldError("url", "%q is not an http(s) URL", RedactURL(w.URL))
+	}
+	const allow = "(baton serve --webhook-allow-private allows it)"
+	if u.Scheme != "https" {
+		return FieldError("url", "must be https, not %s %s", u.Scheme, allow)
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return FieldError("url", "%s is this machine, not a receiver outside %s", u.Hostname(), allow)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && !PublicAddr(ip) {
+		return FieldError("url", "%s is a loopback, private, link-local or reserved address %s", u.Hostname(), allow)
+	}
+	return nil
+}
+
+// notPublic are the IPv4 ranges beside those netip classifies that a webhook
+// must not reach: "this network", shared address space (CGNAT), IETF
+// protocol assignments, benchmarking, and the reserved 240/4 with broadcast.
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+}
+
+// nat64 is the well-known NAT64 prefix (RFC 6052): its addresses stand for
+// the IPv4 address in their last 32 bits, which is the one to judge.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+// PublicAddr reports whether ip is an address a webhook may connect to: not
+// unspecified, loopback, private (RFC 1918, fc00::/7), link-local
+// (169.254/16 with the cloud metadata address, fe80::/10), multicast, CGNAT
+// (100.64/10) or otherwise reserved. An IPv4 address mapped into IPv6, or
+// behind NAT64, is judged as itself.
+func PublicAddr(ip netip.Addr) bool {
+	ip = ip.WithZone("").Unmap()
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		ip = netip.AddrFrom4([4]byte(b[12:]))
+	}
+	if !ip.IsValid() || ip.IsUnspecified() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsMulticast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	for _, p := range notPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// RedactURL returns a URL fit to show: a user name and password in it are
+// replaced by "redacted". A string that does not parse as a URL is not shown.
+func RedactURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return "(not a URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("redacted")
+	}
+	return u.String()
 }
 
 // OutboxMessage is one notification to deliver by email or webhook, written

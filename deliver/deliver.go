@@ -17,11 +17,14 @@
 package deliver
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -30,8 +33,21 @@ import (
 
 // Deliverer sends what the outbox holds.
 type Deliverer struct {
-	Outbox  baton.OutboxService
+	Outbox baton.OutboxService
+	// Webhook gives the timeout and signing clock of webhook requests (nil:
+	// notify's defaults). Its Client is not used: the Deliverer sends with
+	// its own, which checks every address it connects to, follows no
+	// redirect and logs generic errors (newClient).
 	Webhook *notify.Sender
+	// AllowPrivate lets webhooks reach addresses that are not public
+	// (loopback, private, link-local, CGNAT: baton.PublicAddr) over plain
+	// http too: for a receiver on the operator's own network (baton serve
+	// --webhook-allow-private), and for tests. Off, an http URL is refused
+	// and each connection is checked as it is made, after the host name was
+	// resolved, so DNS rebinding cannot get around it.
+	AllowPrivate bool
+	// Resolver looks up webhook hosts; nil means net.DefaultResolver.
+	Resolver *net.Resolver
 	// SMTP sends emails; nil marks emails dead with a clear error.
 	SMTP *notify.SMTPConfig
 	// Name names this instance as the holder of its leases. It should stay
@@ -40,6 +56,9 @@ type Deliverer struct {
 	Poll   time.Duration
 	Lease  time.Duration
 	Logger *slog.Logger
+
+	once   sync.Once
+	sender *notify.Sender
 }
 
 // Run delivers until ctx ends. It first releases the leases a previous run
@@ -110,6 +129,10 @@ func (d *Deliverer) deliver(ctx context.Context, m baton.OutboxMessage) baton.De
 		if !w.Active {
 			return baton.DeliveryResult{Error: "webhook turned off"}
 		}
+		// A webhook created under a looser rule than the one in force now.
+		if err := w.CheckTarget(d.AllowPrivate); err != nil {
+			return baton.DeliveryResult{Error: ErrBlocked + ": " + baton.ErrorMessage(err)}
+		}
 		body := m.Payload
 		// The delivery id lets a receiver drop a message it has seen.
 		var env map[string]any
@@ -117,8 +140,16 @@ func (d *Deliverer) deliver(ctx context.Context, m baton.OutboxMessage) baton.De
 			env["delivery_id"] = strconv.FormatInt(m.ID, 10)
 			body, _ = json.Marshal(env)
 		}
-		a := d.Webhook.Send(ctx, notify.Webhook{URL: w.URL, Secret: []byte(w.Secret)}, notify.Delivery{ID: strconv.FormatInt(m.ID, 10), Event: m.Event, Body: body})
-		return baton.DeliveryResult{Status: a.Status, Error: a.Err, Duration: a.Duration, OK: a.OK(), Retry: a.Retry, RetryAfter: a.RetryAfter}
+		sctx, n := withNote(ctx)
+		a := d.webhookSender().Send(sctx, notify.Webhook{URL: w.URL, Secret: []byte(w.Secret)}, notify.Delivery{ID: strconv.FormatInt(m.ID, 10), Event: m.Event, Body: body})
+		r := baton.DeliveryResult{Status: a.Status, Error: a.Err, Duration: a.Duration, OK: a.OK(), Retry: a.Retry, RetryAfter: a.RetryAfter}
+		if a.Status == 0 && a.Err != "" {
+			// No answer: the log keeps the kind of failure, not the dial's
+			// own words (addresses, ports). A refused address stays refused.
+			r.Error = cmp.Or(n.err, ErrConnection)
+			r.Retry = r.Retry && n.err != ErrBlocked
+		}
+		return r
 	case "email":
 		if d.SMTP == nil {
 			return baton.DeliveryResult{Error: "email is not configured (baton serve --smtp-host)"}
@@ -138,4 +169,18 @@ func (d *Deliverer) deliver(ctx context.Context, m baton.OutboxMessage) baton.De
 		return baton.DeliveryResult{OK: true, Duration: time.Since(start)}
 	}
 	return baton.DeliveryResult{Error: "unknown channel " + m.Channel}
+}
+
+// webhookSender returns the Sender of webhooks: Webhook's settings with the
+// Deliverer's own client.
+func (d *Deliverer) webhookSender() *notify.Sender {
+	d.once.Do(func() {
+		s := notify.Sender{}
+		if d.Webhook != nil {
+			s = *d.Webhook
+		}
+		s.Client = newClient(d.AllowPrivate, d.Resolver)
+		d.sender = &s
+	})
+	return d.sender
 }

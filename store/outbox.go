@@ -258,6 +258,13 @@ func (db *DB) CreateWebhook(ctx context.Context, w *baton.Webhook) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
+	allow, err := tx.setting(ctx, settingWebhookAllowPrivate)
+	if err != nil {
+		return fmt.Errorf("create webhook: %w", err)
+	}
+	if err := w.CheckTarget(allow); err != nil {
+		return err
+	}
 	w.Active, w.CreatedAt = true, tx.now
 	if err := tx.QueryRowContext(ctx, `INSERT INTO webhooks (url, secret, events, active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		w.URL, w.Secret, strings.Join(w.Events, ","), true, micros(tx.now)).Scan(&w.ID); err != nil {
@@ -289,6 +296,8 @@ func (db *DB) FindWebhooks(ctx context.Context) ([]*baton.Webhook, error) {
 		if err := rows.Scan(&w.ID, &w.URL, &events, &w.Active, &created); err != nil {
 			return nil, err
 		}
+		// A URL stored before user info was refused must not show it.
+		w.URL = baton.RedactURL(w.URL)
 		w.Events, w.CreatedAt = strings.Split(events, ","), fromMicros(created)
 		out = append(out, &w)
 	}
@@ -389,10 +398,41 @@ func (db *DB) Deliveries(ctx context.Context, limit int) ([]baton.DeliveryAttemp
 // SetEmail turns email notifications on or off: with it on, reminders and
 // escalations are written to the outbox as emails too.
 func (db *DB) SetEmail(ctx context.Context, on bool) error {
+	return db.setSetting(ctx, settingEmail, on)
+}
+
+// SetWebhookAllowPrivate records the operator's rule for new webhooks (baton
+// serve --webhook-allow-private): with it on, CreateWebhook accepts http URLs
+// and loopback or private addresses; off (the default, and what a database
+// no server has set holds), only https URLs that are not literal inside
+// addresses. Every door (the web UI, the CLI) creates webhooks through the
+// store, so the rule is the same at each. Deliveries check the addresses they
+// connect to on their own (deliver.Deliverer.AllowPrivate).
+func (db *DB) SetWebhookAllowPrivate(ctx context.Context, on bool) error {
+	return db.setSetting(ctx, settingWebhookAllowPrivate, on)
+}
+
+// The settings that are switches, "on" or "off".
+const (
+	settingEmail               = "email"
+	settingWebhookAllowPrivate = "webhook_allow_private"
+)
+
+func (db *DB) setSetting(ctx context.Context, key string, on bool) error {
 	v := "off"
 	if on {
 		v = "on"
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('email', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, v)
+	_, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, v)
 	return err
+}
+
+// setting reads a switch; one never set is off.
+func (tx *Tx) setting(ctx context.Context, key string) (bool, error) {
+	var v string
+	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return v == "on", err
 }

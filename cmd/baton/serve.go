@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpUser := fs.String("smtp-user", "", "SMTP user name")
 	smtpTLS := fs.String("smtp-tls", "starttls", "SMTP TLS: starttls, tls or none")
 	smtpFrom := fs.String("smtp-from", "baton@localhost", "the From address of notifications")
+	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhooks use plain http and reach loopback, private, link-local and other non-public addresses (by default: https to public addresses only, checked at every connection)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -93,6 +94,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := db.SetEmail(ctx, smtp != nil); err != nil {
 		return err
 	}
+	// Recorded for every door that creates webhooks, the CLI's included.
+	if err := db.SetWebhookAllowPrivate(ctx, *webhookAllowPrivate); err != nil {
+		return err
+	}
 	wctx, stopWorkers := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	go func() {
@@ -101,7 +106,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	go func() {
 		defer func() { done <- struct{}{} }()
-		(&deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 10 * time.Second}, SMTP: smtp, Name: *name, Poll: *poll, Logger: logger}).Run(wctx)
+		(&deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 10 * time.Second}, AllowPrivate: *webhookAllowPrivate, SMTP: smtp, Name: *name, Poll: *poll, Logger: logger}).Run(wctx)
 	}()
 	fmt.Fprintf(stdout, "Baton %s on http://%s (%s database %s)\n", Version, ln.Addr(), db.Backend(), redact(*dsn))
 	errc := make(chan error, 1)
