@@ -17,6 +17,7 @@ const (
 	EUNAUTHORIZED  = "unauthorized"  // who is asking is unknown
 	EFORBIDDEN     = "forbidden"     // who is asking may not do this
 	EUNAVAILABLE   = "unavailable"   // not now: the disk is full, the database read-only or the server busy; retry later
+	ETOOMANY       = "too_many"      // too many tries from this client (failed sign-ins), or at once: wait as the message says
 	EINTERNAL      = "internal"      // a bug or an unexplained failure; never shown in detail to a user
 )
 
@@ -88,6 +89,7 @@ var httpStatus = map[string]int{
 	ECONFLICT:      http.StatusConflict,
 	EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	EUNAVAILABLE:   http.StatusServiceUnavailable,
+	ETOOMANY:       http.StatusTooManyRequests,
 	EINTERNAL:      http.StatusInternalServerError,
 }
 

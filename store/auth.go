@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,13 +49,83 @@ const (
 // then some); after it the user signs in again.
 const SessionTTL = 12 * time.Hour
 
-// Throttling: after LoginMaxFailures failed sign-ins for one email within
-// LoginWindow, sign-in with that email is refused until the oldest of them
-// leaves the window, even with the right password.
+// Throttling of failed sign-ins is by the client's address and by the
+// (address, email) pair, never by the email alone, so that an attacker
+// elsewhere cannot lock a user out. The first LoginFreeFailures failures of
+// a pair within LoginMemory, and the first LoginFreeAddrFailures of an
+// address (any emails) within LoginAddrMemory, cost nothing; each failure
+// after them doubles the wait before the next try from there
+// (LoginFirstDelay, twice that, ...), up to LoginMaxDelay. A try during the
+// wait is refused with ETOOMANY, without checking the password, and is not
+// counted. A success clears its pair's failures, not its address's: one
+// known password must not buy fresh tries at other emails.
+//
+// The address memory is short because many people may share an address (an
+// office behind NAT): an hour of their typos, not a day, is what they pay
+// for. Every recorded failure deletes, in its transaction, the failures
+// older than LoginMemory (an index on at makes that cheap), so the table
+// holds at most a day of failures, and those are bounded per address by the
+// waits.
 const (
-	LoginMaxFailures = 5
-	LoginWindow      = 15 * time.Minute
+	LoginFreeFailures     = 5
+	LoginFreeAddrFailures = 20
+	LoginFirstDelay       = time.Second
+	LoginMaxDelay         = 15 * time.Minute
+	LoginMemory           = 24 * time.Hour
+	LoginAddrMemory       = time.Hour
 )
+
+// hashSlots bounds the argon2id hashes computed at once in the process:
+// each holds argonMemory (19 MiB) while it runs, and 40 parallel sign-ins
+// once took the server from 55 MB to 633 MB. Half the cores, between 2 and
+// 4 slots: at about 30 ms a hash they pass 60 to 130 sign-ins a second and
+// hold at most 76 MiB. A sign-in that finds them full is refused at once
+// (ETOOMANY, retry in a second) rather than queued: an unauthenticated
+// queue would be the next thing to bound. SetPassword, which only a
+// signed-in user reaches, waits for a slot.
+var hashSlots = make(chan struct{}, max(2, min(4, runtime.GOMAXPROCS(0)/2)))
+
+// HashSlots is how many password hashes may run at once.
+func HashSlots() int { return cap(hashSlots) }
+
+// HoldHashSlots takes every password-hashing slot until release is called,
+// so that sign-ins are refused as in a storm. It is for tests of what a
+// client sees then.
+func HoldHashSlots() (release func()) {
+	for range cap(hashSlots) {
+		hashSlots <- struct{}{}
+	}
+	return sync.OnceFunc(func() {
+		for range cap(hashSlots) {
+			<-hashSlots
+		}
+	})
+}
+
+// RetryError is a refusal the client may try again after Wait: a throttled
+// sign-in, or one that found every hashing slot taken. It wraps the
+// ETOOMANY *baton.Error that says so, for the code and message.
+type RetryError struct {
+	Err  *baton.Error
+	Wait time.Duration
+}
+
+// Error implements the error interface.
+func (e *RetryError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the *baton.Error.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long the client should wait before trying again.
+func (e *RetryError) RetryAfter() time.Duration { return e.Wait }
+
+// retryError returns a RetryError saying why and how long to wait.
+func retryError(wait time.Duration, why string) *RetryError {
+	return &RetryError{Wait: wait, Err: baton.Errorf(baton.ETOOMANY, "%s: try again in %s", why, waitText(wait))}
+}
+
+// errHashBusy is the answer to a sign-in that finds every hashing slot taken.
+var errHashBusy = retryError(time.Second, "too many sign-ins at once")
 
 // errBadLogin is the one answer to an unknown email, a wrong password, an
 // inactive user and a user without a password: nothing tells them apart.
@@ -65,6 +137,34 @@ var errBadLogin = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "wrong email 
 var dummyHash = sync.OnceValue(func() string {
 	return hashPassword("not a password: only here to spend time", make([]byte, argonSaltLen))
 })
+
+// hashWithSlot hashes password with a new random salt once a hashing slot
+// is free (or ctx ends).
+func hashWithSlot(ctx context.Context, password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("hash password: %w", ctx.Err())
+	}
+	defer func() { <-hashSlots }()
+	return hashPassword(password, salt), nil
+}
+
+// verifyWithSlot is verifyPassword in a hashing slot, or errHashBusy when
+// none is free.
+func verifyWithSlot(phc, password string) (bool, error) {
+	select {
+	case hashSlots <- struct{}{}:
+	default:
+		return false, errHashBusy
+	}
+	defer func() { <-hashSlots }()
+	return verifyPassword(phc, password), nil
+}
 
 // hashPassword returns the PHC string of password with salt:
 // $argon2id$v=19$m=19456,t=2,p=1$SALT$HASH (unpadded standard base64).
@@ -113,28 +213,33 @@ func checkPasswordRules(password string) error {
 
 // SetPassword sets a user's password (at least MinPasswordLen characters)
 // and ends all their sessions. Users set their own; an admin (or the system)
-// sets anyone's.
+// sets anyone's. The hash is made before the transaction begins, in a
+// hashing slot (waiting for one), so that it holds no lock while it runs.
 func (db *DB) SetPassword(ctx context.Context, userID int64, password string) error {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
+	a, ok := baton.ActorFrom(ctx)
+	if !ok {
+		return baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
 	}
-	defer tx.Rollback()
-	if !tx.actor.CanAdmin() && tx.actor.UserID != userID {
+	if !a.CanAdmin() && a.UserID != userID {
 		return baton.Errorf(baton.EFORBIDDEN, "you may only change your own password")
 	}
 	if err := checkPasswordRules(password); err != nil {
 		return err
 	}
+	hash, err := hashWithSlot(ctx, password)
+	if err != nil {
+		return err
+	}
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	if _, err := tx.findUserByID(ctx, userID); err != nil {
 		return err
 	}
-	salt := make([]byte, argonSaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return err
-	}
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`,
-		hashPassword(password, salt), micros(tx.now), userID); err != nil {
+		hash, micros(tx.now), userID); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
@@ -143,24 +248,24 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, password string) er
 	return tx.Commit()
 }
 
-// CheckPassword returns the active user with this email and password. It
+// CheckPassword returns the active user with this email and password,
+// signing in from the client address addr (an IP address; see addrKey). It
 // needs no actor: it is how one is found. Every failure is EUNAUTHORIZED
 // with the same message and about the same time, whether the email is
-// unknown or the password wrong; after LoginMaxFailures failures for the
-// email within LoginWindow it refuses (with a message saying when to try
-// again) without checking the password. A success clears the failures.
-func (db *DB) CheckPassword(ctx context.Context, email, password string) (*baton.User, error) {
+// unknown or the password wrong. A try that the failures from addr make
+// wait (see LoginFreeFailures), or that finds every hashing slot taken, is
+// refused with a *RetryError (ETOOMANY, saying why and when to try again)
+// without checking the password. A success clears the failures of (addr,
+// email).
+func (db *DB) CheckPassword(ctx context.Context, email, password, addr string) (*baton.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > baton.MaxFieldLen {
 		email = email[:baton.MaxFieldLen]
 	}
+	addr = addrKey(addr)
 	now := db.Now().UTC()
-	if wait, err := db.throttled(ctx, email, now); err != nil {
+	if err := db.throttled(ctx, addr, email, now); err != nil {
 		return nil, err
-	} else if wait > 0 {
-		mins := int((wait + time.Minute - 1) / time.Minute)
-		return nil, baton.Errorf(baton.EUNAUTHORIZED,
-			"too many failed sign-ins for this email: try again in %d minute%s", mins, plural(mins))
 	}
 	var (
 		u    *baton.User
@@ -173,49 +278,118 @@ func (db *DB) CheckPassword(ctx context.Context, email, password string) (*baton
 	} else if err != nil {
 		return nil, fmt.Errorf("check password: %w", err)
 	}
-	ok := false
+	var ok bool
 	if u == nil || hash == "" || len(password) > MaxPasswordLen {
-		verifyPassword(dummyHash(), password[:min(len(password), MaxPasswordLen)])
+		_, err = verifyWithSlot(dummyHash(), password[:min(len(password), MaxPasswordLen)])
 	} else {
-		ok = verifyPassword(hash, password)
+		ok, err = verifyWithSlot(hash, password)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if !ok || !u.Active {
-		if _, err := db.write.ExecContext(ctx, `INSERT INTO login_failures (email, at) VALUES ($1, $2)`, email, micros(now)); err != nil {
-			return nil, fmt.Errorf("check password: %w", err)
+		if err := db.recordFailure(ctx, addr, email, now); err != nil {
+			return nil, err
 		}
 		return nil, errBadLogin
 	}
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE email = $1 OR at < $2`,
-		email, micros(now.Add(-24*time.Hour))); err != nil {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE addr = $1 AND email = $2`, addr, email); err != nil {
 		return nil, fmt.Errorf("check password: %w", err)
 	}
 	return u, nil
 }
 
-// throttled returns how long sign-in for email must wait (0: it may go on).
-func (db *DB) throttled(ctx context.Context, email string, now time.Time) (time.Duration, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT at FROM login_failures WHERE email = $1 AND at > $2 ORDER BY at DESC LIMIT $3`,
-		email, micros(now.Add(-LoginWindow)), LoginMaxFailures)
+// recordFailure records a failed sign-in and, in the same transaction,
+// forgets the failures older than LoginMemory.
+func (db *DB) recordFailure(ctx context.Context, addr, email string, now time.Time) error {
+	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("check password: %w", err)
+		return fmt.Errorf("record sign-in failure: %w", err)
 	}
-	defer rows.Close()
-	var n int
-	var oldest int64
-	for rows.Next() {
-		if err := rows.Scan(&oldest); err != nil {
-			return 0, fmt.Errorf("check password: %w", err)
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < $1`, micros(now.Add(-LoginMemory))); err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (addr, email, at) VALUES ($1, $2, $3)`,
+		addr, email, micros(now)); err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	return nil
+}
+
+// throttled returns a *RetryError when the failures from addr, or from
+// addr with email, make a sign-in wait at now; nil when it may go on.
+func (db *DB) throttled(ctx context.Context, addr, email string, now time.Time) error {
+	// One pass over the address's rows of the last LoginMemory: its count
+	// within LoginAddrMemory and its latest failure, the pair's count and
+	// latest failure.
+	var addrN, pairN int
+	var addrLast, pairLast int64
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(CASE WHEN at > $1 THEN 1 END), COALESCE(MAX(at), 0),
+		COUNT(CASE WHEN email = $2 THEN 1 END), COALESCE(MAX(CASE WHEN email = $2 THEN at END), 0)
+		FROM login_failures WHERE addr = $3 AND at > $4`,
+		micros(now.Add(-LoginAddrMemory)), email, addr, micros(now.Add(-LoginMemory))).Scan(&addrN, &addrLast, &pairN, &pairLast); err != nil {
+		return fmt.Errorf("check password: %w", err)
+	}
+	pairWait := fromMicros(pairLast).Add(backoff(pairN, LoginFreeFailures)).Sub(now)
+	addrWait := fromMicros(addrLast).Add(backoff(addrN, LoginFreeAddrFailures)).Sub(now)
+	switch {
+	case pairWait > 0 && pairWait >= addrWait:
+		return retryError(pairWait, "too many failed sign-ins for this email from your address")
+	case addrWait > 0:
+		return retryError(addrWait, "too many failed sign-ins from your address")
+	}
+	return nil
+}
+
+// backoff is the wait after the last of failures failed sign-ins, of which
+// the first free cost nothing: LoginFirstDelay after the first one past
+// them, doubling with each, at most LoginMaxDelay.
+func backoff(failures, free int) time.Duration {
+	past := failures - free
+	switch {
+	case past <= 0:
+		return 0
+	case past > 20: // 2^20 s is beyond any sane cap; and no shift overflows
+		return LoginMaxDelay
+	}
+	return min(LoginFirstDelay<<(past-1), LoginMaxDelay)
+}
+
+// addrKey is the throttling key of a client address ("192.0.2.7",
+// "2001:db8::1" or either with a port): the IP address, an IPv6 one cut to
+// its /64 (what one subscriber commonly gets, so that hopping within it
+// earns no fresh tries). Anything else (empty, a Unix socket) is kept as it
+// is, capped in length.
+func addrKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(addr)
+		if perr != nil {
+			return addr[:min(len(addr), 100)]
 		}
-		n++
+		a = ap.Addr()
 	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("check password: %w", err)
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
 	}
-	if n < LoginMaxFailures {
-		return 0, nil
+	return a.String()
+}
+
+// waitText says a wait in whole seconds (rounded up) under a minute, in
+// whole minutes (rounded up) from one.
+func waitText(d time.Duration) string {
+	if d < time.Minute {
+		n := max(1, int((d+time.Second-1)/time.Second))
+		return fmt.Sprintf("%d second%s", n, plural(n))
 	}
-	// The LoginMaxFailures-th most recent failure leaves the window at oldest+LoginWindow.
-	return fromMicros(oldest).Add(LoginWindow).Sub(now), nil
+	n := int((d + time.Minute - 1) / time.Minute)
+	return fmt.Sprintf("%d minute%s", n, plural(n))
 }
 
 func plural(n int) string {

@@ -4,8 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -57,12 +62,13 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, next := strings.TrimSpace(r.PostForm.Get("email")), safeNext(r.PostForm.Get("next"))
-	u, err := s.auth.CheckPassword(r.Context(), email, r.PostForm.Get("password"))
+	u, err := s.auth.CheckPassword(r.Context(), email, r.PostForm.Get("password"), clientAddr(r))
 	if err != nil {
 		if baton.ErrorCode(err) == baton.EINTERNAL {
 			s.fail(w, r, nil, err)
 			return
 		}
+		setRetryAfter(w, err)
 		s.render(w, r, nil, statusFor(err), "signin", "Sign in",
 			signinPage{Email: email, Next: next, Token: ck.Value, Error: baton.ErrorMessage(err)})
 		return
@@ -75,6 +81,42 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	s.setCookie(w, r, sessionCookie, token, 12*3600)
 	s.setCookie(w, r, signinCookie, "", -1)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// clientAddr is the address sign-in failures are throttled by: the
+// connection's peer, or, when the peer is this machine (a reverse proxy in
+// front of Baton), the last address in X-Forwarded-For, the one that proxy
+// saw. A header from any other peer is ignored: a client could write any
+// address there and earn fresh tries with each.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !peer.Unmap().IsLoopback() {
+		return host
+	}
+	fwd := r.Header.Values("X-Forwarded-For")
+	if len(fwd) == 0 {
+		return host
+	}
+	list := strings.Split(fwd[len(fwd)-1], ",")
+	if a, err := netip.ParseAddr(strings.TrimSpace(list[len(list)-1])); err == nil {
+		return a.String()
+	}
+	return host
+}
+
+// setRetryAfter tells a client refused for now (an error with a
+// RetryAfter method: a throttled sign-in) how many seconds to wait.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var re interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &re) {
+		return
+	}
+	secs := max(1, int((re.RetryAfter()+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
 }
 
 // signout ends the session.

@@ -61,9 +61,11 @@ type Services struct {
 
 // Auth signs users in and keeps their sessions; *store.DB implements it.
 type Auth interface {
-	// CheckPassword returns the active user with the email and password,
-	// or EUNAUTHORIZED (also when sign-in is throttled).
-	CheckPassword(ctx context.Context, email, password string) (*baton.User, error)
+	// CheckPassword returns the active user with the email and password
+	// signing in from the client address addr, or EUNAUTHORIZED; ETOOMANY
+	// when failures from addr make it wait, or too many sign-ins run at
+	// once (the error then has a RetryAfter() time.Duration method).
+	CheckPassword(ctx context.Context, email, password, addr string) (*baton.User, error)
 	// CreateSession starts a session and returns its token and CSRF token.
 	CreateSession(ctx context.Context, userID int64) (token, csrf string, err error)
 	// SessionUser returns the user and CSRF token of a live session, or EUNAUTHORIZED.
