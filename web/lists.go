@@ -629,4 +629,3 @@ func (s *Server) exportLeads(w http.ResponseWriter, r *http.Request, c *session)
 	}
 	return nil
 }
-
