@@ -190,10 +190,20 @@ type Token struct {
 	// the system); a revoked token authenticates nothing.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	RevokedBy *int64     `json:"revoked_by,omitempty"`
+	// ExpiresAt is when the token stops working by itself; nil: never (a
+	// token made before tokens expired, or by a server told they never do).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // Revoked reports whether the token was revoked.
 func (t *Token) Revoked() bool { return t.RevokedAt != nil }
+
+// Expired reports whether the token has expired at now.
+func (t *Token) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
+
+// DefaultTokenLifetime is how long an API token works unless the server is
+// told otherwise (baton serve --token-lifetime).
+const DefaultTokenLifetime = 90 * 24 * time.Hour
 
 // TokenUseResolution is how precisely a token's last use is recorded: a
 // token used many times a minute is written once a minute.

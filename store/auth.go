@@ -211,11 +211,24 @@ func checkPasswordRules(password string) error {
 	return nil
 }
 
-// SetPassword sets a user's password (at least MinPasswordLen characters)
-// and ends all their sessions. Users set their own; an admin (or the system)
-// sets anyone's. The hash is made before the transaction begins, in a
-// hashing slot (waiting for one), so that it holds no lock while it runs.
+// SetPassword sets a user's password (at least MinPasswordLen characters),
+// ends all their sessions and revokes their live API tokens: whoever knew
+// the old password may have made one. Users set their own; an admin (or the
+// system) sets anyone's. SetPasswordKeepTokens leaves the tokens working.
 func (db *DB) SetPassword(ctx context.Context, userID int64, password string) error {
+	return db.setPassword(ctx, userID, password, false)
+}
+
+// SetPasswordKeepTokens is SetPassword for a change that is not a reset:
+// the user's API tokens keep working.
+func (db *DB) SetPasswordKeepTokens(ctx context.Context, userID int64, password string) error {
+	return db.setPassword(ctx, userID, password, true)
+}
+
+// setPassword is SetPassword; keepTokens leaves the user's API tokens
+// alone. The hash is made before the transaction begins, in a hashing slot
+// (waiting for one), so that it holds no lock while it runs.
+func (db *DB) setPassword(ctx context.Context, userID int64, password string, keepTokens bool) error {
 	a, ok := baton.ActorFrom(ctx)
 	if !ok {
 		return baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
@@ -244,6 +257,12 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, password string) er
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("set password: %w", err)
+	}
+	if !keepTokens {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 WHERE user_id = $3 AND revoked_at IS NULL`,
+			micros(tx.now), tx.actorID(), userID); err != nil {
+			return fmt.Errorf("set password: revoke tokens: %w", err)
+		}
 	}
 	return tx.Commit()
 }

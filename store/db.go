@@ -69,6 +69,9 @@ type DB struct {
 	// Now is the clock. Tests replace it to move time; storage never calls
 	// time.Now itself.
 	Now func() time.Time
+	// TokenLifetime is how long an API token made from now on works:
+	// baton.DefaultTokenLifetime when 0, for ever when negative.
+	TokenLifetime time.Duration
 }
 
 // Options tune a database as it is opened; the zero value is the default.

@@ -25,18 +25,33 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-const tokenColumns = `id, user_id, name, created_by, created_via, created_at, last_used_at, revoked_at, revoked_by`
+const tokenColumns = `id, user_id, name, created_by, created_via, created_at, last_used_at, revoked_at, revoked_by, expires_at`
 
 func scanToken(s interface{ Scan(...any) error }) (*baton.Token, error) {
 	var t baton.Token
-	var by, revokedBy, used, revoked sql.NullInt64
+	var by, revokedBy, used, revoked, expires sql.NullInt64
 	var created int64
-	if err := s.Scan(&t.ID, &t.UserID, &t.Name, &by, &t.CreatedVia, &created, &used, &revoked, &revokedBy); err != nil {
+	if err := s.Scan(&t.ID, &t.UserID, &t.Name, &by, &t.CreatedVia, &created, &used, &revoked, &revokedBy, &expires); err != nil {
 		return nil, err
 	}
 	t.CreatedBy, t.RevokedBy = ptrInt(by), ptrInt(revokedBy)
 	t.CreatedAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromNullMicros(used), fromNullMicros(revoked)
+	t.ExpiresAt = fromNullMicros(expires)
 	return &t, nil
+}
+
+// tokenExpiry is when a token made at now stops working: after the DB's
+// TokenLifetime (baton.DefaultTokenLifetime when 0); never (NULL) when it
+// is negative.
+func (db *DB) tokenExpiry(now time.Time) sql.NullInt64 {
+	life := db.TokenLifetime
+	if life == 0 {
+		life = baton.DefaultTokenLifetime
+	}
+	if life < 0 {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(now.Add(life)), Valid: true}
 }
 
 // actorID is the user id of the actor, or NULL for the system.
@@ -47,7 +62,7 @@ func (tx *Tx) actorID() sql.NullInt64 {
 // CreateToken makes a new API token for a user. A user may make their own;
 // an admin may make anyone's. The name says what uses it (at most
 // baton.MaxTokenName characters); who made it, and through what, is
-// recorded.
+// recorded. It stops working after the DB's TokenLifetime.
 func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (string, error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
@@ -69,15 +84,16 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (strin
 		return "", err
 	}
 	token := "bt_" + base64.RawURLEncoding.EncodeToString(raw[:])
-	if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at, created_by, created_via) VALUES ($1, $2, $3, $4, $5, $6)`,
-		userID, name, hashToken(token), micros(tx.now), tx.actorID(), tx.actor.Via); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at, created_by, created_via, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		userID, name, hashToken(token), micros(tx.now), tx.actorID(), tx.actor.Via, db.tokenExpiry(tx.now)); err != nil {
 		return "", fmt.Errorf("create token: %w", err)
 	}
 	return token, tx.Commit()
 }
 
 // Authenticate returns the active user who owns the token, or EUNAUTHORIZED
-// for a token that is unknown or revoked, or whose user is inactive. It
+// for a token that is unknown, revoked or expired, or whose user is
+// inactive. It
 // needs no actor: it is how one is found.
 //
 // It records the token's last use when the one recorded is older than
@@ -87,24 +103,26 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (strin
 // a later request).
 func (db *DB) Authenticate(ctx context.Context, token string) (*baton.User, error) {
 	var (
-		id            int64
-		used, revoked sql.NullInt64
+		id                     int64
+		used, revoked, expires sql.NullInt64
 	)
-	row := db.read.QueryRowContext(ctx, `SELECT `+prefix("u.", userColumns)+`, t.id, t.last_used_at, t.revoked_at
+	row := db.read.QueryRowContext(ctx, `SELECT `+prefix("u.", userColumns)+`, t.id, t.last_used_at, t.revoked_at, t.expires_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hashToken(token))
-	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, &id, &used, &revoked)...) }))
+	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, &id, &used, &revoked, &expires)...) }))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baton.Errorf(baton.EUNAUTHORIZED, "unknown API token")
 	} else if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
+	now := db.Now().UTC()
 	switch {
 	case revoked.Valid:
 		return nil, baton.Errorf(baton.EUNAUTHORIZED, "this API token was revoked")
+	case expires.Valid && micros(now) >= expires.Int64:
+		return nil, baton.Errorf(baton.EUNAUTHORIZED, "this API token expired on %s: make a new one", fromMicros(expires.Int64).Format(time.DateOnly))
 	case !u.Active:
 		return nil, baton.Errorf(baton.EUNAUTHORIZED, "the user of this token is inactive")
 	}
-	now := db.Now().UTC()
 	if cutoff := micros(now.Add(-baton.TokenUseResolution)); !used.Valid || used.Int64 <= cutoff {
 		db.touchToken(ctx, id, micros(now), cutoff)
 	}

@@ -176,3 +176,107 @@ func TestDeactivate(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenExpiry: a token works until the lifetime the server gives tokens
+// (90 days by default) has passed since it was made, and is listed with
+// when it ends; a negative lifetime makes tokens that never end.
+func TestTokenExpiry(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		tm := storetest.SeedTeam(t, db)
+		sam := storetest.As(tm.SDR1)
+		for _, c := range []struct {
+			name     string
+			lifetime time.Duration
+			works    time.Duration // after this long it still works,
+			ends     time.Duration // after this long it does not (0: never)
+		}{
+			{"default", 0, baton.DefaultTokenLifetime - time.Second, baton.DefaultTokenLifetime},
+			{"an hour", time.Hour, 59 * time.Minute, time.Hour},
+			{"never", -1, 5 * 365 * 24 * time.Hour, 0},
+		} {
+			clock.Set(storetest.Epoch)
+			db.TokenLifetime = c.lifetime
+			made := clock.Now()
+			tok, err := db.CreateToken(sam, tm.SDR1.ID, c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, _, err := db.FindTokens(sam, baton.TokenFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var listed *baton.Token
+			for _, l := range list {
+				if l.Name == c.name {
+					listed = l
+				}
+			}
+			switch {
+			case listed == nil:
+				t.Fatalf("%s: not listed", c.name)
+			case c.ends == 0 && listed.ExpiresAt != nil:
+				t.Errorf("%s: expires %v, want never", c.name, listed.ExpiresAt)
+			case c.ends != 0 && (listed.ExpiresAt == nil || !listed.ExpiresAt.Equal(made.Add(c.ends))):
+				t.Errorf("%s: expires %v, want %v", c.name, listed.ExpiresAt, made.Add(c.ends))
+			}
+			clock.Set(made.Add(c.works))
+			if _, err := db.Authenticate(sam, tok); err != nil {
+				t.Errorf("%s after %v: %v", c.name, c.works, err)
+			}
+			if c.ends == 0 {
+				continue
+			}
+			clock.Set(made.Add(c.ends))
+			if _, err := db.Authenticate(sam, tok); baton.ErrorCode(err) != baton.EUNAUTHORIZED || !strings.Contains(baton.ErrorMessage(err), "expired") {
+				t.Errorf("%s after %v: %v, want it expired", c.name, c.ends, err)
+			}
+			if !listed.Expired(clock.Now()) {
+				t.Errorf("%s: listed as not expired at %v", c.name, clock.Now())
+			}
+		}
+	})
+}
+
+// TestPasswordResetRevokesTokens: a new password revokes the user's live
+// tokens (whoever knew the old one may have made one), recorded as revoked
+// by whoever set it; SetPasswordKeepTokens leaves them working.
+func TestPasswordResetRevokesTokens(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		tm := storetest.SeedTeam(t, db)
+		admin, sam := storetest.As(tm.Admin), storetest.As(tm.SDR1)
+		kept, err := db.CreateToken(sam, tm.SDR1.ID, "laptop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := db.CreateToken(admin, tm.SDR2.ID, "sue's")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetPasswordKeepTokens(sam, tm.SDR1.ID, "a changed passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Authenticate(sam, kept); err != nil {
+			t.Fatalf("after a change that keeps tokens: %v", err)
+		}
+		if err := db.SetPassword(admin, tm.SDR1.ID, "a reset passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Authenticate(sam, kept); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+			t.Fatalf("after a reset: %v, want the token revoked", err)
+		}
+		if _, err := db.Authenticate(sam, other); err != nil {
+			t.Fatalf("another user's token after Sam's reset: %v", err)
+		}
+		list, _, err := db.FindTokens(admin, baton.TokenFilter{UserID: &tm.SDR1.ID})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("Sam's tokens: %v %v", list, err)
+		}
+		if tok := list[0]; !tok.Revoked() || tok.RevokedBy == nil || *tok.RevokedBy != tm.Admin.ID {
+			t.Fatalf("revoked by the reset: %+v", tok)
+		}
+	})
+}

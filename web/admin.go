@@ -140,7 +140,11 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, c *session)
 	if err != nil {
 		return err
 	}
-	if err := s.auth.SetPassword(r.Context(), id, r.PostForm.Get("password")); err != nil {
+	set := s.auth.SetPassword
+	if r.PostForm.Get("keep_tokens") != "" {
+		set = s.auth.SetPasswordKeepTokens
+	}
+	if err := set(r.Context(), id, r.PostForm.Get("password")); err != nil {
 		if baton.ErrorCode(err) != baton.EINVALID {
 			return err
 		}

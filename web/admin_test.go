@@ -307,3 +307,32 @@ func TestNotFoundSignedIn(t *testing.T) {
 	mustContain(t, body, `<a href="/signin">Sign in</a>`)
 	mustNotContain(t, body, "Sign out", w.tm.SDR1.Name)
 }
+
+// TestPasswordResetOnThePage: the admin's Set password revokes the user's
+// API tokens unless "Keep their API tokens working" is ticked.
+func TestPasswordResetOnThePage(t *testing.T) {
+	w := newWorld(t)
+	admin := w.signedIn(t, w.tm.Admin)
+	_, body := admin.get("/admin/users")
+	mustContain(t, body, `name="keep_tokens"`, "Keep their API tokens working")
+	for _, c := range []struct {
+		keep  bool
+		works bool
+	}{{true, true}, {false, false}} {
+		tok, err := w.db.CreateToken(storetest.System(), w.tm.SDR1.ID, "dialer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"password": {"another long passphrase"}}
+		if c.keep {
+			form.Set("keep_tokens", "1")
+		}
+		if resp, body := admin.post(fmt.Sprintf("/admin/users/%d/password", w.tm.SDR1.ID), form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("set password: %d\n%s", resp.StatusCode, excerpt(body))
+		}
+		_, err = w.db.Authenticate(context.Background(), tok)
+		if works := err == nil; works != c.works {
+			t.Errorf("keep_tokens %v: the token works %v (%v), want %v", c.keep, works, err, c.works)
+		}
+	}
+}

@@ -74,6 +74,9 @@ type Auth interface {
 	DeleteSession(ctx context.Context, token string) error
 	// SetPassword sets a user's password (the user themselves, or an admin).
 	SetPassword(ctx context.Context, userID int64, password string) error
+	// SetPasswordKeepTokens is SetPassword leaving the user's API tokens
+	// working.
+	SetPasswordKeepTokens(ctx context.Context, userID int64, password string) error
 	// UserZone is the zone the user reads dates in: theirs, else their
 	// working calendar's, else UTC.
 	UserZone(ctx context.Context, u *baton.User) *time.Location

@@ -163,7 +163,7 @@ func cmdTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		f.Revoked = new(bool)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tOWNER\tNAME\tMADE BY\tCREATED\tLAST USED\tREVOKED")
+	fmt.Fprintln(tw, "ID\tOWNER\tNAME\tMADE BY\tCREATED\tLAST USED\tEXPIRES\tREVOKED")
 	stamp := func(t *time.Time) string {
 		if t == nil {
 			return "-"
@@ -182,7 +182,11 @@ func cmdTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			} else if by == "" {
 				by = "-"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, emails[t.UserID], t.Name, by, stamp(&t.CreatedAt), stamp(t.LastUsedAt), stamp(t.RevokedAt))
+			expires := "never"
+			if t.ExpiresAt != nil {
+				expires = stamp(t.ExpiresAt)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, emails[t.UserID], t.Name, by, stamp(&t.CreatedAt), stamp(t.LastUsedAt), expires, stamp(t.RevokedAt))
 		}
 		if f.Offset += len(tokens); len(tokens) == 0 || f.Offset >= total {
 			break

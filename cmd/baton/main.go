@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // time zones everywhere, also where the system has none
 
 	"github.com/batonhq/baton"
@@ -39,7 +40,8 @@ Commands:
   report funnel|velocity|sla|rejections|recycled|quality|quality_rules|stale|stalled
                                 [--from D] [--to D] [--by DIM] [--cohort] [--csv]
   export leads                  write leads as CSV to standard output (--stage, --source)
-  token create --email EMAIL    print a new API token for the user
+  token create --email EMAIL [--days 90]
+                                print a new API token for the user (0 days: it never expires)
   token list [--email E] [--live] | token revoke ID
                                 the API tokens (never the tokens themselves);
                                 a revoked one answers 401 from then on
@@ -49,8 +51,8 @@ Commands:
                                 (calendar unset TEAM|user:EMAIL removes one)
   webhook add --url U --secret S [--events E,..] | list | on ID | off ID | deliveries
   user add --email E --name N --role R [--manager EMAIL]
-  user passwd --email E --password P
-                                set a user's web sign-in password
+  user passwd --email E --password P [--keep-tokens]
+                                set a user's web sign-in password (revokes their API tokens unless --keep-tokens)
   user away --email E --until 2026-12-24 [--note N] [--as EMAIL]
                                 out of office until that day: no leads routed
   user back --email E [--as EMAIL]
@@ -234,11 +236,12 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case len(args) > 0 && args[0] == "revoke":
 		return cmdTokenRevoke(ctx, args[1:], stdout, stderr)
 	case len(args) == 0 || args[0] != "create":
-		return fmt.Errorf("usage: baton token create --email EMAIL [--name NAME] | token list [--email EMAIL] [--live] | token revoke ID")
+		return fmt.Errorf("usage: baton token create --email EMAIL [--name NAME] [--days N] | token list [--email EMAIL] [--live] | token revoke ID")
 	}
 	fs, dsn := newFlags("token create", stderr)
 	email := fs.String("email", "", "the user's email")
 	name := fs.String("name", "cli", "a name for the token")
+	days := fs.Int("days", 90, "how many days it works (0: for ever)")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -255,6 +258,10 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if *days < 0 {
+		return fmt.Errorf("token create: --days %d is below 0 (0 makes a token that never expires)", *days)
+	}
+	db.TokenLifetime = tokenLifetime(*days)
 	tok, err := db.CreateToken(sys, u.ID, *name)
 	if err != nil {
 		return err
@@ -307,6 +314,7 @@ func cmdUserPasswd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs, dsn := newFlags("user passwd", stderr)
 	email := fs.String("email", "", "the user's email")
 	password := fs.String("password", "", "the new password (at least 10 characters; or $BATON_PASSWORD)")
+	keep := fs.Bool("keep-tokens", false, "leave the user's API tokens working (by default a new password revokes them)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -323,9 +331,22 @@ func cmdUserPasswd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if err := db.SetPassword(sys, u.ID, *password); err != nil {
+	set, what := db.SetPassword, "their web sessions are ended and their API tokens revoked"
+	if *keep {
+		set, what = db.SetPasswordKeepTokens, "their web sessions are ended; their API tokens still work"
+	}
+	if err := set(sys, u.ID, *password); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "password set for %s (their web sessions are ended)\n", u.Email)
+	fmt.Fprintf(stdout, "password set for %s (%s)\n", u.Email, what)
 	return nil
+}
+
+// tokenLifetime is the lifetime of API tokens for a number of days; 0 days
+// is for ever.
+func tokenLifetime(days int) time.Duration {
+	if days == 0 {
+		return -1
+	}
+	return time.Duration(days) * 24 * time.Hour
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -459,5 +460,36 @@ func TestCSVSafeToOpen(t *testing.T) {
 		if strings.Contains(out, ",=HYPERLINK") || strings.Contains(out, ",@SUM") {
 			t.Errorf("%v writes a formula:\n%s", c.args, out)
 		}
+	}
+}
+
+// TestTokenLifetimeAndReset: `baton token create --days` sets how long the
+// token works (0: for ever; below 0 refused), `baton token list` shows when
+// it ends, and `baton user passwd` revokes the user's tokens unless told
+// --keep-tokens.
+func TestTokenLifetimeAndReset(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "b.db")
+	mustRun(t, "user", "add", "--email", "ops@example.com", "--name", "Ops", "--role", "admin", "--db", db)
+	if _, errs, code := baton_(t, "token", "create", "--email", "ops@example.com", "--days", "-1", "--db", db); code != 1 || !strings.Contains(errs, "--days") {
+		t.Fatalf("negative days: %d %s", code, errs)
+	}
+	mustRun(t, "token", "create", "--email", "ops@example.com", "--name", "week", "--days", "7", "--db", db)
+	mustRun(t, "token", "create", "--email", "ops@example.com", "--name", "forever", "--days", "0", "--db", db)
+	out := mustRun(t, "token", "list", "--db", db)
+	week := time.Now().UTC().AddDate(0, 0, 7).Format(time.DateOnly)
+	if !strings.Contains(out, "EXPIRES") || !regexp.MustCompile(`(?m)^2 .*forever .* never `).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^1 .*week .* `+week+`T`).MatchString(out) {
+		t.Fatalf("the week's token ends on %s, the other never:\n%s", week, out)
+	}
+	out = mustRun(t, "user", "passwd", "--email", "ops@example.com", "--password", "a long passphrase", "--keep-tokens", "--db", db)
+	if !strings.Contains(out, "still work") {
+		t.Fatalf("passwd --keep-tokens: %s", out)
+	}
+	if out := mustRun(t, "token", "list", "--live", "--db", db); strings.Count(out, "ops@example.com") != 2 {
+		t.Fatalf("kept tokens revoked:\n%s", out)
+	}
+	mustRun(t, "user", "passwd", "--email", "ops@example.com", "--password", "another passphrase", "--db", db)
+	if out := mustRun(t, "token", "list", "--live", "--db", db); strings.Contains(out, "ops@example.com") {
+		t.Fatalf("a reset leaves tokens working:\n%s", out)
 	}
 }

@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpUser := fs.String("smtp-user", "", "SMTP user name")
 	smtpTLS := fs.String("smtp-tls", "starttls", "SMTP TLS: starttls, tls or none")
 	smtpFrom := fs.String("smtp-from", "baton@localhost", "the From address of notifications")
+	tokenDays := fs.Int("token-days", 90, "how many days an API token made from now on works (0: for ever)")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhooks use plain http and reach loopback, private, link-local and other non-public addresses (by default: https to public addresses only, checked at every connection)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -47,10 +48,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if walLimit.n == 0 {
 		opts.WALLimit = -1
 	}
+	if *tokenDays < 0 {
+		return fmt.Errorf("--token-days: %d is below 0 (0 makes tokens that never expire)", *tokenDays)
+	}
 	db, err := store.OpenWith(ctx, *dsn, opts)
 	if err != nil {
 		return err
 	}
+	db.TokenLifetime = tokenLifetime(*tokenDays)
 	defer db.Close()
 	// Migrations are applied on start; a schema newer than this binary stops it.
 	if err := db.Migrate(ctx); err != nil {
