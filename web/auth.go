@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +22,22 @@ type signinPage struct {
 }
 
 // safeNext returns next if it is a path on this site, "/" otherwise, so
-// that the sign-in form cannot send anyone elsewhere.
+// that the sign-in form cannot send anyone elsewhere: it must parse as a
+// URL with no scheme and no host, begin with exactly one slash, and hold no
+// control character (a browser drops a tab or a newline, so "/<TAB>/x"
+// would become "//x", another site) and no backslash (which browsers read
+// as a slash).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

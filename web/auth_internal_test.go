@@ -34,3 +34,30 @@ func TestClientAddr(t *testing.T) {
 		})
 	}
 }
+
+// TestSafeNext: only a path of this site survives as the place to go after
+// signing in; anything a browser could take to another site becomes "/".
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/inbox":                    "/inbox",
+		"/leads?stage=mql&sort=fit": "/leads?stage=mql&sort=fit",
+		"/leads/7#timeline":         "/leads/7#timeline",
+		"":                          "/",
+		"inbox":                     "/",
+		"//evil.example":            "/",
+		"/\t/evil.example":          "/",
+		"/\n/evil.example":          "/",
+		"/\r/evil.example":          "/",
+		"/\x00/evil.example":        "/",
+		"/\\evil.example":           "/",
+		"/\\/evil.example":          "/",
+		"https://evil.example/":     "/",
+		"/%2F/evil.example":         "/",
+		"javascript:alert(1)":       "/",
+		"/ok\x7f":                   "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
