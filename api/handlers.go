@@ -62,10 +62,22 @@ func (s *Server) writeHealth(w http.ResponseWriter, r *http.Request, ready bool)
 	writeJSON(w, status, body)
 }
 
+// serveMetrics answers /metrics beside the API to an admin: the metrics
+// name routes, loads and failures, which are not for every user. A
+// scraper without a token reads them on a listener of their own
+// (MetricsHandler).
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	if u := currentUser(r); u == nil || u.Role != baton.RoleAdmin {
+		return baton.Errorf(baton.EFORBIDDEN, "the metrics are for admins (or a scraper on baton serve --metrics-addr)")
+	}
 	s.metrics.handler.ServeHTTP(w, r)
 	return nil
 }
+
+// MetricsHandler serves the Prometheus metrics without authentication, for
+// a listener of their own that only the operator's network reaches (baton
+// serve --metrics-addr).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")

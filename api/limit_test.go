@@ -106,7 +106,7 @@ func TestBodiesWithinBudget(t *testing.T) {
 	// The readiness signal that the server holds the first body: the bytes
 	// held, in /metrics.
 	for held := 0.0; held < 300<<10; {
-		_, m := f.do(none, "GET", "/metrics", "")
+		_, m := f.do(admin, "GET", "/metrics", "")
 		held = metricValue(t, m, "baton_http_request_body_bytes")
 	}
 	second := `{"email":"` + strings.Repeat("y", 100<<10) + `"}`
@@ -114,7 +114,7 @@ func TestBodiesWithinBudget(t *testing.T) {
 	if st != http.StatusTooManyRequests || !strings.Contains(string(body), "receiving too much data at once") {
 		t.Fatalf("second while the first holds the budget: %d %s", st, body)
 	}
-	if _, m := f.do(none, "GET", "/metrics", ""); metricValue(t, m, "baton_http_shed_bodies_total") != 1 {
+	if _, m := f.do(admin, "GET", "/metrics", ""); metricValue(t, m, "baton_http_shed_bodies_total") != 1 {
 		t.Fatalf("shed bodies not counted:\n%s", m)
 	}
 	pw.Write([]byte(`"}`))

@@ -80,7 +80,7 @@ func TestRoles(t *testing.T) {
 	}{
 		{"health", "GET", fixed("/healthz"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"ready", "GET", fixed("/readyz"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
-		{"metrics", "GET", fixed("/metrics"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"metrics", "GET", fixed("/metrics"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
 		{"openapi", "GET", fixed("/api/v1/openapi.json"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
 		{"me", "GET", fixed("/api/v1/me"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 

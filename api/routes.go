@@ -73,7 +73,7 @@ func routes() []route {
 	return []route{
 		{method: "GET", path: "/healthz", handle: (*Server).health, summary: "Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)", tag: "meta", public: true, status: 200, resp: "Health"},
 		{method: "GET", path: "/readyz", handle: (*Server).ready, summary: "Readiness for load balancers: as /healthz, and 503 while every place for write requests is taken", tag: "meta", public: true, status: 200, resp: "Health"},
-		{method: "GET", path: "/metrics", handle: (*Server).serveMetrics, summary: "Prometheus metrics", tag: "meta", public: true, status: 200, raw: "text/plain"},
+		{method: "GET", path: "/metrics", handle: (*Server).serveMetrics, summary: "Prometheus metrics, for an admin's token (or without one on baton serve --metrics-addr, a listener of its own)", tag: "meta", status: 200, raw: "text/plain"},
 		{method: "GET", path: "/api/v1/openapi.json", handle: (*Server).serveOpenAPI, summary: "This OpenAPI document", tag: "meta", public: true, status: 200, resp: "OpenAPI"},
 		{method: "GET", path: "/api/v1/me", handle: (*Server).me, summary: "The signed-in user", tag: "users", status: 200, resp: "User"},
 

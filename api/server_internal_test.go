@@ -49,7 +49,11 @@ func TestMetrics(t *testing.T) {
 	get("/healthz")
 	get("/api/v1/leads/7") // no token: 401
 	get("/nowhere")
-	w := get("/metrics")
+	if w := get("/metrics"); w.Code != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token: %d, want 401", w.Code)
+	}
+	w := httptest.NewRecorder()
+	s.MetricsHandler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("%d %s", w.Code, w.Header())
 	}
@@ -57,6 +61,7 @@ func TestMetrics(t *testing.T) {
 		`baton_http_requests_total{code="200",route="GET /healthz"} 2`,
 		`baton_http_requests_total{code="401",route="GET /api/v1/leads/{id}"} 1`,
 		`baton_http_requests_total{code="404",route="unmatched"} 1`,
+		`baton_http_requests_total{code="401",route="GET /metrics"} 1`,
 		`baton_http_request_duration_seconds_count{route="GET /healthz"} 2`,
 		`go_goroutines`,
 	} {
@@ -67,7 +72,7 @@ func TestMetrics(t *testing.T) {
 	// A second server has its own registry.
 	other := New(Services{}, nil)
 	w = httptest.NewRecorder()
-	other.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	other.MetricsHandler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if strings.Contains(w.Body.String(), `route="GET /healthz"`) {
 		t.Errorf("a new server sees another's metrics")
 	}

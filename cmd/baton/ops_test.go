@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -424,6 +425,51 @@ func TestBackupCommandDuringIngest(t *testing.T) {
 		_, errs, code := baton_(t, append(args, "--db", foreign)...)
 		if code != 1 || !strings.Contains(errs, "is not a Baton database") {
 			t.Fatalf("baton %s on a foreign database: exit %d %s", args[0], code, errs)
+		}
+	}
+}
+
+// TestMetricsAddr: beside the API /metrics wants an admin's token; with
+// --metrics-addr a scraper reads them without one on that address, and
+// only them there.
+func TestMetricsAddr(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "b.db")
+	token := adminToken(t, db)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := ln.Addr().String()
+	ln.Close()
+	s := serve(t, db, "--metrics-addr", maddr)
+	get := func(url, token string) (int, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, c := range []struct {
+		url, token string
+		want       int
+	}{
+		{s.base + "/metrics", "", http.StatusUnauthorized},
+		{s.base + "/metrics", token, http.StatusOK},
+		{"http://" + maddr + "/metrics", "", http.StatusOK},
+		{"http://" + maddr + "/api/v1/leads", token, http.StatusNotFound},
+	} {
+		st, body := get(c.url, c.token)
+		if st != c.want {
+			t.Errorf("%s (token %v): %d, want %d\n%s", c.url, c.token != "", st, c.want, body)
+		}
+		if st == http.StatusOK && !strings.Contains(body, "baton_http_requests_total") {
+			t.Errorf("%s: no metrics:\n%s", c.url, body)
 		}
 	}
 }

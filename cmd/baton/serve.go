@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpUser := fs.String("smtp-user", "", "SMTP user name")
 	smtpTLS := fs.String("smtp-tls", "starttls", "SMTP TLS: starttls, tls or none")
 	smtpFrom := fs.String("smtp-from", "baton@localhost", "the From address of notifications")
+	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this address, for a scraper (e.g. 127.0.0.1:9090); beside the API /metrics wants an admin's token")
 	tokenDays := fs.Int("token-days", 90, "how many days an API token made from now on works (0: for ever)")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhooks use plain http and reach loopback, private, link-local and other non-public addresses (by default: https to public addresses only, checked at every connection)")
 	if _, err := parse(fs, args); err != nil {
@@ -82,12 +83,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*name = fmt.Sprintf("%s:%d", host, ln.Addr().(*net.TCPAddr).Port)
 	}
 	limits := api.Limits{Writes: *maxWrites, WriteWait: *writeWait, BodyBytes: bodyBudget.n}
+	handler, metrics := routes(db, logger, *secureCookies, limits)
 	srv := &http.Server{
-		Handler:           routes(db, logger, *secureCookies, limits),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+	}
+	// The metrics for a scraper, on a listener of their own.
+	errc := make(chan error, 2)
+	var (
+		mln  net.Listener
+		msrv *http.Server
+	)
+	if *metricsAddr != "" {
+		if mln, err = net.Listen("tcp", *metricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics)
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		defer msrv.Close()
 	}
 	var smtp *notify.SMTPConfig
 	if *smtpHost != "" {
@@ -114,7 +131,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		(&deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 10 * time.Second}, AllowPrivate: *webhookAllowPrivate, SMTP: smtp, Name: *name, Poll: *poll, Logger: logger}).Run(wctx)
 	}()
 	fmt.Fprintf(stdout, "Baton %s on http://%s (%s database %s)\n", Version, ln.Addr(), db.Backend(), redact(*dsn))
-	errc := make(chan error, 1)
+	if msrv != nil {
+		go func() { errc <- msrv.Serve(mln) }()
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", mln.Addr())
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err = <-errc:
@@ -132,8 +152,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-// routes mounts the JSON API beside the web UI.
-func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Limits) http.Handler {
+// routes mounts the JSON API beside the web UI; it also returns the
+// metrics without authentication, for --metrics-addr.
+func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Limits) (http.Handler, http.Handler) {
 	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db}, logger)
 	a.SetLimits(limits)
 	apiHandler := a.Handler()
@@ -146,5 +167,5 @@ func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Li
 	ui.Now = func() time.Time { return db.Now() }
 	ui.SecureCookies = secureCookies
 	mux.Handle("/", ui.Handler())
-	return mux
+	return mux, a.MetricsHandler()
 }
