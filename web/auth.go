@@ -69,7 +69,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, baton.Errorf(baton.EINVALID, "the form could not be read"))
 		return
 	}
-	ck, err := r.Cookie(signinCookie)
+	ck, err := s.cookie(r, signinCookie)
 	if err != nil || ck.Value == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
 		s.fail(w, r, nil, baton.Errorf(baton.EFORBIDDEN, "the sign-in form has expired or was not sent from this site: reload the page and try again"))
 		return
@@ -134,7 +134,7 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 
 // signout ends the session.
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, c *session) error {
-	if ck, err := r.Cookie(sessionCookie); err == nil {
+	if ck, err := s.cookie(r, sessionCookie); err == nil {
 		if err := s.auth.DeleteSession(r.Context(), ck.Value); err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func (s *Server) sayDone(w http.ResponseWriter, r *http.Request, text string) {
 // takeDone returns the message a finished action left for this page, and
 // forgets it.
 func (s *Server) takeDone(w http.ResponseWriter, r *http.Request) string {
-	ck, err := r.Cookie(doneCookie)
+	ck, err := s.cookie(r, doneCookie)
 	if err != nil {
 		return ""
 	}

@@ -248,7 +248,7 @@ func hasRole(r baton.Role, roles []baton.Role) bool {
 
 // session returns the request's session, or EUNAUTHORIZED.
 func (s *Server) session(r *http.Request) (*session, error) {
-	ck, err := r.Cookie(sessionCookie)
+	ck, err := s.cookie(r, sessionCookie)
 	if err != nil {
 		return nil, baton.Errorf(baton.EUNAUTHORIZED, "not signed in")
 	}
@@ -264,8 +264,23 @@ func (s *Server) secure(r *http.Request) bool {
 	return s.SecureCookies || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
+// cookieName is the name of a cookie in answer to r: behind TLS it has the
+// __Host- prefix, which browsers keep only for a Secure cookie of this
+// host for every path, so that no other site or path can plant it.
+func (s *Server) cookieName(r *http.Request, name string) string {
+	if s.secure(r) {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// cookie returns the request's cookie of the name (cookieName).
+func (s *Server) cookie(r *http.Request, name string) (*http.Cookie, error) {
+	return r.Cookie(s.cookieName(r, name))
+}
+
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r, name), Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 

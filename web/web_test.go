@@ -87,10 +87,16 @@ func TestSecureCookieBehindTLSProxy(t *testing.T) {
 	req, _ := http.NewRequest("GET", w.srv.URL+"/signin", nil)
 	req.Header.Set("X-Forwarded-Proto", "https")
 	resp, _ := c.do(req)
+	// Behind TLS the cookie has the __Host- prefix, which browsers keep only
+	// Secure, for this host and every path.
+	var ck *http.Cookie
 	for _, k := range resp.Cookies() {
-		if k.Name == "baton_signin" && !k.Secure {
-			t.Fatal("cookie not Secure behind an HTTPS proxy")
+		if k.Name == "__Host-baton_signin" {
+			ck = k
 		}
+	}
+	if ck == nil || !ck.Secure || ck.Path != "/" || ck.Domain != "" {
+		t.Fatalf("the sign-in cookie behind an HTTPS proxy: %+v in %v", ck, resp.Cookies())
 	}
 }
 

@@ -4,10 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +25,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -65,6 +74,10 @@ func serve(t *testing.T, db string, args ...string) *served {
 	for sc.Scan() {
 		if _, rest, ok := strings.Cut(sc.Text(), " on http://"); ok {
 			s.base = "http://" + strings.Fields(rest)[0]
+			break
+		}
+		if _, rest, ok := strings.Cut(sc.Text(), " on https://"); ok {
+			s.base = "https://" + strings.Fields(rest)[0]
 			break
 		}
 	}
@@ -472,4 +485,90 @@ func TestMetricsAddr(t *testing.T) {
 			t.Errorf("%s: no metrics:\n%s", c.url, body)
 		}
 	}
+}
+
+// TestServeTLS: with --tls-cert and --tls-key Baton answers over HTTPS
+// only, with HSTS, and its cookies are Secure with the __Host- prefix;
+// half a pair, or a pair that does not load, is refused naming the flags.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	db := filepath.Join(dir, "b.db")
+	if _, errs, code := baton_(t, "serve", "--db", db, "--addr", "127.0.0.1:0", "--tls-cert", certFile); code != 1 || !strings.Contains(errs, "--tls-key") {
+		t.Fatalf("a cert without its key: %d %s", code, errs)
+	}
+	if _, errs, code := baton_(t, "serve", "--db", db, "--addr", "127.0.0.1:0", "--tls-cert", keyFile, "--tls-key", keyFile); code != 1 || !strings.Contains(errs, "--tls-cert") {
+		t.Fatalf("a key given as the cert: %d %s", code, errs)
+	}
+	s := serve(t, db, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(s.base, "https://") {
+		t.Fatalf("serving %s", s.base)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(s.base + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatalf("/signin over TLS: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+	var ck *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-baton_signin" {
+			ck = c
+		}
+	}
+	if ck == nil || !ck.Secure || ck.Path != "/" {
+		t.Fatalf("the sign-in cookie over TLS: %+v in %v", ck, resp.Cookies())
+	}
+	resp, err = client.Get(s.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatal("the API's answers over TLS carry no HSTS")
+	}
+	if resp, err := http.Get("http://" + strings.TrimPrefix(s.base, "https://") + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP answered on the TLS port")
+		}
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key in
+// dir and returns their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "baton test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpUser := fs.String("smtp-user", "", "SMTP user name")
 	smtpTLS := fs.String("smtp-tls", "starttls", "SMTP TLS: starttls, tls or none")
 	smtpFrom := fs.String("smtp-from", "baton@localhost", "the From address of notifications")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key): cookies are then Secure with the __Host- prefix and answers carry HSTS")
+	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this address, for a scraper (e.g. 127.0.0.1:9090); beside the API /metrics wants an admin's token")
 	tokenDays := fs.Int("token-days", 90, "how many days an API token made from now on works (0: for ever)")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhooks use plain http and reach loopback, private, link-local and other non-public addresses (by default: https to public addresses only, checked at every connection)")
@@ -48,6 +51,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	opts := store.Options{Sync: *sqliteSync, WALLimit: walLimit.n, Logger: logger}
 	if walLimit.n == 0 {
 		opts.WALLimit = -1
+	}
+	var tlsConfig *tls.Config
+	switch {
+	case (*tlsCert == "") != (*tlsKey == ""):
+		return fmt.Errorf("--tls-cert and --tls-key go together: give both, or neither")
+	case *tlsCert != "":
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+		*secureCookies = true
 	}
 	if *tokenDays < 0 {
 		return fmt.Errorf("--token-days: %d is below 0 (0 makes tokens that never expire)", *tokenDays)
@@ -84,7 +99,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	limits := api.Limits{Writes: *maxWrites, WriteWait: *writeWait, BodyBytes: bodyBudget.n}
 	handler, metrics := routes(db, logger, *secureCookies, limits)
+	if tlsConfig != nil {
+		handler = hsts(handler)
+	}
 	srv := &http.Server{
+		TLSConfig:         tlsConfig,
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
@@ -130,7 +149,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer func() { done <- struct{}{} }()
 		(&deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 10 * time.Second}, AllowPrivate: *webhookAllowPrivate, SMTP: smtp, Name: *name, Poll: *poll, Logger: logger}).Run(wctx)
 	}()
-	fmt.Fprintf(stdout, "Baton %s on http://%s (%s database %s)\n", Version, ln.Addr(), db.Backend(), redact(*dsn))
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	fmt.Fprintf(stdout, "Baton %s on %s://%s (%s database %s)\n", Version, scheme, ln.Addr(), db.Backend(), redact(*dsn))
 	if msrv != nil {
 		go func() { errc <- msrv.Serve(mln) }()
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", mln.Addr())
@@ -168,4 +192,13 @@ func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Li
 	ui.SecureCookies = secureCookies
 	mux.Handle("/", ui.Handler())
 	return mux, a.MetricsHandler()
+}
+
+// hsts tells browsers to come back over HTTPS only, for a year: a server
+// started with --tls-cert is one they reach over TLS.
+func hsts(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		h.ServeHTTP(w, r)
+	})
 }
