@@ -594,13 +594,10 @@ func (s *Server) exportLeads(w http.ResponseWriter, r *http.Request, c *session)
 		if l.Score.Probability != nil {
 			p = strconv.FormatFloat(*l.Score.Probability, 'f', 4, 64)
 		}
-		rec := []string{strconv.FormatInt(l.ID, 10)}
-		for _, v := range []string{l.Name, l.Email, l.ExternalID, l.Title, l.Phone, l.Company, l.Country, l.Source, l.Campaign,
-			string(l.Stage), owner, ownerEmail} {
-			rec = append(rec, v)
-		}
-		rec = append(rec, strconv.FormatFloat(l.Score.Fit, 'f', -1, 64), strconv.FormatFloat(l.Score.Engagement, 'f', 2, 64), p,
-			l.CreatedAt.In(zone).Format(time.RFC3339), l.StageChangedAt.In(zone).Format(time.RFC3339))
+		rec := []string{strconv.FormatInt(l.ID, 10), l.Name, l.Email, l.ExternalID, l.Title, l.Phone, l.Company, l.Country,
+			l.Source, l.Campaign, string(l.Stage), owner, ownerEmail,
+			strconv.FormatFloat(l.Score.Fit, 'f', -1, 64), strconv.FormatFloat(l.Score.Engagement, 'f', 2, 64), p,
+			l.CreatedAt.In(zone).Format(time.RFC3339), l.StageChangedAt.In(zone).Format(time.RFC3339)}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
