@@ -117,6 +117,9 @@ func TestRoles(t *testing.T) {
 		{"time zone", "PUT", fixed("/api/v1/users/" + id(f.users[sdrA].ID) + "/time-zone"), func() string { return `{"time_zone":"Europe/Berlin"}` }, [9]int{u, u, 200, F, 200, F, F, F, F}},
 		// Everyone lists their own tokens, an admin anyone's; a token is
 		// revoked by its owner or an admin (a new one of sdrA's each call).
+		// Only an admin reads the audit log, as JSON or CSV.
+		{"audit", "GET", fixed("/api/v1/audit?action=user.&limit=5"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"audit csv", "GET", fixed("/api/v1/audit?format=csv"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
 		{"list tokens", "GET", fixed("/api/v1/tokens"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"list another's tokens", "GET", fixed("/api/v1/tokens?user_id=" + id(f.users[sdrB].ID)), nil, [9]int{u, u, 200, F, F, 200, F, F, F}},
 		{"revoke token", "DELETE", func(string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -27,6 +28,8 @@ type Services struct {
 	// Health answers /healthz and /readyz and tells storage outages (a
 	// full disk) from bugs; optional.
 	Health baton.HealthService
+	// Audit serves /api/v1/audit; optional.
+	Audit baton.AuditService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.
@@ -133,7 +136,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 				s.writeError(w, r, err)
 				return
 			}
-			ctx := baton.WithActor(r.Context(), baton.ActorOf(u, "api"))
+			ctx := baton.WithClientAddr(baton.WithActor(r.Context(), baton.ActorOf(u, "api")), apiClientAddr(r))
 			r = r.WithContext(context.WithValue(ctx, userKey{}, u))
 		}
 		if isWrite(r) {
@@ -232,4 +235,13 @@ func (h *headerRecorder) Write(b []byte) (int, error) {
 		h.status = http.StatusOK
 	}
 	return len(b), nil
+}
+
+// apiClientAddr is the client's address for the audit log: the peer's,
+// without its port.
+func apiClientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }

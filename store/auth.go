@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -264,6 +265,11 @@ func (db *DB) setPassword(ctx context.Context, userID int64, password string, ke
 			return fmt.Errorf("set password: revoke tokens: %w", err)
 		}
 	}
+	// Never the password nor its hash: only that it changed, and whether
+	// the tokens were revoked with it.
+	if err := tx.audit(ctx, "user.password", "user", userID, nil, map[string]any{"tokens_revoked": !keepTokens}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -275,15 +281,28 @@ func (db *DB) setPassword(ctx context.Context, userID int64, password string, ke
 // wait (see LoginFreeFailures), or that finds every hashing slot taken, is
 // refused with a *RetryError (ETOOMANY, saying why and when to try again)
 // without checking the password. A success clears the failures of (addr,
-// email).
+// email). The audit log records each try (signin.success, signin.failure,
+// signin.throttled) with the email and the address, never the password,
+// in the transaction that records or clears the failures.
 func (db *DB) CheckPassword(ctx context.Context, email, password, addr string) (*baton.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > baton.MaxFieldLen {
 		email = email[:baton.MaxFieldLen]
 	}
+	try := signIn{email: email, addr: addr[:min(len(addr), 100)], via: "ui"}
+	if a, ok := baton.ActorFrom(ctx); ok && a.Via != "" {
+		try.via = a.Via
+	}
 	addr = addrKey(addr)
 	now := db.Now().UTC()
+	try.at = now
 	if err := db.throttled(ctx, addr, email, now); err != nil {
+		var retry *RetryError
+		if errors.As(err, &retry) {
+			if err := db.auditSignIn(ctx, "signin.throttled", try, nil); err != nil {
+				return nil, err
+			}
+		}
 		return nil, err
 	}
 	var (
@@ -307,20 +326,71 @@ func (db *DB) CheckPassword(ctx context.Context, email, password, addr string) (
 		return nil, err
 	}
 	if !ok || !u.Active {
-		if err := db.recordFailure(ctx, addr, email, now); err != nil {
+		if err := db.recordFailure(ctx, addr, email, now, try, u); err != nil {
 			return nil, err
 		}
 		return nil, errBadLogin
 	}
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE addr = $1 AND email = $2`, addr, email); err != nil {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("check password: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE addr = $1 AND email = $2`, addr, email); err != nil {
+		return nil, fmt.Errorf("check password: %w", err)
+	}
+	if err := insertAudit(ctx, tx, try.entry("signin.success", u, true)); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("check password: %w", err)
 	}
 	return u, nil
 }
 
-// recordFailure records a failed sign-in and, in the same transaction,
-// forgets the failures older than LoginMemory.
-func (db *DB) recordFailure(ctx context.Context, addr, email string, now time.Time) error {
+// signIn is a sign-in try as the audit log records it.
+type signIn struct {
+	email, addr, via string
+	at               time.Time
+}
+
+// entry is the audit entry of the try: by the user when it succeeded,
+// about the user of the email when there is one (target 0 when not).
+func (s signIn) entry(action string, u *baton.User, succeeded bool) *baton.AuditEntry {
+	e := &baton.AuditEntry{At: s.at, Via: s.via, Action: action, TargetKind: "user", Addr: s.addr}
+	b, _ := json.Marshal(map[string]string{"email": s.email}) // a map of strings always marshals
+	e.After = string(b)
+	if u != nil {
+		e.TargetID = u.ID
+		if succeeded {
+			id := u.ID
+			e.ActorID, e.ActorName = &id, u.Name
+		}
+	}
+	return e
+}
+
+// auditSignIn records a sign-in try in a transaction of its own, for a try
+// that writes nothing else (one refused as throttled).
+func (db *DB) auditSignIn(ctx context.Context, action string, try signIn, u *baton.User) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	defer tx.Rollback()
+	if err := insertAudit(ctx, tx, try.entry(action, u, false)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// recordFailure records a failed sign-in, with its audit entry, and, in the
+// same transaction, forgets the failures older than LoginMemory. u is the
+// user of the email, nil for none.
+func (db *DB) recordFailure(ctx context.Context, addr, email string, now time.Time, try signIn, u *baton.User) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record sign-in failure: %w", err)
@@ -332,6 +402,9 @@ func (db *DB) recordFailure(ctx context.Context, addr, email string, now time.Ti
 	if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (addr, email, at) VALUES ($1, $2, $3)`,
 		addr, email, micros(now)); err != nil {
 		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	if err := insertAudit(ctx, tx, try.entry("signin.failure", u, false)); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record sign-in failure: %w", err)
@@ -484,9 +557,34 @@ func (db *DB) SessionUser(ctx context.Context, token string) (*baton.User, strin
 	return u, csrf, nil
 }
 
-// DeleteSession ends a session (signing out). An unknown token is not an error.
+// DeleteSession ends a session (signing out), recorded in the audit log
+// as the user's signout. An unknown token is not an error, and leaves no
+// entry.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sessionID(token)); err != nil {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	defer tx.Rollback()
+	var (
+		id   int64
+		name string
+	)
+	err = tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = $1 RETURNING user_id`, sessionID(token)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM users WHERE id = $1`, id).Scan(&name); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	e := &baton.AuditEntry{At: db.Now().UTC(), ActorID: &id, ActorName: name, Via: "ui", Action: "signout",
+		TargetKind: "user", TargetID: id, Addr: baton.ClientAddrFrom(ctx)}
+	if err := insertAudit(ctx, tx, e); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

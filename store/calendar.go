@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -81,17 +82,55 @@ func (db *DB) SetCalendar(ctx context.Context, team string, body []byte) error {
 		if err != nil {
 			return err
 		}
+		before, err := tx.storedCalendar(ctx, `SELECT body FROM user_calendars WHERE user_id = $1`, u.ID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO user_calendars (user_id, body) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET body = excluded.body`,
 			u.ID, string(canonical)); err != nil {
 			return fmt.Errorf("set calendar of %s: %w", u.Email, err)
 		}
+		if err := tx.auditCalendar(ctx, team, u.ID, before, canonical); err != nil {
+			return err
+		}
 		return tx.Commit()
+	}
+	before, err := tx.storedCalendar(ctx, `SELECT body FROM calendars WHERE team = $1`, team)
+	if err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO calendars (team, body) VALUES ($1, $2) ON CONFLICT (team) DO UPDATE SET body = excluded.body`,
 		team, string(canonical)); err != nil {
 		return fmt.Errorf("set calendar: %w", err)
 	}
+	if err := tx.auditCalendar(ctx, team, 0, before, canonical); err != nil {
+		return err
+	}
 	return tx.Commit()
+}
+
+// storedCalendar returns the calendar document the query finds by arg, or
+// nil for none.
+func (tx *Tx) storedCalendar(ctx context.Context, query string, arg any) ([]byte, error) {
+	var body string
+	err := tx.QueryRowContext(ctx, query, arg).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("calendar %v: %w", arg, err)
+	}
+	return []byte(body), nil
+}
+
+// auditCalendar records a calendar set in the audit log: its name (a team,
+// or the prefix and a rep's email) and its documents before (nil: none)
+// and after. userID is the rep of a rep's own calendar, 0 for a team's.
+func (tx *Tx) auditCalendar(ctx context.Context, team string, userID int64, before, after []byte) error {
+	var was any
+	if before != nil {
+		was = map[string]any{"team": team, "calendar": json.RawMessage(before)}
+	}
+	return tx.audit(ctx, "calendar.set", "calendar", userID, was, map[string]any{"team": team, "calendar": json.RawMessage(after)})
 }
 
 // DeleteCalendar removes a team's calendar (its handoffs then count in the

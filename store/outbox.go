@@ -270,6 +270,11 @@ func (db *DB) CreateWebhook(ctx context.Context, w *baton.Webhook) error {
 		w.URL, w.Secret, strings.Join(w.Events, ","), true, micros(tx.now)).Scan(&w.ID); err != nil {
 		return fmt.Errorf("create webhook: %w", err)
 	}
+	// Never the secret; the URL as FindWebhooks shows it.
+	if err := tx.audit(ctx, "webhook.create", "webhook", w.ID, nil,
+		map[string]any{"url": baton.RedactURL(w.URL), "events": w.Events, "active": true}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -330,12 +335,21 @@ func (db *DB) SetWebhookActive(ctx context.Context, id int64, active bool) error
 	if !tx.actor.CanAdmin() {
 		return baton.Errorf(baton.EFORBIDDEN, "only an admin may manage webhooks")
 	}
+	var was bool
+	if err := tx.QueryRowContext(ctx, `SELECT active FROM webhooks WHERE id = $1`, id).Scan(&was); errors.Is(err, sql.ErrNoRows) {
+		return baton.Errorf(baton.ENOTFOUND, "no webhook %d", id)
+	} else if err != nil {
+		return fmt.Errorf("webhook %d: %w", id, err)
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET active = $1 WHERE id = $2`, active, id)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return baton.Errorf(baton.ENOTFOUND, "no webhook %d", id)
+	}
+	if err := tx.audit(ctx, "webhook.toggle", "webhook", id, map[string]any{"active": was}, map[string]any{"active": active}); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

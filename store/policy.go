@@ -92,6 +92,9 @@ func (db *DB) SaveDraft(ctx context.Context, body string) (*baton.PolicyDoc, err
 	if err := tx.attachBacktest(ctx, d, bt); err != nil {
 		return nil, err
 	}
+	if err := tx.audit(ctx, "policy.draft", "policy", d.ID, nil, auditPolicy(d)); err != nil {
+		return nil, err
+	}
 	return d, tx.Commit()
 }
 
@@ -123,6 +126,10 @@ func (db *DB) UpdateDraft(ctx context.Context, id int64, body, base string) (*ba
 		return nil, err
 	}
 	if body != d.Body {
+		if err := tx.audit(ctx, "policy.draft", "policy", d.ID, auditPolicy(d),
+			map[string]any{"name": p.Name, "change_note": p.ChangeNote, "sha256": bodySHA(body)}); err != nil {
+			return nil, err
+		}
 		sha := bodySHA(body)
 		res, err := tx.ExecContext(ctx, `UPDATE policies SET name = $1, owner = $2, change_note = $3, body = $4, updated_by = $5, updated_at = $6,
 			backtest_id = COALESCE(`+fmt.Sprintf(latestBacktest, "$7")+`, backtest_id)
@@ -245,7 +252,16 @@ func (db *DB) publish(ctx context.Context, in baton.PolicyPublish, strict bool) 
 	if err := tx.enqueueJob(ctx, &baton.Job{Kind: RescoreJob, Subject: fmt.Sprintf("policy v%d", d.Version)}); err != nil {
 		return nil, err
 	}
+	if err := tx.audit(ctx, "policy.publish", "policy", d.ID, nil, auditPolicy(d)); err != nil {
+		return nil, err
+	}
 	return d, tx.Commit()
+}
+
+// auditPolicy is a policy document as the audit log records it: which
+// version and text (by its SHA-256) with its change note, not the text.
+func auditPolicy(d *baton.PolicyDoc) map[string]any {
+	return map[string]any{"name": d.Name, "version": d.Version, "change_note": d.ChangeNote, "sha256": d.SHA256}
 }
 
 // PublishDocument validates, drafts and publishes a document at once: the CLI
@@ -742,6 +758,10 @@ func (db *DB) SaveModel(ctx context.Context, info *baton.ModelInfo, body []byte)
 		metrics, string(body), false, info.Note); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
+	if err := tx.audit(ctx, "model.train", "model", int64(info.Version), nil,
+		map[string]any{"version": info.Version, "rows": info.Rows, "positives": info.Positives, "note": info.Note}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -756,6 +776,10 @@ func (db *DB) ActivateModel(ctx context.Context, version int) error {
 	if !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleMarketing {
 		return baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may activate a model")
 	}
+	var was sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM models WHERE active`).Scan(&was); err != nil {
+		return fmt.Errorf("activate model: %w", err)
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE models SET active = (version = $1)`, version)
 	if err != nil {
 		return fmt.Errorf("activate model: %w", err)
@@ -768,6 +792,10 @@ func (db *DB) ActivateModel(ctx context.Context, version int) error {
 		return baton.Errorf(baton.ENOTFOUND, "no model v%d", version)
 	}
 	if err := tx.enqueueJob(ctx, &baton.Job{Kind: RescoreJob, Subject: fmt.Sprintf("model v%d", version)}); err != nil {
+		return err
+	}
+	if err := tx.audit(ctx, "model.activate", "model", int64(version),
+		map[string]any{"active_version": was.Int64}, map[string]any{"active_version": version}); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -84,9 +84,13 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (strin
 		return "", err
 	}
 	token := "bt_" + base64.RawURLEncoding.EncodeToString(raw[:])
-	if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at, created_by, created_via, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		userID, name, hashToken(token), micros(tx.now), tx.actorID(), tx.actor.Via, db.tokenExpiry(tx.now)); err != nil {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at, created_by, created_via, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		userID, name, hashToken(token), micros(tx.now), tx.actorID(), tx.actor.Via, db.tokenExpiry(tx.now)).Scan(&id); err != nil {
 		return "", fmt.Errorf("create token: %w", err)
+	}
+	if err := tx.audit(ctx, "token.create", "token", id, nil, auditToken(name, userID)); err != nil {
+		return "", err
 	}
 	return token, tx.Commit()
 }
@@ -226,5 +230,14 @@ func (db *DB) RevokeToken(ctx context.Context, id int64) (*baton.Token, error) {
 	}
 	now := tx.now
 	t.RevokedAt, t.RevokedBy = &now, ptrInt(by)
+	if err := tx.audit(ctx, "token.revoke", "token", id, nil, auditToken(t.Name, t.UserID)); err != nil {
+		return nil, err
+	}
 	return t, tx.Commit()
+}
+
+// auditToken is a token as the audit log records it: its name and user,
+// never the token or its hash.
+func auditToken(name string, userID int64) map[string]any {
+	return map[string]any{"name": name, "user_id": userID}
 }

@@ -42,6 +42,9 @@ func (db *DB) CreateUser(ctx context.Context, u *baton.User) error {
 	if err := tx.createUser(ctx, u); err != nil {
 		return err
 	}
+	if err := tx.audit(ctx, "user.create", "user", u.ID, nil, auditUser(u)); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -171,6 +174,7 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*
 	if err != nil {
 		return nil, err
 	}
+	old := auditUser(u)
 	if upd.Name != nil {
 		u.Name = *upd.Name
 	}
@@ -214,6 +218,11 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*
 			return nil, fmt.Errorf("end the sessions of user %d: %w", id, err)
 		}
 	}
+	if before, after := changed(old, auditUser(u)); before != nil {
+		if err := tx.audit(ctx, "user.update", "user", u.ID, before, after); err != nil {
+			return nil, err
+		}
+	}
 	return u, tx.Commit()
 }
 
@@ -221,8 +230,8 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd baton.UserUpdate) (*
 // absence set before. The user, their manager and an admin may; a day
 // (YYYY-MM-DD) is the start of that day in the user's working calendar's
 // time zone, so that a rep in New York who is back on Monday gets no lead
-// on Sunday evening. There is no audit of user changes yet: updated_at
-// moves, and the user's JSON shows the absence.
+// on Sunday evening. The audit log records it (user.away) with the
+// absence before and after.
 func (db *DB) SetOutOfOffice(ctx context.Context, id int64, o baton.OutOfOffice) (*baton.User, error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
@@ -285,13 +294,22 @@ func (tx *Tx) absenceOf(ctx context.Context, id int64) (*baton.User, error) {
 	return u, nil
 }
 
+// setAbsence sets or ends (until nil) a user's absence and records it in
+// the audit log.
 func (tx *Tx) setAbsence(ctx context.Context, u *baton.User, until *time.Time, note string) error {
+	before := auditAbsence(u.OutOfOfficeUntil, u.OutOfOfficeNote)
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET out_of_office_until = $1, out_of_office_note = $2, updated_at = $3 WHERE id = $4`,
 		nullMicros(until), note, micros(tx.now), u.ID); err != nil {
 		return fmt.Errorf("out of office of user %d: %w", u.ID, err)
 	}
 	u.OutOfOfficeUntil, u.OutOfOfficeNote, u.UpdatedAt = until, note, tx.now
-	return nil
+	return tx.audit(ctx, "user.away", "user", u.ID, before, auditAbsence(until, note))
+}
+
+// auditAbsence is an absence as the audit log records it: until is null
+// for none.
+func auditAbsence(until *time.Time, note string) map[string]any {
+	return map[string]any{"until": until, "note": note}
 }
 
 // awayNote says, for the why of a routed assignment, which reps of the

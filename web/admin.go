@@ -17,6 +17,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	admins := []baton.Role{baton.RoleAdmin}
 	mux.Handle("POST /admin/users", s.page(s.createUser, admins...))
 	mux.Handle("POST /admin/users/{id}/active", s.page(s.setActive, admins...))
+	mux.Handle("GET /admin/audit", s.page(s.adminAudit, admins...))
 	mux.Handle("GET /tokens", s.page(s.myTokens))
 	mux.Handle("POST /tokens", s.page(s.createMyToken))
 	mux.Handle("POST /tokens/{id}/revoke", s.page(s.revokeToken))

@@ -134,7 +134,7 @@ func TestPagesAreAccessible(t *testing.T) {
 		{w.tm.Manager1, [][2]string{{"manager-board", "/team"}, {"manager-leads", "/leads"}, {"manager-lead", lead(w.sam[1])}}, true},
 		{w.tm.Marketing, [][2]string{{"marketing-policy", "/policy"}, {"marketing-recycled", "/recycled"}, {"marketing-leads", "/leads"}}, false},
 		{w.tm.Admin, [][2]string{{"admin-users", "/admin/users"}, {"admin-tokens", "/admin/tokens"}, {"admin-webhooks", "/admin/webhooks"},
-			{"admin-calendars", "/admin/calendars"}, {"not-found", "/no/such/page"}}, false},
+			{"admin-calendars", "/admin/calendars"}, {"admin-audit", "/admin/audit"}, {"not-found", "/no/such/page"}}, false},
 	} {
 		p.signIn(r.who)
 		for _, pg := range r.pages {

@@ -131,7 +131,7 @@ func newWorld(t testing.TB) *world {
 	}
 	clock.Advance(30 * time.Minute)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db, Outbox: db, Calendars: db}, db, logger)
+	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db, Outbox: db, Calendars: db, Audit: db}, db, logger)
 	ui.Now = clock.Now
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db}, logger).Handler())

@@ -57,6 +57,8 @@ type Services struct {
 	Calendars Calendars
 	// Health tells storage outages (a full disk) from bugs; optional.
 	Health baton.HealthService
+	// Audit serves the admin's audit log page (nil: the page is off).
+	Audit baton.AuditService
 }
 
 // Auth signs users in and keeps their sessions; *store.DB implements it.
@@ -230,7 +232,7 @@ func (s *Server) page(h handlerFunc, roles ...baton.Role) http.Handler {
 			s.fail(w, r, c, baton.Errorf(baton.EFORBIDDEN, "this page is not for the %s role", c.User.Role))
 			return
 		}
-		r = r.WithContext(baton.WithActor(r.Context(), baton.ActorOf(c.User, "ui")))
+		r = r.WithContext(baton.WithClientAddr(baton.WithActor(r.Context(), baton.ActorOf(c.User, "ui")), clientAddr(r)))
 		if err := h(w, r, c); err != nil {
 			s.fail(w, r, c, err)
 		}
