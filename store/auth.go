@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -49,6 +50,19 @@ const (
 // SessionTTL is how long a web session lasts from sign-in (a working day and
 // then some); after it the user signs in again.
 const SessionTTL = 12 * time.Hour
+
+// DefaultSessionIdle is how long a web session may go without serving a
+// page before it ends, unless the server is told otherwise (baton serve
+// --session-idle).
+const DefaultSessionIdle = time.Hour
+
+// sessionIdle is the DB's idle time of sessions.
+func (db *DB) sessionIdle() time.Duration {
+	if db.SessionIdle > 0 {
+		return db.SessionIdle
+	}
+	return DefaultSessionIdle
+}
 
 // Throttling of failed sign-ins is by the client's address and by the
 // (address, email) pair, never by the email alone, so that an attacker
@@ -526,7 +540,7 @@ func (db *DB) CreateSession(ctx context.Context, userID int64) (token, csrf stri
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, micros(now)); err != nil {
 		return "", "", fmt.Errorf("create session: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, seen_at) VALUES ($1, $2, $3, $4, $5, $4)`,
 		sessionID(token), userID, csrf, micros(now), micros(now.Add(SessionTTL))); err != nil {
 		if isForeignKeyViolation(err) {
 			return "", "", baton.Errorf(baton.ENOTFOUND, "no user %d", userID)
@@ -542,17 +556,29 @@ func (db *DB) SessionUser(ctx context.Context, token string) (*baton.User, strin
 	if token == "" || len(token) > 200 {
 		return nil, "", baton.Errorf(baton.EUNAUTHORIZED, "not signed in")
 	}
-	var csrf string
-	row := db.read.QueryRowContext(ctx, `SELECT `+prefix("u.", userColumns)+`, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1 AND s.expires_at > $2`, sessionID(token), micros(db.Now().UTC()))
-	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, &csrf)...) }))
+	var (
+		csrf string
+		seen int64
+	)
+	now := db.Now().UTC()
+	id := sessionID(token)
+	row := db.read.QueryRowContext(ctx, `SELECT `+prefix("u.", userColumns)+`, s.csrf, s.seen_at FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.expires_at > $2`, id, micros(now))
+	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, &csrf, &seen)...) }))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", baton.Errorf(baton.EUNAUTHORIZED, "your session has ended: sign in again")
 	} else if err != nil {
 		return nil, "", fmt.Errorf("session: %w", err)
 	}
-	if !u.Active {
+	idle := db.sessionIdle()
+	switch {
+	case !u.Active:
 		return nil, "", baton.Errorf(baton.EUNAUTHORIZED, "your account is inactive")
+	case micros(now)-seen >= idle.Microseconds():
+		return nil, "", baton.Errorf(baton.EUNAUTHORIZED, "you were signed out after %s without a page: sign in again", idle)
+	}
+	if cutoff := micros(now.Add(-sessionSeenResolution)); seen <= cutoff {
+		db.touchSession(ctx, id, micros(now), cutoff)
 	}
 	return u, csrf, nil
 }
@@ -588,4 +614,73 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+// sessionSeenResolution is how precisely a session's last page is
+// recorded: a session serving many pages a minute is written once a minute.
+const sessionSeenResolution = time.Minute
+
+// touchSession records that a session served a page at now, unless a later
+// page than cutoff is recorded already. Like touchToken it is best effort:
+// it neither fails nor holds up the page (on SQLite it is skipped while
+// another writer has its turn, and made by a later page).
+func (db *DB) touchSession(ctx context.Context, id string, now, cutoff int64) {
+	if db.gate != nil {
+		select {
+		case db.gate <- struct{}{}:
+			defer func() { <-db.gate }()
+		default:
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, touchWait)
+	defer cancel()
+	db.write.ExecContext(ctx, `UPDATE sessions SET seen_at = $1 WHERE id = $2 AND seen_at <= $3`, now, id, cutoff)
+}
+
+// ChangePassword changes the actor's own password, given their current one
+// (EINVALID on current_password otherwise), and ends all their sessions;
+// their API tokens are revoked unless keepTokens.
+func (db *DB) ChangePassword(ctx context.Context, current, next string, keepTokens bool) error {
+	a, ok := baton.ActorFrom(ctx)
+	if !ok || a.UserID == 0 {
+		return baton.Errorf(baton.EUNAUTHORIZED, "sign in first")
+	}
+	var hash string
+	if err := db.read.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1`, a.UserID).Scan(&hash); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	okay, err := verifyWithSlot(cmp.Or(hash, dummyHash()), current)
+	if err != nil {
+		return err
+	}
+	if !okay || hash == "" {
+		return baton.FieldError("current_password", "is not your password")
+	}
+	if current == next {
+		return baton.FieldError("password", "is your password already: choose a new one")
+	}
+	return db.setPassword(ctx, a.UserID, next, keepTokens)
+}
+
+// EndSessions ends every web session of the actor, on every device ("sign
+// out everywhere").
+func (db *DB) EndSessions(ctx context.Context) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if tx.actor.UserID == 0 {
+		return baton.Errorf(baton.EUNAUTHORIZED, "sign in first")
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, tx.actor.UserID)
+	if err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if err := tx.audit(ctx, "signout.everywhere", "user", tx.actor.UserID, nil, map[string]any{"sessions": n}); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -336,10 +336,13 @@ func TestAuthSessions(t *testing.T) {
 		if _, _, err := db.SessionUser(ctx, other); err != nil {
 			t.Fatalf("other session: %v", err)
 		}
-		// A session expires after SessionTTL.
-		clock.Advance(store.SessionTTL - time.Second)
-		if _, _, err := db.SessionUser(ctx, other); err != nil {
-			t.Fatalf("before expiry: %v", err)
+		// A session expires after SessionTTL, however busy (a page every
+		// half hour keeps it from its idle end, TestSessionIdle).
+		for end := clock.Now().Add(store.SessionTTL - time.Second); clock.Now().Before(end); {
+			clock.Advance(min(30*time.Minute, end.Sub(clock.Now())))
+			if _, _, err := db.SessionUser(ctx, other); err != nil {
+				t.Fatalf("before expiry: %v", err)
+			}
 		}
 		clock.Advance(time.Second)
 		if _, _, err := db.SessionUser(ctx, other); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
@@ -360,6 +363,96 @@ func TestAuthSessions(t *testing.T) {
 		}
 		if _, _, err := db.SessionUser(ctx, s2); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
 			t.Fatalf("inactive user's session: %v", err)
+		}
+	})
+}
+
+// TestSessionIdle: a session ends after the idle time without a page, and
+// each page (recorded at most once a minute) moves the end on; a server
+// told a shorter idle time ends sessions sooner.
+func TestSessionIdle(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		tm := storetest.SeedTeam(t, db)
+		token, _, err := db.CreateSession(storetest.System(), tm.SDR1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A page every 50 minutes keeps it for 5 hours.
+		for range 6 {
+			clock.Advance(50 * time.Minute)
+			if _, _, err := db.SessionUser(storetest.System(), token); err != nil {
+				t.Fatalf("after %v: %v", clock.Now().Sub(storetest.Epoch), err)
+			}
+		}
+		clock.Advance(store.DefaultSessionIdle)
+		if _, _, err := db.SessionUser(storetest.System(), token); baton.ErrorCode(err) != baton.EUNAUTHORIZED || !strings.Contains(baton.ErrorMessage(err), "without a page") {
+			t.Fatalf("after an hour without a page: %v", err)
+		}
+		db.SessionIdle = 10 * time.Minute
+		token, _, err = db.CreateSession(storetest.System(), tm.SDR1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(10 * time.Minute)
+		if _, _, err := db.SessionUser(storetest.System(), token); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+			t.Fatalf("after 10 minutes with a 10-minute idle time: %v", err)
+		}
+	})
+}
+
+// TestChangePasswordAndSignOutEverywhere: users change their own password
+// given the current one, which ends their sessions; signing out everywhere
+// ends every session of theirs and nobody else's.
+func TestChangePasswordAndSignOutEverywhere(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		tm := storetest.SeedTeam(t, db)
+		sam, sys := storetest.As(tm.SDR1), storetest.System()
+		if err := db.SetPassword(sys, tm.SDR1.ID, "the first passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ current, next, field string }{
+			{"not it at all", "a second passphrase", "current_password"},
+			{"the first passphrase", "short", "password"},
+			{"the first passphrase", "the first passphrase", "password"},
+		} {
+			if err := db.ChangePassword(sam, c.current, c.next, false); baton.ErrorField(err) != c.field {
+				t.Errorf("%q -> %q: %v, want an error on %s", c.current, c.next, err, c.field)
+			}
+		}
+		one, _, _ := db.CreateSession(sys, tm.SDR1.ID)
+		tok, err := db.CreateToken(sam, tm.SDR1.ID, "laptop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ChangePassword(sam, "the first passphrase", "a second passphrase", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.SessionUser(sys, one); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+			t.Fatalf("a session after the change: %v", err)
+		}
+		if _, err := db.Authenticate(sys, tok); err != nil {
+			t.Fatalf("a kept token after the change: %v", err)
+		}
+		if _, err := db.CheckPassword(sys, tm.SDR1.Email, "a second passphrase", "192.0.2.1"); err != nil {
+			t.Fatalf("sign in with the new password: %v", err)
+		}
+		a, _, _ := db.CreateSession(sys, tm.SDR1.ID)
+		b, _, _ := db.CreateSession(sys, tm.SDR1.ID)
+		sue, _, _ := db.CreateSession(sys, tm.SDR2.ID)
+		if err := db.EndSessions(sam); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{a, b} {
+			if _, _, err := db.SessionUser(sys, s); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+				t.Errorf("Sam's session after signing out everywhere: %v", err)
+			}
+		}
+		if _, _, err := db.SessionUser(sys, sue); err != nil {
+			t.Errorf("Sue's session after Sam signed out everywhere: %v", err)
 		}
 	})
 }

@@ -72,6 +72,9 @@ type DB struct {
 	// TokenLifetime is how long an API token made from now on works:
 	// baton.DefaultTokenLifetime when 0, for ever when negative.
 	TokenLifetime time.Duration
+	// SessionIdle is how long a web session may go without a page before
+	// it ends (DefaultSessionIdle when 0).
+	SessionIdle time.Duration
 }
 
 // Options tune a database as it is opened; the zero value is the default.

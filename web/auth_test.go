@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,5 +68,49 @@ func TestSignInHashSlotsFull(t *testing.T) {
 	release()
 	if resp, _ := c.postFrom("", w.tm.SDR1.Email, password); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after release: %d", resp.StatusCode)
+	}
+}
+
+// TestChangePasswordOnProfile: the profile changes the user's password
+// given the current one (refused beside the field otherwise, and when the
+// new one is not typed twice the same), then asks them to sign in again;
+// "Sign out everywhere" ends every session of theirs.
+func TestChangePasswordOnProfile(t *testing.T) {
+	w := newWorld(t)
+	sam := w.signedIn(t, w.tm.SDR1)
+	for _, c := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"current_password": {"wrong one!"}, "password": {"a new passphrase"}, "password2": {"a new passphrase"}}, "current_password"},
+		{url.Values{"current_password": {password}, "password": {"a new passphrase"}, "password2": {"another one"}}, "password2"},
+	} {
+		resp, body := sam.post("/profile/password", c.form)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: %d", c.field, resp.StatusCode)
+		}
+		mustContain(t, body, `id="err-password-0-`+c.field+`"`)
+		mustNotContain(t, body, "a new passphrase")
+	}
+	other := w.signedIn(t, w.tm.SDR1)
+	resp, _ := sam.post("/profile/password", url.Values{"current_password": {password}, "password": {"a new passphrase"}, "password2": {"a new passphrase"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin") {
+		t.Fatalf("change: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, c := range []*client{sam, other} {
+		if st, _ := c.get("/inbox"); st != http.StatusSeeOther {
+			t.Fatalf("a session after the change: %d", st)
+		}
+	}
+	if _, err := w.db.CheckPassword(context.Background(), w.tm.SDR1.Email, "a new passphrase", "192.0.2.9"); err != nil {
+		t.Fatalf("the new password: %v", err)
+	}
+	// Sign out everywhere.
+	a, b := w.signedIn(t, w.tm.SDR2), w.signedIn(t, w.tm.SDR2)
+	if resp, _ := a.post("/profile/sign-out-everywhere", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out everywhere: %d", resp.StatusCode)
+	}
+	if st, _ := b.get("/inbox"); st != http.StatusSeeOther {
+		t.Fatalf("another session after signing out everywhere: %d", st)
 	}
 }

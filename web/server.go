@@ -79,6 +79,12 @@ type Auth interface {
 	// SetPasswordKeepTokens is SetPassword leaving the user's API tokens
 	// working.
 	SetPasswordKeepTokens(ctx context.Context, userID int64, password string) error
+	// ChangePassword changes the actor's own password given their current
+	// one (EINVALID on current_password otherwise), ending their sessions
+	// and, unless keepTokens, revoking their API tokens.
+	ChangePassword(ctx context.Context, current, next string, keepTokens bool) error
+	// EndSessions ends every session of the actor ("sign out everywhere").
+	EndSessions(ctx context.Context) error
 	// UserZone is the zone the user reads dates in: theirs, else their
 	// working calendar's, else UTC.
 	UserZone(ctx context.Context, u *baton.User) *time.Location
@@ -105,6 +111,9 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure on every response, not
 	// only on HTTPS requests.
 	SecureCookies bool
+	// SessionIdle is how long a session lasts without a page, as the
+	// profile page tells it (an hour when 0: the store's default).
+	SessionIdle time.Duration
 }
 
 // Cookie names.
@@ -337,29 +346,31 @@ func redirect(w http.ResponseWriter, r *http.Request, to, msg string) {
 // msgs are the confirmations a redirect may ask for: only these texts are
 // shown, so that a link cannot make the page say anything else.
 var msgs = map[string]string{
-	"zone":      "Time zone saved: dates are written in it from now on.",
-	"accepted":  "Lead accepted: it is yours to work now.",
-	"rejected":  "Lead rejected with your reason.",
-	"attempt":   "Attempt logged.",
-	"qualified": "Lead qualified (SQL) and handed to an account executive.",
-	"later":     "Timing later: the lead is back in nurture until then.",
-	"sentback":  "Lead sent back to the development rep who qualified it.",
-	"recycled":  "Lead returned to marketing's nurture.",
-	"converted": "Lead converted to an opportunity.",
-	"won":       "Opportunity closed won.",
-	"lost":      "Opportunity closed lost.",
-	"claimed":   "Lead claimed: it is yours to answer now.",
-	"assigned":  "Lead reassigned.",
-	"draft":     "Draft saved. Backtest it, then publish it when it is right.",
-	"published": "Policy published: every lead is being rescored.",
-	"password":  "Password set.",
-	"read":      "Notification marked read.",
-	"signedout": "You are signed out.",
-	"webhook":   "Webhook saved.",
-	"note":      "Note added.",
-	"calendar":  "Calendar saved.",
-	"user":      "User changed.",
-	"useradded": "User added. Set their password (Set password…) so that they can sign in.",
+	"zone":                "Time zone saved: dates are written in it from now on.",
+	"accepted":            "Lead accepted: it is yours to work now.",
+	"rejected":            "Lead rejected with your reason.",
+	"attempt":             "Attempt logged.",
+	"qualified":           "Lead qualified (SQL) and handed to an account executive.",
+	"later":               "Timing later: the lead is back in nurture until then.",
+	"sentback":            "Lead sent back to the development rep who qualified it.",
+	"recycled":            "Lead returned to marketing's nurture.",
+	"converted":           "Lead converted to an opportunity.",
+	"won":                 "Opportunity closed won.",
+	"lost":                "Opportunity closed lost.",
+	"claimed":             "Lead claimed: it is yours to answer now.",
+	"assigned":            "Lead reassigned.",
+	"draft":               "Draft saved. Backtest it, then publish it when it is right.",
+	"published":           "Policy published: every lead is being rescored.",
+	"password":            "Password set.",
+	"read":                "Notification marked read.",
+	"signedout":           "You are signed out.",
+	"signedouteverywhere": "You are signed out everywhere: every session of yours has ended, on every device.",
+	"passwordchanged":     "Password changed: sign in with the new one. Your other sessions have ended.",
+	"webhook":             "Webhook saved.",
+	"note":                "Note added.",
+	"calendar":            "Calendar saved.",
+	"user":                "User changed.",
+	"useradded":           "User added. Set their password (Set password…) so that they can sign in.",
 	"deactivated": "User deactivated: they cannot sign in or use their API tokens, their sessions have ended, and routing " +
 		"gives them no new leads. The leads they own stay theirs until reassigned.",
 	"reactivated": "User reactivated: they can sign in again.",

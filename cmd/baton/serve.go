@@ -42,6 +42,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key): cookies are then Secure with the __Host- prefix and answers carry HSTS")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this address, for a scraper (e.g. 127.0.0.1:9090); beside the API /metrics wants an admin's token")
+	sessionIdle := fs.Duration("session-idle", store.DefaultSessionIdle, "how long a web session lasts without a page (at most 12h, the length of a session)")
 	tokenDays := fs.Int("token-days", 90, "how many days an API token made from now on works (0: for ever)")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhooks use plain http and reach loopback, private, link-local and other non-public addresses (by default: https to public addresses only, checked at every connection)")
 	if _, err := parse(fs, args); err != nil {
@@ -64,6 +65,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 		*secureCookies = true
 	}
+	if *sessionIdle < time.Minute || *sessionIdle > store.SessionTTL {
+		return fmt.Errorf("--session-idle: %s is not between 1m and %s", *sessionIdle, store.SessionTTL)
+	}
 	if *tokenDays < 0 {
 		return fmt.Errorf("--token-days: %d is below 0 (0 makes tokens that never expire)", *tokenDays)
 	}
@@ -72,6 +76,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	db.TokenLifetime = tokenLifetime(*tokenDays)
+	db.SessionIdle = *sessionIdle
 	defer db.Close()
 	// Migrations are applied on start; a schema newer than this binary stops it.
 	if err := db.Migrate(ctx); err != nil {
@@ -190,6 +195,7 @@ func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Li
 	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db, Outbox: db, Calendars: db, Health: db, Audit: db}, db, logger)
 	ui.Now = func() time.Time { return db.Now() }
 	ui.SecureCookies = secureCookies
+	ui.SessionIdle = db.SessionIdle
 	mux.Handle("/", ui.Handler())
 	return mux, a.MetricsHandler()
 }
