@@ -43,7 +43,8 @@ var AuditActions = []string{
 	"calendar.set",
 	"policy.draft", "policy.publish",
 	"model.train", "model.activate",
-	"signin.success", "signin.failure", "signin.throttled", "signout",
+	"signin.success", "signin.failure", "signin.throttled", "signout", "signout.everywhere",
+	"lead.export",
 }
 
 // AuditFilter selects audit entries; nil and zero fields select all.
@@ -64,6 +65,11 @@ type AuditService interface {
 	// FindAudit returns the entries of the filter, newest first, and how
 	// many match in all. Only an admin may: EFORBIDDEN otherwise.
 	FindAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, int, error)
+	// RecordExport records that the actor is exporting lead data (action
+	// lead.export): what ("leads") and the filter of the export, as the
+	// address's query string. Anyone may record their own; it is written
+	// before the export starts, so that no export goes without a trace.
+	RecordExport(ctx context.Context, what, filter string) error
 }
 
 type clientAddrKey struct{}

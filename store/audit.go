@@ -143,3 +143,20 @@ func (db *DB) FindAudit(ctx context.Context, f baton.AuditFilter) ([]*baton.Audi
 	}
 	return out, total, rows.Err()
 }
+
+// RecordExport records an export of lead data by the actor, in a
+// transaction of its own, before the export starts.
+func (db *DB) RecordExport(ctx context.Context, what, filter string) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if len(filter) > 2000 {
+		filter = filter[:2000]
+	}
+	if err := tx.audit(ctx, "lead.export", "export", 0, nil, map[string]any{"what": what, "filter": filter}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -58,3 +58,20 @@ func TestAuditKeepsTheClientAddress(t *testing.T) {
 		t.Fatalf("the entry: %+v", e)
 	}
 }
+
+// TestExportIsAudited: a CSV export of the lead list is in the audit log,
+// with who made it and its filter.
+func TestExportIsAudited(t *testing.T) {
+	w := newWorld(t)
+	max := w.signedIn(t, w.tm.Manager1)
+	if st, body := max.get("/leads/export?stage=mql"); st != http.StatusOK {
+		t.Fatalf("export: %d %s", st, excerpt(body))
+	}
+	es, _, err := w.db.FindAudit(storetest.System(), baton.AuditFilter{Action: new("lead.export")})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("lead.export entries: %v %v", es, err)
+	}
+	if e := es[0]; e.ActorID == nil || *e.ActorID != w.tm.Manager1.ID || e.Via != "ui" || !strings.Contains(e.After, `stage=mql`) {
+		t.Fatalf("the entry: %+v", e)
+	}
+}

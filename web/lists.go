@@ -571,6 +571,12 @@ func (s *Server) exportLeads(w http.ResponseWriter, r *http.Request, c *session)
 	if f.Sort == "" {
 		f.Sort = "created" // the list's own order; EachLead's own is by id
 	}
+	// Lead data leaving Baton is audited, before a row leaves.
+	if s.svc.Audit != nil {
+		if err := s.svc.Audit.RecordExport(ctx, "leads", lq.values().Encode()); err != nil {
+			return err
+		}
+	}
 	users, err := s.userNames(ctx)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -210,6 +211,17 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *source != "" {
 		f.Source = source
+	}
+	// Lead data leaving Baton is audited, before a row leaves.
+	q := url.Values{}
+	if f.Stage != nil {
+		q.Set("stage", string(*f.Stage))
+	}
+	if f.Source != nil {
+		q.Set("source", *f.Source)
+	}
+	if err := db.RecordExport(ctx, "leads", q.Encode()); err != nil {
+		return err
 	}
 	return exportLeads(ctx, db, f, stdout)
 }

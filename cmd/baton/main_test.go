@@ -461,6 +461,17 @@ func TestCSVSafeToOpen(t *testing.T) {
 			t.Errorf("%v writes a formula:\n%s", c.args, out)
 		}
 	}
+	// Each `baton export leads` is in the audit log.
+	mustRun(t, "export", "leads", "--stage", "new", "--db", db)
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	es, _, err := st.FindAudit(baton.WithActor(context.Background(), baton.SystemActor), baton.AuditFilter{Action: new("lead.export")})
+	if err != nil || len(es) != 3 || es[0].Via != "cli" || !strings.Contains(es[0].After, "stage=new") {
+		t.Fatalf("the exports' audit entries: %+v %v", es, err)
+	}
 }
 
 // TestTokenLifetimeAndReset: `baton token create --days` sets how long the
