@@ -13,12 +13,20 @@ import (
 type Webhook struct {
 	ID  int64  `json:"id"`
 	URL string `json:"url"`
-	// Secret signs each delivery (HMAC-SHA256); it is shown once, when set.
+	// Secret signs each delivery (HMAC-SHA256). Baton makes it when the
+	// webhook is created (or rotated) and shows it that once.
 	Secret    string    `json:"secret,omitempty"`
 	Events    []string  `json:"events"` // event names, or ["*"] for all
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
+	// OldSecrets, for a delivery, are the secrets a rotation replaced that
+	// still sign beside Secret during their grace period. Never shown.
+	OldSecrets []string `json:"-"`
 }
+
+// DefaultSecretGrace is how long a rotated webhook secret keeps signing
+// beside the new one.
+const DefaultSecretGrace = 24 * time.Hour
 
 // WebhookEvents are the events a webhook may subscribe to.
 var WebhookEvents = []string{"lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.rejected",
@@ -46,8 +54,8 @@ func (w *Webhook) Validate() error {
 			return FieldError("events", "unknown event %q (want * or one of %s)", e, strings.Join(WebhookEvents, ", "))
 		}
 	}
-	if len(w.Secret) < 16 {
-		return FieldError("secret", "at least 16 characters")
+	if w.Secret != "" && len(w.Secret) < 16 {
+		return FieldError("secret", "at least 16 characters, or none: Baton makes one")
 	}
 	return nil
 }
@@ -222,7 +230,14 @@ type OutboxService interface {
 	ReleaseLeases(ctx context.Context, worker string) (int, error)
 	// WebhookSecret returns a webhook's URL and signing secret.
 	WebhookSecret(ctx context.Context, id int64) (*Webhook, error)
+	// CreateWebhook registers a webhook; without a Secret, Baton makes one
+	// and returns it in w.Secret, shown that once.
 	CreateWebhook(ctx context.Context, w *Webhook) error
+	// RotateWebhookSecret gives a webhook a new secret, made by Baton and
+	// returned that once; the old one still signs beside it for grace
+	// (DefaultSecretGrace when 0), so that receivers move without missing
+	// a delivery.
+	RotateWebhookSecret(ctx context.Context, id int64, grace time.Duration) (string, error)
 	FindWebhooks(ctx context.Context) ([]*Webhook, error)
 	SetWebhookActive(ctx context.Context, id int64, active bool) error
 	// Deliveries lists the latest delivery attempts, newest first.

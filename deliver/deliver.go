@@ -141,7 +141,7 @@ func (d *Deliverer) deliver(ctx context.Context, m baton.OutboxMessage) baton.De
 			body, _ = json.Marshal(env)
 		}
 		sctx, n := withNote(ctx)
-		a := d.webhookSender().Send(sctx, notify.Webhook{URL: w.URL, Secret: []byte(w.Secret)}, notify.Delivery{ID: strconv.FormatInt(m.ID, 10), Event: m.Event, Body: body})
+		a := d.webhookSender().Send(sctx, notify.Webhook{URL: w.URL, Secret: []byte(w.Secret), OldSecrets: byteSecrets(w.OldSecrets)}, notify.Delivery{ID: strconv.FormatInt(m.ID, 10), Event: m.Event, Body: body})
 		r := baton.DeliveryResult{Status: a.Status, Error: a.Err, Duration: a.Duration, OK: a.OK(), Retry: a.Retry, RetryAfter: a.RetryAfter}
 		if a.Status == 0 && a.Err != "" {
 			// No answer: the log keeps the kind of failure, not the dial's
@@ -183,4 +183,13 @@ func (d *Deliverer) webhookSender() *notify.Sender {
 		d.sender = &s
 	})
 	return d.sender
+}
+
+// byteSecrets are the secrets as HMAC keys.
+func byteSecrets(ss []string) [][]byte {
+	var out [][]byte
+	for _, s := range ss {
+		out = append(out, []byte(s))
+	}
+	return out
 }

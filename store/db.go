@@ -75,6 +75,9 @@ type DB struct {
 	// SessionIdle is how long a web session may go without a page before
 	// it ends (DefaultSessionIdle when 0).
 	SessionIdle time.Duration
+	// SecretKey seals webhook secrets at rest (AES-256-GCM, 32 bytes; see
+	// secret.go); nil stores them as they are.
+	SecretKey []byte
 }
 
 // Options tune a database as it is opened; the zero value is the default.

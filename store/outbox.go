@@ -265,9 +265,18 @@ func (db *DB) CreateWebhook(ctx context.Context, w *baton.Webhook) error {
 	if err := w.CheckTarget(allow); err != nil {
 		return err
 	}
+	if w.Secret == "" {
+		if w.Secret, err = NewWebhookSecret(); err != nil {
+			return err
+		}
+	}
+	sealed, err := db.seal(w.Secret)
+	if err != nil {
+		return err
+	}
 	w.Active, w.CreatedAt = true, tx.now
 	if err := tx.QueryRowContext(ctx, `INSERT INTO webhooks (url, secret, events, active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		w.URL, w.Secret, strings.Join(w.Events, ","), true, micros(tx.now)).Scan(&w.ID); err != nil {
+		w.URL, sealed, strings.Join(w.Events, ","), true, micros(tx.now)).Scan(&w.ID); err != nil {
 		return fmt.Errorf("create webhook: %w", err)
 	}
 	// Never the secret; the URL as FindWebhooks shows it.
@@ -309,20 +318,72 @@ func (db *DB) FindWebhooks(ctx context.Context) ([]*baton.Webhook, error) {
 	return out, rows.Err()
 }
 
-// WebhookSecret returns a webhook with its secret, for delivery.
+// WebhookSecret returns a webhook with its secret, and the secret a
+// rotation replaced while it still signs, for delivery.
 func (db *DB) WebhookSecret(ctx context.Context, id int64) (*baton.Webhook, error) {
 	var w baton.Webhook
-	var events string
+	var events, secret, old string
 	var created int64
-	err := db.read.QueryRowContext(ctx, `SELECT id, url, secret, events, active, created_at FROM webhooks WHERE id = $1`, id).
-		Scan(&w.ID, &w.URL, &w.Secret, &events, &w.Active, &created)
+	var until sql.NullInt64
+	err := db.read.QueryRowContext(ctx, `SELECT id, url, secret, events, active, created_at, old_secret, old_until FROM webhooks WHERE id = $1`, id).
+		Scan(&w.ID, &w.URL, &secret, &events, &w.Active, &created, &old, &until)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, baton.Errorf(baton.ENOTFOUND, "no webhook %d", id)
 	} else if err != nil {
 		return nil, err
 	}
+	if w.Secret, err = db.unseal(secret); err != nil {
+		return nil, err
+	}
+	if old != "" && until.Valid && micros(db.Now().UTC()) < until.Int64 {
+		o, err := db.unseal(old)
+		if err != nil {
+			return nil, err
+		}
+		w.OldSecrets = []string{o}
+	}
 	w.Events, w.CreatedAt = strings.Split(events, ","), fromMicros(created)
 	return &w, nil
+}
+
+// RotateWebhookSecret gives a webhook a new secret (admins only) and keeps
+// the one it replaces signing for grace.
+func (db *DB) RotateWebhookSecret(ctx context.Context, id int64, grace time.Duration) (string, error) {
+	if grace == 0 {
+		grace = baton.DefaultSecretGrace
+	}
+	if grace < 0 || grace > 30*24*time.Hour {
+		return "", baton.FieldError("grace", "%s is not between 0 and 30 days", grace)
+	}
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	if !tx.actor.CanAdmin() {
+		return "", baton.Errorf(baton.EFORBIDDEN, "only an admin may manage webhooks")
+	}
+	secret, err := NewWebhookSecret()
+	if err != nil {
+		return "", err
+	}
+	sealed, err := db.seal(secret)
+	if err != nil {
+		return "", err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET old_secret = secret, old_until = $1, secret = $2 WHERE id = $3`,
+		micros(tx.now.Add(grace)), sealed, id)
+	if err != nil {
+		return "", fmt.Errorf("rotate webhook secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return "", baton.Errorf(baton.ENOTFOUND, "no webhook %d", id)
+	}
+	// Never a secret: when the old one stops signing.
+	if err := tx.audit(ctx, "webhook.rotate", "webhook", id, nil, map[string]any{"old_secret_until": tx.now.Add(grace)}); err != nil {
+		return "", err
+	}
+	return secret, tx.Commit()
 }
 
 // SetWebhookActive turns a webhook on or off (admins only).

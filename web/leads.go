@@ -57,6 +57,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/webhooks", s.page(s.adminWebhooks, admins...))
 	mux.Handle("POST /admin/webhooks", s.page(s.createWebhook, admins...))
 	mux.Handle("POST /admin/webhooks/{id}/active", s.page(s.toggleWebhook, admins...))
+	mux.Handle("POST /admin/webhooks/{id}/rotate", s.page(s.rotateWebhookSecret, admins...))
 	mux.Handle("GET /admin/calendars", s.page(s.adminCalendars, admins...))
 	mux.Handle("POST /admin/calendars", s.page(s.setCalendar, admins...))
 }

@@ -20,6 +20,11 @@ type webhooksPage struct {
 	Webhooks   []*baton.Webhook
 	Deliveries []baton.DeliveryAttempt
 	Events     []string
+	// Secret is the signing secret Baton just made for webhook SecretFor
+	// (created or rotated), shown this once.
+	Secret    string
+	SecretFor int64
+	Rotated   bool
 }
 
 // adminWebhooks lists the webhooks, a form to add one, and the latest
@@ -29,6 +34,11 @@ func (s *Server) adminWebhooks(w http.ResponseWriter, r *http.Request, c *sessio
 }
 
 func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr) error {
+	return s.renderWebhooksWith(w, r, c, status, fe, webhooksPage{})
+}
+
+// renderWebhooksWith is renderWebhooks with a secret to show once.
+func (s *Server) renderWebhooksWith(w http.ResponseWriter, r *http.Request, c *session, status int, fe *formErr, d webhooksPage) error {
 	if s.svc.Outbox == nil {
 		return baton.Errorf(baton.ENOTFOUND, "webhooks are not available here")
 	}
@@ -40,7 +50,8 @@ func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, c *sessi
 	if err != nil {
 		return err
 	}
-	s.render(w, r, c, status, "webhooks", "Webhooks", webhooksPage{Webhooks: ws, Deliveries: ds, Events: baton.WebhookEvents}, fe)
+	d.Webhooks, d.Deliveries, d.Events = ws, ds, baton.WebhookEvents
+	s.render(w, r, c, status, "webhooks", "Webhooks", d, fe)
 	return nil
 }
 
@@ -53,16 +64,30 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *sessio
 	if len(events) == 0 {
 		events = []string{"*"}
 	}
-	hook := &baton.Webhook{URL: strings.TrimSpace(r.PostForm.Get("url")), Secret: r.PostForm.Get("secret"), Events: events}
+	hook := &baton.Webhook{URL: strings.TrimSpace(r.PostForm.Get("url")), Events: events}
 	if err := s.svc.Outbox.CreateWebhook(r.Context(), hook); err != nil {
 		if baton.ErrorCode(err) != baton.EINVALID {
 			return err
 		}
-		r.PostForm.Del("secret")
 		return s.renderWebhooks(w, r, c, statusFor(err), newFormErr("webhook", 0, err, r.PostForm))
 	}
-	redirect(w, r, "/admin/webhooks", "webhook")
-	return nil
+	// The secret Baton made, shown on this answer only (not after a
+	// redirect, whose address could be kept).
+	return s.renderWebhooksWith(w, r, c, http.StatusOK, nil, webhooksPage{Secret: hook.Secret, SecretFor: hook.ID})
+}
+
+// rotateWebhookSecret gives a webhook a new secret and shows it once; the
+// old one still signs for baton.DefaultSecretGrace.
+func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *session) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	secret, err := s.svc.Outbox.RotateWebhookSecret(r.Context(), id, 0)
+	if err != nil {
+		return err
+	}
+	return s.renderWebhooksWith(w, r, c, http.StatusOK, nil, webhooksPage{Secret: secret, SecretFor: id, Rotated: true})
 }
 
 // toggleWebhook turns a webhook on or off.

@@ -440,17 +440,23 @@ func TestAdmin(t *testing.T) {
 func TestAdminSettings(t *testing.T) {
 	w := newWorld(t)
 	admin := w.signedIn(t, w.tm.Admin)
-	// A webhook with a short secret is refused next to the field.
-	resp, body := admin.post("/admin/webhooks", url.Values{"url": {"https://hooks.example.com/in"}, "secret": {"short"}})
+	// A webhook to plain http is refused next to the field.
+	resp, body := admin.post("/admin/webhooks", url.Values{"url": {"http://hooks.example.com/in"}})
 	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("short secret: %d", resp.StatusCode)
+		t.Fatalf("plain http: %d", resp.StatusCode)
 	}
-	mustContain(t, body, "at least 16 characters")
-	resp, _ = admin.post("/admin/webhooks", url.Values{"url": {"https://hooks.example.com/in"}, "secret": {"a-long-enough-secret"}, "events": {"lead.rejected"}})
-	if resp.StatusCode != http.StatusSeeOther {
+	mustContain(t, body, "https")
+	// Added, it shows the secret Baton made, once; rotated, a new one.
+	resp, body = admin.post("/admin/webhooks", url.Values{"url": {"https://hooks.example.com/in"}, "events": {"lead.rejected"}})
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("add webhook: %d", resp.StatusCode)
 	}
+	secret := regexp.MustCompile(`id="new-secret" class="code" readonly value="(whsec_[^"]+)"`).FindStringSubmatch(body)
+	if secret == nil {
+		t.Fatalf("the new secret is not shown:\n%s", excerpt(body))
+	}
 	st, body := admin.get("/admin/webhooks")
+	mustNotContain(t, body, secret[1])
 	if st != 200 {
 		t.Fatalf("webhooks: %d", st)
 	}
@@ -465,6 +471,15 @@ func TestAdminSettings(t *testing.T) {
 	}
 	if hooks, _ = w.db.FindWebhooks(storetest.As(w.tm.Admin)); hooks[0].Active {
 		t.Fatal("webhook still on")
+	}
+	resp, body = admin.post(fmt.Sprintf("/admin/webhooks/%d/rotate", hooks[0].ID), nil)
+	rotated := regexp.MustCompile(`id="new-secret" class="code" readonly value="(whsec_[^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || rotated == nil || rotated[1] == secret[1] {
+		t.Fatalf("rotate: %d %v", resp.StatusCode, rotated)
+	}
+	mustContain(t, body, "The old secret still signs beside it for 24 hours")
+	if got, err := w.db.WebhookSecret(storetest.System(), hooks[0].ID); err != nil || got.Secret != rotated[1] || len(got.OldSecrets) != 1 || got.OldSecrets[0] != secret[1] {
+		t.Fatalf("after the rotation: %+v %v", got, err)
 	}
 	// A calendar without working hours is refused, a good one saved.
 	resp, body = admin.post("/admin/calendars", url.Values{"team": {"East"}, "body": {`{"time_zone": "Europe/Berlin", "hours": {}}`}})

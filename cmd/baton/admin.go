@@ -69,13 +69,14 @@ func cmdCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // cmdWebhook manages webhook endpoints and shows their delivery log.
 func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: baton webhook add --url URL --secret SECRET [--events lead.assigned,lead.rejected] | list | off ID | on ID | deliveries"
+	const use = "usage: baton webhook add --url URL [--events lead.assigned,lead.rejected] | rotate ID [--grace 24h] | list | off ID | on ID | deliveries"
 	if len(args) == 0 {
 		return errors.New(use)
 	}
 	fs, dsn := newFlags("webhook "+args[0], stderr)
 	url := fs.String("url", "", "add: the receiver's URL")
-	secret := fs.String("secret", "", "add: the signing secret (at least 16 characters; or $BATON_WEBHOOK_SECRET)")
+	secret := fs.String("secret", "", "add: a signing secret of your own (at least 16 characters; or $BATON_WEBHOOK_SECRET); by default Baton makes one")
+	grace := fs.Duration("grace", baton.DefaultSecretGrace, "rotate: how long the old secret still signs beside the new one")
 	events := fs.String("events", "*", "add: the events to send, comma-separated, or * for all: "+strings.Join(baton.WebhookEvents, ","))
 	limit := fs.Int("limit", 50, "deliveries: how many attempts to show")
 	pos, err := parse(fs, args[1:])
@@ -99,8 +100,23 @@ func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := db.CreateWebhook(ctx, w); err != nil {
 			return err
 		}
-		w.Secret = ""
+		if *secret != "" {
+			w.Secret = "" // theirs: not shown again
+		} // else Baton's, shown this once
 		return enc.Encode(w)
+	case "rotate":
+		if len(pos) != 1 {
+			return errors.New(use)
+		}
+		var id int64
+		if _, err := fmt.Sscan(pos[0], &id); err != nil {
+			return fmt.Errorf("webhook rotate: %q is not an id", pos[0])
+		}
+		s, err := db.RotateWebhookSecret(ctx, id, *grace)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(map[string]any{"id": id, "secret": s, "old_secret_signs_for": grace.String()})
 	case "list":
 		ws, err := db.FindWebhooks(ctx)
 		if err != nil {

@@ -49,7 +49,7 @@ Commands:
   calendar set user:EMAIL FILE.json
                                 a rep's own working hours, over their team's
                                 (calendar unset TEAM|user:EMAIL removes one)
-  webhook add --url U --secret S [--events E,..] | list | on ID | off ID | deliveries
+  webhook add --url U [--events E,..] | rotate ID [--grace 24h] | list | on ID | off ID | deliveries
   user add --email E --name N --role R [--manager EMAIL]
   user passwd --email E --password P [--keep-tokens]
                                 set a user's web sign-in password (revokes their API tokens unless --keep-tokens)
@@ -186,6 +186,10 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 func openDB(ctx context.Context, dsn string) (*store.DB, error) {
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
+		return nil, err
+	}
+	if err := useSecretKey(db); err != nil {
+		db.Close()
 		return nil, err
 	}
 	if err := db.Migrate(ctx); err != nil {
@@ -349,4 +353,19 @@ func tokenLifetime(days int) time.Duration {
 		return -1
 	}
 	return time.Duration(days) * 24 * time.Hour
+}
+
+// useSecretKey gives the database the key that seals webhook secrets, from
+// $BATON_SECRET_KEY (32 bytes in base64), when it is set.
+func useSecretKey(db *store.DB) error {
+	v := os.Getenv("BATON_SECRET_KEY")
+	if v == "" {
+		return nil
+	}
+	key, err := store.ParseSecretKey(v)
+	if err != nil {
+		return err
+	}
+	db.SecretKey = key
+	return nil
 }

@@ -414,6 +414,25 @@ func TestCalendarAndWebhookCommands(t *testing.T) {
 	if out := mustRun(t, "webhook", "list", "--db", db); !strings.Contains(out, `"active": false`) {
 		t.Fatalf("list: %s", out)
 	}
+	// Without --secret Baton makes one and prints it once; rotate prints
+	// a new one; neither is listed.
+	made := mustRun(t, "webhook", "add", "--url", "https://hooks.example.com/other", "--db", db)
+	rotated := mustRun(t, "webhook", "rotate", "2", "--grace", "1h", "--db", db)
+	for _, out := range []string{made, rotated} {
+		if !strings.Contains(out, `"secret": "whsec_`) {
+			t.Fatalf("no secret shown: %s", out)
+		}
+	}
+	if !strings.Contains(rotated, `"old_secret_signs_for": "1h0m0s"`) {
+		t.Fatalf("rotate: %s", rotated)
+	}
+	if out := mustRun(t, "webhook", "list", "--db", db); strings.Contains(out, "whsec_") {
+		t.Fatalf("a secret listed: %s", out)
+	}
+	t.Setenv("BATON_SECRET_KEY", "not a key")
+	if _, errs, code := baton_(t, "webhook", "list", "--db", db); code != 1 || !strings.Contains(errs, "BATON_SECRET_KEY must be 32 bytes") {
+		t.Fatalf("a bad key: %d %s", code, errs)
+	}
 }
 
 func TestReportCommand(t *testing.T) {

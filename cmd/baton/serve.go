@@ -75,6 +75,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := useSecretKey(db); err != nil {
+		return err
+	}
 	db.TokenLifetime = tokenLifetime(*tokenDays)
 	db.SessionIdle = *sessionIdle
 	defer db.Close()
