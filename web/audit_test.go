@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -118,11 +117,6 @@ func TestPagesAreAccessible(t *testing.T) {
 	p := &page{t: t, ctx: ctx, url: w.srv.URL}
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	// Old screenshots of pages no longer drawn would mislead.
-	old, _ := filepath.Glob(filepath.Join(screenshotDir, "*-1440.png"))
-	for _, f := range old {
-		os.Remove(f)
 	}
 	lead := func(l *baton.Lead) string { return leadPath(l) }
 	for _, r := range []struct {
