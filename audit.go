@@ -40,7 +40,7 @@ var AuditActions = []string{
 	"user.create", "user.update", "user.password", "user.away",
 	"token.create", "token.revoke",
 	"webhook.create", "webhook.toggle", "webhook.rotate",
-	"calendar.set",
+	"calendar.set", "calendar.delete",
 	"policy.draft", "policy.publish",
 	"model.train", "model.activate",
 	"signin.success", "signin.failure", "signin.throttled", "signout", "signout.everywhere",

@@ -259,3 +259,47 @@ func find(es []*baton.AuditEntry, action string) *baton.AuditEntry {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAuditImportsAndCalendarRemoval: a user import writes one user.create
+// per user it adds and one user.update per user it changes (nothing for a
+// row that changes nothing), and removing a calendar writes
+// calendar.delete.
+func TestAuditImportsAndCalendarRemoval(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		admin := storetest.System()
+		count := func(action string) int {
+			_, n, err := db.FindAudit(admin, baton.AuditFilter{Action: &action})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		rows := []baton.UserImport{
+			{User: baton.User{Email: "ann@example.com", Name: "Ann", Role: baton.RoleSDR, Team: "East"}},
+			{User: baton.User{Email: "bob@example.com", Name: "Bob", Role: baton.RoleAE, Team: "East"}},
+		}
+		if _, err := db.ImportUsers(admin, rows); err != nil {
+			t.Fatal(err)
+		}
+		rows[1].User.Team = "West"
+		if _, err := db.ImportUsers(admin, rows); err != nil {
+			t.Fatal(err)
+		}
+		if c, u := count("user.create"), count("user.update"); c != 2 || u != 1 {
+			t.Fatalf("user.create %d, user.update %d after two imports, want 2 and 1", c, u)
+		}
+		if err := db.SetCalendar(admin, "EMEA", []byte(`{"time_zone": "Europe/Berlin", "hours": {"mon-fri": ["08:00-18:00"]}}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteCalendar(admin, "EMEA"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteCalendar(admin, "EMEA"); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Fatalf("removing it twice: %v", err)
+		}
+		if n := count("calendar.delete"); n != 1 {
+			t.Fatalf("calendar.delete %d, want 1", n)
+		}
+	})
+}

@@ -147,12 +147,13 @@ func (db *DB) DeleteCalendar(ctx context.Context, team string) error {
 	}
 	team = strings.TrimSpace(team)
 	q, arg := `DELETE FROM calendars WHERE team = $1`, any(team)
+	var target int64 // a team's calendar; a rep's own is theirs
 	if email, ok := strings.CutPrefix(team, baton.UserCalendarPrefix); ok {
 		u, err := tx.calendarUser(ctx, email)
 		if err != nil {
 			return err
 		}
-		q, arg = `DELETE FROM user_calendars WHERE user_id = $1`, u.ID
+		q, arg, target = `DELETE FROM user_calendars WHERE user_id = $1`, u.ID, u.ID
 	}
 	res, err := tx.ExecContext(ctx, q, arg)
 	if err != nil {
@@ -160,6 +161,9 @@ func (db *DB) DeleteCalendar(ctx context.Context, team string) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return baton.Errorf(baton.ENOTFOUND, "%s has no calendar of its own", team)
+	}
+	if err := tx.audit(ctx, "calendar.delete", "calendar", target, map[string]any{"team": team}, nil); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

@@ -410,6 +410,9 @@ func (db *DB) ImportUsers(ctx context.Context, users []baton.UserImport) (baton.
 				res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
 				continue
 			}
+			if err := tx.audit(ctx, "user.create", "user", u.ID, nil, auditUser(&u)); err != nil {
+				return res, err
+			}
 			res.Created++
 			continue
 		} else if err != nil {
@@ -425,6 +428,11 @@ func (db *DB) ImportUsers(ctx context.Context, users []baton.UserImport) (baton.
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $1, role = $2, team = $3, territory = $4, manager_id = $5, updated_at = $6 WHERE id = $7`,
 			u.Name, string(u.Role), u.Team, u.Territory, nullInt(u.ManagerID), micros(tx.now), u.ID); err != nil {
 			return res, fmt.Errorf("import users: %w", err)
+		}
+		if before, after := changed(auditUser(existing), auditUser(&u)); before != nil {
+			if err := tx.audit(ctx, "user.update", "user", u.ID, before, after); err != nil {
+				return res, err
+			}
 		}
 		res.Updated++
 	}
