@@ -621,21 +621,9 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 const sessionSeenResolution = time.Minute
 
 // touchSession records that a session served a page at now, unless a later
-// page than cutoff is recorded already. Like touchToken it is best effort:
-// it neither fails nor holds up the page (on SQLite it is skipped while
-// another writer has its turn, and made by a later page).
+// page than cutoff is recorded already, best effort (touch).
 func (db *DB) touchSession(ctx context.Context, id string, now, cutoff int64) {
-	if db.gate != nil {
-		select {
-		case db.gate <- struct{}{}:
-			defer func() { <-db.gate }()
-		default:
-			return
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, touchWait)
-	defer cancel()
-	db.write.ExecContext(ctx, `UPDATE sessions SET seen_at = $1 WHERE id = $2 AND seen_at <= $3`, now, id, cutoff)
+	db.touch(ctx, `UPDATE sessions SET seen_at = $1 WHERE id = $2 AND seen_at <= $3`, now, id, cutoff)
 }
 
 // ChangePassword changes the actor's own password, given their current one

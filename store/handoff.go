@@ -105,10 +105,15 @@ func (db *DB) Queue(ctx context.Context, sort string) ([]baton.QueueItem, error)
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	defer rows.Close()
+	return scanQueueItems(rows)
+}
+
+// scanQueueItems reads rows of a handoff's columns then its lead's
+// (handoffColumns, leadColumns), as Queue and AwaitingAnswer select them:
+// the handoff's times are filled once the row is scanned.
+func scanQueueItems(rows *sql.Rows) ([]baton.QueueItem, error) {
 	out := []baton.QueueItem{}
 	for rows.Next() {
-		// One row holds the handoff's columns, then the lead's: the
-		// handoff's times are filled once the row is scanned.
 		h, hdest, finish := handoffDest()
 		l, err := scanLead(scanFunc(func(dest ...any) error {
 			if err := rows.Scan(append(hdest, dest...)...); err != nil {

@@ -134,12 +134,18 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*baton.User, erro
 }
 
 // touchToken records a token's use at now unless a use after cutoff is
-// recorded already (by a request racing this one). It waits at most
-// touchWait for the writer: on SQLite it does not wait for another writer's
-// turn at all, and a writer holding the database longer makes it give up,
-// for a later request to do. Errors are dropped: a full disk must not turn
-// readers away.
+// recorded already (by a request racing this one), best effort (touch).
 func (db *DB) touchToken(ctx context.Context, id, now, cutoff int64) {
+	db.touch(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+		now, id, cutoff)
+}
+
+// touch runs a write that records a use (a token's, a session's) as best
+// effort. It waits at most touchWait for the writer: on SQLite it does not
+// wait for another writer's turn at all, and a writer holding the database
+// longer makes it give up, for a later request to do. Errors are dropped: a
+// full disk must not turn readers away.
+func (db *DB) touch(ctx context.Context, query string, args ...any) {
 	if db.gate != nil {
 		select {
 		case db.gate <- struct{}{}:
@@ -150,8 +156,7 @@ func (db *DB) touchToken(ctx context.Context, id, now, cutoff int64) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, touchWait)
 	defer cancel()
-	db.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`,
-		now, id, cutoff)
+	db.write.ExecContext(ctx, query, args...)
 }
 
 // touchWait bounds how long recording a token's use may hold up the

@@ -94,23 +94,11 @@ func (db *DB) AwaitingAnswer(ctx context.Context, kind baton.HandoffKind, limit 
 		return nil, 0, err
 	}
 	defer rows.Close()
-	out := []baton.QueueItem{}
-	for rows.Next() {
-		// The handoff's columns, then the lead's, as in Queue.
-		h, hdest, finish := handoffDest()
-		l, err := scanLead(scanFunc(func(dest ...any) error {
-			if err := rows.Scan(append(hdest, dest...)...); err != nil {
-				return err
-			}
-			finish()
-			return nil
-		}))
-		if err != nil {
-			return nil, 0, fmt.Errorf("awaiting answer: %w", err)
-		}
-		out = append(out, baton.QueueItem{Lead: l, Handoff: h})
+	out, err := scanQueueItems(rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("awaiting answer: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // HandedOver lists the leads the actor qualified to an SQL (a manager: also
