@@ -77,6 +77,17 @@ func (p *page) audit(what, axe string, width int64) {
 	}
 }
 
+// auditWidths audits the page as it is (often the answer to a post, which
+// cannot be loaded again) at each width, coming back to a laptop's.
+func (p *page) auditWidths(what, axe string) {
+	p.t.Helper()
+	for _, wd := range widths {
+		p.do(chromedp.EmulateViewport(wd.width, wd.height))
+		p.audit(what+" at "+wd.name+" px", axe, wd.width)
+	}
+	p.do(chromedp.EmulateViewport(1280, 900))
+}
+
 // visit opens path at each width, audits it and saves its screenshot as
 // docs/screenshots/NAME-WIDTH.png; with dark, in the dark theme too.
 func (p *page) visit(name, path, axe string, dark bool) {

@@ -167,16 +167,6 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &page{t: t, ctx: ctx, url: w.srv.URL}
-	// check audits the page as it is (often the answer to a post, which
-	// cannot be loaded again), at both widths, coming back to the wide one.
-	check := func(what string) {
-		t.Helper()
-		for _, wd := range widths {
-			p.do(chromedp.EmulateViewport(wd.width, wd.height))
-			p.audit(what+" at "+wd.name+" px", axe, wd.width)
-		}
-		p.do(chromedp.EmulateViewport(1280, 900))
-	}
 
 	// The rep's inbox.
 	p.signIn(w.tm.SDR1)
@@ -243,7 +233,7 @@ func TestBrowser(t *testing.T) {
 	if s := p.text(".timeline"); !strings.Contains(s, "talked budget with the CFO") {
 		t.Fatalf("the attempt is not on the timeline: %q", s)
 	}
-	check("the SAL's page after an attempt")
+	p.auditWidths("the SAL's page after an attempt", axe)
 	p.do(chromedp.SetValue(chromedp.CSS("#budget_amount"), "20000"),
 		chromedp.SetValue(chromedp.CSS("#budget_currency"), "USD"),
 		chromedp.Click(chromedp.CSS(`#bant input[name="budget_confirmed"]`)),
@@ -254,7 +244,7 @@ func TestBrowser(t *testing.T) {
 	if s := p.text(".flash"); !strings.Contains(s, "qualified (SQL) and handed to Alex Ae, who must now accept it") {
 		t.Fatalf("flash after qualifying %q", s)
 	}
-	check("the page after handing over")
+	p.auditWidths("the page after handing over", axe)
 	if l, _ := w.db.FindLeadByID(storetest.System(), acc.ID); l.Stage != baton.StageSQL || l.OwnerID == nil || *l.OwnerID != w.tm.AE.ID {
 		t.Fatalf("qualified: %s owner %v", l.Stage, l.OwnerID)
 	}
@@ -337,7 +327,7 @@ func TestBrowser(t *testing.T) {
 	if s := p.text(row + " td:nth-child(2)"); s != "Tom Sdr" {
 		t.Fatalf("the board shows lead %d under %q, want Tom Sdr", open.ID, s)
 	}
-	check("the board after a reassignment")
+	p.auditWidths("the board after a reassignment", axe)
 	p.signOut()
 
 	// Marketing, who sees every lead, finds the rejected one back in
@@ -382,7 +372,7 @@ func TestBrowser(t *testing.T) {
 	if s := p.text("table.history tbody tr"); !strings.Contains(s, "v2 (current)") || !strings.Contains(s, note) || !strings.Contains(s, "by Mia Marketing") {
 		t.Fatalf("the version history: %q", s)
 	}
-	check("the policy after publishing")
+	p.auditWidths("the policy after publishing", axe)
 	p.signOut()
 
 	// The admin adds a user to Max's team, then makes a token for them and
@@ -405,7 +395,7 @@ func TestBrowser(t *testing.T) {
 	if s := p.text(fmt.Sprintf("#user-%d", uma.ID)); !strings.Contains(s, "Uma Sdr") || !strings.Contains(s, "Max Manager") || !strings.Contains(s, "active") {
 		t.Fatalf("the added user's row: %q", s)
 	}
-	check("the users after adding one")
+	p.auditWidths("the users after adding one", axe)
 	p.open("/admin/tokens")
 	p.do(chromedp.SetValue(chromedp.CSS("#user_id"), fmt.Sprint(uma.ID)),
 		chromedp.SendKeys(chromedp.CSS("#tname"), "Uma's dialer"))
@@ -414,7 +404,7 @@ func TestBrowser(t *testing.T) {
 	if _, err := w.db.Authenticate(context.Background(), token); err != nil {
 		t.Fatalf("the token made on the page: %v", err)
 	}
-	check("the token just made")
+	p.auditWidths("the token just made", axe)
 	p.do(chromedp.Click(chromedp.CSS(`table.tokens tbody tr details summary`)))
 	p.submit(`table.tokens tbody tr form[action$="/revoke"] button`, ".flash")
 	if s := p.text(".flash"); !strings.Contains(s, "Token revoked") {
@@ -426,5 +416,5 @@ func TestBrowser(t *testing.T) {
 	if _, err := w.db.Authenticate(context.Background(), token); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
 		t.Fatalf("the revoked token still authenticates: %v", err)
 	}
-	check("the tokens after a revoke")
+	p.auditWidths("the tokens after a revoke", axe)
 }

@@ -17,14 +17,6 @@ func TestSecurityPagesInBrowser(t *testing.T) {
 	axe := axeSource(t)
 	w := newWorld(t)
 	p := &page{t: t, ctx: ctx, url: w.srv.URL}
-	check := func(what string) {
-		t.Helper()
-		for _, wd := range widths {
-			p.do(chromedp.EmulateViewport(wd.width, wd.height))
-			p.audit(what+" at "+wd.name+" px", axe, wd.width)
-		}
-		p.do(chromedp.EmulateViewport(1280, 900))
-	}
 
 	p.signIn(w.tm.Admin)
 	p.open("/admin/webhooks")
@@ -34,7 +26,7 @@ func TestSecurityPagesInBrowser(t *testing.T) {
 	if !strings.HasPrefix(first, "whsec_") || !strings.Contains(p.text("main"), "shown only this once") {
 		t.Fatalf("the new webhook's secret %q", first)
 	}
-	check("a webhook just added")
+	p.auditWidths("a webhook just added", axe)
 	p.submit(`form[action$="/rotate"] button`, "#new-secret")
 	second := p.eval(`document.querySelector("#new-secret").value`)
 	if second == first || !strings.HasPrefix(second, "whsec_") || !strings.Contains(p.text("main"), "old secret still signs") {
@@ -50,7 +42,7 @@ func TestSecurityPagesInBrowser(t *testing.T) {
 	if s := p.text("table.audit tbody"); !strings.Contains(s, "webhook.create") || !strings.Contains(s, "webhook.rotate") || strings.Contains(s, "signin.") {
 		t.Fatalf("the audit log, filtered: %q", s)
 	}
-	check("the audit log filtered")
+	p.auditWidths("the audit log filtered", axe)
 	p.signOut()
 
 	p.signIn(w.tm.SDR1)
@@ -62,7 +54,7 @@ func TestSecurityPagesInBrowser(t *testing.T) {
 	if s := p.text("#err-password-0-current_password"); !strings.Contains(s, "is not your password") {
 		t.Fatalf("a wrong current password: %q", s)
 	}
-	check("the profile refusing a password change")
+	p.auditWidths("the profile refusing a password change", axe)
 	p.do(chromedp.SendKeys(chromedp.CSS("#current_password"), password),
 		chromedp.SendKeys(chromedp.CSS("#new_password"), "a brand new passphrase"),
 		chromedp.SendKeys(chromedp.CSS("#new_password2"), "a brand new passphrase"))
