@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/batonhq/baton"
@@ -20,20 +19,10 @@ import (
 // or nil when nothing is hidden from them.
 func (s *Server) hiding(ctx context.Context) (*policy.Policy, error) {
 	a, ok := baton.ActorFrom(ctx)
-	if !ok || !policy.HidesFrom(a.Role) {
+	if !ok {
 		return nil, nil
 	}
-	doc, err := s.svc.Scoring.CurrentPolicy(ctx)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	p, err := policy.ParseCached(doc.Body)
-	if err != nil {
-		return nil, fmt.Errorf("policy v%d in force: %w", doc.Version, err)
-	}
-	return p, nil
+	return policy.HidingFor(ctx, a.Role, s.svc.Scoring.CurrentPolicy)
 }
 
 // writeLead answers a lead as the caller may see it.

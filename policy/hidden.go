@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -187,6 +189,28 @@ var lastParsed struct {
 	sync.Mutex
 	body string
 	p    *Policy
+}
+
+// HidingFor returns the policy in force whose hidden_from_reps applies to a
+// user of the role, or nil when nothing is hidden from them (they are not
+// sales, or no policy is published). current reads the policy in force
+// (baton.ScoringService.CurrentPolicy); the document is parsed once per
+// text (ParseCached).
+func HidingFor(ctx context.Context, role baton.Role, current func(context.Context) (*baton.PolicyDoc, error)) (*Policy, error) {
+	if !HidesFrom(role) {
+		return nil, nil
+	}
+	doc, err := current(ctx)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	p, err := ParseCached(doc.Body)
+	if err != nil {
+		return nil, fmt.Errorf("policy v%d in force: %w", doc.Version, err)
+	}
+	return p, nil
 }
 
 // ParseCached is Parse for a document read again and again: it returns the

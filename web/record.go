@@ -214,18 +214,9 @@ type hiding struct {
 
 // hidingFor reads the policy in force for what to hide from the viewer.
 func (s *Server) hidingFor(ctx context.Context, u *baton.User) (hiding, error) {
-	if !policy.HidesFrom(u.Role) {
-		return hiding{}, nil
-	}
-	doc, err := s.svc.Scoring.CurrentPolicy(ctx)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return hiding{}, nil
-	} else if err != nil {
+	p, err := policy.HidingFor(ctx, u.Role, s.svc.Scoring.CurrentPolicy)
+	if err != nil || p == nil {
 		return hiding{}, err
-	}
-	p, err := policy.ParseCached(doc.Body)
-	if err != nil {
-		return hiding{}, fmt.Errorf("policy v%d in force: %w", doc.Version, err)
 	}
 	h := hiding{p: p, ruleField: map[string]string{}}
 	for _, r := range p.FitRules {
