@@ -52,6 +52,9 @@ type DB struct {
 	// hands a freed connection to any of its waiters), and the WAL keeper
 	// truncates between two turns. nil on PostgreSQL.
 	gate chan struct{}
+	// writeStmts and readStmts keep the common statements prepared on
+	// SQLite (stmtcache.go); nil on PostgreSQL.
+	writeStmts, readStmts *stmtCache
 
 	// scorers caches the parsed policies and models by version.
 	scorers scorers
@@ -194,6 +197,7 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*DB, error) {
 	if db.backend == SQLite {
 		db.gate = make(chan struct{}, 1)
 		db.wal = newWALKeeper(db)
+		db.writeStmts, db.readStmts = newStmtCache(db.write), newStmtCache(db.read)
 	}
 	return db, nil
 }
@@ -208,6 +212,8 @@ func (db *DB) Close() error {
 		db.wal.stop()
 		db.wal = nil
 	}
+	db.writeStmts.close()
+	db.readStmts.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		if err2 := db.read.Close(); err == nil {
@@ -425,6 +431,8 @@ type Tx struct {
 	turn bool
 	// readOnly is set for a transaction begun by beginRead.
 	readOnly bool
+	// stmts is the pool's statement cache (nil: none).
+	stmts *stmtCache
 	// ctx is the context the transaction was begun with; pending holds what
 	// is written once, just before the commit, whatever joined it.
 	ctx     context.Context
@@ -446,7 +454,7 @@ type txKey struct{}
 // joined returns the transaction carried by ctx, if it belongs to db.
 func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
-		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending}
+		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, stmts: outer.stmts, ctx: outer.ctx, pending: outer.pending}
 	}
 	return nil
 }
@@ -470,6 +478,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 			return nil, fmt.Errorf("begin: %w", ctx.Err())
 		}
 		db.wal.beforeWrite(ctx)
+		db.writeStmts.prepare(ctx)
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -478,7 +487,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, stmts: db.writeStmts}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent
@@ -491,11 +500,12 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	if tx := db.joined(ctx, a); tx != nil {
 		return tx, nil
 	}
+	db.readStmts.prepare(ctx)
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.backend == Postgres})
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, readOnly: true}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, readOnly: true, stmts: db.readStmts}, nil
 }
 
 // Commit commits the transaction; a joined transaction is committed by its

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/batonhq/baton"
 )
@@ -385,41 +384,10 @@ func (tx *Tx) upsertCounters(ctx context.Context, table, key string, rows [][]an
 	return nil
 }
 
-// reportStmts caches the statements of the aggregates prepared in the
-// current SQLite write transaction: a transaction that makes many changes
-// (an import, an ingest batch, the demo) parses each statement once instead
-// of at every change. SQLite has one writer, so one transaction's worth is
-// kept; its statements close with it.
-var reportStmts struct {
-	sync.Mutex
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-// execReport executes a statement of the aggregates, prepared once per
-// transaction on SQLite (PostgreSQL's driver caches statements itself).
+// execReport executes a statement of the aggregates (prepared once for
+// all transactions on SQLite: stmtcache.go).
 func (tx *Tx) execReport(ctx context.Context, query string, args ...any) error {
-	if tx.db.backend != SQLite {
-		_, err := tx.ExecContext(ctx, query, args...)
-		return err
-	}
-	reportStmts.Lock()
-	if reportStmts.tx != tx.Tx {
-		reportStmts.tx, reportStmts.stmts = tx.Tx, map[string]*sql.Stmt{}
-	}
-	st, ok := reportStmts.stmts[query]
-	if !ok {
-		var err error
-		if st, err = tx.PrepareContext(ctx, query); err != nil {
-			reportStmts.Unlock()
-			return err
-		}
-		if len(reportStmts.stmts) < 256 {
-			reportStmts.stmts[query] = st
-		}
-	}
-	reportStmts.Unlock()
-	_, err := st.ExecContext(ctx, args...)
+	_, err := tx.ExecContext(ctx, query, args...)
 	return err
 }
 

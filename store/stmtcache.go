@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCache keeps the prepared statements of the queries a pool runs again
+// and again. The pure-Go SQLite driver parses every query it is given afresh:
+// without the cache, parsing was a third of the CPU of a lifecycle move.
+// PostgreSQL's driver keeps its own statement cache, so only SQLite pools
+// have one.
+//
+// A query seen in a transaction is prepared before the next transaction
+// begins, while this goroutine holds no connection: preparing on the pool
+// from inside a transaction would wait for a connection that the
+// transaction itself holds (the SQLite writer has one). One-off queries (an
+// IN list of a length seen once) are prepared too but few; at most maxStmts
+// are kept, and past that queries are parsed each time as before.
+type stmtCache struct {
+	pool   *sql.DB
+	mu     sync.Mutex
+	queued map[string]bool
+	stmts  map[string]*sql.Stmt
+}
+
+const maxStmts = 512
+
+func newStmtCache(pool *sql.DB) *stmtCache {
+	return &stmtCache{pool: pool, queued: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
+}
+
+// get returns the pool's prepared statement for q, or nil when it has none
+// yet (q is then queued to be prepared).
+func (c *stmtCache) get(q string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.stmts[q]; ok {
+		return s
+	}
+	if len(c.stmts)+len(c.queued) < maxStmts {
+		c.queued[q] = true
+	}
+	return nil
+}
+
+// prepare prepares the queued queries on the pool. The caller must hold no
+// connection of the pool.
+func (c *stmtCache) prepare(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.queued {
+		delete(c.queued, q)
+		if s, err := c.pool.PrepareContext(ctx, q); err == nil {
+			c.stmts[q] = s
+		} // else the query reports its error where it runs
+	}
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.stmts {
+		s.Close()
+	}
+	clear(c.stmts)
+	clear(c.queued)
+}
+
+// stmt returns the transaction's use of the cached statement for q, or nil.
+func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	s := tx.stmts.get(q)
+	if s == nil {
+		return nil
+	}
+	return tx.Tx.StmtContext(ctx, s)
+}
+
+// QueryContext runs a query in the transaction, through a prepared statement
+// when the query is a common one.
+func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := tx.stmt(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext is QueryContext for one row.
+func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := tx.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, q, args...)
+}
+
+// ExecContext runs a statement in the transaction, prepared when common.
+func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := tx.stmt(ctx, q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, q, args...)
+}
+
+// PrepareContext prepares a statement for the transaction: the cached one
+// when the query is a common one (closing it leaves the cache's alone).
+func (tx *Tx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s := tx.stmt(ctx, q); s != nil {
+		return s, nil
+	}
+	return tx.Tx.PrepareContext(ctx, q)
+}
