@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,25 +15,57 @@ import (
 // hidden_from_reps: the lead fields a lead's page does not show to sales
 // (see the package documentation).
 
-// hiddenField is one entry of hidden_from_reps, with its line.
+// hiddenField is one entry of hidden_from_reps, post_contact or outcome,
+// with its line and the path it was read from.
 type hiddenField struct {
-	name string
-	line int
+	name, path string
+	line       int
 }
 
 // hidden reads hidden_from_reps onto p.
 func (d *decoder) hidden(e entry, p *Policy) {
-	if e.val == nil {
+	for _, h := range d.fieldNames(e, "hidden_from_reps") {
+		p.HiddenFromReps = append(p.HiddenFromReps, h.name)
+		p.hidden = append(p.hidden, h)
+	}
+}
+
+// postContact reads post_contact onto p.
+func (d *decoder) postContact(e entry, p *Policy) {
+	for _, h := range d.fieldNames(e, "post_contact") {
+		p.PostContact = append(p.PostContact, h.name)
+		p.hidden = append(p.hidden, h)
+	}
+}
+
+// outcome reads outcome onto p: one attribute.
+func (d *decoder) outcome(e entry, p *Policy) {
+	s := d.text(e, "outcome", false)
+	switch {
+	case s == "":
 		return
+	case !strings.HasPrefix(s, attrPrefix) || strings.TrimSpace(strings.TrimPrefix(s, attrPrefix)) == "":
+		d.problem(e.line, "outcome", "expected the custom attribute that holds a known outcome, e.g. attributes.Converted")
+		return
+	}
+	p.Outcome = s
+	p.hidden = append(p.hidden, hiddenField{name: s, path: "outcome", line: e.line})
+}
+
+// fieldNames reads a list of field names.
+func (d *decoder) fieldNames(e entry, key string) []hiddenField {
+	if e.val == nil {
+		return nil
 	}
 	seq, ok := e.val.(*ast.SequenceNode)
 	if !ok {
-		d.problem(e.line, "hidden_from_reps", "expected a list of fields, e.g. [attributes.Tags, attributes.Converted]")
-		return
+		d.problem(e.line, key, "expected a list of fields, e.g. [attributes.Tags, phone]")
+		return nil
 	}
+	var out []hiddenField
 	seen := map[string]int{}
 	for i, n := range seq.Values {
-		path := index("hidden_from_reps", i)
+		path := index(key, i)
 		n = d.unwrap(n, path)
 		line := lineOf(n)
 		s, ok := scalarText(n)
@@ -50,9 +83,9 @@ func (d *decoder) hidden(e entry, p *Policy) {
 			continue
 		}
 		seen[s] = line
-		p.HiddenFromReps = append(p.HiddenFromReps, s)
-		p.hidden = append(p.hidden, hiddenField{name: s, line: line})
+		out = append(out, hiddenField{name: s, path: path, line: line})
 	}
+	return out
 }
 
 // hideable reports whether a field may be hidden: a lead or account field,
@@ -66,27 +99,56 @@ func hideable(field string) bool {
 }
 
 // HidesFromReps reports whether the policy hides the field (named as in
-// hidden_from_reps: "phone", "attributes.Tags") from sales.
+// hidden_from_reps: "phone", "attributes.Tags") from sales: it is listed in
+// hidden_from_reps or post_contact, or it is the outcome.
 func (p *Policy) HidesFromReps(field string) bool {
-	for _, f := range p.HiddenFromReps {
-		if f == field {
+	for _, h := range p.hidden {
+		if h.name == field {
 			return true
 		}
 	}
 	return false
 }
 
+// NotFeatures returns the fields a predictive model must never learn from,
+// as the model's rows name them (attributes by their bare name): the
+// post-contact fields and the outcome. A field hidden from reps only for
+// privacy (hidden_from_reps) may still be a feature.
+func (p *Policy) NotFeatures() []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range append(slices.Clone(p.PostContact), p.Outcome) {
+		if a, ok := strings.CutPrefix(f, attrPrefix); ok {
+			out = append(out, a)
+		} else if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// OutcomeAttribute returns the custom attribute that holds a known outcome
+// (outcome, without its attributes. prefix), or "" when the policy names none.
+func (p *Policy) OutcomeAttribute() string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimPrefix(p.Outcome, attrPrefix)
+}
+
 // hiddenProblems checks the hidden attributes against the schema: a name
 // no lead has is most likely misspelt, and a misspelt name would show the
 // field it meant to hide.
 func (p *Policy) hiddenProblems(d *decoder, s Schema) {
-	for i, h := range p.hidden {
+	for _, h := range p.hidden {
 		a, ok := strings.CutPrefix(h.name, attrPrefix)
 		if !ok {
 			continue
 		}
 		if _, ok := s.Attributes[a]; !ok {
-			d.problem(h.line, index("hidden_from_reps", i), "no lead has the attribute %q: a misspelt name hides nothing (known attributes: %s)", a, known(s))
+			d.problem(h.line, h.path, "no lead has the attribute %q and the policy does not declare it: a misspelt name hides nothing (known attributes: %s)", a, known(s))
 		}
 	}
 }
@@ -102,7 +164,7 @@ var LeadFieldNames = []string{"email", "name", "title", "phone", "company", "cou
 
 // hidesAny reports whether the policy hides anything. A nil policy hides
 // nothing.
-func (p *Policy) hidesAny() bool { return p != nil && len(p.HiddenFromReps) > 0 }
+func (p *Policy) hidesAny() bool { return p != nil && len(p.hidden) > 0 }
 
 // VisibleLead returns the lead as sales may see it: a copy without the
 // fields and attributes the policy hides (the original is left alone), or

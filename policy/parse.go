@@ -516,7 +516,7 @@ func parse(data []byte) (*Policy, []Problem) {
 		d.problem(1, "", "the document is empty")
 		return nil, d.probs
 	}
-	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades", "handoff", "hidden_from_reps")
+	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades", "handoff", "hidden_from_reps", "post_contact", "outcome", "attributes")
 	if !ok {
 		return nil, d.probs
 	}
@@ -524,8 +524,17 @@ func parse(data []byte) (*Policy, []Problem) {
 	if e, ok := top["handoff"]; ok {
 		d.handoff(e, p)
 	}
+	if e, ok := top["attributes"]; ok {
+		d.attributes(e, p)
+	}
 	if e, ok := top["hidden_from_reps"]; ok {
 		d.hidden(e, p)
+	}
+	if e, ok := top["post_contact"]; ok {
+		d.postContact(e, p)
+	}
+	if e, ok := top["outcome"]; ok {
+		d.outcome(e, p)
 	}
 	if e, ok := top["name"]; ok {
 		p.Name = d.text(e, "name", true)

@@ -39,6 +39,20 @@ type Policy struct {
 	// HiddenFromReps lists the fields (as fit rules name them) that lead
 	// pages do not show to sales: hidden_from_reps, in document order.
 	HiddenFromReps []string
+	// PostContact lists the fields sales fills in after contact
+	// (post_contact): hidden from sales like HiddenFromReps, and never a
+	// feature of the predictive model, for they are known only after the
+	// outcome's clock started.
+	PostContact []string
+	// Outcome is the custom attribute that holds an outcome known from
+	// outside Baton (outcome, e.g. "attributes.Converted"): the model's label
+	// for a lead without one of its own, never a feature, hidden from sales.
+	Outcome string
+	// Attributes are the custom attributes the policy expects (attributes):
+	// it validates against them as if leads had them, and publishing it
+	// defines those no lead has yet, so that a policy publishes on an empty
+	// database.
+	Attributes []baton.AttributeDef
 
 	// Compiled at parse time.
 	maxFit, minFit float64                      // reachable bounds of Fit (upper/lower)
@@ -49,7 +63,8 @@ type Policy struct {
 	engagementKey  string
 	fitReads       FitReads
 	readsProps     bool
-	hidden         []hiddenField // HiddenFromReps with their lines
+	hidden         []hiddenField // HiddenFromReps, PostContact and Outcome with their lines
+	attrLines      map[string]int // Attributes' lines
 }
 
 // EngagementKey identifies how the policy builds Engagement states: two

@@ -93,12 +93,18 @@ func (p *Policy) Validate(s Schema) error {
 
 func (p *Policy) schemaProblems(s Schema) []Problem {
 	d := &decoder{}
+	s = p.withDeclared(d, s)
 	for i, r := range p.FitRules {
 		c := &r.Condition
+		path := index("fit", i)
+		for _, h := range p.hidden {
+			if h.name == c.Field && h.path != "" && !strings.HasPrefix(h.path, "hidden_from_reps") {
+				d.problem(r.fieldLine, join(path, "field"), "%s is named in %s: it is known only after contact, so a rule on it would score leads by how they ended", c.Field, h.path)
+			}
+		}
 		if c.acc.kind != fAttr {
 			continue
 		}
-		path := index("fit", i)
 		typ, ok := s.Attributes[c.acc.name]
 		if !ok {
 			d.problem(r.fieldLine, join(path, "field"), "no lead has the attribute %q (known attributes: %s)", c.acc.name, known(s))

@@ -226,8 +226,19 @@ func (db *DB) publish(ctx context.Context, in baton.PolicyPublish, strict bool) 
 		return nil, draftChanged(d)
 	}
 	// Validate again: custom attributes may have changed since the draft.
-	if _, err := tx.checkPolicy(ctx, d.Body); err != nil {
+	pol, err := tx.checkPolicy(ctx, d.Body)
+	if err != nil {
 		return nil, err
+	}
+	// The attributes it expects and no lead has yet are defined with it.
+	defs, err := tx.attrDefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if missing := pol.Undeclared(policy.Schema{Attributes: defs}); len(missing) > 0 {
+		if err := tx.db.DefineAttributes(context.WithValue(ctx, txKey{}, tx), missing); err != nil {
+			return nil, err
+		}
 	}
 	var max sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM policies`).Scan(&max); err != nil {
@@ -840,69 +851,3 @@ func (db *DB) ActiveModelBody(ctx context.Context) (int, []byte, error) {
 	return v, []byte(body), err
 }
 
-// TrainingExample is one lead with a known outcome, as the model sees it.
-type TrainingExample struct {
-	Row       map[string]string
-	Converted bool
-	CreatedAt time.Time
-}
-
-// TrainingSet returns every lead whose outcome is known: won (converted),
-// lost or disqualified (not), or else the OutcomeAttribute imported with the
-// lead. Features are what was known before sales touched the lead.
-func (db *DB) TrainingSet(ctx context.Context) ([]TrainingExample, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	var out []TrainingExample
-	var after int64
-	for {
-		set, err := tx.scoringRows(ctx, nil, `id > $1 ORDER BY id LIMIT 5000`, after)
-		if err != nil {
-			return nil, fmt.Errorf("training set: %w", err)
-		}
-		leads, states := set.leads, set.states
-		if len(leads) == 0 {
-			return out, nil
-		}
-		after = leads[len(leads)-1].ID
-		// Counts not kept since the lead's first event come from its events.
-		if err := tx.rebuildStates(ctx, &scorer{counts: true}, leads, states); err != nil {
-			return nil, err
-		}
-		accounts, err := tx.accountsOf(ctx, leads)
-		if err != nil {
-			return nil, err
-		}
-		for i, l := range leads {
-			label, known := outcome(l)
-			if !known {
-				continue
-			}
-			var acc *baton.Account
-			if l.AccountID != nil {
-				acc = accounts[*l.AccountID]
-			}
-			out = append(out, TrainingExample{Row: ModelRow(l, acc, states[i].Counts, OutcomeAttribute), Converted: label, CreatedAt: l.CreatedAt})
-		}
-	}
-}
-
-// outcome returns a lead's known outcome.
-func outcome(l *baton.Lead) (converted, known bool) {
-	switch l.Stage {
-	case baton.StageWon:
-		return true, true
-	case baton.StageLost, baton.StageDisqualified:
-		return false, true
-	}
-	switch v := l.Attrs[OutcomeAttribute].(type) {
-	case float64:
-		return v == 1, v == 0 || v == 1
-	case bool:
-		return v, true
-	}
-	return false, false
-}

@@ -4,17 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/model"
 )
 
-// TrainModel trains a model on the leads with known outcomes, holding out a
-// stratified, seeded share of them; stores it with its metrics and training
-// window; and activates it only when its AUC on the held-out leads is not
-// below the active model's on the same leads (or force is set).
+// TrainModel trains a model on the leads with known outcomes (each as of the
+// moment its outcome's clock started: TrainingSet), holding out the newest
+// share of them by that moment; stores it with its metrics, training
+// window and features; and activates it only when its AUC on the held-out
+// leads is not below the active model's on the same leads (or force is
+// set). seed drives the model's row sampling.
 func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, force bool) (*baton.TrainReport, error) {
 	if a, _ := baton.ActorFrom(ctx); !a.CanAdmin() && a.Role != baton.RoleMarketing {
 		return nil, baton.Errorf(baton.EFORBIDDEN, "only marketing or an admin may train the model")
@@ -29,39 +31,29 @@ func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, forc
 	if len(examples) < 20 {
 		return nil, baton.Errorf(baton.EINVALID, "only %d leads have a known outcome: at least 20 are needed", len(examples))
 	}
-	// Stratified split: shuffle each class with the seed and hold out its share.
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	var pos, neg []int
-	from, to := examples[0].CreatedAt, examples[0].CreatedAt
-	for i, e := range examples {
-		if e.Converted {
-			pos = append(pos, i)
-		} else {
-			neg = append(neg, i)
-		}
-		if e.CreatedAt.Before(from) {
-			from = e.CreatedAt
-		}
-		if e.CreatedAt.After(to) {
-			to = e.CreatedAt
-		}
-	}
+	// Time split: train on the older outcomes, judge on the newer ones, as
+	// the model will be used (on leads that come after what it learnt).
+	slices.SortStableFunc(examples, func(a, b TrainingExample) int { return a.At.Compare(b.At) })
+	cut := len(examples) - int(float64(len(examples))*holdout)
+	train, test := examples[:cut], examples[cut:]
 	var trainRows, testRows []model.Row
 	var trainY, testY []bool
-	for _, class := range [][]int{pos, neg} {
-		rng.Shuffle(len(class), func(i, j int) { class[i], class[j] = class[j], class[i] })
-		cut := int(float64(len(class)) * holdout)
-		for k, i := range class {
-			if k < cut {
-				testRows, testY = append(testRows, examples[i].Row), append(testY, examples[i].Converted)
-			} else {
-				trainRows, trainY = append(trainRows, examples[i].Row), append(trainY, examples[i].Converted)
-			}
+	for _, e := range train {
+		trainRows, trainY = append(trainRows, e.Row), append(trainY, e.Converted)
+	}
+	for _, e := range test {
+		testRows, testY = append(testRows, e.Row), append(testY, e.Converted)
+	}
+	for what, ys := range map[string][]bool{"training": trainY, "held-out": testY} {
+		if n := countTrue(ys); n == 0 || n == len(ys) {
+			return nil, baton.Errorf(baton.EINVALID, "the %s outcomes (%d, split by time) are all of one kind: more leads need a known outcome", what, len(ys))
 		}
 	}
+	from, to := train[0].At, train[len(train)-1].At
 	cfg := model.DefaultConfig()
 	cfg.Exclude = append(cfg.Exclude, OutcomeAttribute)
 	cfg.Seed = int64(seed)
+
 	start := time.Now()
 	m, err := model.Train(trainRows, trainY, cfg)
 	if err != nil {
@@ -105,7 +97,8 @@ func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, forc
 		return nil, err
 	}
 	metrics, _ := json.Marshal(map[string]any{"auc": rep.New.AUC, "log_loss": rep.New.LogLoss, "brier": rep.New.Brier,
-		"precision_top10": rep.New.PrecisionTop10, "lift_top10": rep.New.LiftTop10, "holdout": len(testRows), "train_seconds": rep.Seconds})
+		"precision_top10": rep.New.PrecisionTop10, "lift_top10": rep.New.LiftTop10, "holdout": len(testRows), "train_seconds": rep.Seconds,
+		"split": "time", "holdout_from": test[0].At, "holdout_to": test[len(test)-1].At, "features": m.Features()})
 	info := &baton.ModelInfo{Rows: rep.Rows, Positives: rep.Positives, WindowFrom: from, WindowTo: to, Metrics: metrics, Note: rep.Why}
 	if err := db.SaveModel(ctx, info, body); err != nil {
 		return nil, err
