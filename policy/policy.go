@@ -63,7 +63,7 @@ type Policy struct {
 	engagementKey  string
 	fitReads       FitReads
 	readsProps     bool
-	hidden         []hiddenField // HiddenFromReps, PostContact and Outcome with their lines
+	hidden         []hiddenField  // HiddenFromReps, PostContact and Outcome with their lines
 	attrLines      map[string]int // Attributes' lines
 }
 

@@ -850,4 +850,3 @@ func (db *DB) ActiveModelBody(ctx context.Context) (int, []byte, error) {
 	}
 	return v, []byte(body), err
 }
-
