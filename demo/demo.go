@@ -10,14 +10,12 @@ package demo
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"embed"
 	"encoding/csv"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +52,7 @@ func Load(ctx context.Context, db *store.DB, logger *slog.Logger) (bool, error) 
 	realNow := db.Now
 	defer func() { db.Now = realNow }()
 	end := realNow().UTC()
-	l := &loader{db: db, ctx: sys, end: end, realNow: realNow, ids: map[string]int64{}, exts: map[int64]string{}, byID: map[int64]*baton.User{}}
+	l := &loader{db: db, ctx: sys, end: end, realNow: realNow, byID: map[int64]*baton.User{}}
 	steps := []struct {
 		name string
 		fn   func() error
@@ -80,24 +78,30 @@ func Load(ctx context.Context, db *store.DB, logger *slog.Logger) (bool, error) 
 }
 
 type loader struct {
-	db      *store.DB
-	ctx     context.Context
-	end     time.Time
-	realNow func() time.Time
-	sdrs    []*baton.User
-	aes     []*baton.User
-	agents  map[string]*baton.User // by name
-	accts   map[string]int64       // by name
-	leadIDs map[string]int64       // converted X Education leads by external id
-	created map[string]time.Time
-	pending []*baton.Lead
-	events  []baton.EventInput
-	// ids and exts map the X Education external ids to lead ids and back.
-	ids       map[string]int64
-	exts      map[int64]string
-	marketing *baton.User
-	byID      map[int64]*baton.User
-	toQualify []string // converted leads by creation, for marketing to look at
+	db          *store.DB
+	ctx         context.Context
+	end         time.Time
+	realNow     func() time.Time
+	sdrs        []*baton.User
+	aes         []*baton.User
+	agents      map[string]*baton.User // by name
+	accts       map[string]int64       // by name
+	accountList []*baton.Account       // in file order
+	created     map[string]time.Time
+	pending     []*baton.Lead
+	events      []baton.EventInput
+	marketing   *baton.User
+	byID        map[int64]*baton.User
+	// The simulation's memory (simulate.go): its leads by id and external
+	// id, the ones with an owner's next step, the events still to come by
+	// day, the leads marketing picked to qualify by hand, and the day's
+	// transaction.
+	sims        map[int64]*sim
+	byExt       map[string]*sim
+	owned       []*sim
+	eventsByDay map[time.Time][]baton.EventInput
+	toQualify   []*sim
+	tx          *store.Tx
 }
 
 func (l *loader) open(name string) io.Reader {
@@ -202,7 +206,7 @@ func (l *loader) accounts() error {
 	if _, err := l.db.ImportAccounts(l.ctx, all); err != nil {
 		return err
 	}
-	l.accts = map[string]int64{}
+	l.accts, l.accountList = map[string]int64{}, all
 	for _, a := range all {
 		l.accts[a.Name] = a.ID
 	}
@@ -314,407 +318,6 @@ func hash(s string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(s))
 	return h.Sum32()
-}
-
-// activityEvents maps the X Education "Last Activity" to an event type.
-var activityEvents = map[string]string{
-	"Email Opened":                 baton.EventEmailOpen,
-	"Email Link Clicked":           baton.EventEmailClick,
-	"Page Visited on Website":      baton.EventPageView,
-	"Form Submitted on Website":    baton.EventFormSubmit,
-	"Converted to Lead":            baton.EventFormSubmit,
-	"Unsubscribed":                 baton.EventUnsubscribe,
-	"Olark Chat Conversation":      "chat_conversation",
-	"SMS Sent":                     "sms_sent",
-	"Had a Phone Conversation":     "phone_conversation",
-	"Email Bounced":                "email_bounced",
-	"Email Received":               "email_received",
-	"Approached upfront":           "approached",
-	"Visited Booth in Tradeshow":   "tradeshow_visit",
-	"View in browser link Clicked": baton.EventEmailClick,
-	"Email Marked Spam":            "email_spam",
-	"Resubscribed to emails":       "resubscribed",
-}
-
-// leads reads the X Education leads, dates them over the last 180 days, and
-// turns their website visits and last activity into events.
-func (l *loader) leads() error {
-	l.leadIDs = map[string]int64{}
-	l.created = map[string]time.Time{}
-	_, err := csvimport.Leads(l.open("xeducation/leads-train.csv"), csvimport.Options{}, func(leads []*baton.Lead, _ []int) error {
-		for _, ld := range leads {
-			h := hash(ld.ExternalID)
-			ld.CreatedAt = l.end.Add(-time.Duration(h%(180*24*60)) * time.Minute).Add(-time.Hour)
-			ld.Name = "Prospect " + ld.ExternalID[:8]
-			l.created[ld.ExternalID] = ld.CreatedAt
-			l.pending = append(l.pending, ld)
-			visits := 0
-			if v, ok := ld.Attrs["TotalVisits"].(float64); ok {
-				visits = min(int(v), 10)
-			}
-			for i := 0; i < visits; i++ {
-				l.events = append(l.events, baton.EventInput{ID: fmt.Sprintf("%s-visit-%d", ld.ExternalID, i), ExternalID: ld.ExternalID,
-					Type: baton.EventPageView, OccurredAt: ld.CreatedAt.Add(time.Duration(i+1) * 7 * time.Hour)})
-			}
-			if act, ok := ld.Attrs["Last Activity"].(string); ok {
-				typ := activityEvents[act]
-				if typ == "" {
-					typ = "activity"
-				}
-				l.events = append(l.events, baton.EventInput{ID: ld.ExternalID + "-last", ExternalID: ld.ExternalID, Type: typ,
-					OccurredAt: ld.CreatedAt.Add(80 * time.Hour), Properties: []byte(fmt.Sprintf(`{"activity":%q}`, act))})
-			}
-			if ld.Attrs["Converted"] == 1.0 {
-				l.leadIDs[ld.ExternalID] = 0
-				l.toQualify = append(l.toQualify, ld.ExternalID)
-			}
-		}
-		return nil
-	})
-	slices.SortFunc(l.toQualify, func(a, b string) int { return l.created[a].Compare(l.created[b]) })
-	return err
-}
-
-// simulate replays the demo's six months with the clock moved, through the
-// same calls as real use. Each day's new leads and events arrive at the end
-// of that day, so the policy scores, promotes and routes them as it would
-// have; every two hours the reps work their queues (accepting the leads that
-// did convert and most others, rejecting the rest with a reason, some late,
-// some never so that the SLA sweeper reassigns them), qualify, hand to
-// account executives, convert and close; and the background jobs (reminders,
-// breaches, stale SALs) run at their time. What is left at "now" is a
-// working state: open handoffs, some close to breach and some breached,
-// SALs, SQLs, opportunities.
-func (l *loader) simulate() error {
-	day := func(t time.Time) time.Time { return t.Truncate(24 * time.Hour).Add(24*time.Hour - time.Minute) }
-	leadsByDay := map[time.Time][]*baton.Lead{}
-	for _, ld := range l.pending {
-		leadsByDay[day(ld.CreatedAt)] = append(leadsByDay[day(ld.CreatedAt)], ld)
-	}
-	eventsByDay := map[time.Time][]baton.EventInput{}
-	for _, e := range l.events {
-		if !e.OccurredAt.After(l.end) { // the future has not happened yet
-			eventsByDay[day(e.OccurredAt)] = append(eventsByDay[day(e.OccurredAt)], e)
-		}
-	}
-	start := l.end.AddDate(0, 0, -181).Truncate(24 * time.Hour)
-	handlers := l.db.JobHandlers()
-	for t := start; !t.After(l.end); t = t.Add(2 * time.Hour) {
-		// The jobs that fell due since run first, each at its own time, as
-		// the sweeper would have run them: a reminder before its deadline,
-		// a breach at it.
-		if err := l.runJobsUntil(t, handlers); err != nil {
-			return err
-		}
-		now := t
-		l.db.Now = func() time.Time { return now }
-		if d := day(t); t.Add(2*time.Hour).After(d) || t.Add(2*time.Hour).After(l.end) {
-			if err := l.arrive(leadsByDay[d], eventsByDay[d]); err != nil {
-				return err
-			}
-			delete(leadsByDay, d)
-			delete(eventsByDay, d)
-		}
-		if err := l.work(); err != nil {
-			return fmt.Errorf("sales work at %s: %w", t.Format(time.RFC3339), err)
-		}
-	}
-	return l.morning()
-}
-
-// runJobsUntil runs the jobs due up to t in the order they fell due, with
-// the clock at each one's due time.
-func (l *loader) runJobsUntil(t time.Time, handlers map[string]baton.JobHandler) error {
-	kinds := make([]string, 0, len(handlers))
-	for k := range handlers {
-		kinds = append(kinds, "'"+k+"'")
-	}
-	q := `SELECT MIN(run_at) FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND kind IN (` + strings.Join(kinds, ",") + `)`
-	for {
-		var next sql.NullInt64
-		if err := l.db.SQL().QueryRowContext(l.ctx, q, t.UnixMicro()).Scan(&next); err != nil {
-			return err
-		}
-		if !next.Valid {
-			return nil
-		}
-		at := time.UnixMicro(next.Int64).UTC()
-		l.db.Now = func() time.Time { return at }
-		ran, err := l.db.RunDueJob(l.ctx, "demo", handlers)
-		if err != nil {
-			return err
-		}
-		if !ran {
-			return fmt.Errorf("demo: the job due at %s did not run", at.Format(time.RFC3339))
-		}
-	}
-}
-
-// morning leaves every development rep with work this morning: the newest
-// promising leads are qualified by marketing over the last hours, and the
-// managers balance them so that each rep without an open handoff gets one.
-// Some were assigned hours ago and are close to their deadline.
-func (l *loader) morning() error {
-	var idle []*baton.User
-	for _, rep := range l.sdrs {
-		var n int
-		if err := l.db.SQL().QueryRowContext(l.ctx, `SELECT COUNT(*) FROM handoffs WHERE owner_id = $1 AND state = 'open'`, rep.ID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			idle = append(idle, rep)
-		}
-	}
-	rows, err := l.db.SQL().QueryContext(l.ctx, `SELECT id FROM leads WHERE stage = 'new' ORDER BY fit DESC, created_at DESC LIMIT $1`, len(idle))
-	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	mkt := baton.WithActor(l.ctx, baton.Actor{UserID: l.marketing.ID, Name: l.marketing.Name, Role: baton.RoleMarketing, Via: "ui"})
-	for i, id := range ids {
-		at := l.end.Add(-time.Duration(len(ids)-i) * 20 * time.Minute)
-		l.db.Now = func() time.Time { return at }
-		if _, err := l.db.ChangeStage(mkt, id, baton.StageChange{To: baton.StageMQL, Reason: "spent 20 minutes on the course pages this morning"}); err != nil {
-			return err
-		}
-		rep := idle[i]
-		if rep.ManagerID == nil {
-			continue
-		}
-		mgr := l.byID[*rep.ManagerID]
-		ld, err := l.db.FindLeadByID(l.ctx, id)
-		if err != nil {
-			return err
-		}
-		if ld.OwnerID != nil && *ld.OwnerID == rep.ID {
-			continue
-		}
-		if _, err := l.db.Assign(baton.WithActor(l.ctx, baton.Actor{Name: mgr.Name, Role: baton.RoleSystem, Via: "ui"}), id, rep.ID, "balancing the morning queue"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// arrive imports a day's leads and records its events. Converted leads the
-// policy did not promote are qualified by marketing by hand the next day.
-func (l *loader) arrive(leads []*baton.Lead, events []baton.EventInput) error {
-	if len(leads) > 0 {
-		res, err := l.db.ImportLeads(l.ctx, leads)
-		if err != nil {
-			return err
-		} else if res.Rejected > 0 {
-			return fmt.Errorf("%d leads rejected: %v", res.Rejected, res.Errors[0])
-		}
-		for _, ld := range leads {
-			l.ids[ld.ExternalID] = ld.ID
-			l.exts[ld.ID] = ld.ExternalID
-		}
-	}
-	if len(events) > 0 {
-		if _, err := l.db.RecordEvents(l.ctx, events); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// chance returns a stable number in [0, 1) for a lead and a decision.
-func chance(ext, what string) float64 { return float64(hash(ext+what)%10000) / 10000 }
-
-// work is two hours of everyone's work.
-func (l *loader) work() error {
-	now := l.db.Now()
-	mkt := baton.WithActor(l.ctx, baton.Actor{UserID: l.marketing.ID, Name: l.marketing.Name, Role: baton.RoleMarketing, Via: "ui"})
-	// Marketing qualifies by hand the converted leads the policy left, a day on.
-	for len(l.toQualify) > 0 && now.Sub(l.created[l.toQualify[0]]) >= 24*time.Hour {
-		ext := l.toQualify[0]
-		l.toQualify = l.toQualify[1:]
-		id, ok := l.ids[ext]
-		if !ok {
-			continue
-		}
-		ld, err := l.db.FindLeadByID(l.ctx, id)
-		if err != nil {
-			return err
-		}
-		if ld.Stage == baton.StageNew {
-			if _, err := l.db.ChangeStage(mkt, id, baton.StageChange{To: baton.StageMQL, Reason: "asked for a call back on the chat"}); err != nil {
-				return err
-			}
-		}
-	}
-	// Reps answer their open handoffs after a delay of their own: most in
-	// time, many late, a few never (the sweeper reassigns those).
-	type open struct {
-		owner, lead, handoff int64
-		assigned             int64
-	}
-	var opens []open
-	rows, err := l.db.SQL().QueryContext(l.ctx, `SELECT owner_id, lead_id, id, assigned_at FROM handoffs WHERE state = 'open' ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var o open
-		if err := rows.Scan(&o.owner, &o.lead, &o.handoff, &o.assigned); err != nil {
-			rows.Close()
-			return err
-		}
-		opens = append(opens, o)
-	}
-	rows.Close()
-	for _, o := range opens {
-		rep := l.byID[o.owner]
-		ext := l.exts[o.lead]
-		c := chance(ext, fmt.Sprint("answer", o.handoff))
-		var delay time.Duration
-		switch {
-		case c < 0.6:
-			delay = time.Duration(30+c*250) * time.Minute // within the window
-		case c < 0.85:
-			delay = time.Duration(3+(c-0.6)*68) * time.Hour // late
-		case c < 0.97:
-			delay = time.Duration(20+(c-0.85)*160) * time.Hour // much later
-		default:
-			continue // never: breached and reassigned
-		}
-		if now.Sub(time.UnixMicro(o.assigned)) < delay {
-			continue
-		}
-		as := baton.WithActor(l.ctx, baton.ActorOf(rep, "ui"))
-		ld, err := l.db.FindLeadByID(as, o.lead)
-		if err != nil {
-			return err
-		}
-		if err := l.answer(as, ld, ext); err != nil {
-			return fmt.Errorf("%s answering lead %d: %w", rep.Name, o.lead, err)
-		}
-	}
-	// Accepted leads move on.
-	type owned struct {
-		id, owner int64
-	}
-	var moving []owned
-	rows, err = l.db.SQL().QueryContext(l.ctx, `SELECT id, owner_id, stage, stage_changed_at FROM leads
-		WHERE stage IN ('sal', 'sql', 'opportunity') AND owner_id IS NOT NULL ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var o owned
-		var stage string
-		var changed int64
-		if err := rows.Scan(&o.id, &o.owner, &stage, &changed); err != nil {
-			rows.Close()
-			return err
-		}
-		// Only leads whose next step is due are worth a look.
-		age := now.Sub(time.UnixMicro(changed))
-		_, converted := l.leadIDs[l.exts[o.id]]
-		switch {
-		case stage == "sal" && converted && age > 3*24*time.Hour,
-			stage == "sal" && !converted && age > 6*24*time.Hour && chance(l.exts[o.id], "sal") < 0.75,
-			stage == "sql" && age > 2*24*time.Hour,
-			stage == "opportunity" && age > 10*24*time.Hour:
-			moving = append(moving, o)
-		}
-	}
-	rows.Close()
-	for _, o := range moving {
-		rep := l.byID[o.owner]
-		as := baton.WithActor(l.ctx, baton.ActorOf(rep, "ui"))
-		ld, err := l.db.FindLeadByID(as, o.id)
-		if err != nil {
-			return err
-		}
-		if err := l.progress(as, rep, ld, l.exts[o.id], now); err != nil {
-			return fmt.Errorf("lead %d: %w", o.id, err)
-		}
-	}
-	return nil
-}
-
-var rejectReasons = []string{baton.ReasonNoNeed, baton.ReasonBadTiming, baton.ReasonNoBudget, baton.ReasonUnableToReach,
-	baton.ReasonNoFit, baton.ReasonInaccurateData, baton.ReasonNoAuthority, baton.ReasonOther}
-
-func (l *loader) reason(ext, when string) baton.Rejection {
-	r := rejectReasons[hash(ext+when)%uint32(len(rejectReasons))]
-	rej := baton.Rejection{Reason: r}
-	if r == baton.ReasonOther {
-		rej.Note = "a student looking for free material"
-	}
-	return rej
-}
-
-// answer is a rep's answer to a handoff.
-func (l *loader) answer(as context.Context, ld *baton.Lead, ext string) error {
-	_, converted := l.leadIDs[ext]
-	if ld.Stage == baton.StageSQL || converted || chance(ext, "accept") < 0.45 {
-		_, err := l.db.Accept(as, ld.ID)
-		return err
-	}
-	return l.reject(as, ld.ID, ext, "mql")
-}
-
-func (l *loader) reject(as context.Context, id int64, ext, when string) error {
-	r := l.reason(ext, when)
-	if r.Reason == baton.ReasonUnableToReach {
-		for i := 0; i < 3; i++ {
-			if err := l.db.LogAttempt(as, id, &baton.Attempt{Channel: []string{baton.ChannelCall, baton.ChannelEmail, baton.ChannelCall}[i], Outcome: "no_answer"}); err != nil {
-				return err
-			}
-		}
-	}
-	_, err := l.db.Reject(as, id, r)
-	return err
-}
-
-// progress moves an owned lead on: a SAL is qualified (or, if it will not
-// convert, rejected or left waiting); an SQL's AE converts it; an
-// opportunity is won.
-func (l *loader) progress(as context.Context, rep *baton.User, ld *baton.Lead, ext string, now time.Time) error {
-	_, converted := l.leadIDs[ext]
-	age := now.Sub(ld.StageChangedAt)
-	switch ld.Stage {
-	case baton.StageSAL:
-		switch {
-		case converted && age > 3*24*time.Hour:
-			if err := l.db.LogAttempt(as, ld.ID, &baton.Attempt{Channel: baton.ChannelMeeting, Outcome: "held", Note: "discovery call"}); err != nil {
-				return err
-			}
-			budget := float64(500 + hash(ext)%2500)
-			timing := baton.TimingImmediate
-			if chance(ext, "timing") < 0.3 {
-				timing = baton.TimingThisQuarter
-			}
-			_, err := l.db.Qualify(as, ld.ID, baton.BANT{BudgetAmount: &budget, BudgetCurrency: "INR", BudgetConfirmed: true,
-				Authority: baton.AuthorityDecisionMaker, DecisionMaker: "the learner", Need: "a course to change careers", Timing: timing})
-			return err
-		case !converted && age > 6*24*time.Hour && chance(ext, "sal") < 0.75:
-			return l.reject(as, ld.ID, ext, "sal")
-		}
-	case baton.StageSQL:
-		if age > 2*24*time.Hour {
-			_, _, err := l.db.Convert(as, ld.ID, baton.ConvertInput{Name: "Enrolment " + ext[:8], Amount: float64(500 + hash(ext)%2500), IdempotencyKey: "demo-" + ext})
-			return err
-		}
-	case baton.StageOpportunity:
-		if age > 10*24*time.Hour {
-			_, err := l.db.CloseLead(as, ld.ID, baton.CloseInput{Won: true, Value: float64(500 + hash(ext)%2500), Reason: "enrolled"})
-			return err
-		}
-	}
-	return nil
 }
 
 // policy declares the leads' custom attributes and publishes the default

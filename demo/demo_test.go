@@ -39,7 +39,7 @@ func TestDemoIsALivingState(t *testing.T) {
 		}
 		return n
 	}
-	for _, st := range []baton.Stage{baton.StageMQL, baton.StageSAL, baton.StageSQL, baton.StageOpportunity, baton.StageWon, baton.StageRecycled, baton.StageDisqualified} {
+	for _, st := range []baton.Stage{baton.StageMQL, baton.StageSAL, baton.StageSQL, baton.StageOpportunity, baton.StageWon, baton.StageLost, baton.StageRecycled, baton.StageDisqualified} {
 		n := count(`SELECT COUNT(*) FROM leads WHERE stage = $1`, string(st))
 		t.Logf("%-12s %5d", st, n)
 		if n == 0 {
@@ -53,21 +53,30 @@ func TestDemoIsALivingState(t *testing.T) {
 		t.Errorf("only %d of %d SDRs have leads awaiting an answer", withOpen, sdrs)
 	}
 	for what, q := range map[string]string{
-		"breached handoffs":       `SELECT COUNT(*) FROM handoffs WHERE breached_at IS NOT NULL`,
-		"handoffs met in time":    `SELECT COUNT(*) FROM handoffs WHERE met = 1`,
-		"rejections with reasons": `SELECT COUNT(*) FROM lead_history WHERE action = 'stage' AND to_value IN ('recycled', 'disqualified') AND reason <> ''`,
-		"contact attempts":        `SELECT COUNT(*) FROM attempts`,
-		"BANT records":            `SELECT COUNT(*) FROM bant`,
-		"opportunities from SQLs": `SELECT COUNT(*) FROM opportunities WHERE lead_id IS NOT NULL`,
-		"escalations":             `SELECT COUNT(*) FROM notifications WHERE kind = 'escalated'`,
-		"policy promotions":       `SELECT COUNT(*) FROM lead_history WHERE to_value = 'mql' AND reason LIKE 'policy v1:%'`,
+		"breached handoffs":        `SELECT COUNT(*) FROM handoffs WHERE breached_at IS NOT NULL`,
+		"handoffs met in time":     `SELECT COUNT(*) FROM handoffs WHERE met = 1`,
+		"rejections with reasons":  `SELECT COUNT(*) FROM lead_history WHERE action = 'stage' AND to_value IN ('recycled', 'disqualified') AND reason <> ''`,
+		"contact attempts":         `SELECT COUNT(*) FROM attempts`,
+		"BANT records":             `SELECT COUNT(*) FROM bant`,
+		"opportunities from SQLs":  `SELECT COUNT(*) FROM opportunities WHERE lead_id IS NOT NULL`,
+		"lost with a reason":       `SELECT COUNT(*) FROM lead_history WHERE action = 'stage' AND to_value = 'lost' AND reason <> ''`,
+		"escalations":              `SELECT COUNT(*) FROM notifications WHERE kind = 'escalated'`,
+		"policy promotions":        `SELECT COUNT(*) FROM lead_history WHERE to_value = 'mql' AND reason LIKE 'policy v1:%'`,
+		"on a nurture track":       `SELECT COUNT(*) FROM leads WHERE nurture_track <> ''`,
+		"back from nurture as MQL": `SELECT COUNT(*) FROM lead_history WHERE action = 'stage' AND from_value = 'recycled' AND to_value = 'mql'`,
+		"back from nurture and won": `SELECT COUNT(DISTINCT h.lead_id) FROM lead_history h JOIN leads l ON l.id = h.lead_id
+			WHERE h.action = 'stage' AND h.from_value = 'recycled' AND h.to_value = 'mql' AND l.stage = 'won'`,
 	} {
 		n := count(q)
-		t.Logf("%-24s %6d", what, n)
+		t.Logf("%-26s %6d", what, n)
 		if n == 0 {
 			t.Errorf("no %s", what)
 		}
 	}
+	checkFunnel(t, db, count)
+	checkPeople(t, count)
+	checkBreachesCluster(t, db)
+	checkModel(t, db)
 	// Each report on the demo data matches its golden file (the demo is the
 	// same every time for the same "now").
 	sys := storetest.System()

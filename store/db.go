@@ -433,6 +433,9 @@ type Tx struct {
 	readOnly bool
 	// stmts is the pool's statement cache (nil: none).
 	stmts *stmtCache
+	// batch is set on a transaction begun by Batch: the calls that join it
+	// each read the clock.
+	batch bool
 	// ctx is the context the transaction was begun with; pending holds what
 	// is written once, just before the commit, whatever joined it.
 	ctx     context.Context
@@ -454,7 +457,11 @@ type txKey struct{}
 // joined returns the transaction carried by ctx, if it belongs to db.
 func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
-		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, stmts: outer.stmts, ctx: outer.ctx, pending: outer.pending}
+		now := outer.now
+		if outer.batch {
+			now = db.Now().UTC()
+		}
+		return &Tx{Tx: outer.Tx, db: db, now: now, batch: outer.batch, actor: a, nested: true, readOnly: outer.readOnly, stmts: outer.stmts, ctx: outer.ctx, pending: outer.pending}
 	}
 	return nil
 }
@@ -633,12 +640,28 @@ func limitClause(offset, limit int) string {
 // context it is given joins it, and they commit together or not at all. Bulk
 // work (the demo, imports of related rows) uses it to avoid a commit per row.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.inTx(ctx, func(ctx context.Context, _ *Tx) error { return fn(ctx) }, false)
+}
+
+// Batch runs fn in one write transaction, as InTx, for a replay of many
+// moves at different moments (the demo's simulation): with each set, every
+// call that joins it reads the clock (db.Now) when it starts, as it would
+// in a transaction of its own. fn also gets the transaction, to read what
+// it wrote so far. The moves' meaning is the same; they cost one commit.
+func (db *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return db.inTx(ctx, fn, true)
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error, batch bool) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+	if batch && !tx.nested {
+		tx.batch = true
+	}
+	if err := fn(context.WithValue(ctx, txKey{}, tx), tx); err != nil {
 		return err
 	}
 	return tx.Commit()
