@@ -80,33 +80,3 @@ func TestOpenAPIRefs(t *testing.T) {
 	}
 	walk(doc)
 }
-
-// TestOpenAPITypes checks that every "type" of the document names JSON
-// types: a Go kind schemaOf does not know would give null.
-func TestOpenAPITypes(t *testing.T) {
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch x := v.(type) {
-		case obj:
-			if typ, ok := x["type"]; ok && !strings.HasSuffix(path, "/properties") {
-				types, isList := typ.([]any)
-				if !isList {
-					types = []any{typ}
-				}
-				for _, ty := range types {
-					if s, ok := ty.(string); !ok || s == "" {
-						t.Errorf("%s: type %v", path, typ)
-					}
-				}
-			}
-			for k, e := range x {
-				walk(path+"/"+k, e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(path, e)
-			}
-		}
-	}
-	walk("", openAPI(routes()))
-}
