@@ -171,27 +171,33 @@ func errorsOf(rt route) []errorStatus {
 	return out
 }
 
-// inputRequired lists the required fields of the request bodies. (A
-// response's required fields are those always present: without omitempty.)
+// inputRequired lists the required fields of every request body (a test
+// holds every route's body to it). A response's required fields are those
+// always present: without omitempty.
 var inputRequired = map[string][]string{
-	"LeadInput":     nil, // an email or an external_id
-	"LeadUpdate":    nil,
-	"StageChange":   {"to"},
-	"AccountInput":  {"name"},
-	"AccountUpdate": nil,
-	"UserInput":     {"email", "name", "role"},
-	"UserUpdate":    nil,
-	"TokenInput":    nil,
-	"EventInput":    {"id", "type", "occurred_at"},
-	"PolicyInput":   {"body"},
-	"TrainInput":    nil,
-	"Rejection":     {"reason"},
-	"AttemptInput":  {"channel", "outcome"},
-	"BANT":          nil, // the policy says which parts an SQL needs
-	"SendBack":      {"reason"},
-	"ConvertInput":  {"name"},
-	"CloseInput":    {"won"},
-	"AssignInput":   {"user_id"},
+	"TimeZoneInput":     nil, // empty follows the working calendar
+	"OutOfOffice":       {"until"},
+	"OpportunityUpdate": nil,
+	"DraftInput":        {"body"},
+	"PublishInput":      {"change_note"},
+	"LeadInput":         nil, // an email or an external_id
+	"LeadUpdate":        nil,
+	"StageChange":       {"to"},
+	"AccountInput":      {"name"},
+	"AccountUpdate":     nil,
+	"UserInput":         {"email", "name", "role"},
+	"UserUpdate":        nil,
+	"TokenInput":        nil,
+	"EventInput":        {"id", "type", "occurred_at"},
+	"PolicyInput":       {"body"},
+	"TrainInput":        nil,
+	"Rejection":         {"reason"},
+	"AttemptInput":      {"channel", "outcome"},
+	"BANT":              nil, // the policy says which parts an SQL needs
+	"SendBack":          {"reason"},
+	"ConvertInput":      {"name"},
+	"CloseInput":        {"won"},
+	"AssignInput":       {"user_id"},
 }
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)

@@ -44,6 +44,9 @@ func TestRouteTable(t *testing.T) {
 		if op["summary"] == "" || op["responses"] == nil {
 			t.Errorf("%s: no summary or responses", pattern)
 		}
+		if _, ok := inputRequired[rt.body]; rt.body != "" && rt.body != "EventBatch" && !ok {
+			t.Errorf("%s: the body %s has no entry in inputRequired", pattern, rt.body)
+		}
 		if rt.resp != "" || rt.body != "" {
 			schemas := doc["components"].(obj)["schemas"].(obj)
 			for _, name := range []string{rt.resp, rt.body} {

@@ -1324,10 +1324,10 @@ type OpportunityStage string
 
 // OpportunityUpdate defines model for OpportunityUpdate.
 type OpportunityUpdate struct {
-	Amount        *float64   `json:"amount"`
-	ExpectedClose *time.Time `json:"expected_close"`
-	Name          *string    `json:"name"`
-	Product       *string    `json:"product"`
+	Amount        *float64   `json:"amount,omitempty"`
+	ExpectedClose *time.Time `json:"expected_close,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+	Product       *string    `json:"product,omitempty"`
 }
 
 // OutOfOffice defines model for OutOfOffice.
@@ -1521,7 +1521,7 @@ type StageChange struct {
 
 // TimeZoneInput defines model for TimeZoneInput.
 type TimeZoneInput struct {
-	TimeZone string `json:"time_zone"`
+	TimeZone *string `json:"time_zone,omitempty"`
 }
 
 // Timeline defines model for Timeline.
