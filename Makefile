@@ -2,15 +2,25 @@
 # and `make test`.
 GO ?= go
 
-.PHONY: test check run build lint bench race
+.PHONY: test check run build lint bench race openapi
 
 # Every test, on SQLite and on a throwaway PostgreSQL that the script starts
-# (installing Debian's postgresql first when the machine has none), and the
-# browser tests in Debian's headless Chromium (installed when missing).
+# (installing Debian's postgresql first when the machine has none), the
+# browser tests in Debian's headless Chromium (installed when missing), and
+# the lint of the OpenAPI document with Redocly's CLI (from npm, pinned).
 test:
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-axe.sh
-	BATON_REQUIRE_BROWSER=1 bash scripts/with-postgres.sh $(GO) test -count=1 ./...
+	bash scripts/ensure-redocly.sh
+	BATON_REQUIRE_BROWSER=1 BATON_REQUIRE_REDOCLY=1 bash scripts/with-postgres.sh $(GO) test -count=1 ./...
+
+# The OpenAPI document as generators see it, test by test (CI shows them):
+# Redocly's lint with its recommended rules, the document's own checks, the
+# Go client generated from the served document, and the handoff through it.
+openapi:
+	bash scripts/ensure-redocly.sh
+	BATON_REQUIRE_REDOCLY=1 $(GO) test -count=1 -v -run 'TestRedoclyLint|TestOpenAPI|TestWebhookPayloads' ./api/
+	$(GO) test -count=1 -v ./client/
 
 # The quick loop while editing: every test that is not long, on SQLite.
 check:

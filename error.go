@@ -21,6 +21,9 @@ const (
 	EINTERNAL      = "internal"      // a bug or an unexplained failure; never shown in detail to a user
 )
 
+// ErrorCodes lists every error code, in the order of the table of statuses.
+var ErrorCodes = []string{EINVALID, EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT, EUNPROCESSABLE, EUNAVAILABLE, ETOOMANY, EINTERNAL}
+
 // Error is the one error type of Baton. Its Message is safe to show a user;
 // Field names the input field (or CSV column) at fault, when there is one.
 type Error struct {

@@ -15,6 +15,9 @@ const (
 	HandoffAE  HandoffKind = "ae"
 )
 
+// HandoffKinds lists the kinds of handoff.
+var HandoffKinds = []HandoffKind{HandoffSDR, HandoffAE}
+
 // HandoffState is where a handoff is: open, or how it was closed.
 type HandoffState string
 
@@ -28,12 +31,18 @@ const (
 	HandoffClosed     HandoffState = "closed"     // the lead left the stage some other way
 )
 
+// HandoffStates lists the states of a handoff, open first.
+var HandoffStates = []HandoffState{HandoffOpen, HandoffAccepted, HandoffRejected, HandoffReassigned, HandoffReturned, HandoffClosed}
+
 // What the policy's on_breach does when a handoff passes its deadline.
 const (
 	BreachNotify   = "notify"   // the manager is told; the rep may still answer, late
 	BreachReassign = "reassign" // also, the next rep of the pool who has not breached the lead gets it
 	BreachReturn   = "return"   // also, the lead goes back to the pool, unassigned
 )
+
+// BreachActions lists what on_breach may say.
+var BreachActions = []string{BreachNotify, BreachReassign, BreachReturn}
 
 // What the policy's rejection reasons do.
 const (
@@ -131,6 +140,9 @@ const (
 	ChannelMeeting = "meeting"
 )
 
+// AttemptChannels lists the channels of a contact attempt.
+var AttemptChannels = []string{ChannelCall, ChannelEmail, ChannelMeeting}
+
 // Attempt is one logged try to reach a lead.
 type Attempt struct {
 	ID      int64     `json:"id"`
@@ -144,8 +156,8 @@ type Attempt struct {
 
 // Validate checks an attempt; a zero At means now.
 func (a *Attempt) Validate(now time.Time) error {
-	if !contains([]string{ChannelCall, ChannelEmail, ChannelMeeting}, a.Channel) {
-		return FieldError("channel", "unknown channel %q (want call, email or meeting)", a.Channel)
+	if !contains(AttemptChannels, a.Channel) {
+		return FieldError("channel", "unknown channel %q (want one of %s)", a.Channel, strings.Join(AttemptChannels, ", "))
 	}
 	a.Outcome = strings.TrimSpace(a.Outcome)
 	if a.Outcome == "" {
@@ -172,6 +184,13 @@ const (
 	TimingLater            = "later"
 )
 
+// BANTAuthorities lists the values of BANT.Authority; BANTTimings those of
+// BANT.Timing.
+var (
+	BANTAuthorities = []string{AuthorityDecisionMaker, AuthorityInfluencer, AuthorityNone}
+	BANTTimings     = []string{TimingImmediate, TimingThisQuarter, TimingLater}
+)
+
 // BANT is the qualification of an accepted lead: budget, authority, need, timing.
 type BANT struct {
 	BudgetAmount    *float64   `json:"budget_amount,omitempty"`
@@ -190,11 +209,11 @@ func (b *BANT) Missing(required []string) ([]string, error) {
 	if b.BudgetAmount != nil && *b.BudgetAmount < 0 {
 		return nil, FieldError("budget_amount", "must not be negative")
 	}
-	if b.Authority != "" && !contains([]string{AuthorityDecisionMaker, AuthorityInfluencer, AuthorityNone}, b.Authority) {
-		return nil, FieldError("authority", "unknown authority %q (want decision_maker, influencer or none)", b.Authority)
+	if b.Authority != "" && !contains(BANTAuthorities, b.Authority) {
+		return nil, FieldError("authority", "unknown authority %q (want one of %s)", b.Authority, strings.Join(BANTAuthorities, ", "))
 	}
-	if b.Timing != "" && !contains([]string{TimingImmediate, TimingThisQuarter, TimingLater}, b.Timing) {
-		return nil, FieldError("timing", "unknown timing %q (want immediate, this_quarter or later)", b.Timing)
+	if b.Timing != "" && !contains(BANTTimings, b.Timing) {
+		return nil, FieldError("timing", "unknown timing %q (want one of %s)", b.Timing, strings.Join(BANTTimings, ", "))
 	}
 	if b.Timing == TimingLater && b.TimingDate == nil {
 		return nil, FieldError("timing_date", "timing later needs the date to come back to the lead")
@@ -247,11 +266,28 @@ type QueueItem struct {
 	Handoff *Handoff `json:"handoff"`
 }
 
+// The kinds of in-app notification.
+const (
+	NotifyAssigned   = "assigned"   // a lead awaits the user's answer, or was given to them
+	NotifyReminder   = "reminder"   // the answer window is running out
+	NotifyBreached   = "breached"   // the user's answer window passed
+	NotifyEscalated  = "escalated"  // someone the user manages breached the SLA
+	NotifyReassigned = "reassigned" // the user's lead was given to someone else
+	NotifyRejected   = "rejected"   // a rep rejected a lead (for marketing)
+	NotifySentBack   = "sent_back"  // an account executive sent an SQL back
+	NotifyConverted  = "converted"  // the user's SQL became an opportunity
+	NotifyStaleSAL   = "stale_sal"  // an accepted lead still has no opportunity
+)
+
+// NotificationKinds lists the kinds of Notification.Kind.
+var NotificationKinds = []string{NotifyAssigned, NotifyReminder, NotifyBreached, NotifyEscalated, NotifyReassigned,
+	NotifyRejected, NotifySentBack, NotifyConverted, NotifyStaleSAL}
+
 // Notification is one message in a user's in-app inbox.
 type Notification struct {
 	ID        int64      `json:"id"`
 	UserID    int64      `json:"user_id"`
-	Kind      string     `json:"kind"` // assigned, reminder, breached, escalated, accepted, rejected, converted, stale_sal
+	Kind      string     `json:"kind"` // one of NotificationKinds
 	LeadID    *int64     `json:"lead_id,omitempty"`
 	Title     string     `json:"title"`
 	Body      string     `json:"body,omitempty"`

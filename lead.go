@@ -422,10 +422,23 @@ const (
 	ActionNote     Action = "note"     // a note was written
 )
 
+// Actions lists the history actions.
+var Actions = []Action{ActionCreated, ActionUpdated, ActionStage, ActionAssigned, ActionAccepted, ActionBreached,
+	ActionNurture, ActionAttempt, ActionMerged, ActionNote}
+
+// The kinds of a timeline item.
+const (
+	TimelineHistory = "history"
+	TimelineEvent   = "event"
+)
+
+// TimelineKinds lists the values of TimelineItem.Kind.
+var TimelineKinds = []string{TimelineHistory, TimelineEvent}
+
 // TimelineItem is one entry of a lead's timeline: a history entry or an event.
 type TimelineItem struct {
 	At      time.Time     `json:"at"`
-	Kind    string        `json:"kind"` // "history" or "event"
+	Kind    string        `json:"kind"` // TimelineHistory or TimelineEvent
 	History *HistoryEntry `json:"history,omitempty"`
 	Event   *Event        `json:"event,omitempty"`
 }

@@ -28,11 +28,13 @@ const (
 	OppLost        OpportunityStage = "lost"
 )
 
+// OpportunityStages lists the opportunity stages, open ones first.
+var OpportunityStages = []OpportunityStage{OppProspecting, OppEngaging, OppWon, OppLost}
+
 // ParseOpportunityStage returns the stage named s (any case).
 func ParseOpportunityStage(field, s string) (OpportunityStage, error) {
 	st := OpportunityStage(strings.ToLower(strings.TrimSpace(s)))
-	switch st {
-	case OppProspecting, OppEngaging, OppWon, OppLost:
+	if slices.Contains(OpportunityStages, st) {
 		return st, nil
 	}
 	return "", FieldError(field, "unknown opportunity stage %q (want prospecting, engaging, won or lost)", s)

@@ -2,6 +2,7 @@ package baton
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"time"
 )
@@ -155,6 +156,33 @@ type Report struct {
 type Series struct {
 	Name   string    `json:"name"`
 	Values []float64 `json:"values"`
+}
+
+// MarshalJSON writes the report with every array present, [] when empty
+// and never null: a report without rows is still a chart and a table to
+// its clients (and their generated types say array).
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report // without this method
+	p := plain(r)
+	p.Labels = orEmpty(p.Labels)
+	p.Columns = orEmpty(p.Columns)
+	p.Series = make([]Series, len(r.Series))
+	for i, s := range r.Series {
+		p.Series[i] = Series{Name: s.Name, Values: orEmpty(s.Values)}
+	}
+	p.Rows = make([][]string, len(r.Rows))
+	for i, row := range r.Rows {
+		p.Rows[i] = orEmpty(row)
+	}
+	return json.Marshal(p)
+}
+
+// orEmpty returns xs, or an empty slice for nil.
+func orEmpty[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
 }
 
 // WriteCSV writes the report's table (Columns, then Rows) as CSV that is

@@ -26,10 +26,19 @@ type LeadScore struct {
 	ScoredAt     time.Time `json:"scored_at"`
 }
 
+// The axes of a score: who the lead is (fit) and what they do (engagement).
+const (
+	AxisFit        = "fit"
+	AxisEngagement = "engagement"
+)
+
+// ScoreAxes lists the values of ScoreReason.Axis.
+var ScoreAxes = []string{AxisFit, AxisEngagement}
+
 // ScoreReason is one rule's part of a lead's score.
 type ScoreReason struct {
 	Rule   string  `json:"rule"`
-	Axis   string  `json:"axis"` // fit or engagement
+	Axis   string  `json:"axis"` // one of ScoreAxes
 	Points float64 `json:"points"`
 	Detail string  `json:"detail,omitempty"`
 	Events int     `json:"events,omitempty"`
@@ -145,6 +154,9 @@ const (
 	DiffRemoved DiffKind = "removed"
 	DiffFolded  DiffKind = "folded"
 )
+
+// DiffKinds lists the kinds of a diff's lines.
+var DiffKinds = []DiffKind{DiffSame, DiffAdded, DiffRemoved, DiffFolded}
 
 // DiffLine is one line of a PolicyDiff.
 type DiffLine struct {

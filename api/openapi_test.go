@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton"
 )
 
 type docRoute struct{ method, path string }
@@ -103,4 +107,218 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want a JSON 404", path, st, b)
 		}
 	}
+}
+
+// TestOpenAPIResponses sends every GET of the document, on an empty server
+// and on one with a lead in every part of the handoff, as an admin and as a
+// development rep, and checks each answer against the document: its status
+// is documented, and its body matches the schema of that status (so no
+// array is null, no enum value is unknown, no field is undocumented).
+func TestOpenAPIResponses(t *testing.T) {
+	for _, populated := range []bool{false, true} {
+		t.Run(map[bool]string{false: "empty", true: "populated"}[populated], func(t *testing.T) {
+			f := newFixture(t)
+			d := servedDoc(t, f)
+			ids := map[string]int64{"users": f.users[sdrA].ID}
+			if populated {
+				ids = populate(t, f, d)
+			}
+			// A backtest is a POST whose arrays are empty on an empty server.
+			st, b := f.do(marketing, "POST", "/api/v1/policies/backtest", policyJSON(handoffPolicy))
+			d.checkAnswer(t, "POST", "/api/v1/policies/backtest", st, b)
+			checked := 0
+			for _, r := range documentedRoutes(t, f) {
+				if r.method != "GET" {
+					continue
+				}
+				op := d.operation(r.method, r.path)
+				for _, path := range d.instances(r.path, ids) {
+					for _, caller := range []string{admin, sdrA} {
+						st, b := f.do(caller, "GET", path, "")
+						schema, documented := d.responseSchema(op, st)
+						if !documented {
+							t.Errorf("GET %s as %s: status %d is not documented: %s", path, caller, st, b)
+							continue
+						}
+						if schema == nil {
+							continue // not JSON: /metrics
+						}
+						var v any
+						if err := json.Unmarshal(b, &v); err != nil {
+							t.Errorf("GET %s as %s: not JSON: %v", path, caller, err)
+							continue
+						}
+						for _, p := range d.check(v, schema) {
+							t.Errorf("GET %s as %s (%d): %s", path, caller, st, p)
+						}
+						if st == 200 {
+							checked++
+						}
+					}
+				}
+			}
+			t.Logf("%d answers of 200 checked", checked)
+			if checked < 40 {
+				t.Errorf("only %d answers of 200 checked", checked)
+			}
+		})
+	}
+}
+
+// instances returns the request paths of a route path: each {id} the id of
+// its collection in ids (1 when none), each path parameter with an enum
+// every value of it.
+func (d *apiDoc) instances(path string, ids map[string]int64) []string {
+	out := []string{path}
+	op := d.operation("GET", path)
+	params, _ := op["parameters"].([]any)
+	for _, p := range params {
+		p := p.(map[string]any)
+		if p["in"] != "path" {
+			continue
+		}
+		name := p["name"].(string)
+		schema := p["schema"].(map[string]any)
+		if ref, ok := schema["$ref"].(string); ok {
+			schema = d.resolve(ref)
+		}
+		var values []string
+		if enum, ok := schema["enum"].([]any); ok {
+			for _, e := range enum {
+				values = append(values, e.(string))
+			}
+		} else {
+			// The collection is the segment before the parameter:
+			// /api/v1/leads/{id} is a lead.
+			before, _, _ := strings.Cut(path, "{"+name+"}")
+			segs := strings.Split(strings.Trim(before, "/"), "/")
+			id := ids[segs[len(segs)-1]]
+			if id == 0 {
+				id = 1
+			}
+			values = []string{itoa(id)}
+		}
+		var next []string
+		for _, o := range out {
+			for _, v := range values {
+				next = append(next, strings.ReplaceAll(o, "{"+name+"}", v))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// populate puts a lead in every part of the handoff, through the API: one
+// converted and won (with its attempts, BANT, events, opportunity), one
+// rejected, one awaiting its answer; a published policy and a draft, an
+// account. It returns the ids to read them by, by collection.
+func populate(t *testing.T, f *fixture, d *apiDoc) map[string]int64 {
+	t.Helper()
+	if _, err := f.db.PublishDocument(sys(), handoffPolicy); err != nil {
+		t.Fatal(err)
+	}
+	draft, err := f.db.SaveDraft(sys(), handoffPolicy+"\n# a draft\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := &baton.Account{Name: "Acme", Domain: "acme.test", Industry: "Software"}
+	if err := f.db.CreateAccount(sys(), acct); err != nil {
+		t.Fatal(err)
+	}
+	path := func(l *baton.Lead, suffix string) string { return "/api/v1/leads/" + itoa(l.ID) + suffix }
+	step := func(caller, method, p, body string, status int) []byte {
+		t.Helper()
+		st, b := f.do(caller, method, p, body)
+		if st != status {
+			t.Fatalf("%s %s as %s: %d %s", method, p, caller, st, b)
+		}
+		d.checkAnswer(t, method, routeOf(p), st, b)
+		return b
+	}
+	won := f.routedMQL("")
+	rep := f.keyOf(t, f.leadOwner(t, won.ID))
+	step(marketing, "PATCH", path(won, ""), `{"account_id":`+itoa(acct.ID)+`,"attributes":{"plan":"pro","seats":50,"trial":true}}`, 200)
+	step(rep, "POST", path(won, "/accept"), "", 200)
+	step(rep, "POST", path(won, "/attempts"), `{"channel":"call","outcome":"connected","note":"keen"}`, 201)
+	step(rep, "POST", path(won, "/qualify"), fullBANT, 200)
+	step(ae, "POST", path(won, "/accept"), "", 200)
+	step(ae, "POST", path(won, "/convert"), `{"name":"Acme: 50 seats","amount":24000}`, 201)
+	step(ae, "POST", path(won, "/close"), `{"won":true,"value":24000}`, 200)
+	step(marketing, "POST", "/api/v1/events", `[{"id":"e1","type":"page_view","lead_id":`+itoa(won.ID)+`,"occurred_at":"2026-01-05T10:00:00Z","properties":{"url":"/pricing"}}]`, 200)
+
+	rejected := f.routedMQL("")
+	step(f.keyOf(t, f.leadOwner(t, rejected.ID)), "POST", path(rejected, "/reject"), `{"reason":"no_need","note":"students"}`, 200)
+	waiting := f.routedMQL(sdrA)
+	return map[string]int64{"leads": waiting.ID, "accounts": acct.ID, "users": f.users[sdrA].ID, "policies": draft.ID}
+}
+
+// checkAnswer checks an answer of the route against the document.
+func (d *apiDoc) checkAnswer(t *testing.T, method, route string, status int, body []byte) {
+	t.Helper()
+	op := d.operation(method, route)
+	if op == nil {
+		t.Errorf("%s %s is not documented", method, route)
+		return
+	}
+	schema, documented := d.responseSchema(op, status)
+	if !documented {
+		t.Errorf("%s %s: status %d is not documented: %s", method, route, status, body)
+		return
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Errorf("%s %s: not JSON: %v", method, route, err)
+		return
+	}
+	for _, p := range d.check(v, schema) {
+		t.Errorf("%s %s (%d): %s", method, route, status, p)
+	}
+}
+
+// leadOwner returns the owner id of a lead, as stored.
+func (f *fixture) leadOwner(t *testing.T, id int64) *int64 {
+	t.Helper()
+	l, err := f.db.FindLeadByID(sys(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.OwnerID
+}
+
+// TestOpenAPIExamples checks every example of the served document against
+// the schema beside it: request and response bodies, error responses,
+// webhook payloads and parameters.
+func TestOpenAPIExamples(t *testing.T) {
+	f := newFixture(t)
+	d := servedDoc(t, f)
+	n := 0
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ex, ok := x["example"]; ok {
+				if schema, ok := x["schema"].(map[string]any); ok {
+					n++
+					for _, p := range d.check(ex, schema) {
+						t.Errorf("%s: example %s", at, p)
+					}
+				}
+			}
+			for _, k := range sortedKeys(x) {
+				if k != "example" {
+					walk(at+"/"+k, x[k])
+				}
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s/%d", at, i), e)
+			}
+		}
+	}
+	walk("#", d.raw)
+	if n < 100 {
+		t.Errorf("only %d examples checked", n)
+	}
+	t.Logf("%d examples checked", n)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"reflect"
+	"slices"
 
 	"github.com/batonhq/baton"
 )
@@ -35,9 +36,15 @@ type route struct {
 	// raw, when set, is the response's media type and schema instead of
 	// JSON of resp (for /metrics).
 	raw string
+	// errors are the error statuses of this route beyond those every route
+	// of its kind has (see errorsOf), such as 422.
+	errors []int
 }
 
-// param is a query parameter, or a header when in is "header".
+// param is a query parameter, a header when in is "header", or the type of
+// a path parameter when in is "path" (a path parameter not declared is an
+// id). Its typ is a JSON type, one of paramSchema's (id, int32, date,
+// time) or the name of one of the vocabularies.
 type param struct {
 	name, typ, desc string
 	enum            []string
@@ -57,8 +64,11 @@ func enumOf[T ~string](xs []T) []string {
 // leadSorts are the orders of the lead list.
 var leadSorts = []string{"created", "probability", "fit", "engagement"}
 
+// format is the parameter of the routes that also answer CSV.
+var format = param{name: "format", typ: "string", desc: "json (the default) or csv", enum: []string{"json", "csv"}}
+
 var paging = []param{
-	p("limit", "integer", "page size, 1 to 1000 (default 50)"),
+	{name: "limit", typ: "int32", desc: "page size, 1 to 1000 (default 50)"},
 	p("offset", "integer", "how many items to skip (default 0)"),
 }
 
@@ -66,22 +76,23 @@ func withPaging(ps ...param) []param { return append(ps, paging...) }
 
 // routes is the route table: every route the API serves.
 func routes() []route {
-	stage := param{name: "stage", typ: "string", desc: "lifecycle stage", enum: enumOf(baton.Stages)}
-	role := param{name: "role", typ: "string", desc: "user role", enum: enumOf(baton.Roles)}
-	oppStage := param{name: "stage", typ: "string", desc: "opportunity stage",
-		enum: []string{string(baton.OppProspecting), string(baton.OppEngaging), string(baton.OppWon), string(baton.OppLost)}}
+	stage := p("stage", "Stage", "lifecycle stage")
+	role := p("role", "Role", "user role")
+	oppStage := p("stage", "OpportunityStage", "opportunity stage")
 	return []route{
-		{method: "GET", path: "/healthz", handle: (*Server).health, summary: "Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)", tag: "meta", public: true, status: 200, resp: "Health"},
-		{method: "GET", path: "/readyz", handle: (*Server).ready, summary: "Readiness for load balancers: as /healthz, and 503 while every place for write requests is taken", tag: "meta", public: true, status: 200, resp: "Health"},
+		{method: "GET", path: "/healthz", handle: (*Server).health, summary: "Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)", tag: "meta", public: true, status: 200, resp: "Health",
+			also: http.StatusServiceUnavailable, alsoDesc: "The database does not answer or cannot take writes: status unavailable, and database says why."},
+		{method: "GET", path: "/readyz", handle: (*Server).ready, summary: "Readiness for load balancers: as /healthz, and 503 while every place for write requests is taken", tag: "meta", public: true, status: 200, resp: "Health",
+			also: http.StatusServiceUnavailable, alsoDesc: "Not ready: status unavailable (the database, as /healthz) or busy (every place for write requests is taken)."},
 		{method: "GET", path: "/metrics", handle: (*Server).serveMetrics, summary: "Prometheus metrics, for an admin's token (or without one on baton serve --metrics-addr, a listener of its own)", tag: "meta", status: 200, raw: "text/plain"},
 		{method: "GET", path: "/api/v1/openapi.json", handle: (*Server).serveOpenAPI, summary: "This OpenAPI document", tag: "meta", public: true, status: 200, resp: "OpenAPI"},
 		{method: "GET", path: "/api/v1/me", handle: (*Server).me, summary: "The signed-in user", tag: "users", status: 200, resp: "User"},
 
 		{method: "GET", path: "/api/v1/leads", handle: (*Server).listLeads, summary: "List the leads the caller may see, newest first or in the order of sort", tag: "leads",
-			params: withPaging(stage, p("owner_id", "integer", "owner's user id"), p("source", "string", "lead source"),
-				p("campaign", "string", "campaign"), p("account_id", "integer", "account id"),
-				p("created_after", "date-time", "created at or after: RFC 3339 time or YYYY-MM-DD"),
-				p("created_before", "date-time", "created before: RFC 3339 time or YYYY-MM-DD"),
+			params: withPaging(stage, p("owner_id", "id", "owner's user id"), p("source", "string", "lead source"),
+				p("campaign", "string", "campaign"), p("account_id", "id", "account id"),
+				p("created_after", "time", "created at or after: RFC 3339 time or YYYY-MM-DD"),
+				p("created_before", "time", "created before: RFC 3339 time or YYYY-MM-DD"),
 				p("q", "string", "text in the email, name, company or external id"),
 				param{name: "sort", typ: "string", desc: "order: created (newest first, the default), or probability, fit or engagement (highest first)", enum: leadSorts}),
 			status: 200, resp: "LeadList"},
@@ -102,7 +113,7 @@ func routes() []route {
 		{method: "PATCH", path: "/api/v1/accounts/{id}", handle: (*Server).updateAccount, summary: "Change some fields of an account", tag: "accounts", body: "AccountUpdate", status: 200, resp: "Account"},
 
 		{method: "GET", path: "/api/v1/users", handle: (*Server).listUsers, summary: "List users", tag: "users",
-			params: withPaging(role, p("team", "string", "team"), p("manager_id", "integer", "manager's user id"), p("email", "string", "exact email")),
+			params: withPaging(role, p("team", "string", "team"), p("manager_id", "id", "manager's user id"), p("email", "string", "exact email")),
 			status: 200, resp: "UserList"},
 		{method: "POST", path: "/api/v1/users", handle: (*Server).createUser, summary: "Create a user (admin)", tag: "users", body: "UserInput", status: 201, resp: "User"},
 		{method: "GET", path: "/api/v1/users/{id}", handle: (*Server).getUser, summary: "Get a user", tag: "users", status: 200, resp: "User"},
@@ -112,23 +123,23 @@ func routes() []route {
 		{method: "DELETE", path: "/api/v1/users/{id}/out-of-office", handle: (*Server).endOutOfOffice, summary: "End a user's absence now (the user, their manager, admin)", tag: "users", status: 200, resp: "User"},
 		{method: "POST", path: "/api/v1/users/{id}/tokens", handle: (*Server).createToken, summary: "Make an API token for a user; it is shown only once", tag: "users", body: "TokenInput", bodyOptional: true, status: 201, resp: "Token"},
 		{method: "GET", path: "/api/v1/tokens", handle: (*Server).listTokens, summary: "List API tokens, live ones first, newest first, never the tokens themselves: every user's for an admin, the caller's own for anyone else (403 for a user_id not theirs)", tag: "users",
-			params: withPaging(p("user_id", "integer", "the owner's user id"), p("revoked", "boolean", "true: only revoked tokens; false: only live ones")),
+			params: withPaging(p("user_id", "id", "the owner's user id"), p("revoked", "boolean", "true: only revoked tokens; false: only live ones")),
 			status: 200, resp: "TokenInfoList"},
 		{method: "GET", path: "/api/v1/audit", handle: (*Server).listAudit, summary: "The audit log, newest first (admin): who did what to which target, when and from where, with the changed fields; ?format=csv for CSV (1000 entries unless limit says)", tag: "users",
-			params: withPaging(p("action", "string", "entries whose action begins with this: user. or user.update"), p("actor_id", "integer", "the acting user's id"),
-				p("target_kind", "string", "the kind of target: user, token, webhook, calendar, policy, model"), p("target_id", "integer", "the target's id"),
-				p("from", "string", "entries at or after this time (RFC 3339 or YYYY-MM-DD)"), p("to", "string", "entries before this time (RFC 3339 or YYYY-MM-DD)"),
-				p("format", "string", "json or csv")),
+			params: withPaging(p("action", "string", "entries whose action begins with this: user. or user.update"), p("actor_id", "id", "the acting user's id"),
+				p("target_kind", "string", "the kind of target: user, token, webhook, calendar, policy, model"), p("target_id", "id", "the target's id"),
+				p("from", "time", "entries at or after this time (RFC 3339 or YYYY-MM-DD)"), p("to", "time", "entries before this time (RFC 3339 or YYYY-MM-DD)"),
+				format),
 			status: 200, resp: "AuditList"},
 		{method: "DELETE", path: "/api/v1/tokens/{id}", handle: (*Server).revokeToken, summary: "Revoke an API token: from the next request on it answers 401 (its owner, admin; 404 for anyone else's); a revoked token is returned as it is", tag: "users", status: 200, resp: "TokenInfo"},
 
 		{method: "POST", path: "/api/v1/events", handle: (*Server).recordEvents, summary: "Record one event or an array of up to 10,000", tag: "events", body: "EventBatch", status: 200, resp: "EventResult"},
 		{method: "GET", path: "/api/v1/events", handle: (*Server).listEvents, summary: "List events of the leads the caller may see, latest first", tag: "events",
-			params: withPaging(p("lead_id", "integer", "lead id"), p("type", "string", "event type"), p("after", "date-time", "occurred after: RFC 3339 time or YYYY-MM-DD")),
+			params: withPaging(p("lead_id", "id", "lead id"), p("type", "string", "event type"), p("after", "time", "occurred after: RFC 3339 time or YYYY-MM-DD")),
 			status: 200, resp: "EventList"},
 
 		{method: "GET", path: "/api/v1/opportunities", handle: (*Server).listOpportunities, summary: "List the opportunities the caller may see, newest first", tag: "opportunities",
-			params: withPaging(p("owner_id", "integer", "owner's user id"), p("account_id", "integer", "account id"), p("lead_id", "integer", "lead id"), oppStage),
+			params: withPaging(p("owner_id", "id", "owner's user id"), p("account_id", "id", "account id"), p("lead_id", "id", "lead id"), oppStage),
 			status: 200, resp: "OpportunityList"},
 		{method: "PATCH", path: "/api/v1/opportunities/{id}", handle: (*Server).updateOpportunity, summary: "Change the name, amount, product or expected close of an open opportunity (the owner of its lead, their manager, admin); each change is written to the lead's history; 409 once it is closed", tag: "opportunities",
 			body: "OpportunityUpdate", status: 200, resp: "Opportunity"},
@@ -144,14 +155,16 @@ func routes() []route {
 		{method: "POST", path: "/api/v1/policies/{id}/publish", handle: (*Server).publishPolicy, summary: "Publish a draft as the next version with a change note and rescore every lead (marketing, admin); 400 naming change_note without one; 409 if already published or edited since sha256", tag: "scoring", body: "PublishInput", status: 200, resp: "PolicyDoc"},
 		{method: "GET", path: "/api/v1/scoring/status", handle: (*Server).scoringStatus, summary: "How many leads are scored by the current policy and model", tag: "scoring", status: 200, resp: "RescoreStatus"},
 		{method: "GET", path: "/api/v1/reports/{name}", handle: (*Server).report, summary: "Run a report: funnel, velocity, sla, rejections, recycled, quality, quality_rules, stale or stalled (reps: stale and stalled, their own); ?format=csv for CSV", tag: "reports",
-			params: []param{p("from", "date", "first day, YYYY-MM-DD"), p("to", "date", "day after the last, YYYY-MM-DD"), p("by", "string", "breakdown: source, campaign, industry, size, country, team, owner (or week for rejections)"),
+			params: []param{p("from", "date", "first day, YYYY-MM-DD"), p("to", "date", "day after the last, YYYY-MM-DD"), param{name: "by", typ: "string", desc: "breakdown: source, campaign, industry, size, country, team, owner (or week for rejections)", enum: append(slices.Clone(baton.ReportDimensions), "week")},
 				p("cohort", "boolean", "funnel: by creation cohort instead of by period"), p("days", "integer", "stale, stalled: days without progress"),
 				p("active_days", "integer", "stalled: days with events"), p("limit", "integer", "rows at most"),
-				p("manager", "integer", "funnel, velocity, rejections: within the team of this manager (user id): the manager and who reports to them"), p("format", "string", "json or csv")},
+				p("manager", "id", "funnel, velocity, rejections: within the team of this manager (user id): the manager and who reports to them"), format,
+				{name: "name", in: "path", typ: "ReportName", desc: "the report"}},
 			status: 200, resp: "Report"},
 		{method: "GET", path: "/api/v1/models", handle: (*Server).listModels, summary: "List the trained models, newest first", tag: "scoring", status: 200, resp: "ModelList"},
 		{method: "POST", path: "/api/v1/models/train", handle: (*Server).trainModel, summary: "Train a model on the leads with known outcomes; activate it unless worse than the active one (marketing, admin)", tag: "scoring", body: "TrainInput", bodyOptional: true, status: 200, resp: "TrainReport"},
-		{method: "POST", path: "/api/v1/models/{version}/activate", handle: (*Server).activateModel, summary: "Make a model the active one and rescore every lead (marketing, admin)", tag: "scoring", status: 200, resp: "ModelInfo"},
+		{method: "POST", path: "/api/v1/models/{version}/activate", handle: (*Server).activateModel, summary: "Make a model the active one and rescore every lead (marketing, admin)", tag: "scoring",
+			params: []param{{name: "version", in: "path", typ: "int32", desc: "the model's version"}}, status: 200, resp: "ModelInfo"},
 
 		// The handoff: storage decides who may answer for a lead (its owner,
 		// the owner's manager, an admin).
@@ -164,7 +177,8 @@ func routes() []route {
 		{method: "POST", path: "/api/v1/leads/{id}/recycle", handle: handoff((*Server).recycleLead), summary: "Return an SQL to marketing's nurture, with a reason: the track and cool-down are set (the AE, their manager, admin)", tag: "handoff", body: "SendBack", status: 200, resp: "Lead"},
 		{method: "POST", path: "/api/v1/leads/{id}/convert", handle: handoff((*Server).convertLead), summary: "Convert an SQL into an opportunity: 201 the first time; a retry with the same Idempotency-Key answers 200 with the same opportunity", tag: "handoff",
 			params: []param{{name: idempotencyHeader, typ: "string", in: "header", desc: "a key of your choice (at most 255 bytes) that makes a retry return the first conversion's opportunity"}},
-			body:   "ConvertInput", status: 201, resp: "Opportunity", also: 200, alsoDesc: "A retry with the same Idempotency-Key: the opportunity of the first conversion."},
+			body:   "ConvertInput", status: 201, resp: "Opportunity", also: 200, alsoDesc: "A retry with the same Idempotency-Key: the opportunity of the first conversion.",
+			errors: []int{http.StatusUnprocessableEntity}},
 		{method: "POST", path: "/api/v1/leads/{id}/close", handle: handoff((*Server).closeLead), summary: "Close the lead's opportunity won or lost (lost needs a reason)", tag: "handoff", body: "CloseInput", status: 200, resp: "Lead"},
 		{method: "POST", path: "/api/v1/leads/{id}/assign", handle: handoff((*Server).assignLead), summary: "Give a lead to another rep, with a new SLA clock for an MQL or an SQL (managers within their team, admins)", tag: "handoff", body: "AssignInput", status: 200, resp: "Lead"},
 		{method: "POST", path: "/api/v1/leads/{id}/claim", handle: handoff((*Server).claimLead), summary: "Pull an unassigned MQL, or a nurtured lead that keeps engaging, when the policy allows it (development reps)", tag: "handoff", status: 200, resp: "Lead"},
@@ -264,4 +278,6 @@ var schemaTypes = map[string]reflect.Type{
 	"Queue":            reflect.TypeFor[list[baton.QueueItem]](),
 	"Notification":     reflect.TypeFor[baton.Notification](),
 	"NotificationList": reflect.TypeFor[list[baton.Notification]](),
+
+	"WebhookPayload": reflect.TypeFor[webhookPayload](),
 }

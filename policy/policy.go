@@ -212,10 +212,10 @@ type Subject struct {
 	Account *baton.Account
 }
 
-// Axis names of a Reason.
+// Axis names of a Reason: the domain's (baton.ScoreAxes).
 const (
-	AxisFit        = "fit"
-	AxisEngagement = "engagement"
+	AxisFit        = baton.AxisFit
+	AxisEngagement = baton.AxisEngagement
 )
 
 // Reason is one rule's contribution to a score.

@@ -85,10 +85,10 @@ func (db *DB) Timeline(ctx context.Context, id int64) ([]baton.TimelineItem, err
 	}
 	items := make([]baton.TimelineItem, 0, len(hist)+len(events))
 	for i := range hist {
-		items = append(items, baton.TimelineItem{At: hist[i].At, Kind: "history", History: &hist[i]})
+		items = append(items, baton.TimelineItem{At: hist[i].At, Kind: baton.TimelineHistory, History: &hist[i]})
 	}
 	for _, e := range events {
-		items = append(items, baton.TimelineItem{At: e.OccurredAt, Kind: "event", Event: e})
+		items = append(items, baton.TimelineItem{At: e.OccurredAt, Kind: baton.TimelineEvent, Event: e})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
 	return items, nil

@@ -631,34 +631,34 @@ func (tx *Tx) notify(ctx context.Context, l *baton.Lead, r baton.Rule, c baton.S
 				if m.handoff.Kind == baton.HandoffAE {
 					what = "SQL"
 				}
-				if err := tx.inbox(ctx, m.handoff.OwnerID, "assigned", l, fmt.Sprintf("New %s: %s", what, leadName(l)),
+				if err := tx.inbox(ctx, m.handoff.OwnerID, baton.NotifyAssigned, l, fmt.Sprintf("New %s: %s", what, leadName(l)),
 					fmt.Sprintf("Accept or reject by %s (%s).", m.handoff.DueAt.Format("Mon 2 Jan 15:04 MST"), m.handoff.Why)); err != nil {
 					return err
 				}
 			} else if r.Verb == baton.VerbSendBack && l.OwnerID != nil {
-				if err := tx.inbox(ctx, *l.OwnerID, "sent_back", l, "Sent back: "+leadName(l), tx.actor.Name+" sent the SQL back: "+c.Reason); err != nil {
+				if err := tx.inbox(ctx, *l.OwnerID, baton.NotifySentBack, l, "Sent back: "+leadName(l), tx.actor.Name+" sent the SQL back: "+c.Reason); err != nil {
 					return err
 				}
 			} else if l.OwnerID != nil && r.Effects.Open == "" && r.Effects.Owner == baton.OwnerAssignee {
-				if err := tx.inbox(ctx, *l.OwnerID, "assigned", l, "Yours now: "+leadName(l), tx.actor.Name+" gave you this lead."); err != nil {
+				if err := tx.inbox(ctx, *l.OwnerID, baton.NotifyAssigned, l, "Yours now: "+leadName(l), tx.actor.Name+" gave you this lead."); err != nil {
 					return err
 				}
 			}
 		case "previous":
 			switch {
 			case r.Verb == baton.VerbBreach && m.breached != nil:
-				if err := tx.inbox(ctx, m.breached.ID, "breached", l, "SLA breached: "+leadName(l), "The time to answer has passed."); err != nil {
+				if err := tx.inbox(ctx, m.breached.ID, baton.NotifyBreached, l, "SLA breached: "+leadName(l), "The time to answer has passed."); err != nil {
 					return err
 				}
 			case m.previous != nil && (l.OwnerID == nil || *l.OwnerID != *m.previous):
-				if err := tx.inbox(ctx, *m.previous, "reassigned", l, "Reassigned: "+leadName(l), tx.actor.Name+" gave this lead to someone else."); err != nil {
+				if err := tx.inbox(ctx, *m.previous, baton.NotifyReassigned, l, "Reassigned: "+leadName(l), tx.actor.Name+" gave this lead to someone else."); err != nil {
 					return err
 				}
 			}
 		case "manager":
 			if b := m.breached; b != nil && b.ManagerID != nil && m.escalate {
 				body := fmt.Sprintf("%s did not answer lead %d (%s) within the SLA, due %s.", b.Name, l.ID, leadName(l), m.answered.DueAt.Format(time.RFC1123))
-				if err := tx.inbox(ctx, *b.ManagerID, "escalated", l, "Escalation: "+b.Name+" breached the SLA", body); err != nil {
+				if err := tx.inbox(ctx, *b.ManagerID, baton.NotifyEscalated, l, "Escalation: "+b.Name+" breached the SLA", body); err != nil {
 					return err
 				}
 				if err := tx.emailUser(ctx, *b.ManagerID, "escalated", l, "Escalation: "+b.Name+" missed the SLA on "+leadName(l), body); err != nil {
@@ -670,7 +670,7 @@ func (tx *Tx) notify(ctx context.Context, l *baton.Lead, r baton.Rule, c baton.S
 			if r.Verb == baton.VerbReject {
 				title, body = "Rejected by sales: "+leadName(l), fmt.Sprintf("%s rejected the lead: %s. %s", tx.actor.Name, c.Reason, c.Note)
 			}
-			if err := tx.inboxRole(ctx, baton.RoleMarketing, "rejected", l, title, body); err != nil {
+			if err := tx.inboxRole(ctx, baton.RoleMarketing, baton.NotifyRejected, l, title, body); err != nil {
 				return err
 			}
 		case "qualifier":
@@ -679,7 +679,7 @@ func (tx *Tx) notify(ctx context.Context, l *baton.Lead, r baton.Rule, c baton.S
 				return err
 			}
 			if sdr.Valid && m.opportunity != nil {
-				if err := tx.inbox(ctx, sdr.Int64, "converted", l, "Converted: "+leadName(l), "Your SQL became the opportunity "+m.opportunity.Name+"."); err != nil {
+				if err := tx.inbox(ctx, sdr.Int64, baton.NotifyConverted, l, "Converted: "+leadName(l), "Your SQL became the opportunity "+m.opportunity.Name+"."); err != nil {
 					return err
 				}
 			}

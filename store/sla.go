@@ -104,7 +104,7 @@ func (db *DB) RemindHandler() baton.JobHandler {
 			return err
 		}
 		left := h.DueAt.Sub(tx.now).Round(time.Minute)
-		if err := tx.inbox(ctx, h.OwnerID, "reminder", l, "Answer soon: "+leadName(l), fmt.Sprintf("%s left to accept or reject (due %s).", left, h.DueAt.Format("Mon 15:04 MST"))); err != nil {
+		if err := tx.inbox(ctx, h.OwnerID, baton.NotifyReminder, l, "Answer soon: "+leadName(l), fmt.Sprintf("%s left to accept or reject (due %s).", left, h.DueAt.Format("Mon 15:04 MST"))); err != nil {
 			return err
 		}
 		if err := tx.emailUser(ctx, h.OwnerID, "reminder", l, "Reminder: "+leadName(l)+" awaits your answer",
@@ -131,7 +131,7 @@ func (db *DB) StaleSALHandler() baton.JobHandler {
 		if l.Stage != baton.StageSAL || l.OwnerID == nil {
 			return nil
 		}
-		if err := tx.inbox(ctx, *l.OwnerID, "stale_sal", l, "No opportunity yet: "+leadName(l),
+		if err := tx.inbox(ctx, *l.OwnerID, baton.NotifyStaleSAL, l, "No opportunity yet: "+leadName(l),
 			fmt.Sprintf("You accepted this lead on %s and it has no opportunity yet: qualify it, or reject it with a reason.", l.StageChangedAt.Format("2 Jan"))); err != nil {
 			return err
 		}
