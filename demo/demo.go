@@ -16,9 +16,12 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/csvimport"
@@ -153,10 +156,15 @@ func (l *loader) users() error {
 	if err != nil {
 		return err
 	}
+	// Hashing a password is the slow part, made outside the transaction:
+	// one per core at a time.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, u := range users {
-		if err := db.SetPassword(ctx, u.ID, Password); err != nil {
-			return err
-		}
+		g.Go(func() error { return db.SetPassword(ctx, u.ID, Password) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	l.agents = map[string]*baton.User{}
 	for _, u := range users {

@@ -289,6 +289,8 @@ func (l *loader) work(now time.Time) error {
 			delay = time.Duration(4+(c-0.74)*150) * time.Hour
 		case c < 0.97:
 			delay = time.Duration(30+(c-0.88)*500) * time.Hour
+		case o.kind == string(baton.HandoffAE):
+			delay = 40 * time.Hour // account executives answer in the end
 		default:
 			continue // never: breached and reassigned
 		}
@@ -442,7 +444,7 @@ func (l *loader) progress(as context.Context, s *sim, now time.Time) error {
 				return err
 			}
 			s.stage = baton.StageSQL
-		case c < 0.8:
+		case c < 0.95:
 			return l.reject(as, s, "sal", now)
 		default:
 			// Left waiting: the stale-SAL sweep and sales ops see it.
