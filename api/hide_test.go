@@ -10,7 +10,8 @@ import (
 )
 
 // TestHiddenFromSales: the fields the policy in force hides from sales
-// (hidden_from_reps) are in no answer of the API to a development rep or
+// (here a post-contact field and the outcome; hidden_from_reps works the
+// same) are in no answer of the API to a development rep or
 // their manager, whether they read the lead, list leads, their queue, the
 // timeline or the history, or make a move; marketing and admins read
 // them.
@@ -21,7 +22,7 @@ func TestHiddenFromSales(t *testing.T) {
 	if _, err := f.db.UpdateLead(sys(), l.ID, baton.LeadUpdate{Attrs: baton.Attrs{"Tags": tags, "Converted": true, "Industry": industry}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.PublishDocument(sys(), testPolicy+"hidden_from_reps: [attributes.Tags, attributes.Converted]\n"); err != nil {
+	if _, err := f.db.PublishDocument(sys(), testPolicy+"post_contact: [attributes.Tags]\noutcome: attributes.Converted\n"); err != nil {
 		t.Fatal(err)
 	}
 	lead := fmt.Sprintf("/api/v1/leads/%d", l.ID)
