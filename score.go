@@ -325,4 +325,12 @@ type TrainReport struct {
 	Active        *ModelMetrics `json:"active,omitempty"`
 	ActiveVersion int           `json:"active_version,omitempty"`
 	Seconds       float64       `json:"train_seconds"`
+	// The split by time: the outcomes trained on started their clocks from
+	// TrainFrom to TrainTo, the held-out ones from HoldoutFrom to HoldoutTo.
+	TrainFrom   time.Time `json:"train_from"`
+	TrainTo     time.Time `json:"train_to"`
+	HoldoutFrom time.Time `json:"holdout_from"`
+	HoldoutTo   time.Time `json:"holdout_to"`
+	// Features are the inputs the model learnt from.
+	Features []string `json:"features"`
 }

@@ -1583,11 +1583,16 @@ type TrainReport struct {
 	Activated     bool          `json:"activated"`
 	Active        *ModelMetrics `json:"active,omitempty"`
 	ActiveVersion *int64        `json:"active_version,omitempty"`
+	Features      []string      `json:"features"`
 	Holdout       int64         `json:"holdout"`
+	HoldoutFrom   time.Time     `json:"holdout_from"`
+	HoldoutTo     time.Time     `json:"holdout_to"`
 	New           ModelMetrics  `json:"new"`
 	Positives     int64         `json:"positives"`
 	Rows          int64         `json:"rows"`
+	TrainFrom     time.Time     `json:"train_from"`
 	TrainSeconds  float64       `json:"train_seconds"`
+	TrainTo       time.Time     `json:"train_to"`
 	Version       int64         `json:"version"`
 	Why           string        `json:"why"`
 }

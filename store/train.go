@@ -59,7 +59,8 @@ func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, forc
 	if err != nil {
 		return nil, baton.Errorf(baton.EINVALID, "training failed: %v", err)
 	}
-	rep := &baton.TrainReport{Rows: len(trainRows), Positives: countTrue(trainY), Holdout: len(testRows), Seconds: time.Since(start).Seconds()}
+	rep := &baton.TrainReport{Rows: len(trainRows), Positives: countTrue(trainY), Holdout: len(testRows), Seconds: time.Since(start).Seconds(),
+		TrainFrom: from, TrainTo: to, HoldoutFrom: test[0].At, HoldoutTo: test[len(test)-1].At, Features: m.Features()}
 	predict := func(m *model.Model) baton.ModelMetrics {
 		probs := make([]float64, len(testRows))
 		for i, r := range testRows {
@@ -98,7 +99,7 @@ func (db *DB) TrainModel(ctx context.Context, holdout float64, seed uint64, forc
 	}
 	metrics, _ := json.Marshal(map[string]any{"auc": rep.New.AUC, "log_loss": rep.New.LogLoss, "brier": rep.New.Brier,
 		"precision_top10": rep.New.PrecisionTop10, "lift_top10": rep.New.LiftTop10, "holdout": len(testRows), "train_seconds": rep.Seconds,
-		"split": "time", "holdout_from": test[0].At, "holdout_to": test[len(test)-1].At, "features": m.Features()})
+		"split": "time", "holdout_from": rep.HoldoutFrom, "holdout_to": rep.HoldoutTo, "features": rep.Features})
 	info := &baton.ModelInfo{Rows: rep.Rows, Positives: rep.Positives, WindowFrom: from, WindowTo: to, Metrics: metrics, Note: rep.Why}
 	if err := db.SaveModel(ctx, info, body); err != nil {
 		return nil, err

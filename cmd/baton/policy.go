@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/policy"
@@ -165,5 +167,9 @@ func printTrain(w io.Writer, rep *baton.TrainReport) {
 	fmt.Fprintf(w, "model v%d %s: trained on %d leads (%d converted) in %.2f s\n", rep.Version, state, rep.Rows, rep.Positives, rep.Seconds)
 	fmt.Fprintf(w, "held out %d leads: AUC %.4f, log loss %.4f, Brier %.4f, top-10%% precision %.3f (lift %.2f)\n",
 		rep.Holdout, rep.New.AUC, rep.New.LogLoss, rep.New.Brier, rep.New.PrecisionTop10, rep.New.LiftTop10)
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	fmt.Fprintf(w, "split by time: trained on outcomes whose clock started %s to %s, held out %s to %s\n",
+		day(rep.TrainFrom), day(rep.TrainTo), day(rep.HoldoutFrom), day(rep.HoldoutTo))
+	fmt.Fprintf(w, "%d features: %s\n", len(rep.Features), strings.Join(rep.Features, ", "))
 	fmt.Fprintln(w, rep.Why)
 }
