@@ -44,26 +44,31 @@ type ScoreReason struct {
 	Events int     `json:"events,omitempty"`
 }
 
-// ProbabilityFactor is one input's part of the model's probability, in
-// log-odds: positive raised it, negative lowered it.
-type ProbabilityFactor struct {
-	Feature      string  `json:"feature"`
-	Value        string  `json:"value"`
-	Contribution float64 `json:"contribution"`
-}
-
 // ScoreExplanation is a lead's score now, with every rule that made it (the
-// points add up to fit + engagement) and every factor of its probability (the
-// contributions add up to its log-odds less the base).
+// points add up to fit + engagement) and every factor of its probability:
+// their contributions add up to its log-odds less BaseLogOdds, and their
+// percent points to its probability less BaseProbability (in percentage
+// points), with HiddenPercentPoints when factors were left out as hidden
+// from the viewer (see Hide).
 type ScoreExplanation struct {
-	LeadID      int64               `json:"lead_id"`
-	At          time.Time           `json:"at"`
-	Score       LeadScore           `json:"score"`
-	Qualifies   bool                `json:"qualifies"`
-	Why         string              `json:"why"`
-	Reasons     []ScoreReason       `json:"reasons"`
-	BaseLogOdds float64             `json:"base_log_odds,omitempty"`
-	Factors     []ProbabilityFactor `json:"factors,omitempty"`
+	LeadID      int64         `json:"lead_id"`
+	At          time.Time     `json:"at"`
+	Score       LeadScore     `json:"score"`
+	Qualifies   bool          `json:"qualifies"`
+	Why         string        `json:"why"`
+	Reasons     []ScoreReason `json:"reasons"`
+	BaseLogOdds float64       `json:"base_log_odds,omitempty"`
+	// BaseProbability is the model's probability for a lead at the average
+	// of the leads it was trained on (BaseLogOdds as a probability): where
+	// the factors' percent points start from.
+	BaseProbability float64 `json:"base_probability,omitempty"`
+	// Factors are the model's reasons, the largest |PercentPoints| first.
+	Factors []ProbabilityFactor `json:"factors,omitempty"`
+	// HiddenFactors counts the factors left out because they read a field
+	// hidden from the viewer, and HiddenPercentPoints is their sum: they
+	// count in the probability, but are not named.
+	HiddenFactors       int     `json:"hidden_factors,omitempty"`
+	HiddenPercentPoints float64 `json:"hidden_percent_points,omitempty"`
 }
 
 // PolicyDoc is a scoring policy document: a draft, or a published version.

@@ -11,9 +11,9 @@ import (
 // Sales do not see the fields the policy in force lists in
 // hidden_from_reps (the columns filled in after contact, and the outcome
 // itself): a rep judging a lead must not read how it ended. The API leaves
-// them out of the leads, histories and timelines it answers to development
-// reps, account executives and managers, as the web's pages do; marketing
-// and admins get everything.
+// them out of the leads, histories, timelines and score explanations it
+// answers to development reps, account executives and managers, as the
+// web's pages do; marketing and admins get everything.
 
 // hiding returns the policy whose hidden_from_reps applies to the caller,
 // or nil when nothing is hidden from them.
@@ -46,4 +46,18 @@ func (s *Server) visibleLeads(ctx context.Context, leads []*baton.Lead) ([]*bato
 		out[i] = p.VisibleLead(l)
 	}
 	return out, nil
+}
+
+// visibleExplanation takes out of a score's explanation what p hides from
+// the caller: the model's factors on hidden fields (their points summed
+// apart) and the conditions of the rules that read one.
+func visibleExplanation(p *policy.Policy, ex *baton.ScoreExplanation) {
+	if p == nil {
+		return
+	}
+	ruleField := make(map[string]string, len(p.FitRules))
+	for _, r := range p.FitRules {
+		ruleField[r.Name] = r.Condition.Field
+	}
+	ex.Hide(p.HidesFromReps, ruleField)
 }

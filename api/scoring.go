@@ -352,6 +352,11 @@ func (s *Server) leadScore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p, err := s.hiding(r.Context())
+	if err != nil {
+		return err
+	}
+	visibleExplanation(p, ex)
 	if ex.Reasons == nil {
 		ex.Reasons = []baton.ScoreReason{}
 	}

@@ -344,6 +344,20 @@ func TestModelFlow(t *testing.T) {
 	if p <= 0 || p >= 1 || math.Abs(sum-math.Log(p/(1-p))) > 1e-6 {
 		t.Fatalf("probability %v, log-odds %v, factors add up to %v: %s", p, math.Log(p/(1-p)), sum, b)
 	}
+	// In percentage points they add up to the probability less the base.
+	if points := explainedPoints(ex); math.Abs(points-100*p) > 1e-6 || ex.BaseProbability <= 0 || ex.HiddenFactors != 0 {
+		t.Fatalf("base %v%% and factors add up to %v%%, probability %v%%: %s", 100*ex.BaseProbability, points, 100*p, b)
+	}
+	signal := false
+	for _, fa := range ex.Factors {
+		if fa.Text == "" || fa.Text != fa.Words() {
+			t.Fatalf("factor %+v: text %q, want %q", fa, fa.Text, fa.Words())
+		}
+		signal = signal || fa.Feature == "Intent" && strings.HasPrefix(fa.Text, "Intent ")
+	}
+	if !signal {
+		t.Fatalf("no factor on Intent, the signal: %s", b)
+	}
 
 	// The list sorted by probability is highest first.
 	var leads struct {
@@ -370,6 +384,54 @@ func TestModelFlow(t *testing.T) {
 	}
 	if st, b := f.do(sdrA, "POST", "/api/v1/models/1/activate", ""); st != 403 {
 		t.Fatalf("a rep activates: %d %s", st, b)
+	}
+
+	// Hidden from sales, Intent is in no rep's explanation of their lead:
+	// not as a factor, nor in the condition of the rule that reads it; its
+	// points are summed apart, so that the rest still adds up. Marketing
+	// still reads it.
+	hidden := testPolicy + "hidden_from_reps: [attributes.Intent]\n"
+	hidden = strings.Replace(hidden, "fit:\n", "fit:\n  - {name: Keen, field: attributes.Intent, range: {min: 50}, points: 5}\n", 1)
+	if _, err := f.db.PublishDocument(sys(), hidden); err != nil {
+		t.Fatal(err)
+	}
+	mine := f.lead(sdrA, baton.StageNew)
+	if _, err := f.db.UpdateLead(sys(), mine.ID, baton.LeadUpdate{Attrs: baton.Attrs{"Intent": 63.0}}); err != nil {
+		t.Fatal(err)
+	}
+	lead := "/api/v1/leads/" + itoa(mine.ID) + "/score"
+	st, b = f.do(marketing, "GET", lead, "")
+	var full baton.ScoreExplanation
+	intent := -1
+	if decodeJSON(t, b, &full); st == 200 {
+		for i, fa := range full.Factors {
+			if fa.Feature == "Intent" {
+				intent = i
+			}
+		}
+	}
+	if intent < 0 || !strings.Contains(string(b), "attributes.Intent") || full.Score.Probability == nil {
+		t.Fatalf("marketing's explanation lacks Intent: %d %s", st, b)
+	}
+	p = *full.Score.Probability
+	st, b = f.do(sdrA, "GET", lead, "")
+	var sales baton.ScoreExplanation
+	if decodeJSON(t, b, &sales); st != 200 || sales.Score.Probability == nil || *sales.Score.Probability != p {
+		t.Fatalf("a rep's explanation: %d %s", st, b)
+	}
+	if strings.Contains(string(b), "Intent") || strings.Contains(string(b), "attributes.") || sales.HiddenFactors != 1 ||
+		math.Abs(sales.HiddenPercentPoints-full.Factors[intent].PercentPoints) > 1e-9 || len(sales.Factors) != len(full.Factors)-1 {
+		t.Fatalf("a rep reads the hidden Intent: %s", b)
+	}
+	if points := explainedPoints(sales) + sales.HiddenPercentPoints; math.Abs(points-100*p) > 1e-6 {
+		t.Fatalf("a rep's factors and the hidden ones add up to %v%%, probability %v%%: %s", points, 100*p, b)
+	}
+	keen := false
+	for _, r := range sales.Reasons {
+		keen = keen || r.Rule == "Keen" && r.Detail == baton.HiddenDetail && r.Points == 5
+	}
+	if !keen {
+		t.Fatalf("the rule on Intent, for a rep: %s", b)
 	}
 }
 
@@ -410,4 +472,14 @@ func TestPolicySize(t *testing.T) {
 	if st, b := f.do(marketing, "POST", "/api/v1/policies/validate", `{"body":"`+strings.Repeat("#", 5<<20)+`"}`); st != 413 {
 		t.Fatalf("a 5 MiB body: %d %.300s", st, b)
 	}
+}
+
+// explainedPoints is where an explanation's factors take the probability,
+// in percent: the base plus every factor's points.
+func explainedPoints(ex baton.ScoreExplanation) float64 {
+	points := 100 * ex.BaseProbability
+	for _, f := range ex.Factors {
+		points += f.PercentPoints
+	}
+	return points
 }

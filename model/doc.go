@@ -72,4 +72,34 @@
 // Each column yields at most one Factor, with the lead's raw value (or
 // "(missing)"), sorted by absolute contribution. Path attribution is fast
 // and exact in sum but, unlike TreeSHAP, can favour splits near the root.
+//
+// # Reasons in percentage points
+//
+// A rep reads probability, not log-odds, so every Factor also carries
+// PercentPoints: its share of Probability - BaseProbability, where
+// BaseProbability = sigmoid(BaseLogOdds). The sigmoid is not additive, so
+// some rule has to share the move among the factors; Explain converts every
+// contribution at one rate, the sigmoid's average slope between the base
+// log-odds L0 and the lead's L:
+//
+//	PercentPoints_i = 100 * Contribution_i * (Probability - BaseProbability) / (L - L0)
+//
+// (the slope at the midpoint when L = L0). This is the "rescale" rule of
+// DeepLIFT applied to the final sigmoid. It adds up exactly (to
+// floating-point rounding), keeps every factor's sign, gives equal
+// contributions equal points, does not depend on the order of the factors,
+// and ranks them as their contributions do. The alternatives are worse for
+// a reader: "the probability minus the probability without this factor"
+// does not add up (two factors that each carry a lead past the steep middle
+// of the sigmoid each get little), and a sequential decomposition (each
+// factor measured after the larger ones) gives two equal contributions
+// different points depending on which one comes first. Exact Shapley values
+// of the sigmoid would cost time exponential in the number of factors.
+//
+// For a numeric column the trees split on, the Factor also names the split
+// point on the lead's path that moved it most in the direction of its
+// Contribution (Threshold, and Over: the lead's value is above it, or at
+// most it), so that a reason can say "time on site over 600" instead of the
+// raw number: a true statement about the lead, at the point where the
+// model's answer changes.
 package model

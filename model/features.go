@@ -22,9 +22,10 @@ const (
 	maxBins    = 64 // split masks are uint64
 )
 
-// Labels used in explanations for values that have no raw text.
+// Labels used in explanations for values that have no raw text: a
+// Factor's Value is MissingValue when the lead has none.
 const (
-	missingLabel = "(missing)"
+	MissingValue = "(missing)"
 	otherLabel   = "(other)"
 )
 
@@ -124,7 +125,7 @@ func (f *feature) encode(raw string) (uint8, float64) {
 func display(raw string) string {
 	v := strings.TrimSpace(raw)
 	if isMissing(v) {
-		return missingLabel
+		return MissingValue
 	}
 	return v
 }

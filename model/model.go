@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 )
 
@@ -63,14 +64,21 @@ func (m *Model) compile() {
 }
 
 // Explanation is one prediction with the factors behind it. BaseLogOdds
-// plus the sum of every factor's Contribution equals logit(Probability).
+// plus the sum of every factor's Contribution equals logit(Probability),
+// and BaseProbability plus the sum of their PercentPoints/100 equals
+// Probability.
 type Explanation struct {
 	// Probability is the calibrated P(convert), equal to Predict.
 	Probability float64
 	// BaseLogOdds is the model's average log-odds over the training leads.
 	BaseLogOdds float64
+	// BaseProbability is BaseLogOdds as a probability: the model's
+	// probability for a lead at the training average, from which the
+	// factors' PercentPoints are measured.
+	BaseProbability float64
 	// Factors are the per-column contributions, largest |Contribution|
-	// first; columns that did not move the prediction are omitted.
+	// (and so largest |PercentPoints|) first; columns that did not move the
+	// prediction are omitted.
 	Factors []Factor
 }
 
@@ -78,11 +86,22 @@ type Explanation struct {
 type Factor struct {
 	// Feature is the column name.
 	Feature string
-	// Value is the lead's value for the column, "(missing)" if absent.
+	// Value is the lead's value for the column, MissingValue if absent.
 	Value string
 	// Contribution is the change in log-odds due to this column; positive
 	// values raise the probability.
 	Contribution float64
+	// PercentPoints is the column's share, in percentage points, of the
+	// difference between Probability and BaseProbability: the shares of
+	// all factors add up to it (see the package documentation).
+	PercentPoints float64
+	// HasThreshold says the trees split this numeric column on the lead's
+	// path; Threshold is the split point that weighed most in the
+	// Contribution, and Over whether the lead's value is above it (else at
+	// most it).
+	HasThreshold bool
+	Threshold    float64
+	Over         bool
 }
 
 func (m *Model) finish() {
@@ -168,13 +187,19 @@ func (m *Model) Predict(r Row) float64 {
 // path attribution (Saabas): at every split on the path through every tree,
 // the change in the node's expected value is credited to the split's
 // column; the changes telescope, so BaseLogOdds + sum(Contributions) equals
-// logit(Probability) up to floating-point rounding.
+// logit(Probability) up to floating-point rounding. Each contribution is
+// then turned into percentage points at one rate, the sigmoid's average
+// slope between BaseLogOdds and the lead's log-odds, so that the points add
+// up to Probability - BaseProbability (see the package documentation).
 func (m *Model) Explain(r Row) Explanation {
 	nf := len(m.feats)
 	bins, xs := make([]uint8, nf), make([]float64, nf)
 	m.encodeRow(r, bins, xs)
 	contrib := make([]float64, nf)
 	used := make([]bool, nf)
+	// cuts[j*maxBins+t] credits the numeric split of feature j that sends
+	// bins 1..t left with the changes it made on the lead's path.
+	cuts := make([]float64, nf*maxBins)
 	raw := m.base
 	for t := range m.trees {
 		nodes := m.trees[t].Nodes
@@ -190,8 +215,14 @@ func (m *Model) Explain(r Row) Explanation {
 			} else {
 				k = n.Right
 			}
-			contrib[n.Feature] += nodes[k].Value - n.Value
+			d := nodes[k].Value - n.Value
+			contrib[n.Feature] += d
 			used[n.Feature] = true
+			if f := &m.feats[n.Feature]; f.Numeric && bins[n.Feature] != binMissing {
+				if c, ok := numericCut(n.Mask, f.nBins()); ok {
+					cuts[int(n.Feature)*maxBins+int(c)] += d
+				}
+			}
 		}
 	}
 	raw *= m.wTree
@@ -212,20 +243,85 @@ func (m *Model) Explain(r Row) Explanation {
 		Probability: sigmoid(m.slope*raw + m.intercept),
 		BaseLogOdds: m.slope*m.expected + m.intercept,
 	}
+	e.BaseProbability = sigmoid(e.BaseLogOdds)
 	for j, c := range contrib {
 		if !used[j] || c == 0 {
 			continue
 		}
-		e.Factors = append(e.Factors, Factor{
+		f := Factor{
 			Feature:      m.feats[j].Name,
 			Value:        display(r[m.feats[j].Name]),
 			Contribution: m.slope * c,
-		})
+		}
+		f.Threshold, f.Over, f.HasThreshold = m.threshold(cuts, j, bins[j], f.Contribution)
+		e.Factors = append(e.Factors, f)
 	}
 	sort.SliceStable(e.Factors, func(a, b int) bool {
 		return math.Abs(e.Factors[a].Contribution) > math.Abs(e.Factors[b].Contribution)
 	})
+	var sum float64
+	for _, f := range e.Factors {
+		sum += f.Contribution
+	}
+	rate := 100 * pointsPerLogOdds(e.BaseLogOdds, sum, e.Probability-e.BaseProbability)
+	for i := range e.Factors {
+		e.Factors[i].PercentPoints = rate * e.Factors[i].Contribution
+	}
 	return e
+}
+
+// pointsPerLogOdds is the rate at which a lead's log-odds contributions
+// become probability: the sigmoid's average slope between the base log-odds
+// l0 and the lead's, l0 + sum, which moves the probability by dp. It is
+// positive (the sigmoid rises), so every factor keeps its sign, and
+// rate*sum = dp, so the factors add up. When the contributions cancel out
+// the rate is the slope at the midpoint, its limit.
+func pointsPerLogOdds(l0, sum, dp float64) float64 {
+	if math.Abs(sum) < 1e-6 {
+		p := sigmoid(l0 + sum/2)
+		return p * (1 - p)
+	}
+	return dp / sum
+}
+
+// numericCut returns the last bin t of a numeric split whose mask sends
+// bins 1..t left (with or without the missing bin 0), and false for a mask
+// of another shape (a model decoded from elsewhere).
+func numericCut(mask uint64, nBins int) (uint8, bool) {
+	m := mask &^ 1
+	if m == 0 || m&(m+2) != 0 { // not exactly bits 1..t
+		return 0, false
+	}
+	t := 63 - bits.LeadingZeros64(m)
+	if t >= nBins-1 {
+		return 0, false
+	}
+	return uint8(t), true
+}
+
+// threshold picks, for numeric feature j whose value fell in bin b, the
+// split point of the path that moved the lead's log-odds most in the
+// direction of its contribution c, and says which side of it the lead is
+// on: bin t holds the values at most Edges[t-1].
+func (m *Model) threshold(cuts []float64, j int, b uint8, c float64) (float64, bool, bool) {
+	f := &m.feats[j]
+	if !f.Numeric || b == binMissing {
+		return 0, false, false
+	}
+	best, bestCredit := 0, 0.0
+	for t, d := range cuts[j*maxBins : (j+1)*maxBins] {
+		credit := d * m.wTree * m.slope
+		if c < 0 {
+			credit = -credit
+		}
+		if credit > bestCredit {
+			best, bestCredit = t, credit
+		}
+	}
+	if best == 0 {
+		return 0, false, false
+	}
+	return f.Edges[best-1], int(b) > best, true
 }
 
 const modelFormat = "baton-gbm/1"

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -186,8 +187,29 @@ func TestExplanationSumsToLogit(t *testing.T) {
 				t.Fatalf("row %d: factors not sorted by |contribution|: %+v", i, e.Factors)
 			}
 		}
+		// The percentage points add up to the move from the base, keep
+		// the contributions' signs, and come in the same order.
+		points := 100 * e.BaseProbability
+		for k, f := range e.Factors {
+			points += f.PercentPoints
+			if f.PercentPoints*f.Contribution <= 0 {
+				t.Fatalf("row %d: factor %+v: points and contribution of different signs", i, f)
+			}
+			if k > 0 && math.Abs(f.PercentPoints) > math.Abs(e.Factors[k-1].PercentPoints) {
+				t.Fatalf("row %d: factors not sorted by |percent points|: %+v", i, e.Factors)
+			}
+		}
+		if d := math.Abs(points - 100*p); d > 1e-9 || e.BaseProbability != sigmoid(e.BaseLogOdds) {
+			t.Fatalf("row %d: base %v%% + points = %v%%, probability %v%% (diff %g)", i, 100*e.BaseProbability, points, 100*p, d)
+		}
 		seen := map[string]bool{}
 		for _, f := range e.Factors {
+			if f.HasThreshold {
+				x, err := strconv.ParseFloat(f.Value, 64)
+				if err != nil || f.Over != (x > f.Threshold) {
+					t.Fatalf("row %d: factor %+v: the value is not on the threshold's side it says", i, f)
+				}
+			}
 			if seen[f.Feature] {
 				t.Fatalf("row %d: feature %q appears twice", i, f.Feature)
 			}
@@ -211,8 +233,8 @@ func TestExplanationSumsToLogit(t *testing.T) {
 	// The explanation of a missing value says so.
 	e = m.Explain(Row{})
 	for _, f := range e.Factors {
-		if f.Value != missingLabel {
-			t.Errorf("empty row: factor %+v, want value %q", f, missingLabel)
+		if f.Value != MissingValue {
+			t.Errorf("empty row: factor %+v, want value %q", f, MissingValue)
 		}
 	}
 }

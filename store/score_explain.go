@@ -4,9 +4,14 @@ import (
 	"context"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/model"
 )
 
-// ExplainScore returns a lead's score now with every rule and factor behind it.
+// ExplainScore returns a lead's score now with every rule and factor behind
+// it: the model's factors in log-odds, in percentage points that add up to
+// the probability less the base, and in words. Nothing is hidden here; the
+// doors that answer sales take out what the policy hides from them
+// (baton.ScoreExplanation.Hide).
 func (db *DB) ExplainScore(ctx context.Context, id int64) (*baton.ScoreExplanation, error) {
 	tx, err := db.beginRead(ctx)
 	if err != nil {
@@ -40,10 +45,25 @@ func (db *DB) ExplainScore(ctx context.Context, id int64) (*baton.ScoreExplanati
 	}
 	if sc.model != nil {
 		e := sc.model.Explain(ModelRow(l, acc, st.Counts, OutcomeAttribute))
-		ex.BaseLogOdds = e.BaseLogOdds
+		ex.BaseLogOdds, ex.BaseProbability = e.BaseLogOdds, e.BaseProbability
 		for _, f := range e.Factors {
-			ex.Factors = append(ex.Factors, baton.ProbabilityFactor{Feature: f.Feature, Value: f.Value, Contribution: f.Contribution})
+			ex.Factors = append(ex.Factors, probabilityFactor(f))
 		}
 	}
 	return ex, nil
+}
+
+// probabilityFactor is one of the model's reasons as the domain says it,
+// with its words.
+func probabilityFactor(f model.Factor) baton.ProbabilityFactor {
+	pf := baton.ProbabilityFactor{Feature: f.Feature, Value: f.Value, Contribution: f.Contribution, PercentPoints: f.PercentPoints}
+	if f.Value == model.MissingValue {
+		pf.Value = baton.FactorMissing
+	}
+	if f.HasThreshold {
+		t := f.Threshold
+		pf.Threshold, pf.Over = &t, f.Over
+	}
+	pf.Text = pf.Words()
+	return pf
 }

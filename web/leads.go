@@ -183,7 +183,7 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 			Stuck: stuckNote(c.User, it.Lead, can, users)})
 		shown = shown || fe != nil && fe.LeadID == it.Lead.ID
 	}
-	if d.Claim, d.ClaimMore, err = s.claimable(ctx, c.User); err != nil {
+	if d.Claim, d.ClaimMore, err = s.claimable(ctx, c.User, h); err != nil {
 		return err
 	}
 	for _, cr := range d.Claim {

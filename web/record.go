@@ -229,26 +229,6 @@ func (s *Server) hidingFor(ctx context.Context, u *baton.User) (hiding, error) {
 // "phone", "attributes.Tags") is hidden.
 func (h hiding) hides(field string) bool { return h.p != nil && h.p.HidesFromReps(field) }
 
-// hidesRule reports whether a rule's reason would tell a hidden field.
-func (h hiding) hidesRule(rule string) bool { return h.hides(h.ruleField[rule]) }
-
-// hidesFeature reports whether a model input is a hidden field: model
-// inputs are named by the lead's field, the account's (account.NAME), the
-// event counts (events.TYPE) or, for the rest, the attribute's own name.
-func (h hiding) hidesFeature(feature string) bool {
-	switch {
-	case h.p == nil || strings.HasPrefix(feature, "events."):
-		return false
-	case strings.HasPrefix(feature, "account."):
-		return h.hides(feature)
-	}
-	switch feature {
-	case "email_domain", "source", "campaign", "country", "title":
-		return h.hides(feature)
-	}
-	return h.hides("attributes." + feature)
-}
-
 // visibleLead returns the lead as the viewer may see it (a copy without
 // the hidden fields and attributes).
 func (h hiding) visibleLead(l *baton.Lead) *baton.Lead { return h.p.VisibleLead(l) }
@@ -339,14 +319,16 @@ type ruleRow struct {
 }
 
 // factorRow is one of the model's reasons: what the lead is, in words, and
-// how many percentage points of probability it adds or takes.
+// how many percentage points of probability it adds or takes, as the API
+// says them (baton.ProbabilityFactor's Text and PercentPoints).
 type factorRow struct {
 	Words  string
 	Points float64
 }
 
-// Signed writes the factor's percentage points with their sign: +12.3, −4.
-func (f factorRow) Signed() string { return pp(f.Points) }
+// Signed writes the factor's percentage points with their sign: +12.3%,
+// −4%.
+func (f factorRow) Signed() string { return pp(f.Points) + "%" }
 
 // Raises reports whether the factor raises the probability.
 func (f factorRow) Raises() bool { return f.Points > 0 }
@@ -356,20 +338,22 @@ func (f factorRow) Raises() bool { return f.Points > 0 }
 // percentage points of probability. The two never mix: points are the
 // agreement's currency, probability the model's.
 type scoreView struct {
-	Score                baton.LeadScore
-	Fit, Engagement      []ruleRow
-	Top                  []ruleRow // the largest of both axes
-	Factors              []factorRow
-	Why                  string
-	Qualifies            bool
-	HiddenRules, Unnamed int // rules whose reason tells a hidden field; model reasons left out as hidden
+	Score           baton.LeadScore
+	Fit, Engagement []ruleRow
+	Top             []ruleRow // the largest of both axes
+	Factors         []factorRow
+	// Base is the probability the model's reasons start from: a lead at
+	// the average of the leads it learnt from (nil without a model).
+	Base      *float64
+	Why       string
+	Qualifies bool
+	Unnamed   int // model reasons left out as hidden
 }
 
-// Model reasons: how many the page shows, and the smallest that counts.
+// Model reasons: how many the pages show, and the smallest that counts.
 const (
-	factorsShown  = 5
-	factorsSmall  = 0.05 // percentage points
-	hiddenDetails = "on a field hidden from sales"
+	factorsShown = 3
+	factorsSmall = 0.05 // percentage points: +0.0% says nothing
 )
 
 // explainScore is the score of a lead now, explained for the viewer; n > 0
@@ -382,15 +366,18 @@ func (s *Server) explainScore(ctx context.Context, leadID int64, h hiding, n int
 	return scoreOf(ex, h, n), nil
 }
 
-// scoreOf explains ex for a viewer who does not see what h hides.
+// scoreOf explains ex for a viewer who does not see what h hides: the
+// rules that read a hidden field keep their points but not their
+// condition, and the model's reasons on one are counted, not named
+// (baton.ScoreExplanation.Hide, as the API does).
 func scoreOf(ex *baton.ScoreExplanation, h hiding, n int) *scoreView {
-	v := &scoreView{Score: ex.Score, Why: ex.Why, Qualifies: ex.Qualifies}
+	ex.Hide(h.hides, h.ruleField)
+	v := &scoreView{Score: ex.Score, Why: ex.Why, Qualifies: ex.Qualifies, Unnamed: ex.HiddenFactors}
+	if ex.Score.Probability != nil {
+		v.Base = &ex.BaseProbability
+	}
 	for _, r := range ex.Reasons {
 		row := ruleRow{Rule: r.Rule, Detail: r.Detail, Points: r.Points}
-		if r.Axis == policy.AxisFit && h.hidesRule(r.Rule) {
-			row.Detail = hiddenDetails
-			v.HiddenRules++
-		}
 		if r.Axis == policy.AxisEngagement {
 			v.Engagement = append(v.Engagement, row)
 		} else {
@@ -405,75 +392,25 @@ func scoreOf(ex *baton.ScoreExplanation, h hiding, n int) *scoreView {
 	if n > 0 {
 		v.Top = v.Top[:min(n, len(v.Top))]
 	}
-	v.Factors, v.Unnamed = topFactors(ex, h, factorsShown)
+	v.Factors = topFactors(ex.Factors, factorsShown)
 	return v
 }
 
-// topFactors turns the model's factors (log-odds) into the n that move the
-// lead's probability most, each in percentage points: how much lower (or
-// higher) the probability would be without that factor alone, all others
-// kept. The factors hidden from the viewer count in the probability but
-// are not named; how many were left out is returned.
-func topFactors(ex *baton.ScoreExplanation, h hiding, n int) ([]factorRow, int) {
-	if len(ex.Factors) == 0 {
-		return nil, 0
-	}
-	logit := ex.BaseLogOdds
-	for _, f := range ex.Factors {
-		logit += f.Contribution
-	}
-	p := sigmoid(logit)
+// topFactors returns the n factors that move the probability most, each
+// in the words and percentage points the explanation gives it; those that
+// would show as +0.0% are left out.
+func topFactors(fs []baton.ProbabilityFactor, n int) []factorRow {
 	var rows []factorRow
-	hidden := 0
-	for _, f := range ex.Factors {
-		pts := 100 * (p - sigmoid(logit-f.Contribution))
-		if math.Abs(pts) < factorsSmall {
-			continue
+	for _, f := range fs {
+		if math.Abs(f.PercentPoints) >= factorsSmall {
+			rows = append(rows, factorRow{Words: f.Text, Points: f.PercentPoints})
 		}
-		if h.hidesFeature(f.Feature) {
-			hidden++
-			continue
-		}
-		rows = append(rows, factorRow{Words: factorWords(f.Feature, f.Value), Points: pts})
 	}
 	slices.SortStableFunc(rows, func(a, b factorRow) int { return cmp.Compare(math.Abs(b.Points), math.Abs(a.Points)) })
-	return rows[:min(n, len(rows))], hidden
+	return rows[:min(n, len(rows))]
 }
 
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
-// missingValue is how the model writes an input the lead has no value for.
-const missingValue = "(missing)"
-
-// factorWords says a model input and the lead's value of it in plain words:
-// "3 pricing page view events", "source is Google", "no specialization
-// given".
-func factorWords(feature, value string) string {
-	missing := value == "" || value == missingValue
-	if t, ok := strings.CutPrefix(feature, "events."); ok {
-		what := label(t) + " events"
-		if missing || value == "0" {
-			return "no " + what
-		}
-		if value == "1" {
-			return "1 " + strings.TrimSuffix(what, "s")
-		}
-		return value + " " + what
-	}
-	name := feature
-	switch {
-	case strings.HasPrefix(feature, "account."):
-		name = "account " + label(strings.TrimPrefix(feature, "account."))
-	case feature == "email_domain":
-		name = "email domain"
-	}
-	if missing {
-		return name + " not given"
-	}
-	return name + " is " + value
-}
-
-// pp writes percentage points with their sign: +12.3, −4.
+// pp writes percentage points with their sign and one decimal: +12.3, −4.
 func pp(v float64) string {
 	s := num(math.Round(math.Abs(v)*10) / 10)
 	if v < 0 {
@@ -509,7 +446,9 @@ type Pool interface {
 	Claimable(ctx context.Context, limit int) ([]*baton.Lead, bool, error)
 }
 
-// claimRow is a lead a development rep may claim, and why it may be.
+// claimRow is a lead a development rep may claim, and why it may be. The
+// model's reasons are not shown: the rep may not read the lead's score
+// until it is theirs.
 type claimRow struct {
 	Lead *baton.Lead
 	Why  string
@@ -519,8 +458,8 @@ type claimRow struct {
 const claimRows = 10
 
 // claimable lists the leads the viewer may claim, for a development rep
-// whose storage can list them.
-func (s *Server) claimable(ctx context.Context, me *baton.User) ([]claimRow, bool, error) {
+// whose storage can list them, as h lets the viewer see them.
+func (s *Server) claimable(ctx context.Context, me *baton.User, h hiding) ([]claimRow, bool, error) {
 	pool, ok := s.svc.Handoffs.(Pool)
 	if !ok || !baton.MayMake(baton.ActorOf(me, "ui"), baton.VerbClaim) {
 		return nil, false, nil
@@ -535,7 +474,7 @@ func (s *Server) claimable(ctx context.Context, me *baton.User) ([]claimRow, boo
 		if l.Stage != baton.StageMQL {
 			why = fmt.Sprintf("%s, not owned, and engaging again", l.Stage)
 		}
-		out = append(out, claimRow{Lead: l, Why: why})
+		out = append(out, claimRow{Lead: h.visibleLead(l), Why: why})
 	}
 	return out, more, nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"math"
 	"slices"
 	"testing"
 
@@ -9,66 +8,52 @@ import (
 	"github.com/batonhq/baton/policy"
 )
 
-// TestTopFactors: the model's log-odds become percentage points of
-// probability, the largest first, at most n, in plain words; hidden
-// inputs count in the probability but are not named.
-func TestTopFactors(t *testing.T) {
-	ex := &baton.ScoreExplanation{BaseLogOdds: -1, Factors: []baton.ProbabilityFactor{
-		{Feature: "source", Value: "Google", Contribution: 0.9},
-		{Feature: "events.page_view", Value: "3", Contribution: 0.4},
-		{Feature: "Specialization", Value: "(missing)", Contribution: -0.8},
-		{Feature: "Tags", Value: "Will revert", Contribution: 2.5},
-		{Feature: "account.industry", Value: "software", Contribution: 0.2},
-		{Feature: "Do Not Email", Value: "false", Contribution: 0.0001},
-	}}
-	// The probability: sigmoid(-1 + 3.2001) = 0.9003; without source,
-	// sigmoid(1.3001) = 0.7858: +11.4 points.
-	rows, hidden := topFactors(ex, hiding{}, 3)
-	want := []string{"Tags is Will revert", "source is Google", "Specialization not given"}
-	var got []string
-	for _, r := range rows {
-		got = append(got, r.Words)
+// TestScoreOfFactors: the page shows the three factors that move the
+// probability most, in the words and percentage points of the explanation;
+// those on fields hidden from sales count in the probability but are not
+// named, and the rules that read one keep their points but not their
+// condition.
+func TestScoreOfFactors(t *testing.T) {
+	explanation := func() *baton.ScoreExplanation {
+		return &baton.ScoreExplanation{BaseProbability: 0.2,
+			Reasons: []baton.ScoreReason{{Rule: "Will revert", Axis: policy.AxisFit, Points: 30, Detail: "attributes.Tags contains revert"}},
+			Factors: []baton.ProbabilityFactor{
+				{Feature: "Tags", Text: "Tags is Will revert", PercentPoints: 30.04},
+				{Feature: "source", Text: "source is Google", PercentPoints: 11.44},
+				{Feature: "Specialization", Text: "Specialization not given", PercentPoints: -8},
+				{Feature: "events.page_view", Text: "3 website page views", PercentPoints: 4.2},
+				{Feature: "account.industry", Text: "company industry is software", PercentPoints: 2},
+				{Feature: "Do Not Email", Text: "Do Not Email: no", PercentPoints: 0.04},
+			}}
 	}
-	if !slices.Equal(got, want) || hidden != 0 {
-		t.Fatalf("factors %v (hidden %d), want %v", got, hidden, want)
+	words := func(v *scoreView) []string {
+		var out []string
+		for _, r := range v.Factors {
+			out = append(out, r.Signed()+" "+r.Words)
+		}
+		return out
 	}
-	p := sigmoid(2.2001)
-	if d := rows[1].Points - 100*(p-sigmoid(2.2001-0.9)); math.Abs(d) > 1e-9 || rows[1].Signed() != "+11.4" {
-		t.Fatalf("source: %v points (%s)", rows[1].Points, rows[1].Signed())
+	v := scoreOf(explanation(), hiding{}, 0)
+	if want := []string{"+30% Tags is Will revert", "+11.4% source is Google", "−8% Specialization not given"}; !slices.Equal(words(v), want) ||
+		v.Unnamed != 0 {
+		t.Fatalf("factors %v (hidden %d), want %v", words(v), v.Unnamed, want)
 	}
-	if rows[2].Points >= 0 || rows[2].Raises() || rows[2].Signed()[:len("−")] != "−" {
-		t.Fatalf("a factor that lowers the probability: %+v %s", rows[2], rows[2].Signed())
+	if !v.Factors[0].Raises() || v.Factors[2].Raises() {
+		t.Fatalf("signs: %v", words(v))
 	}
-	// Hidden from sales: Tags is left out, and counted.
-	pol, err := policy.Parse([]byte("name: t\nfit:\n  - {name: VP, field: title, contains: vp, points: 50}\nmql: {fit: 10}\nhidden_from_reps: [attributes.Tags, account.industry]\n"))
+	pol, err := policy.Parse([]byte("name: t\nfit:\n  - {name: Will revert, field: attributes.Tags, contains: revert, points: 30}\nmql: {fit: 10}\nhidden_from_reps: [attributes.Tags, account.industry]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, hidden = topFactors(ex, hiding{p: pol}, 5)
-	got = nil
-	for _, r := range rows {
-		got = append(got, r.Words)
+	v = scoreOf(explanation(), hiding{p: pol, ruleField: map[string]string{"Will revert": "attributes.Tags"}}, 0)
+	if want := []string{"+11.4% source is Google", "−8% Specialization not given", "+4.2% 3 website page views"}; !slices.Equal(words(v), want) || v.Unnamed != 2 {
+		t.Fatalf("factors for sales %v (hidden %d), want %v", words(v), v.Unnamed, want)
 	}
-	if want := []string{"source is Google", "Specialization not given", "3 page view events"}; !slices.Equal(got, want) || hidden != 2 {
-		t.Fatalf("factors for sales %v (hidden %d), want %v", got, hidden, want)
+	if len(v.Fit) != 1 || v.Fit[0].Detail != baton.HiddenDetail || v.Fit[0].Points != 30 {
+		t.Fatalf("a rule on a hidden field: %+v", v.Fit)
 	}
-	if rows, _ := topFactors(&baton.ScoreExplanation{}, hiding{}, 5); rows != nil {
-		t.Fatalf("no model: %v", rows)
-	}
-}
-
-func TestFactorWords(t *testing.T) {
-	for _, c := range []struct{ feature, value, want string }{
-		{"events.pricing_page_view", "1", "1 pricing page view event"},
-		{"events.email_open", "0", "no email open events"},
-		{"events.email_open", "(missing)", "no email open events"},
-		{"email_domain", "gmail.com", "email domain is gmail.com"},
-		{"account.annual_revenue", "(missing)", "account annual revenue not given"},
-		{"What is your current occupation", "Unemployed", "What is your current occupation is Unemployed"},
-	} {
-		if got := factorWords(c.feature, c.value); got != c.want {
-			t.Errorf("factorWords(%q, %q) = %q, want %q", c.feature, c.value, got, c.want)
-		}
+	if v := scoreOf(&baton.ScoreExplanation{}, hiding{}, 0); v.Factors != nil {
+		t.Fatalf("no model: %v", v.Factors)
 	}
 }
 
