@@ -1379,9 +1379,13 @@ type PolicyList struct {
 
 // ProbabilityFactor defines model for ProbabilityFactor.
 type ProbabilityFactor struct {
-	Contribution float64 `json:"contribution"`
-	Feature      string  `json:"feature"`
-	Value        string  `json:"value"`
+	Contribution  float64  `json:"contribution"`
+	Feature       string   `json:"feature"`
+	Over          *bool    `json:"over,omitempty"`
+	PercentPoints float64  `json:"percent_points"`
+	Text          string   `json:"text"`
+	Threshold     *float64 `json:"threshold,omitempty"`
+	Value         string   `json:"value"`
 }
 
 // Problem defines model for Problem.
@@ -1472,14 +1476,17 @@ type ScoreAxis string
 
 // ScoreExplanation defines model for ScoreExplanation.
 type ScoreExplanation struct {
-	At          time.Time            `json:"at"`
-	BaseLogOdds *float64             `json:"base_log_odds,omitempty"`
-	Factors     *[]ProbabilityFactor `json:"factors,omitempty"`
-	LeadId      int64                `json:"lead_id"`
-	Qualifies   bool                 `json:"qualifies"`
-	Reasons     []ScoreReason        `json:"reasons"`
-	Score       LeadScore            `json:"score"`
-	Why         string               `json:"why"`
+	At                  time.Time            `json:"at"`
+	BaseLogOdds         *float64             `json:"base_log_odds,omitempty"`
+	BaseProbability     *float64             `json:"base_probability,omitempty"`
+	Factors             *[]ProbabilityFactor `json:"factors,omitempty"`
+	HiddenFactors       *int64               `json:"hidden_factors,omitempty"`
+	HiddenPercentPoints *float64             `json:"hidden_percent_points,omitempty"`
+	LeadId              int64                `json:"lead_id"`
+	Qualifies           bool                 `json:"qualifies"`
+	Reasons             []ScoreReason        `json:"reasons"`
+	Score               LeadScore            `json:"score"`
+	Why                 string               `json:"why"`
 }
 
 // ScoreReason defines model for ScoreReason.
