@@ -30,6 +30,8 @@ type Services struct {
 	Health baton.HealthService
 	// Audit serves /api/v1/audit; optional.
 	Audit baton.AuditService
+	// Outbox serves /api/v1/webhooks; optional.
+	Outbox baton.OutboxService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.

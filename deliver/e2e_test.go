@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/deliver"
 	"github.com/batonhq/baton/notify"
@@ -38,8 +40,9 @@ handoff:
   bant: [budget, authority, need, timing]
 `
 
-// receiver is a webhook endpoint that can be down, verifies every signature
-// and counts each delivery id it accepted.
+// receiver is a webhook endpoint that can be down, verifies every signature,
+// Baton's and Standard Webhooks' (with that project's own library), and
+// counts each delivery id it accepted.
 type receiver struct {
 	secret []byte
 	down   atomic.Bool
@@ -48,6 +51,9 @@ type receiver struct {
 	events []string
 	bad    int
 	tries  int
+	// ids are the webhook-id of each try of a Baton-Delivery: the same on
+	// every retry.
+	ids map[string]map[string]bool
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -59,12 +65,33 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
 	}
+	id := r.Header.Get("Baton-Delivery")
+	if rc.ids == nil {
+		rc.ids = map[string]map[string]bool{}
+	}
+	if rc.ids[id] == nil {
+		rc.ids[id] = map[string]bool{}
+	}
+	rc.ids[id][r.Header.Get("webhook-id")] = true
 	if err := notify.Verify(rc.secret, r.Header.Get("Baton-Signature"), body, time.Now(), 5*time.Minute); err != nil {
 		rc.bad++
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	id := r.Header.Get("Baton-Delivery")
+	// A secret Baton made is whsec_ and base64; one of the operator's own
+	// is the key as it is, the libraries' "raw" key.
+	wh, err := standardwebhooks.NewWebhookRaw(rc.secret)
+	if strings.HasPrefix(string(rc.secret), "whsec_") {
+		wh, err = standardwebhooks.NewWebhook(string(rc.secret))
+	}
+	if err == nil {
+		err = wh.Verify(body, r.Header)
+	}
+	if err != nil {
+		rc.bad++
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
 	rc.got[id]++
 	rc.events = append(rc.events, r.Header.Get("Baton-Event"))
 	w.WriteHeader(http.StatusNoContent)
@@ -75,7 +102,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // accepted, worked, qualified, handed to an AE, converted and won; and a
 // second lead rejected, recycled, and re-promoted after its cool-down. A
 // webhook receiver that is down for a while still gets every event once,
-// signed.
+// signed, and checks each signature with the Standard Webhooks library too.
 func TestHandoffEndToEnd(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		db := open(t)
@@ -84,7 +111,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 		sys := storetest.System()
 		tm := storetest.SeedTeam(t, db) // every seeded user is in team East
 		mail := smtptest.Start(t)
-		rc := &receiver{secret: []byte("a-very-secret-webhook-key"), got: map[string]int{}}
+		rc := &receiver{got: map[string]int{}, ids: map[string]map[string]bool{}}
 		rc.down.Store(true)
 		srv := httptest.NewServer(rc)
 		defer srv.Close()
@@ -92,9 +119,11 @@ func TestHandoffEndToEnd(t *testing.T) {
 		if err := db.SetWebhookAllowPrivate(context.Background(), true); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateWebhook(sys, &baton.Webhook{URL: srv.URL, Secret: string(rc.secret)}); err != nil {
+		hook := &baton.Webhook{URL: srv.URL}
+		if err := db.CreateWebhook(sys, hook); err != nil {
 			t.Fatal(err)
 		}
+		rc.secret = []byte(hook.Secret) // the one Baton made, as a receiver copies it
 		if err := db.SetEmail(context.Background(), true); err != nil {
 			t.Fatal(err)
 		}
@@ -258,8 +287,12 @@ func TestHandoffEndToEnd(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("delivery %s received %d times", id, n)
 			}
+			if len(rc.ids[id]) != 1 || !rc.ids[id][id] {
+				t.Fatalf("delivery %s came with webhook-id %v over its tries, want only %s", id, rc.ids[id], id)
+			}
 		}
-		want := []string{"lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.converted", "lead.won", "lead.rejected"}
+		want := []string{"lead.created", "lead.mql", "lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.qualified",
+			"lead.converted", "lead.won", "lead.rejected"}
 		got := strings.Join(rc.events, ",")
 		for _, e := range want {
 			if !strings.Contains(got, e) {

@@ -10,6 +10,13 @@
 //	Baton-Delivery: <delivery id, the same on every retry>
 //	Baton-Event: <event type, e.g. lead.assigned>
 //	Baton-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>
+//	webhook-id: <the delivery id again>
+//	webhook-timestamp: <unix seconds, the same t>
+//	webhook-signature: v1,<base64 HMAC-SHA256(key, id + "." + t + "." + body)>
+//
+// The last three are those of Standard Webhooks, which receivers verify
+// with its libraries: the key is the secret's bytes after "whsec_", decoded
+// from base64 ([StandardKey]), and the signature [SignStandard]'s.
 //
 // [Sender.Send] makes one attempt and reports its outcome: 2xx is success;
 // network errors, timeouts, 408, 429 and 5xx are worth retrying (honouring
@@ -21,7 +28,8 @@
 // receiving side, in constant time, and refuses timestamps outside a
 // tolerance (five minutes by default) so that a captured request cannot be
 // replayed later. While a secret is rotated the sender signs with both
-// ([Webhook.OldSecrets]) and the header carries one v1= per secret; Verify
+// ([Webhook.OldSecrets]) and the header carries one v1= per secret (and
+// webhook-signature one "v1,..." per secret, separated by spaces); Verify
 // accepts the header if any of them matches.
 //
 // # Retries

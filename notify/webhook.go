@@ -17,7 +17,8 @@ import (
 type Webhook struct {
 	// URL is the http or https endpoint the deliveries are POSTed to.
 	URL string
-	// Secret is the HMAC key of the Baton-Signature header.
+	// Secret is the HMAC key of the Baton-Signature header; the
+	// webhook-signature header's key is StandardKey(Secret).
 	Secret []byte
 	// OldSecrets are also signed with, one v1= each, while receivers move
 	// from an old secret to Secret. Usually empty.
@@ -27,7 +28,8 @@ type Webhook struct {
 // Delivery is one event to deliver. Send the same ID on every retry of the
 // same event so that receivers can deduplicate.
 type Delivery struct {
-	// ID identifies the delivery; it is sent as Baton-Delivery.
+	// ID identifies the delivery; it is sent as Baton-Delivery and
+	// webhook-id.
 	ID string
 	// Event is the event type, such as "lead.assigned"; sent as Baton-Event.
 	Event string
@@ -87,7 +89,9 @@ type Sender struct {
 }
 
 // Send makes one attempt to deliver d to w: a JSON POST with the headers
-// Content-Type, Baton-Delivery, Baton-Event and Baton-Signature (see [Sign]).
+// Content-Type, Baton-Delivery, Baton-Event and Baton-Signature (see [Sign]),
+// and those of Standard Webhooks, webhook-id (d.ID), webhook-timestamp and
+// webhook-signature (see [SignStandard]), signed at the same time.
 // It never returns an error: the outcome, retryable or not, is in the
 // Attempt. A cancelled ctx gives a retryable Attempt: the delivery did not
 // happen and should be tried again later.
@@ -125,7 +129,16 @@ func (s *Sender) send(ctx context.Context, w Webhook, d Delivery) Attempt {
 	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set("Baton-Delivery", d.ID)
 	req.Header.Set("Baton-Event", d.Event)
-	req.Header.Set("Baton-Signature", sign(now(), d.Body, append([][]byte{w.Secret}, w.OldSecrets...)...))
+	at := now()
+	secrets := append([][]byte{w.Secret}, w.OldSecrets...)
+	req.Header.Set("Baton-Signature", sign(at, d.Body, secrets...))
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		keys[i] = StandardKey(s)
+	}
+	req.Header.Set(HeaderWebhookID, d.ID)
+	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(HeaderWebhookSignature, SignStandard(d.ID, at, d.Body, keys...))
 
 	resp, err := client.Do(req)
 	if err != nil {

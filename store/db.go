@@ -429,6 +429,9 @@ type Tx struct {
 	// is written once, just before the commit, whatever joined it.
 	ctx     context.Context
 	pending *pending
+	// hooks are the active webhooks, read by the first event emitted and
+	// shared with the transactions that join this one.
+	hooks *hookCache
 }
 
 // pending is work a transaction does once at its commit: the reports'
@@ -446,7 +449,7 @@ type txKey struct{}
 // joined returns the transaction carried by ctx, if it belongs to db.
 func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
-		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending}
+		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending, hooks: outer.hooks}
 	}
 	return nil
 }
@@ -478,7 +481,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, hooks: &hookCache{}}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent

@@ -197,7 +197,11 @@ func (tx *Tx) move(ctx context.Context, l *baton.Lead, c baton.StageChange) (*mo
 	if err := tx.notify(ctx, l, rule, c, m, kind); err != nil {
 		return nil, err
 	}
-	if e := rule.Effects.Event; e != "" && !(rule.Effects.Open != "" && m.handoff == nil && e == eventAssigned) {
+	m.data["move"] = map[string]any{"verb": rule.Verb, "from": rule.From, "to": rule.To}
+	for _, e := range rule.Effects.Events {
+		if e == eventAssigned && rule.Effects.Open != "" && m.handoff == nil {
+			continue // nobody to route to: no handoff was opened
+		}
 		if err := tx.emit(ctx, e, l, m.data); err != nil {
 			return nil, err
 		}

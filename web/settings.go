@@ -46,7 +46,7 @@ func (s *Server) renderWebhooksWith(w http.ResponseWriter, r *http.Request, c *s
 	if err != nil {
 		return err
 	}
-	ds, err := s.svc.Outbox.Deliveries(r.Context(), 100)
+	ds, err := s.svc.Outbox.Deliveries(r.Context(), baton.DeliveryFilter{Limit: 100})
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return db.SetWebhookActive(ctx, id, args[0] == "on")
 	case "deliveries":
-		ds, err := db.Deliveries(ctx, *limit)
+		ds, err := db.Deliveries(ctx, baton.DeliveryFilter{Limit: *limit})
 		if err != nil {
 			return err
 		}
