@@ -171,12 +171,12 @@ func RedactURL(s string) string {
 	return u.String()
 }
 
-// OutboxMessage is one notification to deliver by email or webhook, written
-// in the transaction of the change that caused it.
+// OutboxMessage is one notification to deliver by email, webhook or Slack,
+// written in the transaction of the change that caused it.
 type OutboxMessage struct {
 	ID        int64           `json:"id"`
-	Channel   string          `json:"channel"` // email or webhook
-	Target    string          `json:"target"`  // an email address, or a webhook id
+	Channel   string          `json:"channel"` // email, webhook or slack
+	Target    string          `json:"target"`  // an email address, a webhook's or a Slack channel's id
 	Event     string          `json:"event"`
 	Subject   string          `json:"subject,omitempty"`
 	Payload   json.RawMessage `json:"payload"`
@@ -288,4 +288,16 @@ type OutboxService interface {
 	SetWebhookActive(ctx context.Context, id int64, active bool) error
 	// Deliveries lists the latest delivery attempts, newest first.
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]DeliveryAttempt, error)
+
+	// CreateSlackChannel adds a Slack incoming webhook for a team or a
+	// user (admins only); its URL is never shown again (c.URL is cleared,
+	// c.Hint set).
+	CreateSlackChannel(ctx context.Context, c *SlackChannel) error
+	FindSlackChannels(ctx context.Context) ([]*SlackChannel, error)
+	SetSlackChannelActive(ctx context.Context, id int64, active bool) error
+	// SlackChannelURL returns a channel with its URL, for delivery.
+	SlackChannelURL(ctx context.Context, id int64) (*SlackChannel, error)
+	// AcceptLinkKey returns the key that signs accept links (AcceptLink),
+	// the same for every instance on the database.
+	AcceptLinkKey(ctx context.Context) ([]byte, error)
 }

@@ -186,6 +186,10 @@ func routes() []route {
 		{method: "GET", path: "/api/v1/webhooks/{id}/deliveries", handle: (*Server).webhookDeliveries, summary: "A webhook's delivery log, newest first: every attempt, in flight, interrupted, delivered or failed (admin)", tag: "webhooks",
 			params: []param{paging[0]}, status: 200, resp: "DeliveryList"},
 
+		{method: "GET", path: "/api/v1/slack-channels", handle: (*Server).listSlackChannels, summary: "List the Slack incoming webhooks of teams and users, never their URLs (admin)", tag: "webhooks", status: 200, resp: "SlackChannelList"},
+		{method: "POST", path: "/api/v1/slack-channels", handle: (*Server).createSlackChannel, summary: "Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again", tag: "webhooks", body: "SlackChannelInput", status: 201, resp: "SlackChannel"},
+		{method: "PATCH", path: "/api/v1/slack-channels/{id}", handle: (*Server).updateSlackChannel, summary: "Turn a Slack channel off (active false) or on again (admin)", tag: "webhooks", body: "WebhookUpdate", status: 200, resp: "SlackChannel"},
+
 		{method: "GET", path: "/api/v1/products", handle: (*Server).listProducts, summary: "List products by name", tag: "opportunities", status: 200, resp: "ProductList"},
 	}
 }
@@ -282,4 +286,8 @@ var schemaTypes = map[string]reflect.Type{
 	"RotateResult":  reflect.TypeFor[rotateResult](),
 	"Delivery":      reflect.TypeFor[baton.DeliveryAttempt](),
 	"DeliveryList":  reflect.TypeFor[list[baton.DeliveryAttempt]](),
+
+	"SlackChannel":      reflect.TypeFor[baton.SlackChannel](),
+	"SlackChannelList":  reflect.TypeFor[list[baton.SlackChannel]](),
+	"SlackChannelInput": reflect.TypeFor[slackInput](),
 }

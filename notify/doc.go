@@ -1,4 +1,5 @@
-// Package notify delivers Baton's notifications: signed webhooks and email.
+// Package notify delivers Baton's notifications: signed webhooks, Slack
+// messages and email.
 // It is the sending side of an outbox; storage decides what to send and
 // when, records each [Attempt] and schedules retries with [Backoff].
 //
@@ -37,6 +38,12 @@
 // [Backoff] gives capped exponential delays with equal jitter: base, 2*base,
 // 4*base... up to max, each drawn between half and all of its ceiling. Wait
 // the larger of Backoff and Attempt.RetryAfter.
+//
+// # Slack
+//
+// [SlackMessage] builds the Block Kit message of a [baton.SlackNote], with
+// link buttons ([SlackLinks]); [Sender.PostJSON] posts it to an incoming
+// webhook, its answer judged as a webhook's.
 //
 // # Email
 //

@@ -103,14 +103,46 @@ func (s *Sender) Send(ctx context.Context, w Webhook, d Delivery) Attempt {
 }
 
 func (s *Sender) send(ctx context.Context, w Webhook, d Delivery) Attempt {
-	u, err := url.Parse(w.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Attempt{Err: fmt.Sprintf("webhook URL %q is not an http or https URL", w.URL)}
+	at := s.now()
+	secrets := append([][]byte{w.Secret}, w.OldSecrets...)
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		keys[i] = StandardKey(s)
 	}
-	now := time.Now
+	h := http.Header{}
+	h.Set("Baton-Delivery", d.ID)
+	h.Set("Baton-Event", d.Event)
+	h.Set("Baton-Signature", sign(at, d.Body, secrets...))
+	h.Set(HeaderWebhookID, d.ID)
+	h.Set(HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
+	h.Set(HeaderWebhookSignature, SignStandard(d.ID, at, d.Body, keys...))
+	return s.post(ctx, w.URL, d.Body, h)
+}
+
+// PostJSON makes one attempt to POST body as JSON to url, without Baton's
+// headers: for endpoints that take a message as it is, such as Slack's
+// incoming webhooks. The outcome is judged as Send's.
+func (s *Sender) PostJSON(ctx context.Context, url string, body []byte) Attempt {
+	began := time.Now()
+	a := s.post(ctx, url, body, nil)
+	a.Duration = time.Since(began)
+	return a
+}
+
+func (s *Sender) now() time.Time {
 	if s.Now != nil {
-		now = s.Now
+		return s.Now()
 	}
+	return time.Now()
+}
+
+// post makes one JSON POST with the extra header and judges its answer.
+func (s *Sender) post(ctx context.Context, target string, body []byte, header http.Header) Attempt {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Attempt{Err: fmt.Sprintf("webhook URL %q is not an http or https URL", target)}
+	}
+	now := s.now
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -121,24 +153,15 @@ func (s *Sender) send(ctx context.Context, w Webhook, d Delivery) Attempt {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(d.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return Attempt{Err: err.Error()}
 	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set("Baton-Delivery", d.ID)
-	req.Header.Set("Baton-Event", d.Event)
-	at := now()
-	secrets := append([][]byte{w.Secret}, w.OldSecrets...)
-	req.Header.Set("Baton-Signature", sign(at, d.Body, secrets...))
-	keys := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		keys[i] = StandardKey(s)
-	}
-	req.Header.Set(HeaderWebhookID, d.ID)
-	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set(HeaderWebhookSignature, SignStandard(d.ID, at, d.Body, keys...))
 
 	resp, err := client.Do(req)
 	if err != nil {

@@ -432,6 +432,8 @@ type Tx struct {
 	// hooks are the active webhooks, read by the first event emitted and
 	// shared with the transactions that join this one.
 	hooks *hookCache
+	// slackSubs are the active Slack channels, read and shared alike.
+	slackSubs *slackCache
 }
 
 // pending is work a transaction does once at its commit: the reports'
@@ -449,7 +451,7 @@ type txKey struct{}
 // joined returns the transaction carried by ctx, if it belongs to db.
 func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
-		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending, hooks: outer.hooks}
+		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending, hooks: outer.hooks, slackSubs: outer.slackSubs}
 	}
 	return nil
 }
@@ -481,7 +483,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, hooks: &hookCache{}}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, hooks: &hookCache{}, slackSubs: &slackCache{}}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent
