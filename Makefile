@@ -2,15 +2,25 @@
 # and `make test`.
 GO ?= go
 
-.PHONY: test check run build lint bench race
+.PHONY: test show check run build lint bench race
 
 # Every test, on SQLite and on a throwaway PostgreSQL that the script starts
-# (installing Debian's postgresql first when the machine has none), and the
-# browser tests in Debian's headless Chromium (installed when missing).
+# (installing Debian's postgresql first when the machine has none), the
+# browser tests in Debian's headless Chromium (installed when missing), and
+# /metrics linted by promtool (unpacked from Debian's prometheus package).
 test:
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-axe.sh
-	BATON_REQUIRE_BROWSER=1 bash scripts/with-postgres.sh $(GO) test -count=1 ./...
+	BATON_PROMTOOL=$$(bash scripts/ensure-promtool.sh) BATON_REQUIRE_PROMTOOL=1 BATON_REQUIRE_BROWSER=1 \
+		bash scripts/with-postgres.sh $(GO) test -count=1 ./...
+
+# Shows in the log what receivers and scrapers get: deliveries verified with
+# the Standard Webhooks library and the reference algorithm, and the
+# business series of /metrics after the handoff end-to-end test, linted by
+# promtool. CI runs it after make test.
+show:
+	BATON_PROMTOOL=$$(bash scripts/ensure-promtool.sh) BATON_REQUIRE_PROMTOOL=1 bash scripts/with-postgres.sh \
+		$(GO) test -count=1 -v -run 'TestSignStandardKnownAnswer|TestSendStandardWebhooks|TestHandoffEndToEnd' ./notify/ ./deliver/
 
 # The quick loop while editing: every test that is not long, on SQLite.
 check:

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,36 @@ func TestSlackChannelsAPI(t *testing.T) {
 	got, err := f.db.SlackChannelURL(sys(), c.ID)
 	if err != nil || got.URL != url {
 		t.Fatalf("for delivery: %+v %v", got, err)
+	}
+}
+
+// TestREADMEListsTheMetrics: every business series the API exports is in
+// the README's table of metrics.
+func TestREADMEListsTheMetrics(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t)
+	st, body := f.do(admin, "GET", "/metrics", "")
+	if st != 200 {
+		t.Fatalf("/metrics: %d", st)
+	}
+	n := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		name, ok := strings.CutPrefix(line, "# TYPE ")
+		if !ok || !strings.HasPrefix(name, "baton_") || strings.HasPrefix(name, "baton_http_") {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		n++
+		if !strings.Contains(string(b), "`"+name) {
+			t.Errorf("%s is not in the README's table of metrics", name)
+		}
+	}
+	// baton_jobs_due and baton_jobs_oldest_due_seconds have a series per
+	// kind of job due, none on a database with nothing due.
+	if n < 15 {
+		t.Fatalf("only %d business series on /metrics:\n%s", n, body)
 	}
 }

@@ -291,6 +291,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 				t.Fatalf("delivery %s came with webhook-id %v over its tries, want only %s", id, rc.ids[id], id)
 			}
 		}
+		t.Logf("%d deliveries accepted, each verified with the Standard Webhooks library and by Baton-Signature (%d attempts in all, those while the receiver was down included)", len(rc.got), rc.tries)
 		want := []string{"lead.created", "lead.mql", "lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.qualified",
 			"lead.converted", "lead.won", "lead.rejected"}
 		got := strings.Join(rc.events, ",")
@@ -299,11 +300,36 @@ func TestHandoffEndToEnd(t *testing.T) {
 				t.Fatalf("event %s never delivered: %s", e, got)
 			}
 		}
-		var logged int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&logged)
-		if logged <= total {
-			t.Fatalf("%d attempts logged for %d messages: the failures were not logged", logged, total)
+		var logged, failed int
+		db.SQL().QueryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN d.error <> '' THEN 1 ELSE 0 END), 0) FROM deliveries d
+			JOIN outbox o ON o.id = d.outbox_id WHERE o.channel = 'webhook'`).Scan(&logged, &failed)
+		if logged <= total || failed == 0 {
+			t.Fatalf("%d attempts logged for %d messages (%d failed): the failures were not logged", logged, total, failed)
 		}
+
+		// The metrics say what happened: A and B's two promotions, the
+		// eight events, A's breach and B's three while the clock ran on
+		// (to the next rep, to the manager once, then into the pool: no
+		// handoff open), every webhook delivered after the failures.
+		checkMetrics(t, db, map[string]float64{
+			"baton_stats_up":                                                      1,
+			"baton_mqls_promoted_total":                                           3,
+			`baton_events_ingested_total{result="created"}`:                       8,
+			`baton_events_ingested_total{result="duplicate"}`:                     0,
+			`baton_handoffs_breached_total{kind="sdr"}`:                           4,
+			`baton_handoffs_breached_total{kind="ae"}`:                            0,
+			`baton_handoffs_open{kind="sdr"}`:                                     0,
+			`baton_handoffs_open{kind="ae"}`:                                      0,
+			`baton_handoffs_past_due{kind="sdr"}`:                                 0,
+			`baton_outbox_deliveries_total{channel="webhook",result="delivered"}`: float64(total),
+			`baton_outbox_deliveries_total{channel="webhook",result="failed"}`:    float64(failed),
+			`baton_outbox_pending{channel="webhook"}`:                             0,
+			`baton_outbox_dead{channel="webhook"}`:                                0,
+			"baton_policy_version":                                                1,
+			"baton_model_version":                                                 0,
+			"baton_rescore_running":                                               0,
+			"baton_rescore_progress_ratio":                                        1,
+		})
 	})
 }
 

@@ -134,6 +134,8 @@ func TestSendStandardWebhooks(t *testing.T) {
 				t.Errorf("request %d: Baton-Signature: %v", i, err)
 			}
 		}
+		t.Logf("request %d verified with the Standard Webhooks library and the reference algorithm under %d secret(s): webhook-id %s, webhook-timestamp %s, webhook-signature %s",
+			i, len(secrets), h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature"))
 		// A tampered body, or another secret, fails: the checks can fail.
 		wh, _ := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte("not the secret at all, 32 bytes!")))
 		if err := wh.Verify(body, h); err == nil {

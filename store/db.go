@@ -65,6 +65,8 @@ type DB struct {
 	lock io.Closer
 	// outage is set while writes fail because of the storage (health.go).
 	outage atomic.Pointer[outage]
+	// counts are what this DB counted for the metrics (stats.go).
+	counts counters
 
 	// Now is the clock. Tests replace it to move time; storage never calls
 	// time.Now itself.
@@ -442,6 +444,9 @@ type Tx struct {
 // PostgreSQL leaves a chain of row versions that each later update walks).
 type pending struct {
 	delta *aggDelta
+	// tally is what the transaction counted for the metrics, added to
+	// DB.counts once it has committed.
+	tally *tally
 }
 
 // txKey carries an open transaction in a context (see JobHandler): storage
@@ -516,6 +521,10 @@ func (tx *Tx) Commit() error {
 		p.delta = nil
 	}
 	err := tx.Tx.Commit()
+	if p := tx.pending; err == nil && p != nil && p.tally != nil {
+		tx.db.counts.add(p.tally)
+		p.tally = nil
+	}
 	// Told before the next writer's turn, so that it truncates the WAL if
 	// this commit left it past the limit.
 	if !tx.readOnly {

@@ -58,6 +58,7 @@
 //	convert.go, handoff.go       BANT and conversion; handoff records and the rep's queue
 //	sla.go, inbox.go, outbox.go  the SLA's jobs; notifications and webhook events; delivery
 //	slack.go, secret.go          Slack channels and what they are told; sealed secrets
+//	stats.go                     the business metrics: counts tallied at commit, gauges from bounded queries
 //	score*.go, rescore.go        scoring leads by the policy and the model, and rescoring them all
 //	policy.go, train.go          scoring policies and backtests; training the model
 //	report*.go                   the reports and the aggregates written with every change

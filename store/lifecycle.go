@@ -206,6 +206,14 @@ func (tx *Tx) move(ctx context.Context, l *baton.Lead, c baton.StageChange) (*mo
 			return nil, err
 		}
 	}
+	tx.count(func(t *tally) {
+		if rule.To == baton.StageMQL && rule.From != baton.StageMQL {
+			t.MQLsPromoted++
+		}
+		if rule.Verb == baton.VerbBreach {
+			inc(&t.Breaches, kind, 1)
+		}
+	})
 	return m, nil
 }
 

@@ -205,6 +205,14 @@ func (db *DB) FinishOutbox(ctx context.Context, m baton.OutboxMessage, r baton.D
 		return tx.lateAnswer(ctx, m, r, msg)
 	}
 	attempts++
+	result := "failed"
+	switch {
+	case r.OK:
+		result = "delivered"
+	case !r.Retry || attempts >= baton.MaxDeliveryAttempts:
+		result = "dead"
+	}
+	tx.count(func(t *tally) { inc(&t.Deliveries, baton.DeliveryCount{Channel: m.Channel, Result: result}, 1) })
 	switch {
 	case r.OK:
 		_, err = tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', attempts = $1, delivered_at = $2, last_error = '', lease_until = 0, lease_owner = '' WHERE id = $3`,

@@ -197,7 +197,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // routes mounts the JSON API beside the web UI; it also returns the
 // metrics without authentication, for --metrics-addr.
 func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Limits) (http.Handler, http.Handler) {
-	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db, Outbox: db}, logger)
+	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db, Outbox: db, Stats: db}, logger)
 	a.SetLimits(limits)
 	apiHandler := a.Handler()
 	mux := http.NewServeMux()
