@@ -2,17 +2,19 @@
 # and `make test`.
 GO ?= go
 
-.PHONY: test check run build lint bench race openapi
+.PHONY: test show openapi check run build lint bench race
 
 # Every test, on SQLite and on a throwaway PostgreSQL that the script starts
 # (installing Debian's postgresql first when the machine has none), the
-# browser tests in Debian's headless Chromium (installed when missing), and
-# the lint of the OpenAPI document with Redocly's CLI (from npm, pinned).
+# browser tests in Debian's headless Chromium (installed when missing), the
+# lint of the OpenAPI document with Redocly's CLI (from npm, pinned), and
+# /metrics linted by promtool (unpacked from Debian's prometheus package).
 test:
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-axe.sh
 	bash scripts/ensure-redocly.sh
-	BATON_REQUIRE_BROWSER=1 BATON_REQUIRE_REDOCLY=1 bash scripts/with-postgres.sh $(GO) test -count=1 ./...
+	BATON_PROMTOOL=$$(bash scripts/ensure-promtool.sh) BATON_REQUIRE_PROMTOOL=1 BATON_REQUIRE_BROWSER=1 BATON_REQUIRE_REDOCLY=1 \
+		bash scripts/with-postgres.sh $(GO) test -count=1 ./...
 
 # The OpenAPI document as generators see it, test by test (CI shows them):
 # Redocly's lint with its recommended rules, the document's own checks, the
@@ -21,6 +23,14 @@ openapi:
 	bash scripts/ensure-redocly.sh
 	BATON_REQUIRE_REDOCLY=1 $(GO) test -count=1 -v -run 'TestRedoclyLint|TestOpenAPI|TestWebhookPayloads' ./api/
 	$(GO) test -count=1 -v ./client/
+
+# Shows in the log what receivers and scrapers get: deliveries verified with
+# the Standard Webhooks library and the reference algorithm, and the
+# business series of /metrics after the handoff end-to-end test, linted by
+# promtool. CI runs it after make test.
+show:
+	BATON_PROMTOOL=$$(bash scripts/ensure-promtool.sh) BATON_REQUIRE_PROMTOOL=1 bash scripts/with-postgres.sh \
+		$(GO) test -count=1 -v -run 'TestSignStandardKnownAnswer|TestSendStandardWebhooks|TestHandoffEndToEnd' ./notify/ ./deliver/
 
 # The quick loop while editing: every test that is not long, on SQLite.
 check:

@@ -39,7 +39,7 @@ type AuditEntry struct {
 var AuditActions = []string{
 	"user.create", "user.update", "user.password", "user.away",
 	"token.create", "token.revoke",
-	"webhook.create", "webhook.toggle", "webhook.rotate",
+	"webhook.create", "webhook.toggle", "webhook.rotate", "slack.create", "slack.toggle",
 	"calendar.set", "calendar.delete",
 	"policy.draft", "policy.publish",
 	"model.train", "model.activate",

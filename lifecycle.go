@@ -106,8 +106,10 @@ type Effects struct {
 	// says): "owner" (the new owner), "previous" (the owner before),
 	// "manager" (the previous owner's manager), "marketing", "qualifier".
 	Notify []string
-	// Event is the webhook event emitted.
-	Event string
+	// Events are the webhook events emitted, in order (see WebhookEvents):
+	// every move emits at least one. "lead.assigned" is left out when the
+	// move was to open a handoff and none could be (nobody to route to).
+	Events []string
 }
 
 // Rule is one legal move of the lifecycle: from a stage, through a verb, to
@@ -148,89 +150,91 @@ var (
 // Rules is the lifecycle: every legal move, in one place.
 var Rules = []Rule{
 	{From: StageNew, To: StageMQL, Verb: VerbPromote, Who: Who{Roles: roleMarketers, System: true}, Needs: []Need{NeedReason},
-		Effects: Effects{Open: HandoffSDR, Owner: OwnerRouted, Notify: []string{"owner"}, Event: "lead.assigned"},
+		Effects: Effects{Open: HandoffSDR, Owner: OwnerRouted, Notify: []string{"owner"}, Events: []string{"lead.mql", "lead.assigned"}},
 		What:    "marketing qualifies the lead (by the policy's MQL rule, or by hand with a reason); it is routed to a development rep"},
 	{From: StageRecycled, To: StageMQL, Verb: VerbPromote, Who: Who{Roles: roleMarketers, System: true}, Needs: []Need{NeedReason, NeedCoolDown},
-		Effects: Effects{Open: HandoffSDR, Owner: OwnerRouted, Notify: []string{"owner"}, Event: "lead.assigned"},
+		Effects: Effects{Open: HandoffSDR, Owner: OwnerRouted, Notify: []string{"owner"}, Events: []string{"lead.mql", "lead.assigned"}},
 		What:    "a nurtured lead is qualified again, once its cool-down has passed"},
 	{From: StageNew, To: StageDisqualified, Verb: VerbDisqualify, Who: Who{Roles: roleMarketers, System: true}, Needs: []Need{NeedReason},
-		What: "marketing disqualifies the lead (spam, student, competitor, ...)"},
+		Effects: Effects{Events: []string{"lead.disqualified"}},
+		What:    "marketing disqualifies the lead (spam, student, competitor, ...)"},
 	{From: StageRecycled, To: StageDisqualified, Verb: VerbDisqualify, Who: Who{Roles: roleMarketers, System: true}, Needs: []Need{NeedReason},
-		What: "marketing disqualifies a nurtured lead"},
+		Effects: Effects{Events: []string{"lead.disqualified"}},
+		What:    "marketing disqualifies a nurtured lead"},
 
 	{From: StageMQL, To: StageMQL, Verb: VerbClaim, Who: Who{Roles: []Role{RoleSDR}}, Needs: []Need{NeedUnowned, NeedPullAllowed},
-		Effects: Effects{Open: HandoffSDR, Owner: OwnerActor, Event: "lead.assigned"},
+		Effects: Effects{Open: HandoffSDR, Owner: OwnerActor, Events: []string{"lead.assigned"}},
 		What:    "a development rep claims an unassigned MQL, where the policy allows it"},
 	{From: StageNew, To: StageMQL, Verb: VerbClaim, Who: Who{Roles: []Role{RoleSDR}}, Needs: []Need{NeedUnowned, NeedPullAllowed},
-		Effects: Effects{Open: HandoffSDR, Owner: OwnerActor, Event: "lead.assigned"},
+		Effects: Effects{Open: HandoffSDR, Owner: OwnerActor, Events: []string{"lead.mql", "lead.assigned"}},
 		What:    "a development rep pulls a lead that has waited long enough and keeps engaging, where the policy allows it"},
 	{From: StageRecycled, To: StageMQL, Verb: VerbClaim, Who: Who{Roles: []Role{RoleSDR}}, Needs: []Need{NeedUnowned, NeedPullAllowed},
-		Effects: Effects{Open: HandoffSDR, Owner: OwnerActor, Event: "lead.assigned"},
+		Effects: Effects{Open: HandoffSDR, Owner: OwnerActor, Events: []string{"lead.mql", "lead.assigned"}},
 		What:    "a development rep pulls a nurtured lead that keeps engaging, where the policy allows it"},
 
 	{From: StageMQL, To: StageMQL, Verb: VerbAssign, Who: Who{Roles: roleManagers, System: true, Pool: true}, Needs: []Need{NeedUnowned, NeedAssignee},
-		Effects: Effects{Close: HandoffReassigned, Open: HandoffSDR, Owner: OwnerAssignee, Notify: []string{"owner"}, Event: "lead.assigned"},
+		Effects: Effects{Close: HandoffReassigned, Open: HandoffSDR, Owner: OwnerAssignee, Notify: []string{"owner"}, Events: []string{"lead.assigned"}},
 		What:    "a manager gives an unassigned MQL of their team's pool to one of their development reps"},
 	{From: StageSQL, To: StageSQL, Verb: VerbAssign, Who: Who{Roles: roleManagers, System: true, Pool: true}, Needs: []Need{NeedUnowned, NeedAssignee},
-		Effects: Effects{Close: HandoffReassigned, Open: HandoffAE, Owner: OwnerAssignee, Notify: []string{"owner"}, Event: "lead.assigned"},
+		Effects: Effects{Close: HandoffReassigned, Open: HandoffAE, Owner: OwnerAssignee, Notify: []string{"owner"}, Events: []string{"lead.assigned"}},
 		What:    "a manager gives an unassigned SQL of their team's pool to one of their account executives"},
 	{From: StageMQL, To: StageMQL, Verb: VerbReassign, Who: Who{Roles: roleManagers, System: true, Owner: true}, Needs: []Need{NeedAssignee},
-		Effects: Effects{Close: HandoffReassigned, Open: HandoffSDR, Owner: OwnerAssignee, Notify: []string{"owner", "previous"}, Event: "lead.assigned"},
+		Effects: Effects{Close: HandoffReassigned, Open: HandoffSDR, Owner: OwnerAssignee, Notify: []string{"owner", "previous"}, Events: []string{"lead.assigned"}},
 		What:    "a manager moves an MQL to another development rep of the team, with a new answer window"},
 	{From: StageSAL, To: StageSAL, Verb: VerbReassign, Who: Who{Roles: roleManagers, System: true, Owner: true}, Needs: []Need{NeedAssignee},
-		Effects: Effects{Owner: OwnerAssignee, Notify: []string{"owner", "previous"}},
+		Effects: Effects{Owner: OwnerAssignee, Notify: []string{"owner", "previous"}, Events: []string{"lead.reassigned"}},
 		What:    "a manager moves an accepted lead to another development rep of the team"},
 	{From: StageSQL, To: StageSQL, Verb: VerbReassign, Who: Who{Roles: roleManagers, System: true, Owner: true}, Needs: []Need{NeedAssignee},
-		Effects: Effects{Close: HandoffReassigned, Open: HandoffAE, Owner: OwnerAssignee, Notify: []string{"owner", "previous"}, Event: "lead.assigned"},
+		Effects: Effects{Close: HandoffReassigned, Open: HandoffAE, Owner: OwnerAssignee, Notify: []string{"owner", "previous"}, Events: []string{"lead.assigned"}},
 		What:    "a manager moves an SQL to another account executive of the team, with a new answer window"},
 	{From: StageOpportunity, To: StageOpportunity, Verb: VerbReassign, Who: Who{Roles: roleManagers, System: true, Owner: true}, Needs: []Need{NeedAssignee},
-		Effects: Effects{Owner: OwnerAssignee, Notify: []string{"owner", "previous"}},
+		Effects: Effects{Owner: OwnerAssignee, Notify: []string{"owner", "previous"}, Events: []string{"lead.reassigned"}},
 		What:    "a manager moves an opportunity to another account executive of the team"},
 	{From: StageMQL, To: StageMQL, Verb: VerbBreach, Who: Who{System: true}, Needs: []Need{NeedOpenHandoff, NeedPastDue},
-		Effects: Effects{Open: HandoffSDR, Owner: OwnerPolicy, Notify: []string{"owner", "previous", "manager"}, Event: "lead.breached"},
+		Effects: Effects{Open: HandoffSDR, Owner: OwnerPolicy, Notify: []string{"owner", "previous", "manager"}, Events: []string{"lead.breached"}},
 		What:    "the development rep did not answer within the SLA: the breach is recorded, the manager told, and by policy the lead goes to the next rep, the pool, or stays"},
 	{From: StageSQL, To: StageSQL, Verb: VerbBreach, Who: Who{System: true}, Needs: []Need{NeedOpenHandoff, NeedPastDue},
-		Effects: Effects{Open: HandoffAE, Owner: OwnerPolicy, Notify: []string{"owner", "previous", "manager"}, Event: "lead.breached"},
+		Effects: Effects{Open: HandoffAE, Owner: OwnerPolicy, Notify: []string{"owner", "previous", "manager"}, Events: []string{"lead.breached"}},
 		What:    "the account executive did not answer within the SLA"},
 
 	{From: StageMQL, To: StageSAL, Verb: VerbAccept, Who: Who{Roles: roleSDRs, Owner: true}, Needs: []Need{NeedOpenHandoff},
-		Effects: Effects{Close: HandoffAccepted, StaleCheck: true, Event: "lead.accepted"},
+		Effects: Effects{Close: HandoffAccepted, StaleCheck: true, Events: []string{"lead.accepted"}},
 		What:    "the development rep accepts the lead: the handoff is met or late, and the accountability clock starts"},
 	{From: StageSQL, To: StageSQL, Verb: VerbAccept, Who: Who{Roles: roleAEs, Owner: true}, Needs: []Need{NeedOpenHandoff},
-		Effects: Effects{Close: HandoffAccepted, Event: "lead.accepted"},
+		Effects: Effects{Close: HandoffAccepted, Events: []string{"lead.accepted"}},
 		What:    "the account executive accepts the SQL"},
 	{From: StageMQL, To: StageRecycled, Verb: VerbReject, Who: Who{Roles: roleSDRs, Owner: true}, Needs: []Need{NeedRejection},
-		Effects: Effects{Close: HandoffRejected, Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Event: "lead.rejected"},
+		Effects: Effects{Close: HandoffRejected, Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Events: []string{"lead.rejected"}},
 		What:    "the development rep rejects the lead with a reason whose outcome is recycle: back to nurture"},
 	{From: StageMQL, To: StageDisqualified, Verb: VerbReject, Who: Who{Roles: roleSDRs, Owner: true}, Needs: []Need{NeedRejection},
-		Effects: Effects{Close: HandoffRejected, Record: "merge", Notify: []string{"marketing"}, Event: "lead.rejected"},
+		Effects: Effects{Close: HandoffRejected, Record: "merge", Notify: []string{"marketing"}, Events: []string{"lead.rejected"}},
 		What:    "the development rep rejects the lead with a reason whose outcome is disqualify (a duplicate is merged into the lead it duplicates)"},
 	{From: StageSAL, To: StageRecycled, Verb: VerbReject, Who: Who{Roles: roleSDRs, Owner: true}, Needs: []Need{NeedRejection},
-		Effects: Effects{Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Event: "lead.rejected"},
+		Effects: Effects{Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Events: []string{"lead.rejected"}},
 		What:    "the development rep gives up on an accepted lead: back to nurture"},
 	{From: StageSAL, To: StageDisqualified, Verb: VerbReject, Who: Who{Roles: roleSDRs, Owner: true}, Needs: []Need{NeedRejection},
-		Effects: Effects{Record: "merge", Notify: []string{"marketing"}, Event: "lead.rejected"},
+		Effects: Effects{Record: "merge", Notify: []string{"marketing"}, Events: []string{"lead.rejected"}},
 		What:    "the development rep disqualifies an accepted lead"},
 	{From: StageSAL, To: StageSQL, Verb: VerbQualify, Who: Who{Roles: roleSDRs, Owner: true}, Needs: []Need{NeedBANT},
-		Effects: Effects{Record: "bant", Open: HandoffAE, Owner: OwnerRouted, Notify: []string{"owner"}, Event: "lead.assigned"},
+		Effects: Effects{Record: "bant", Open: HandoffAE, Owner: OwnerRouted, Notify: []string{"owner"}, Events: []string{"lead.qualified", "lead.assigned"}},
 		What:    "the development rep qualifies the lead with BANT: it is routed to an account executive"},
 	{From: StageSAL, To: StageRecycled, Verb: VerbQualify, Who: Who{Roles: roleSDRs, Owner: true}, Needs: []Need{NeedBANT},
-		Effects: Effects{Record: "bant", Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Event: "lead.recycled"},
+		Effects: Effects{Record: "bant", Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Events: []string{"lead.recycled"}},
 		What:    "the development rep qualifies the lead with timing later: back to nurture until that date"},
 	{From: StageSQL, To: StageSAL, Verb: VerbSendBack, Who: Who{Roles: roleAEs, Owner: true}, Needs: []Need{NeedReason},
-		Effects: Effects{Close: HandoffRejected, Owner: OwnerQualifier, Notify: []string{"owner"}, Event: "lead.sent_back"},
+		Effects: Effects{Close: HandoffRejected, Owner: OwnerQualifier, Notify: []string{"owner"}, Events: []string{"lead.sent_back"}},
 		What:    "the account executive sends the lead back to the development rep who qualified it"},
 	{From: StageSQL, To: StageRecycled, Verb: VerbRecycle, Who: Who{Roles: roleAEs, Owner: true}, Needs: []Need{NeedReason},
-		Effects: Effects{Close: HandoffRejected, Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Event: "lead.recycled"},
+		Effects: Effects{Close: HandoffRejected, Owner: OwnerCleared, Nurture: true, Notify: []string{"marketing"}, Events: []string{"lead.recycled"}},
 		What:    "the account executive returns the lead to nurture"},
 	{From: StageSQL, To: StageOpportunity, Verb: VerbConvert, Who: Who{Roles: roleAEs, Owner: true}, Needs: []Need{NeedOpportunity},
-		Effects: Effects{Close: HandoffAccepted, Record: "opportunity", Notify: []string{"qualifier"}, Event: "lead.converted"},
+		Effects: Effects{Close: HandoffAccepted, Record: "opportunity", Notify: []string{"qualifier"}, Events: []string{"lead.converted"}},
 		What:    "the account executive converts the lead into an opportunity, once however often it is retried"},
 	{From: StageOpportunity, To: StageWon, Verb: VerbClose, Who: Who{Roles: roleReps, Owner: true}, Needs: []Need{NeedCloseValue},
-		Effects: Effects{Record: "close", Event: "lead.won"},
+		Effects: Effects{Record: "close", Events: []string{"lead.won"}},
 		What:    "the opportunity is won, with its value"},
 	{From: StageOpportunity, To: StageLost, Verb: VerbClose, Who: Who{Roles: roleReps, Owner: true}, Needs: []Need{NeedLostReason},
-		Effects: Effects{Record: "close", Event: "lead.lost"},
+		Effects: Effects{Record: "close", Events: []string{"lead.lost"}},
 		What:    "the opportunity is lost, with why"},
 }
 
@@ -425,8 +429,8 @@ func RulesMarkdown() string {
 		if len(e.Notify) > 0 {
 			causes = append(causes, "tells "+strings.Join(e.Notify, ", "))
 		}
-		if e.Event != "" {
-			causes = append(causes, "`"+e.Event+"`")
+		if len(e.Events) > 0 {
+			causes = append(causes, "`"+strings.Join(e.Events, "`, `")+"`")
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s%s | %s | %s |\n", r.From, r.Verb, r.To, strings.Join(who, ", "), scope,
 			strings.Join(needs, ", "), strings.Join(causes, "; "))

@@ -28,9 +28,42 @@ type Webhook struct {
 // beside the new one.
 const DefaultSecretGrace = 24 * time.Hour
 
-// WebhookEvents are the events a webhook may subscribe to.
-var WebhookEvents = []string{"lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.rejected",
-	"lead.recycled", "lead.sent_back", "lead.converted", "lead.won", "lead.lost", "lead.stale_sal"}
+// WebhookEvents are the events a webhook may subscribe to, in the order of
+// the lifecycle. Every move of Rules emits at least one (Effects.Events);
+// lead.created, lead.reminder and lead.stale_sal are not moves.
+var WebhookEvents = []string{"lead.created", "lead.mql", "lead.assigned", "lead.reassigned", "lead.reminder",
+	"lead.breached", "lead.accepted", "lead.rejected", "lead.disqualified", "lead.qualified", "lead.recycled",
+	"lead.sent_back", "lead.converted", "lead.won", "lead.lost", "lead.stale_sal"}
+
+// webhookEventWhen says when each of WebhookEvents is sent.
+var webhookEventWhen = map[string]string{
+	"lead.created":      "a lead is created (the API, the web UI, an import); its scores follow, and a lead.mql if the policy promotes it at once",
+	"lead.mql":          "a lead becomes an MQL: promoted by the policy or by marketing, or pulled from new or nurture by a rep",
+	"lead.assigned":     "a handoff is opened to a rep with its answer window: a new MQL or SQL routed, claimed, assigned or reassigned (`data.handoff`)",
+	"lead.reassigned":   "a SAL or an opportunity is given to another rep (no answer window)",
+	"lead.reminder":     "an open handoff reaches its reminder time (75% of its window by default)",
+	"lead.breached":     "an open handoff passes its deadline unanswered; by policy the lead goes to the next rep (`data.handoff` is the new one)",
+	"lead.accepted":     "a rep accepts the lead's handoff: an MQL becomes a SAL, or an account executive accepts an SQL",
+	"lead.rejected":     "a rep rejects an MQL or a SAL with an agreed reason (`data.reason`, `data.outcome`: recycled or disqualified, `data.duplicate_of`)",
+	"lead.disqualified": "marketing disqualifies a new or nurtured lead",
+	"lead.qualified":    "a SAL is qualified with BANT into an SQL, routed to an account executive",
+	"lead.recycled":     "a lead goes back to nurture: qualified with timing later, or returned by the account executive",
+	"lead.sent_back":    "the account executive sends an SQL back to the development rep",
+	"lead.converted":    "an SQL becomes an opportunity",
+	"lead.won":          "the opportunity is won",
+	"lead.lost":         "the opportunity is lost",
+	"lead.stale_sal":    "an accepted lead still has no opportunity when the policy's limit passes",
+}
+
+// WebhookEventsMarkdown is the README's table of webhook events.
+func WebhookEventsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| event | sent when |\n|---|---|\n")
+	for _, e := range WebhookEvents {
+		b.WriteString("| `" + e + "` | " + webhookEventWhen[e] + " |\n")
+	}
+	return b.String()
+}
 
 // Validate checks a webhook's URL and events. The URL must be http or https,
 // with a host and without a user name or password: credentials in a URL end
@@ -138,12 +171,12 @@ func RedactURL(s string) string {
 	return u.String()
 }
 
-// OutboxMessage is one notification to deliver by email or webhook, written
-// in the transaction of the change that caused it.
+// OutboxMessage is one notification to deliver by email, webhook or Slack,
+// written in the transaction of the change that caused it.
 type OutboxMessage struct {
 	ID        int64           `json:"id"`
-	Channel   string          `json:"channel"` // email or webhook
-	Target    string          `json:"target"`  // an email address, or a webhook id
+	Channel   string          `json:"channel"` // email, webhook or slack
+	Target    string          `json:"target"`  // an email address, a webhook's or a Slack channel's id
 	Event     string          `json:"event"`
 	Subject   string          `json:"subject,omitempty"`
 	Payload   json.RawMessage `json:"payload"`
@@ -172,6 +205,7 @@ type DeliveryResult struct {
 type DeliveryAttempt struct {
 	ID       int64     `json:"id"`
 	OutboxID int64     `json:"outbox_id"` // also the delivery id the receiver sees
+	Channel  string    `json:"channel"`   // email, webhook or slack
 	Event    string    `json:"event"`
 	Target   string    `json:"target"`
 	At       time.Time `json:"at"` // when it was claimed, just before it was sent
@@ -184,6 +218,18 @@ type DeliveryAttempt struct {
 	Result     string     `json:"result"`
 	Worker     string     `json:"worker,omitempty"`      // the instance that made it
 	FinishedAt *time.Time `json:"finished_at,omitempty"` // nil while in flight
+}
+
+// DeliveryFilter chooses delivery attempts; its zero value, every one (up
+// to a page).
+type DeliveryFilter struct {
+	// Channel is "email", "webhook" or "slack"; "" for all.
+	Channel string
+	// Target is the recipient within the channel: an email address, a
+	// webhook's or a Slack channel's id. "" for all.
+	Target string
+	// Limit is how many, the newest (0: 50; at most 1000).
+	Limit int
 }
 
 // The results of a delivery attempt.
@@ -241,5 +287,17 @@ type OutboxService interface {
 	FindWebhooks(ctx context.Context) ([]*Webhook, error)
 	SetWebhookActive(ctx context.Context, id int64, active bool) error
 	// Deliveries lists the latest delivery attempts, newest first.
-	Deliveries(ctx context.Context, limit int) ([]DeliveryAttempt, error)
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]DeliveryAttempt, error)
+
+	// CreateSlackChannel adds a Slack incoming webhook for a team or a
+	// user (admins only); its URL is never shown again (c.URL is cleared,
+	// c.Hint set).
+	CreateSlackChannel(ctx context.Context, c *SlackChannel) error
+	FindSlackChannels(ctx context.Context) ([]*SlackChannel, error)
+	SetSlackChannelActive(ctx context.Context, id int64, active bool) error
+	// SlackChannelURL returns a channel with its URL, for delivery.
+	SlackChannelURL(ctx context.Context, id int64) (*SlackChannel, error)
+	// AcceptLinkKey returns the key that signs accept links (AcceptLink),
+	// the same for every instance on the database.
+	AcceptLinkKey(ctx context.Context) ([]byte, error)
 }

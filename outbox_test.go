@@ -2,6 +2,8 @@ package baton_test
 
 import (
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,5 +109,49 @@ func TestRedactURL(t *testing.T) {
 		if got := baton.RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestWebhookEvents: every move of the lifecycle emits at least one event,
+// every event it emits is one a webhook may subscribe to, and every event
+// is said in the README.
+func TestWebhookEvents(t *testing.T) {
+	known := map[string]bool{}
+	for _, e := range baton.WebhookEvents {
+		known[e] = true
+	}
+	emitted := map[string]bool{}
+	for _, r := range baton.Rules {
+		if len(r.Effects.Events) == 0 {
+			t.Errorf("%s %s -> %s emits no webhook event", r.From, r.Verb, r.To)
+		}
+		for _, e := range r.Effects.Events {
+			if !known[e] {
+				t.Errorf("%s %s -> %s emits %q, not in baton.WebhookEvents", r.From, r.Verb, r.To, e)
+			}
+			emitted[e] = true
+		}
+		// A new MQL, whoever makes it, is told as such.
+		if r.To == baton.StageMQL && r.From != baton.StageMQL && !slices.Contains(r.Effects.Events, "lead.mql") {
+			t.Errorf("%s %s -> mql does not emit lead.mql", r.From, r.Verb)
+		}
+	}
+	for _, e := range baton.WebhookEvents {
+		notMove := e == "lead.created" || e == "lead.reminder" || e == "lead.stale_sal"
+		if !emitted[e] && !notMove {
+			t.Errorf("%s is in WebhookEvents but no move emits it", e)
+		}
+	}
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "<!-- webhook events -->\n")
+	doc, _, ok2 := strings.Cut(rest, "<!-- /webhook events -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no <!-- webhook events --> section")
+	}
+	if want := baton.WebhookEventsMarkdown(); doc != want || strings.Contains(want, "|  |") {
+		t.Fatalf("README.md's webhook events differ from baton.WebhookEvents (or one has no words); replace them with:\n%s", want)
 	}
 }

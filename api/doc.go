@@ -69,6 +69,12 @@
 // ("[3].foo"). The fast path only ever accepts what encoding/json accepts,
 // with the same result (FuzzFastEvents).
 //
+// # Metrics
+//
+// /metrics has the HTTP series (metrics.go) and, when Services.Stats is
+// set, the business series read from storage at each scrape (stats.go,
+// [baton.Stats]); the README lists them.
+//
 // # Benchmarks
 //
 // bench_test.go posts 10,000-event arrays over HTTP into SQLite

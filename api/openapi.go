@@ -82,7 +82,10 @@ func tags(rs []route) []any {
 			out = append(out, obj{"name": rt.tag, "description": tagDescriptions[rt.tag]})
 		}
 	}
-	return append(out, obj{"name": "webhooks", "description": tagDescriptions["webhooks"]})
+	if !seen["webhooks"] {
+		out = append(out, obj{"name": "webhooks", "description": tagDescriptions["webhooks"]})
+	}
+	return out
 }
 
 // tagDescriptions say what each tag's routes are about.
@@ -178,6 +181,10 @@ var inputRequired = map[string][]string{
 	"TimeZoneInput":     nil, // empty follows the working calendar
 	"OutOfOffice":       {"until"},
 	"OpportunityUpdate": nil,
+	"WebhookInput":      {"url"},
+	"WebhookUpdate":     {"active"},
+	"RotateInput":       nil, // empty for the default grace
+	"SlackChannelInput": {"url"},
 	"DraftInput":        {"body"},
 	"PublishInput":      {"change_note"},
 	"LeadInput":         nil, // an email or an external_id

@@ -39,6 +39,9 @@ var vocabularies = map[string][]string{
 	"DatabaseBackend":  {"sqlite", "postgres"},
 	"BreachAction":     baton.BreachActions,
 	"WebhookEvent":     baton.WebhookEvents,
+	"DeliveryChannel":  {"email", "webhook", "slack"},
+	"OutboxState":      {"pending", "sent", "dead"},
+	"DeliveryResult":   {baton.AttemptInFlight, baton.AttemptInterrupted, baton.AttemptDelivered, baton.AttemptFailed},
 }
 
 // typeVocabularies are the vocabularies of the named string types of the
@@ -59,36 +62,38 @@ var typeVocabularies = map[reflect.Type]string{
 // type and JSON name. A field whose name sounds like a vocabulary
 // (vocabularyWords) must be here or in openFields: TestOpenAPIEnums.
 var fieldVocabularies = map[reflect.Type]map[string]string{
-	reflect.TypeFor[baton.Rejection]():    {"reason": "RejectReason"},
-	reflect.TypeFor[baton.Attempt]():      {"channel": "AttemptChannel"},
-	reflect.TypeFor[attemptInput]():       {"channel": "AttemptChannel"},
-	reflect.TypeFor[baton.BANT]():         {"authority": "BANTAuthority", "timing": "BANTTiming"},
-	reflect.TypeFor[ErrorDetail]():        {"code": "ErrorCode"},
-	reflect.TypeFor[baton.Notification](): {"kind": "NotificationKind"},
-	reflect.TypeFor[baton.TimelineItem](): {"kind": "TimelineKind"},
-	reflect.TypeFor[baton.ScoreReason]():  {"axis": "ScoreAxis"},
-	reflect.TypeFor[baton.Report]():       {"name": "ReportName"},
-	reflect.TypeFor[baton.AuditEntry]():   {"action": "AuditAction"},
-	reflect.TypeFor[health]():             {"status": "HealthStatus"},
-	reflect.TypeFor[baton.Health]():       {"backend": "DatabaseBackend"},
-	reflect.TypeFor[webhookData]():        {"on_breach": "BreachAction"},
-	reflect.TypeFor[webhookPayload]():     {"event": "WebhookEvent"},
+	reflect.TypeFor[baton.Rejection]():       {"reason": "RejectReason"},
+	reflect.TypeFor[baton.Attempt]():         {"channel": "AttemptChannel"},
+	reflect.TypeFor[attemptInput]():          {"channel": "AttemptChannel"},
+	reflect.TypeFor[baton.BANT]():            {"authority": "BANTAuthority", "timing": "BANTTiming"},
+	reflect.TypeFor[ErrorDetail]():           {"code": "ErrorCode"},
+	reflect.TypeFor[baton.Notification]():    {"kind": "NotificationKind"},
+	reflect.TypeFor[baton.TimelineItem]():    {"kind": "TimelineKind"},
+	reflect.TypeFor[baton.ScoreReason]():     {"axis": "ScoreAxis"},
+	reflect.TypeFor[baton.Report]():          {"name": "ReportName"},
+	reflect.TypeFor[baton.AuditEntry]():      {"action": "AuditAction"},
+	reflect.TypeFor[health]():                {"status": "HealthStatus"},
+	reflect.TypeFor[baton.Health]():          {"backend": "DatabaseBackend"},
+	reflect.TypeFor[webhookData]():           {"on_breach": "BreachAction"},
+	reflect.TypeFor[webhookPayload]():        {"event": "WebhookEvent", "type": "WebhookEvent"},
+	reflect.TypeFor[baton.DeliveryAttempt](): {"channel": "DeliveryChannel", "state": "OutboxState", "result": "DeliveryResult"},
 }
 
 // openFields are the string fields whose names sound like a vocabulary but
 // whose values are open, with why.
 var openFields = map[reflect.Type]map[string]string{
-	reflect.TypeFor[baton.Attempt]():      {"outcome": "free text: no_answer, voicemail, connected..."},
-	reflect.TypeFor[attemptInput]():       {"outcome": "free text: no_answer, voicemail, connected..."},
-	reflect.TypeFor[baton.CloseInput]():   {"reason": "free text, required for a lost deal"},
-	reflect.TypeFor[sendBackInput]():      {"reason": "free text"},
-	reflect.TypeFor[baton.StageChange]():  {"reason": "free text"},
-	reflect.TypeFor[baton.HistoryEntry](): {"reason": "free text: why the move was made"},
-	reflect.TypeFor[baton.AuditEntry]():   {"target_kind": "what the action names: user, token, webhook...", "via": "the door: ui, api, cli or a job's name"},
-	reflect.TypeFor[baton.Event]():        {"type": "lower_snake_case, any the sender uses"},
-	reflect.TypeFor[baton.EventInput]():   {"type": "lower_snake_case, any the sender uses"},
-	reflect.TypeFor[webhookData]():        {"reason": "free text", "outcome": "a stage"},
-	reflect.TypeFor[baton.Token]():        {"created_via": "the door: ui, api, cli"},
+	reflect.TypeFor[baton.Attempt]():         {"outcome": "free text: no_answer, voicemail, connected..."},
+	reflect.TypeFor[attemptInput]():          {"outcome": "free text: no_answer, voicemail, connected..."},
+	reflect.TypeFor[baton.CloseInput]():      {"reason": "free text, required for a lost deal"},
+	reflect.TypeFor[sendBackInput]():         {"reason": "free text"},
+	reflect.TypeFor[baton.StageChange]():     {"reason": "free text"},
+	reflect.TypeFor[baton.HistoryEntry]():    {"reason": "free text: why the move was made"},
+	reflect.TypeFor[baton.AuditEntry]():      {"target_kind": "what the action names: user, token, webhook...", "via": "the door: ui, api, cli or a job's name"},
+	reflect.TypeFor[baton.Event]():           {"type": "lower_snake_case, any the sender uses"},
+	reflect.TypeFor[baton.EventInput]():      {"type": "lower_snake_case, any the sender uses"},
+	reflect.TypeFor[baton.Token]():           {"created_via": "the door: ui, api, cli"},
+	reflect.TypeFor[baton.DeliveryAttempt](): {"event": "a webhook event, or for email and Slack the notification's kind"},
+	reflect.TypeFor[webhookData]():           {"reason": "free text", "outcome": "a stage", "via": "how the lead came: api, import, ui, demo..."},
 }
 
 // vocabularyWords are field names that usually hold a closed vocabulary.

@@ -64,6 +64,14 @@ func TestRoles(t *testing.T) {
 		}
 		return "/api/v1/notifications/" + id(ns[0].ID) + "/read"
 	}
+	hook := &baton.Webhook{URL: "https://hooks.example.com/baton"}
+	if err := f.db.CreateWebhook(sys(), hook); err != nil {
+		t.Fatal(err)
+	}
+	channel := &baton.SlackChannel{Team: "East", URL: "https://hooks.slack.com/services/T0/B0/secret"}
+	if err := f.db.CreateSlackChannel(sys(), channel); err != nil {
+		t.Fatal(err)
+	}
 	const (
 		u = 401 // no or bad token
 		F = 403
@@ -199,6 +207,16 @@ func TestRoles(t *testing.T) {
 		{"notifications", "GET", fixed("/api/v1/notifications?unread=true&limit=10"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
 		{"mark read", "POST", sdrANote, nil, [9]int{u, u, N, N, 204, N, N, N, N}},
 		{"stale SALs", "GET", fixed("/api/v1/stale-sals"), nil, [9]int{u, u, 200, 200, 200, 200, 200, 200, 200}},
+
+		{"list webhooks", "GET", fixed("/api/v1/webhooks"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"create webhook", "POST", fixed("/api/v1/webhooks"), func() string { return `{"url":"https://hooks.example.com/in"}` }, [9]int{u, u, 201, F, F, F, F, F, F}},
+		{"get webhook", "GET", fixed("/api/v1/webhooks/" + id(hook.ID)), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"disable webhook", "PATCH", fixed("/api/v1/webhooks/" + id(hook.ID)), func() string { return `{"active":true}` }, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"rotate webhook", "POST", fixed("/api/v1/webhooks/" + id(hook.ID) + "/rotate"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"list Slack channels", "GET", fixed("/api/v1/slack-channels"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"add Slack channel", "POST", fixed("/api/v1/slack-channels"), func() string { return `{"team":"East","url":"https://hooks.slack.com/services/T1/B2/x"}` }, [9]int{u, u, 201, F, F, F, F, F, F}},
+		{"turn Slack channel off", "PATCH", fixed("/api/v1/slack-channels/" + id(channel.ID)), func() string { return `{"active":true}` }, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"webhook deliveries", "GET", fixed("/api/v1/webhooks/" + id(hook.ID) + "/deliveries"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {

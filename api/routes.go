@@ -191,6 +191,19 @@ func routes() []route {
 		{method: "POST", path: "/api/v1/notifications/{id}/read", handle: handoff((*Server).markRead), summary: "Mark one of the caller's notifications read; 404 if it is not theirs or already read", tag: "handoff", status: 204},
 		{method: "GET", path: "/api/v1/stale-sals", handle: handoff((*Server).staleSALs), summary: "The accepted leads the caller may see that have had no opportunity for longer than the policy allows", tag: "handoff", status: 200, resp: "LeadList"},
 
+		// Webhooks: the admin's webhooks page as JSON, with its rules (admins only, audited).
+		{method: "GET", path: "/api/v1/webhooks", handle: (*Server).listWebhooks, summary: "List the webhooks, never their secrets (admin)", tag: "webhooks", status: 200, resp: "WebhookList"},
+		{method: "POST", path: "/api/v1/webhooks", handle: (*Server).createWebhook, summary: "Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only", tag: "webhooks", body: "WebhookInput", status: 201, resp: "Webhook"},
+		{method: "GET", path: "/api/v1/webhooks/{id}", handle: (*Server).getWebhook, summary: "Get a webhook, without its secret (admin)", tag: "webhooks", status: 200, resp: "Webhook"},
+		{method: "PATCH", path: "/api/v1/webhooks/{id}", handle: (*Server).updateWebhook, summary: "Disable a webhook (active false) or enable it again (admin)", tag: "webhooks", body: "WebhookUpdate", status: 200, resp: "Webhook"},
+		{method: "POST", path: "/api/v1/webhooks/{id}/rotate", handle: (*Server).rotateWebhook, summary: "Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)", tag: "webhooks", body: "RotateInput", bodyOptional: true, status: 200, resp: "RotateResult"},
+		{method: "GET", path: "/api/v1/webhooks/{id}/deliveries", handle: (*Server).webhookDeliveries, summary: "A webhook's delivery log, newest first: every attempt, in flight, interrupted, delivered or failed (admin)", tag: "webhooks",
+			params: []param{paging[0]}, status: 200, resp: "DeliveryList"},
+
+		{method: "GET", path: "/api/v1/slack-channels", handle: (*Server).listSlackChannels, summary: "List the Slack incoming webhooks of teams and users, never their URLs (admin)", tag: "webhooks", status: 200, resp: "SlackChannelList"},
+		{method: "POST", path: "/api/v1/slack-channels", handle: (*Server).createSlackChannel, summary: "Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again", tag: "webhooks", body: "SlackChannelInput", status: 201, resp: "SlackChannel"},
+		{method: "PATCH", path: "/api/v1/slack-channels/{id}", handle: (*Server).updateSlackChannel, summary: "Turn a Slack channel off (active false) or on again (admin)", tag: "webhooks", body: "WebhookUpdate", status: 200, resp: "SlackChannel"},
+
 		{method: "GET", path: "/api/v1/products", handle: (*Server).listProducts, summary: "List products by name", tag: "opportunities", status: 200, resp: "ProductList"},
 	}
 }
@@ -280,4 +293,17 @@ var schemaTypes = map[string]reflect.Type{
 	"NotificationList": reflect.TypeFor[list[baton.Notification]](),
 
 	"WebhookPayload": reflect.TypeFor[webhookPayload](),
+
+	"Webhook":       reflect.TypeFor[baton.Webhook](),
+	"WebhookList":   reflect.TypeFor[list[baton.Webhook]](),
+	"WebhookInput":  reflect.TypeFor[webhookInput](),
+	"WebhookUpdate": reflect.TypeFor[webhookUpdate](),
+	"RotateInput":   reflect.TypeFor[rotateInput](),
+	"RotateResult":  reflect.TypeFor[rotateResult](),
+	"Delivery":      reflect.TypeFor[baton.DeliveryAttempt](),
+	"DeliveryList":  reflect.TypeFor[list[baton.DeliveryAttempt]](),
+
+	"SlackChannel":      reflect.TypeFor[baton.SlackChannel](),
+	"SlackChannelList":  reflect.TypeFor[list[baton.SlackChannel]](),
+	"SlackChannelInput": reflect.TypeFor[slackInput](),
 }

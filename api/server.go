@@ -30,6 +30,10 @@ type Services struct {
 	Health baton.HealthService
 	// Audit serves /api/v1/audit; optional.
 	Audit baton.AuditService
+	// Outbox serves /api/v1/webhooks; optional.
+	Outbox baton.OutboxService
+	// Stats adds the business metrics to /metrics; optional.
+	Stats baton.StatsService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.
@@ -60,6 +64,9 @@ func New(s Services, logger *slog.Logger) *Server {
 	}
 	srv.openapi = doc
 	srv.metrics.watchLimits(srv)
+	if s.Stats != nil {
+		srv.metrics.registry.MustRegister(statsCollector{svc: s.Stats, logger: logger})
+	}
 	srv.handler = http.HandlerFunc(srv.serve)
 	return srv
 }

@@ -140,7 +140,7 @@ func TestTransitionsDoWhatTheVerbDoes(t *testing.T) {
 	want(t, "won without a value", st, b, 400, "value", nil)
 	st, b = f.do(ae, "POST", leadPath(l, "/transitions"), `{"to":"won","close":{"won":true,"value":4200}}`)
 	want(t, "won", st, b, 200, "", &got)
-	if ev := strings.Join(f.events(t, l.ID), " "); ev != "lead.assigned lead.accepted lead.assigned lead.converted lead.won" {
+	if ev := strings.Join(f.events(t, l.ID), " "); ev != "lead.created lead.mql lead.assigned lead.accepted lead.qualified lead.assigned lead.converted lead.won" {
 		t.Fatalf("webhook events: %s", ev)
 	}
 }

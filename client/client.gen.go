@@ -53,6 +53,8 @@ const (
 	AuditActionSigninThrottled   AuditAction = "signin.throttled"
 	AuditActionSignout           AuditAction = "signout"
 	AuditActionSignoutEverywhere AuditAction = "signout.everywhere"
+	AuditActionSlackCreate       AuditAction = "slack.create"
+	AuditActionSlackToggle       AuditAction = "slack.toggle"
 	AuditActionTokenCreate       AuditAction = "token.create"
 	AuditActionTokenRevoke       AuditAction = "token.revoke"
 	AuditActionUserAway          AuditAction = "user.away"
@@ -90,6 +92,10 @@ func (e AuditAction) Valid() bool {
 	case AuditActionSignout:
 		return true
 	case AuditActionSignoutEverywhere:
+		return true
+	case AuditActionSlackCreate:
+		return true
+	case AuditActionSlackToggle:
 		return true
 	case AuditActionTokenCreate:
 		return true
@@ -189,6 +195,51 @@ func (e DatabaseBackend) Valid() bool {
 	case DatabaseBackendPostgres:
 		return true
 	case DatabaseBackendSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryChannel.
+const (
+	DeliveryChannelEmail   DeliveryChannel = "email"
+	DeliveryChannelSlack   DeliveryChannel = "slack"
+	DeliveryChannelWebhook DeliveryChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryChannel enum.
+func (e DeliveryChannel) Valid() bool {
+	switch e {
+	case DeliveryChannelEmail:
+		return true
+	case DeliveryChannelSlack:
+		return true
+	case DeliveryChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryResult.
+const (
+	DeliveryResultDelivered   DeliveryResult = "delivered"
+	DeliveryResultFailed      DeliveryResult = "failed"
+	DeliveryResultInFlight    DeliveryResult = "in_flight"
+	DeliveryResultInterrupted DeliveryResult = "interrupted"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryResult enum.
+func (e DeliveryResult) Valid() bool {
+	switch e {
+	case DeliveryResultDelivered:
+		return true
+	case DeliveryResultFailed:
+		return true
+	case DeliveryResultInFlight:
+		return true
+	case DeliveryResultInterrupted:
 		return true
 	default:
 		return false
@@ -432,6 +483,27 @@ func (e OpportunityStage) Valid() bool {
 	}
 }
 
+// Defines values for OutboxState.
+const (
+	OutboxStateDead    OutboxState = "dead"
+	OutboxStatePending OutboxState = "pending"
+	OutboxStateSent    OutboxState = "sent"
+)
+
+// Valid indicates whether the value is a known member of the OutboxState enum.
+func (e OutboxState) Valid() bool {
+	switch e {
+	case OutboxStateDead:
+		return true
+	case OutboxStatePending:
+		return true
+	case OutboxStateSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RejectReason.
 const (
 	RejectReasonBadTiming      RejectReason = "bad_timing"
@@ -665,17 +737,22 @@ func (e Verb) Valid() bool {
 
 // Defines values for WebhookEvent.
 const (
-	WebhookEventLeadAccepted  WebhookEvent = "lead.accepted"
-	WebhookEventLeadAssigned  WebhookEvent = "lead.assigned"
-	WebhookEventLeadBreached  WebhookEvent = "lead.breached"
-	WebhookEventLeadConverted WebhookEvent = "lead.converted"
-	WebhookEventLeadLost      WebhookEvent = "lead.lost"
-	WebhookEventLeadRecycled  WebhookEvent = "lead.recycled"
-	WebhookEventLeadRejected  WebhookEvent = "lead.rejected"
-	WebhookEventLeadReminder  WebhookEvent = "lead.reminder"
-	WebhookEventLeadSentBack  WebhookEvent = "lead.sent_back"
-	WebhookEventLeadStaleSal  WebhookEvent = "lead.stale_sal"
-	WebhookEventLeadWon       WebhookEvent = "lead.won"
+	WebhookEventLeadAccepted     WebhookEvent = "lead.accepted"
+	WebhookEventLeadAssigned     WebhookEvent = "lead.assigned"
+	WebhookEventLeadBreached     WebhookEvent = "lead.breached"
+	WebhookEventLeadConverted    WebhookEvent = "lead.converted"
+	WebhookEventLeadCreated      WebhookEvent = "lead.created"
+	WebhookEventLeadDisqualified WebhookEvent = "lead.disqualified"
+	WebhookEventLeadLost         WebhookEvent = "lead.lost"
+	WebhookEventLeadMql          WebhookEvent = "lead.mql"
+	WebhookEventLeadQualified    WebhookEvent = "lead.qualified"
+	WebhookEventLeadReassigned   WebhookEvent = "lead.reassigned"
+	WebhookEventLeadRecycled     WebhookEvent = "lead.recycled"
+	WebhookEventLeadRejected     WebhookEvent = "lead.rejected"
+	WebhookEventLeadReminder     WebhookEvent = "lead.reminder"
+	WebhookEventLeadSentBack     WebhookEvent = "lead.sent_back"
+	WebhookEventLeadStaleSal     WebhookEvent = "lead.stale_sal"
+	WebhookEventLeadWon          WebhookEvent = "lead.won"
 )
 
 // Valid indicates whether the value is a known member of the WebhookEvent enum.
@@ -689,7 +766,17 @@ func (e WebhookEvent) Valid() bool {
 		return true
 	case WebhookEventLeadConverted:
 		return true
+	case WebhookEventLeadCreated:
+		return true
+	case WebhookEventLeadDisqualified:
+		return true
 	case WebhookEventLeadLost:
+		return true
+	case WebhookEventLeadMql:
+		return true
+	case WebhookEventLeadQualified:
+		return true
+	case WebhookEventLeadReassigned:
 		return true
 	case WebhookEventLeadRecycled:
 		return true
@@ -1003,6 +1090,35 @@ type ConvertInput struct {
 
 // DatabaseBackend defines model for DatabaseBackend.
 type DatabaseBackend string
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	At         time.Time       `json:"at"`
+	Channel    DeliveryChannel `json:"channel"`
+	DurationMs int64           `json:"duration_ms"`
+	Error      *string         `json:"error,omitempty"`
+	Event      string          `json:"event"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+	Id         int64           `json:"id"`
+	OutboxId   int64           `json:"outbox_id"`
+	Result     DeliveryResult  `json:"result"`
+	State      OutboxState     `json:"state"`
+	Status     int64           `json:"status"`
+	Target     string          `json:"target"`
+	Worker     *string         `json:"worker,omitempty"`
+}
+
+// DeliveryChannel defines model for DeliveryChannel.
+type DeliveryChannel string
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Items []Delivery `json:"items"`
+	Total int64      `json:"total"`
+}
+
+// DeliveryResult defines model for DeliveryResult.
+type DeliveryResult string
 
 // DiffKind defines model for DiffKind.
 type DiffKind string
@@ -1336,6 +1452,9 @@ type OutOfOffice struct {
 	Until string  `json:"until"`
 }
 
+// OutboxState defines model for OutboxState.
+type OutboxState string
+
 // PolicyDiff defines model for PolicyDiff.
 type PolicyDiff struct {
 	Added       int64      `json:"added"`
@@ -1464,6 +1583,18 @@ type RescoreStatus struct {
 // Role defines model for Role.
 type Role string
 
+// RotateInput defines model for RotateInput.
+type RotateInput struct {
+	Grace *string `json:"grace,omitempty"`
+}
+
+// RotateResult defines model for RotateResult.
+type RotateResult struct {
+	Grace  string `json:"grace"`
+	Id     int64  `json:"id"`
+	Secret string `json:"secret"`
+}
+
 // RowError defines model for RowError.
 type RowError struct {
 	Column  *string `json:"column,omitempty"`
@@ -1507,6 +1638,30 @@ type SendBack struct {
 type Series struct {
 	Name   string    `json:"name"`
 	Values []float64 `json:"values"`
+}
+
+// SlackChannel defines model for SlackChannel.
+type SlackChannel struct {
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	Hint      string    `json:"hint"`
+	Id        int64     `json:"id"`
+	Team      *string   `json:"team,omitempty"`
+	Url       *string   `json:"url,omitempty"`
+	UserId    *int64    `json:"user_id,omitempty"`
+}
+
+// SlackChannelInput defines model for SlackChannelInput.
+type SlackChannelInput struct {
+	Team   *string `json:"team,omitempty"`
+	Url    string  `json:"url"`
+	UserId *int64  `json:"user_id,omitempty"`
+}
+
+// SlackChannelList defines model for SlackChannelList.
+type SlackChannelList struct {
+	Items []SlackChannel `json:"items"`
+	Total int64          `json:"total"`
 }
 
 // Stage defines model for Stage.
@@ -1661,16 +1816,43 @@ type Validation struct {
 // Verb defines model for Verb.
 type Verb string
 
+// Webhook defines model for Webhook.
+type Webhook struct {
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	Events    []string  `json:"events"`
+	Id        int64     `json:"id"`
+	Secret    *string   `json:"secret,omitempty"`
+	Url       string    `json:"url"`
+}
+
 // WebhookEvent defines model for WebhookEvent.
 type WebhookEvent string
+
+// WebhookInput defines model for WebhookInput.
+type WebhookInput struct {
+	Events *[]string `json:"events,omitempty"`
+	Url    string    `json:"url"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+	Total int64     `json:"total"`
+}
 
 // WebhookPayload defines model for WebhookPayload.
 type WebhookPayload struct {
 	Actor string `json:"actor"`
 	Data  *struct {
-		Breached     *Handoff      `json:"breached,omitempty"`
-		DuplicateOf  *int64        `json:"duplicate_of,omitempty"`
-		Handoff      *Handoff      `json:"handoff,omitempty"`
+		Breached    *Handoff `json:"breached,omitempty"`
+		DuplicateOf *int64   `json:"duplicate_of,omitempty"`
+		Handoff     *Handoff `json:"handoff,omitempty"`
+		Move        *struct {
+			From Stage `json:"from"`
+			To   Stage `json:"to"`
+			Verb Verb  `json:"verb"`
+		} `json:"move,omitempty"`
 		Note         *string       `json:"note,omitempty"`
 		NurtureTrack *string       `json:"nurture_track,omitempty"`
 		NurtureUntil *time.Time    `json:"nurture_until,omitempty"`
@@ -1679,11 +1861,19 @@ type WebhookPayload struct {
 		Outcome      *Stage        `json:"outcome,omitempty"`
 		Reason       *string       `json:"reason,omitempty"`
 		Value        *float64      `json:"value,omitempty"`
+		Via          *string       `json:"via,omitempty"`
 	} `json:"data"`
 	DeliveryId string       `json:"delivery_id"`
 	Event      WebhookEvent `json:"event"`
 	Lead       Lead         `json:"lead"`
 	OccurredAt time.Time    `json:"occurred_at"`
+	Timestamp  time.Time    `json:"timestamp"`
+	Type       WebhookEvent `json:"type"`
+}
+
+// WebhookUpdate defines model for WebhookUpdate.
+type WebhookUpdate struct {
+	Active *bool `json:"active"`
 }
 
 // BadRequest defines model for BadRequest.
@@ -1941,6 +2131,12 @@ type GetUsersParams struct {
 	Offset *int64 `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// GetWebhooksIdDeliveriesParams defines parameters for GetWebhooksIdDeliveries.
+type GetWebhooksIdDeliveriesParams struct {
+	// Limit page size, 1 to 1000 (default 50)
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // LeadAcceptedWebhookParams defines parameters for LeadAcceptedWebhook.
 type LeadAcceptedWebhookParams struct {
 	// BatonDelivery The delivery id, the body's delivery_id: the same on every retry.
@@ -1989,8 +2185,68 @@ type LeadConvertedWebhookParams struct {
 	BatonSignature string `json:"Baton-Signature"`
 }
 
+// LeadCreatedWebhookParams defines parameters for LeadCreatedWebhook.
+type LeadCreatedWebhookParams struct {
+	// BatonDelivery The delivery id, the body's delivery_id: the same on every retry.
+	BatonDelivery string `json:"Baton-Delivery"`
+
+	// BatonEvent The event, the body's event.
+	BatonEvent string `json:"Baton-Event"`
+
+	// BatonSignature t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, UNIX_SECONDS + "." + body)); one v1 per secret while a secret is being rotated.
+	BatonSignature string `json:"Baton-Signature"`
+}
+
+// LeadDisqualifiedWebhookParams defines parameters for LeadDisqualifiedWebhook.
+type LeadDisqualifiedWebhookParams struct {
+	// BatonDelivery The delivery id, the body's delivery_id: the same on every retry.
+	BatonDelivery string `json:"Baton-Delivery"`
+
+	// BatonEvent The event, the body's event.
+	BatonEvent string `json:"Baton-Event"`
+
+	// BatonSignature t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, UNIX_SECONDS + "." + body)); one v1 per secret while a secret is being rotated.
+	BatonSignature string `json:"Baton-Signature"`
+}
+
 // LeadLostWebhookParams defines parameters for LeadLostWebhook.
 type LeadLostWebhookParams struct {
+	// BatonDelivery The delivery id, the body's delivery_id: the same on every retry.
+	BatonDelivery string `json:"Baton-Delivery"`
+
+	// BatonEvent The event, the body's event.
+	BatonEvent string `json:"Baton-Event"`
+
+	// BatonSignature t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, UNIX_SECONDS + "." + body)); one v1 per secret while a secret is being rotated.
+	BatonSignature string `json:"Baton-Signature"`
+}
+
+// LeadMqlWebhookParams defines parameters for LeadMqlWebhook.
+type LeadMqlWebhookParams struct {
+	// BatonDelivery The delivery id, the body's delivery_id: the same on every retry.
+	BatonDelivery string `json:"Baton-Delivery"`
+
+	// BatonEvent The event, the body's event.
+	BatonEvent string `json:"Baton-Event"`
+
+	// BatonSignature t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, UNIX_SECONDS + "." + body)); one v1 per secret while a secret is being rotated.
+	BatonSignature string `json:"Baton-Signature"`
+}
+
+// LeadQualifiedWebhookParams defines parameters for LeadQualifiedWebhook.
+type LeadQualifiedWebhookParams struct {
+	// BatonDelivery The delivery id, the body's delivery_id: the same on every retry.
+	BatonDelivery string `json:"Baton-Delivery"`
+
+	// BatonEvent The event, the body's event.
+	BatonEvent string `json:"Baton-Event"`
+
+	// BatonSignature t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, UNIX_SECONDS + "." + body)); one v1 per secret while a secret is being rotated.
+	BatonSignature string `json:"Baton-Signature"`
+}
+
+// LeadReassignedWebhookParams defines parameters for LeadReassignedWebhook.
+type LeadReassignedWebhookParams struct {
 	// BatonDelivery The delivery id, the body's delivery_id: the same on every retry.
 	BatonDelivery string `json:"Baton-Delivery"`
 
@@ -2139,6 +2395,12 @@ type PutPoliciesIdJSONRequestBody = DraftInput
 // PostPoliciesIdPublishJSONRequestBody defines body for PostPoliciesIdPublish for application/json ContentType.
 type PostPoliciesIdPublishJSONRequestBody = PublishInput
 
+// PostSlackChannelsJSONRequestBody defines body for PostSlackChannels for application/json ContentType.
+type PostSlackChannelsJSONRequestBody = SlackChannelInput
+
+// PatchSlackChannelsIdJSONRequestBody defines body for PatchSlackChannelsId for application/json ContentType.
+type PatchSlackChannelsIdJSONRequestBody = WebhookUpdate
+
 // PostUsersJSONRequestBody defines body for PostUsers for application/json ContentType.
 type PostUsersJSONRequestBody = UserInput
 
@@ -2154,6 +2416,15 @@ type PutUsersIdTimeZoneJSONRequestBody = TimeZoneInput
 // PostUsersIdTokensJSONRequestBody defines body for PostUsersIdTokens for application/json ContentType.
 type PostUsersIdTokensJSONRequestBody = TokenInput
 
+// PostWebhooksJSONRequestBody defines body for PostWebhooks for application/json ContentType.
+type PostWebhooksJSONRequestBody = WebhookInput
+
+// PatchWebhooksIdJSONRequestBody defines body for PatchWebhooksId for application/json ContentType.
+type PatchWebhooksIdJSONRequestBody = WebhookUpdate
+
+// PostWebhooksIdRotateJSONRequestBody defines body for PostWebhooksIdRotate for application/json ContentType.
+type PostWebhooksIdRotateJSONRequestBody = RotateInput
+
 // LeadAcceptedWebhookJSONRequestBody defines body for LeadAcceptedWebhook for application/json ContentType.
 type LeadAcceptedWebhookJSONRequestBody = WebhookPayload
 
@@ -2166,8 +2437,23 @@ type LeadBreachedWebhookJSONRequestBody = WebhookPayload
 // LeadConvertedWebhookJSONRequestBody defines body for LeadConvertedWebhook for application/json ContentType.
 type LeadConvertedWebhookJSONRequestBody = WebhookPayload
 
+// LeadCreatedWebhookJSONRequestBody defines body for LeadCreatedWebhook for application/json ContentType.
+type LeadCreatedWebhookJSONRequestBody = WebhookPayload
+
+// LeadDisqualifiedWebhookJSONRequestBody defines body for LeadDisqualifiedWebhook for application/json ContentType.
+type LeadDisqualifiedWebhookJSONRequestBody = WebhookPayload
+
 // LeadLostWebhookJSONRequestBody defines body for LeadLostWebhook for application/json ContentType.
 type LeadLostWebhookJSONRequestBody = WebhookPayload
+
+// LeadMqlWebhookJSONRequestBody defines body for LeadMqlWebhook for application/json ContentType.
+type LeadMqlWebhookJSONRequestBody = WebhookPayload
+
+// LeadQualifiedWebhookJSONRequestBody defines body for LeadQualifiedWebhook for application/json ContentType.
+type LeadQualifiedWebhookJSONRequestBody = WebhookPayload
+
+// LeadReassignedWebhookJSONRequestBody defines body for LeadReassignedWebhook for application/json ContentType.
+type LeadReassignedWebhookJSONRequestBody = WebhookPayload
 
 // LeadRecycledWebhookJSONRequestBody defines body for LeadRecycledWebhook for application/json ContentType.
 type LeadRecycledWebhookJSONRequestBody = WebhookPayload
@@ -2771,6 +3057,39 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/scoring/status (the `GetScoringStatus` operationId).
 	GetScoringStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetSlackChannels List the Slack incoming webhooks of teams and users, never their URLs (admin)
+	//
+	// Corresponds with GET /api/v1/slack-channels (the `GetSlackChannels` operationId).
+	GetSlackChannels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlackChannelsWithBody Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+	PostSlackChannelsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlackChannels Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+	PostSlackChannels(ctx context.Context, body PostSlackChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchSlackChannelsIdWithBody Turn a Slack channel off (active false) or on again (admin)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+	PatchSlackChannelsIdWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchSlackChannelsId Turn a Slack channel off (active false) or on again (admin)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+	PatchSlackChannelsId(ctx context.Context, id int64, body PatchSlackChannelsIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetStaleSals The accepted leads the caller may see that have had no opportunity for longer than the policy allows
 	//
 	// Corresponds with GET /api/v1/stale-sals (the `GetStaleSals` operationId).
@@ -2870,6 +3189,63 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/users/{id}/tokens (the `PostUsersIdTokens` operationId).
 	PostUsersIdTokens(ctx context.Context, id int64, body PostUsersIdTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebhooks List the webhooks, never their secrets (admin)
+	//
+	// Corresponds with GET /api/v1/webhooks (the `GetWebhooks` operationId).
+	GetWebhooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooksWithBody Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooksWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooks Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooks(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebhooksId Get a webhook, without its secret (admin)
+	//
+	// Corresponds with GET /api/v1/webhooks/{id} (the `GetWebhooksId` operationId).
+	GetWebhooksId(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchWebhooksIdWithBody Disable a webhook (active false) or enable it again (admin)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+	PatchWebhooksIdWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchWebhooksId Disable a webhook (active false) or enable it again (admin)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+	PatchWebhooksId(ctx context.Context, id int64, body PatchWebhooksIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebhooksIdDeliveries A webhook's delivery log, newest first: every attempt, in flight, interrupted, delivered or failed (admin)
+	//
+	// Corresponds with GET /api/v1/webhooks/{id}/deliveries (the `GetWebhooksIdDeliveries` operationId).
+	GetWebhooksIdDeliveries(ctx context.Context, id int64, params *GetWebhooksIdDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooksIdRotateWithBody Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+	PostWebhooksIdRotateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooksIdRotate Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+	PostWebhooksIdRotate(ctx context.Context, id int64, body PostWebhooksIdRotateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealthz Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)
 	//
@@ -4055,6 +4431,89 @@ func (c *Client) GetScoringStatus(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
+// GetSlackChannels List the Slack incoming webhooks of teams and users, never their URLs (admin)
+//
+// Corresponds with GET /api/v1/slack-channels (the `GetSlackChannels` operationId).
+func (c *Client) GetSlackChannels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSlackChannelsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlackChannelsWithBody Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+func (c *Client) PostSlackChannelsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlackChannelsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlackChannels Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+func (c *Client) PostSlackChannels(ctx context.Context, body PostSlackChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlackChannelsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchSlackChannelsIdWithBody Turn a Slack channel off (active false) or on again (admin)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+func (c *Client) PatchSlackChannelsIdWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchSlackChannelsIdRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchSlackChannelsId Turn a Slack channel off (active false) or on again (admin)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+func (c *Client) PatchSlackChannelsId(ctx context.Context, id int64, body PatchSlackChannelsIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchSlackChannelsIdRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetStaleSals The accepted leads the caller may see that have had no opportunity for longer than the policy allows
 //
 // Corresponds with GET /api/v1/stale-sals (the `GetStaleSals` operationId).
@@ -4305,6 +4764,153 @@ func (c *Client) PostUsersIdTokensWithBody(ctx context.Context, id int64, conten
 // Corresponds with POST /api/v1/users/{id}/tokens (the `PostUsersIdTokens` operationId).
 func (c *Client) PostUsersIdTokens(ctx context.Context, id int64, body PostUsersIdTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostUsersIdTokensRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWebhooks List the webhooks, never their secrets (admin)
+//
+// Corresponds with GET /api/v1/webhooks (the `GetWebhooks` operationId).
+func (c *Client) GetWebhooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebhooksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooksWithBody Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+func (c *Client) PostWebhooksWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooks Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+func (c *Client) PostWebhooks(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWebhooksId Get a webhook, without its secret (admin)
+//
+// Corresponds with GET /api/v1/webhooks/{id} (the `GetWebhooksId` operationId).
+func (c *Client) GetWebhooksId(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebhooksIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchWebhooksIdWithBody Disable a webhook (active false) or enable it again (admin)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+func (c *Client) PatchWebhooksIdWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhooksIdRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchWebhooksId Disable a webhook (active false) or enable it again (admin)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+func (c *Client) PatchWebhooksId(ctx context.Context, id int64, body PatchWebhooksIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhooksIdRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWebhooksIdDeliveries A webhook's delivery log, newest first: every attempt, in flight, interrupted, delivered or failed (admin)
+//
+// Corresponds with GET /api/v1/webhooks/{id}/deliveries (the `GetWebhooksIdDeliveries` operationId).
+func (c *Client) GetWebhooksIdDeliveries(ctx context.Context, id int64, params *GetWebhooksIdDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebhooksIdDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooksIdRotateWithBody Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+func (c *Client) PostWebhooksIdRotateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksIdRotateRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooksIdRotate Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+func (c *Client) PostWebhooksIdRotate(ctx context.Context, id int64, body PostWebhooksIdRotateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksIdRotateRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6903,6 +7509,120 @@ func NewGetScoringStatusRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetSlackChannelsRequest constructs an http.Request for the GetSlackChannels method
+func NewGetSlackChannelsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/slack-channels")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostSlackChannelsRequest calls the generic PostSlackChannels builder with application/json body
+func NewPostSlackChannelsRequest(server string, body PostSlackChannelsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlackChannelsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostSlackChannelsRequestWithBody constructs an http.Request for the PostSlackChannels method, with any body, and a specified content type
+func NewPostSlackChannelsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/slack-channels")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPatchSlackChannelsIdRequest calls the generic PatchSlackChannelsId builder with application/json body
+func NewPatchSlackChannelsIdRequest(server string, id int64, body PatchSlackChannelsIdJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchSlackChannelsIdRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPatchSlackChannelsIdRequestWithBody constructs an http.Request for the PatchSlackChannelsId method, with any body, and a specified content type
+func NewPatchSlackChannelsIdRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/slack-channels/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetStaleSalsRequest constructs an http.Request for the GetStaleSals method
 func NewGetStaleSalsRequest(server string) (*http.Request, error) {
 	var err error
@@ -7445,6 +8165,262 @@ func NewPostUsersIdTokensRequestWithBody(server string, id int64, contentType st
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/users/%s/tokens", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetWebhooksRequest constructs an http.Request for the GetWebhooks method
+func NewGetWebhooksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostWebhooksRequest calls the generic PostWebhooks builder with application/json body
+func NewPostWebhooksRequest(server string, body PostWebhooksJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostWebhooksRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostWebhooksRequestWithBody constructs an http.Request for the PostWebhooks method, with any body, and a specified content type
+func NewPostWebhooksRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetWebhooksIdRequest constructs an http.Request for the GetWebhooksId method
+func NewGetWebhooksIdRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchWebhooksIdRequest calls the generic PatchWebhooksId builder with application/json body
+func NewPatchWebhooksIdRequest(server string, id int64, body PatchWebhooksIdJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchWebhooksIdRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPatchWebhooksIdRequestWithBody constructs an http.Request for the PatchWebhooksId method, with any body, and a specified content type
+func NewPatchWebhooksIdRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetWebhooksIdDeliveriesRequest constructs an http.Request for the GetWebhooksIdDeliveries method
+func NewGetWebhooksIdDeliveriesRequest(server string, id int64, params *GetWebhooksIdDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostWebhooksIdRotateRequest calls the generic PostWebhooksIdRotate builder with application/json body
+func NewPostWebhooksIdRotateRequest(server string, id int64, body PostWebhooksIdRotateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostWebhooksIdRotateRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostWebhooksIdRotateRequestWithBody constructs an http.Request for the PostWebhooksIdRotate method, with any body, and a specified content type
+func NewPostWebhooksIdRotateRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks/%s/rotate", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8093,6 +9069,41 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/scoring/status (the `GetScoringStatus` operationId).
 	GetScoringStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetScoringStatusResponse, error)
 
+	// GetSlackChannelsWithResponse List the Slack incoming webhooks of teams and users, never their URLs (admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/slack-channels (the `GetSlackChannels` operationId).
+	GetSlackChannelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSlackChannelsResponse, error)
+
+	// PostSlackChannelsWithBodyWithResponse Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+	PostSlackChannelsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlackChannelsResponse, error)
+
+	// PostSlackChannelsWithResponse Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+	PostSlackChannelsWithResponse(ctx context.Context, body PostSlackChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlackChannelsResponse, error)
+
+	// PatchSlackChannelsIdWithBodyWithResponse Turn a Slack channel off (active false) or on again (admin)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+	PatchSlackChannelsIdWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchSlackChannelsIdResponse, error)
+
+	// PatchSlackChannelsIdWithResponse Turn a Slack channel off (active false) or on again (admin)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+	PatchSlackChannelsIdWithResponse(ctx context.Context, id int64, body PatchSlackChannelsIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchSlackChannelsIdResponse, error)
+
 	// GetStaleSalsWithResponse The accepted leads the caller may see that have had no opportunity for longer than the policy allows
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8204,6 +9215,69 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/users/{id}/tokens (the `PostUsersIdTokens` operationId).
 	PostUsersIdTokensWithResponse(ctx context.Context, id int64, body PostUsersIdTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*PostUsersIdTokensResponse, error)
+
+	// GetWebhooksWithResponse List the webhooks, never their secrets (admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/webhooks (the `GetWebhooks` operationId).
+	GetWebhooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetWebhooksResponse, error)
+
+	// PostWebhooksWithBodyWithResponse Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooksWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error)
+
+	// PostWebhooksWithResponse Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooksWithResponse(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error)
+
+	// GetWebhooksIdWithResponse Get a webhook, without its secret (admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/webhooks/{id} (the `GetWebhooksId` operationId).
+	GetWebhooksIdWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetWebhooksIdResponse, error)
+
+	// PatchWebhooksIdWithBodyWithResponse Disable a webhook (active false) or enable it again (admin)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+	PatchWebhooksIdWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhooksIdResponse, error)
+
+	// PatchWebhooksIdWithResponse Disable a webhook (active false) or enable it again (admin)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+	PatchWebhooksIdWithResponse(ctx context.Context, id int64, body PatchWebhooksIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhooksIdResponse, error)
+
+	// GetWebhooksIdDeliveriesWithResponse A webhook's delivery log, newest first: every attempt, in flight, interrupted, delivered or failed (admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/webhooks/{id}/deliveries (the `GetWebhooksIdDeliveries` operationId).
+	GetWebhooksIdDeliveriesWithResponse(ctx context.Context, id int64, params *GetWebhooksIdDeliveriesParams, reqEditors ...RequestEditorFn) (*GetWebhooksIdDeliveriesResponse, error)
+
+	// PostWebhooksIdRotateWithBodyWithResponse Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+	PostWebhooksIdRotateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksIdRotateResponse, error)
+
+	// PostWebhooksIdRotateWithResponse Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+	PostWebhooksIdRotateWithResponse(ctx context.Context, id int64, body PostWebhooksIdRotateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksIdRotateResponse, error)
 
 	// GetHealthzWithResponse Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)
 	//
@@ -13392,6 +14466,332 @@ func (r GetScoringStatusResponse) ContentType() string {
 	return ""
 }
 
+// GetSlackChannelsResponse503Headers the declared response headers of an HTTP 503 response for GetSlackChannels
+type GetSlackChannelsResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type GetSlackChannelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlackChannelList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSlackChannelsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSlackChannelsResponse) GetJSON200() *SlackChannelList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSlackChannelsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSlackChannelsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSlackChannelsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSlackChannelsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSlackChannelsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSlackChannelsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSlackChannelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSlackChannelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSlackChannelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSlackChannelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostSlackChannelsResponse429Headers the declared response headers of an HTTP 429 response for PostSlackChannels
+type PostSlackChannelsResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostSlackChannelsResponse503Headers the declared response headers of an HTTP 503 response for PostSlackChannels
+type PostSlackChannelsResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostSlackChannelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SlackChannel
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostSlackChannelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostSlackChannelsResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON201() *SlackChannel {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlackChannelsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlackChannelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlackChannelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlackChannelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlackChannelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchSlackChannelsIdResponse429Headers the declared response headers of an HTTP 429 response for PatchSlackChannelsId
+type PatchSlackChannelsIdResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PatchSlackChannelsIdResponse503Headers the declared response headers of an HTTP 503 response for PatchSlackChannelsId
+type PatchSlackChannelsIdResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PatchSlackChannelsIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlackChannel
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchSlackChannelsIdResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchSlackChannelsIdResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON200() *SlackChannel {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchSlackChannelsIdResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchSlackChannelsIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchSlackChannelsIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchSlackChannelsIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchSlackChannelsIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetStaleSalsResponse503Headers the declared response headers of an HTTP 503 response for GetStaleSals
 type GetStaleSalsResponse503Headers struct {
 	RetryAfter *int32
@@ -14564,6 +15964,630 @@ func (r PostUsersIdTokensResponse) ContentType() string {
 	return ""
 }
 
+// GetWebhooksResponse503Headers the declared response headers of an HTTP 503 response for GetWebhooks
+type GetWebhooksResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type GetWebhooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetWebhooksResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWebhooksResponse) GetJSON200() *WebhookList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetWebhooksResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetWebhooksResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetWebhooksResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetWebhooksResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetWebhooksResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetWebhooksResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebhooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebhooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebhooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebhooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostWebhooksResponse429Headers the declared response headers of an HTTP 429 response for PostWebhooks
+type PostWebhooksResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostWebhooksResponse503Headers the declared response headers of an HTTP 503 response for PostWebhooks
+type PostWebhooksResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostWebhooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostWebhooksResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostWebhooksResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostWebhooksResponse) GetJSON201() *Webhook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostWebhooksResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostWebhooksResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostWebhooksResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostWebhooksResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostWebhooksResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostWebhooksResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostWebhooksResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostWebhooksResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostWebhooksResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostWebhooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostWebhooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostWebhooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostWebhooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetWebhooksIdResponse503Headers the declared response headers of an HTTP 503 response for GetWebhooksId
+type GetWebhooksIdResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type GetWebhooksIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetWebhooksIdResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWebhooksIdResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetWebhooksIdResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetWebhooksIdResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetWebhooksIdResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetWebhooksIdResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetWebhooksIdResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetWebhooksIdResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebhooksIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebhooksIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebhooksIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebhooksIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchWebhooksIdResponse429Headers the declared response headers of an HTTP 429 response for PatchWebhooksId
+type PatchWebhooksIdResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PatchWebhooksIdResponse503Headers the declared response headers of an HTTP 503 response for PatchWebhooksId
+type PatchWebhooksIdResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PatchWebhooksIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchWebhooksIdResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchWebhooksIdResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON200() *Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchWebhooksIdResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchWebhooksIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchWebhooksIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchWebhooksIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchWebhooksIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetWebhooksIdDeliveriesResponse503Headers the declared response headers of an HTTP 503 response for GetWebhooksIdDeliveries
+type GetWebhooksIdDeliveriesResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type GetWebhooksIdDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetWebhooksIdDeliveriesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWebhooksIdDeliveriesResponse) GetJSON200() *DeliveryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetWebhooksIdDeliveriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetWebhooksIdDeliveriesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetWebhooksIdDeliveriesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetWebhooksIdDeliveriesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetWebhooksIdDeliveriesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetWebhooksIdDeliveriesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebhooksIdDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebhooksIdDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebhooksIdDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebhooksIdDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostWebhooksIdRotateResponse429Headers the declared response headers of an HTTP 429 response for PostWebhooksIdRotate
+type PostWebhooksIdRotateResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostWebhooksIdRotateResponse503Headers the declared response headers of an HTTP 503 response for PostWebhooksIdRotate
+type PostWebhooksIdRotateResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostWebhooksIdRotateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RotateResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostWebhooksIdRotateResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostWebhooksIdRotateResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON200() *RotateResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostWebhooksIdRotateResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostWebhooksIdRotateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostWebhooksIdRotateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostWebhooksIdRotateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostWebhooksIdRotateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15693,6 +17717,71 @@ func (c *ClientWithResponses) GetScoringStatusWithResponse(ctx context.Context, 
 	return ParseGetScoringStatusResponse(rsp)
 }
 
+// GetSlackChannelsWithResponse List the Slack incoming webhooks of teams and users, never their URLs (admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/slack-channels (the `GetSlackChannels` operationId).
+func (c *ClientWithResponses) GetSlackChannelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSlackChannelsResponse, error) {
+	rsp, err := c.GetSlackChannels(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSlackChannelsResponse(rsp)
+}
+
+// PostSlackChannelsWithBodyWithResponse Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+func (c *ClientWithResponses) PostSlackChannelsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlackChannelsResponse, error) {
+	rsp, err := c.PostSlackChannelsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlackChannelsResponse(rsp)
+}
+
+// PostSlackChannelsWithResponse Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/slack-channels (the `PostSlackChannels` operationId).
+func (c *ClientWithResponses) PostSlackChannelsWithResponse(ctx context.Context, body PostSlackChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlackChannelsResponse, error) {
+	rsp, err := c.PostSlackChannels(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlackChannelsResponse(rsp)
+}
+
+// PatchSlackChannelsIdWithBodyWithResponse Turn a Slack channel off (active false) or on again (admin)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+func (c *ClientWithResponses) PatchSlackChannelsIdWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchSlackChannelsIdResponse, error) {
+	rsp, err := c.PatchSlackChannelsIdWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchSlackChannelsIdResponse(rsp)
+}
+
+// PatchSlackChannelsIdWithResponse Turn a Slack channel off (active false) or on again (admin)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/slack-channels/{id} (the `PatchSlackChannelsId` operationId).
+func (c *ClientWithResponses) PatchSlackChannelsIdWithResponse(ctx context.Context, id int64, body PatchSlackChannelsIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchSlackChannelsIdResponse, error) {
+	rsp, err := c.PatchSlackChannelsId(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchSlackChannelsIdResponse(rsp)
+}
+
 // GetStaleSalsWithResponse The accepted leads the caller may see that have had no opportunity for longer than the policy allows
 //
 // Returns a wrapper object for the known response body format(s).
@@ -15899,6 +17988,123 @@ func (c *ClientWithResponses) PostUsersIdTokensWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParsePostUsersIdTokensResponse(rsp)
+}
+
+// GetWebhooksWithResponse List the webhooks, never their secrets (admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/webhooks (the `GetWebhooks` operationId).
+func (c *ClientWithResponses) GetWebhooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetWebhooksResponse, error) {
+	rsp, err := c.GetWebhooks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebhooksResponse(rsp)
+}
+
+// PostWebhooksWithBodyWithResponse Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+func (c *ClientWithResponses) PostWebhooksWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error) {
+	rsp, err := c.PostWebhooksWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksResponse(rsp)
+}
+
+// PostWebhooksWithResponse Add a webhook (admin): https to a public address unless the server allows private ones; Baton makes its signing secret (whsec_ and base64), returned in this answer only
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/webhooks (the `PostWebhooks` operationId).
+func (c *ClientWithResponses) PostWebhooksWithResponse(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error) {
+	rsp, err := c.PostWebhooks(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksResponse(rsp)
+}
+
+// GetWebhooksIdWithResponse Get a webhook, without its secret (admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/webhooks/{id} (the `GetWebhooksId` operationId).
+func (c *ClientWithResponses) GetWebhooksIdWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetWebhooksIdResponse, error) {
+	rsp, err := c.GetWebhooksId(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebhooksIdResponse(rsp)
+}
+
+// PatchWebhooksIdWithBodyWithResponse Disable a webhook (active false) or enable it again (admin)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+func (c *ClientWithResponses) PatchWebhooksIdWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhooksIdResponse, error) {
+	rsp, err := c.PatchWebhooksIdWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchWebhooksIdResponse(rsp)
+}
+
+// PatchWebhooksIdWithResponse Disable a webhook (active false) or enable it again (admin)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/webhooks/{id} (the `PatchWebhooksId` operationId).
+func (c *ClientWithResponses) PatchWebhooksIdWithResponse(ctx context.Context, id int64, body PatchWebhooksIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhooksIdResponse, error) {
+	rsp, err := c.PatchWebhooksId(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchWebhooksIdResponse(rsp)
+}
+
+// GetWebhooksIdDeliveriesWithResponse A webhook's delivery log, newest first: every attempt, in flight, interrupted, delivered or failed (admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/webhooks/{id}/deliveries (the `GetWebhooksIdDeliveries` operationId).
+func (c *ClientWithResponses) GetWebhooksIdDeliveriesWithResponse(ctx context.Context, id int64, params *GetWebhooksIdDeliveriesParams, reqEditors ...RequestEditorFn) (*GetWebhooksIdDeliveriesResponse, error) {
+	rsp, err := c.GetWebhooksIdDeliveries(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebhooksIdDeliveriesResponse(rsp)
+}
+
+// PostWebhooksIdRotateWithBodyWithResponse Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+func (c *ClientWithResponses) PostWebhooksIdRotateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksIdRotateResponse, error) {
+	rsp, err := c.PostWebhooksIdRotateWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksIdRotateResponse(rsp)
+}
+
+// PostWebhooksIdRotateWithResponse Give a webhook a new secret, returned in this answer only; the old one still signs beside it for grace (default 24h, at most 30 days) (admin)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
+func (c *ClientWithResponses) PostWebhooksIdRotateWithResponse(ctx context.Context, id int64, body PostWebhooksIdRotateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksIdRotateResponse, error) {
+	rsp, err := c.PostWebhooksIdRotate(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksIdRotateResponse(rsp)
 }
 
 // GetHealthzWithResponse Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)
@@ -20730,6 +22936,311 @@ func ParseGetScoringStatusResponse(rsp *http.Response) (*GetScoringStatusRespons
 	return response, nil
 }
 
+// ParseGetSlackChannelsResponse parses an HTTP response from a GetSlackChannelsWithResponse call
+func ParseGetSlackChannelsResponse(rsp *http.Response) (*GetSlackChannelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSlackChannelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlackChannelList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetSlackChannelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostSlackChannelsResponse parses an HTTP response from a PostSlackChannelsWithResponse call
+func ParsePostSlackChannelsResponse(rsp *http.Response) (*PostSlackChannelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlackChannelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SlackChannel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostSlackChannelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostSlackChannelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchSlackChannelsIdResponse parses an HTTP response from a PatchSlackChannelsIdWithResponse call
+func ParsePatchSlackChannelsIdResponse(rsp *http.Response) (*PatchSlackChannelsIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchSlackChannelsIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlackChannel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PatchSlackChannelsIdResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchSlackChannelsIdResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetStaleSalsResponse parses an HTTP response from a GetStaleSalsWithResponse call
 func ParseGetStaleSalsResponse(rsp *http.Response) (*GetStaleSalsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -21824,6 +24335,585 @@ func ParsePostUsersIdTokensResponse(rsp *http.Response) (*PostUsersIdTokensRespo
 	return response, nil
 }
 
+// ParseGetWebhooksResponse parses an HTTP response from a GetWebhooksWithResponse call
+func ParseGetWebhooksResponse(rsp *http.Response) (*GetWebhooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebhooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetWebhooksResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostWebhooksResponse parses an HTTP response from a PostWebhooksWithResponse call
+func ParsePostWebhooksResponse(rsp *http.Response) (*PostWebhooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostWebhooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostWebhooksResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostWebhooksResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetWebhooksIdResponse parses an HTTP response from a GetWebhooksIdWithResponse call
+func ParseGetWebhooksIdResponse(rsp *http.Response) (*GetWebhooksIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebhooksIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetWebhooksIdResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchWebhooksIdResponse parses an HTTP response from a PatchWebhooksIdWithResponse call
+func ParsePatchWebhooksIdResponse(rsp *http.Response) (*PatchWebhooksIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchWebhooksIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PatchWebhooksIdResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchWebhooksIdResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetWebhooksIdDeliveriesResponse parses an HTTP response from a GetWebhooksIdDeliveriesWithResponse call
+func ParseGetWebhooksIdDeliveriesResponse(rsp *http.Response) (*GetWebhooksIdDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebhooksIdDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetWebhooksIdDeliveriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostWebhooksIdRotateResponse parses an HTTP response from a PostWebhooksIdRotateWithResponse call
+func ParsePostWebhooksIdRotateResponse(rsp *http.Response) (*PostWebhooksIdRotateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostWebhooksIdRotateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RotateResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostWebhooksIdRotateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostWebhooksIdRotateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthzResponse parses an HTTP response from a GetHealthzWithResponse call
 func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22064,10 +25154,35 @@ type WebhookInitiatorInterface interface {
 
 	LeadConvertedWebhook(ctx context.Context, targetURL string, params *LeadConvertedWebhookParams, body LeadConvertedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// LeadCreatedWebhookWithBody fires the lead.created webhook with any body
+	LeadCreatedWebhookWithBody(ctx context.Context, targetURL string, params *LeadCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	LeadCreatedWebhook(ctx context.Context, targetURL string, params *LeadCreatedWebhookParams, body LeadCreatedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LeadDisqualifiedWebhookWithBody fires the lead.disqualified webhook with any body
+	LeadDisqualifiedWebhookWithBody(ctx context.Context, targetURL string, params *LeadDisqualifiedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	LeadDisqualifiedWebhook(ctx context.Context, targetURL string, params *LeadDisqualifiedWebhookParams, body LeadDisqualifiedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// LeadLostWebhookWithBody fires the lead.lost webhook with any body
 	LeadLostWebhookWithBody(ctx context.Context, targetURL string, params *LeadLostWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	LeadLostWebhook(ctx context.Context, targetURL string, params *LeadLostWebhookParams, body LeadLostWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LeadMqlWebhookWithBody fires the lead.mql webhook with any body
+	LeadMqlWebhookWithBody(ctx context.Context, targetURL string, params *LeadMqlWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	LeadMqlWebhook(ctx context.Context, targetURL string, params *LeadMqlWebhookParams, body LeadMqlWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LeadQualifiedWebhookWithBody fires the lead.qualified webhook with any body
+	LeadQualifiedWebhookWithBody(ctx context.Context, targetURL string, params *LeadQualifiedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	LeadQualifiedWebhook(ctx context.Context, targetURL string, params *LeadQualifiedWebhookParams, body LeadQualifiedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LeadReassignedWebhookWithBody fires the lead.reassigned webhook with any body
+	LeadReassignedWebhookWithBody(ctx context.Context, targetURL string, params *LeadReassignedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	LeadReassignedWebhook(ctx context.Context, targetURL string, params *LeadReassignedWebhookParams, body LeadReassignedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LeadRecycledWebhookWithBody fires the lead.recycled webhook with any body
 	LeadRecycledWebhookWithBody(ctx context.Context, targetURL string, params *LeadRecycledWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -22196,6 +25311,54 @@ func (p *WebhookInitiator) LeadConvertedWebhook(ctx context.Context, targetURL s
 	return p.Client.Do(req)
 }
 
+func (p *WebhookInitiator) LeadCreatedWebhookWithBody(ctx context.Context, targetURL string, params *LeadCreatedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadCreatedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadCreatedWebhook(ctx context.Context, targetURL string, params *LeadCreatedWebhookParams, body LeadCreatedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadCreatedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadDisqualifiedWebhookWithBody(ctx context.Context, targetURL string, params *LeadDisqualifiedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadDisqualifiedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadDisqualifiedWebhook(ctx context.Context, targetURL string, params *LeadDisqualifiedWebhookParams, body LeadDisqualifiedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadDisqualifiedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
 func (p *WebhookInitiator) LeadLostWebhookWithBody(ctx context.Context, targetURL string, params *LeadLostWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLeadLostWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
 	if err != nil {
@@ -22210,6 +25373,78 @@ func (p *WebhookInitiator) LeadLostWebhookWithBody(ctx context.Context, targetUR
 
 func (p *WebhookInitiator) LeadLostWebhook(ctx context.Context, targetURL string, params *LeadLostWebhookParams, body LeadLostWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLeadLostWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadMqlWebhookWithBody(ctx context.Context, targetURL string, params *LeadMqlWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadMqlWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadMqlWebhook(ctx context.Context, targetURL string, params *LeadMqlWebhookParams, body LeadMqlWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadMqlWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadQualifiedWebhookWithBody(ctx context.Context, targetURL string, params *LeadQualifiedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadQualifiedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadQualifiedWebhook(ctx context.Context, targetURL string, params *LeadQualifiedWebhookParams, body LeadQualifiedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadQualifiedWebhookWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadReassignedWebhookWithBody(ctx context.Context, targetURL string, params *LeadReassignedWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadReassignedWebhookWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) LeadReassignedWebhook(ctx context.Context, targetURL string, params *LeadReassignedWebhookParams, body LeadReassignedWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeadReassignedWebhookWebhookRequest(targetURL, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -22608,6 +25843,128 @@ func NewLeadConvertedWebhookWebhookRequestWithBody(targetURL string, params *Lea
 	return req, nil
 }
 
+// NewLeadCreatedWebhookWebhookRequest builds a application/json POST request for the lead.created webhook
+func NewLeadCreatedWebhookWebhookRequest(targetURL string, params *LeadCreatedWebhookParams, body LeadCreatedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLeadCreatedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewLeadCreatedWebhookWebhookRequestWithBody builds a POST request for the lead.created webhook with any body
+func NewLeadCreatedWebhookWebhookRequestWithBody(targetURL string, params *LeadCreatedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Baton-Delivery", params.BatonDelivery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Delivery", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Baton-Event", params.BatonEvent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Event", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Baton-Signature", params.BatonSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewLeadDisqualifiedWebhookWebhookRequest builds a application/json POST request for the lead.disqualified webhook
+func NewLeadDisqualifiedWebhookWebhookRequest(targetURL string, params *LeadDisqualifiedWebhookParams, body LeadDisqualifiedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLeadDisqualifiedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewLeadDisqualifiedWebhookWebhookRequestWithBody builds a POST request for the lead.disqualified webhook with any body
+func NewLeadDisqualifiedWebhookWebhookRequestWithBody(targetURL string, params *LeadDisqualifiedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Baton-Delivery", params.BatonDelivery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Delivery", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Baton-Event", params.BatonEvent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Event", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Baton-Signature", params.BatonSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Signature", headerParam2)
+
+	}
+	return req, nil
+}
+
 // NewLeadLostWebhookWebhookRequest builds a application/json POST request for the lead.lost webhook
 func NewLeadLostWebhookWebhookRequest(targetURL string, params *LeadLostWebhookParams, body LeadLostWebhookJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -22621,6 +25978,189 @@ func NewLeadLostWebhookWebhookRequest(targetURL string, params *LeadLostWebhookP
 
 // NewLeadLostWebhookWebhookRequestWithBody builds a POST request for the lead.lost webhook with any body
 func NewLeadLostWebhookWebhookRequestWithBody(targetURL string, params *LeadLostWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Baton-Delivery", params.BatonDelivery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Delivery", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Baton-Event", params.BatonEvent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Event", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Baton-Signature", params.BatonSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewLeadMqlWebhookWebhookRequest builds a application/json POST request for the lead.mql webhook
+func NewLeadMqlWebhookWebhookRequest(targetURL string, params *LeadMqlWebhookParams, body LeadMqlWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLeadMqlWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewLeadMqlWebhookWebhookRequestWithBody builds a POST request for the lead.mql webhook with any body
+func NewLeadMqlWebhookWebhookRequestWithBody(targetURL string, params *LeadMqlWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Baton-Delivery", params.BatonDelivery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Delivery", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Baton-Event", params.BatonEvent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Event", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Baton-Signature", params.BatonSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewLeadQualifiedWebhookWebhookRequest builds a application/json POST request for the lead.qualified webhook
+func NewLeadQualifiedWebhookWebhookRequest(targetURL string, params *LeadQualifiedWebhookParams, body LeadQualifiedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLeadQualifiedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewLeadQualifiedWebhookWebhookRequestWithBody builds a POST request for the lead.qualified webhook with any body
+func NewLeadQualifiedWebhookWebhookRequestWithBody(targetURL string, params *LeadQualifiedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Baton-Delivery", params.BatonDelivery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Delivery", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Baton-Event", params.BatonEvent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Event", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Baton-Signature", params.BatonSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Baton-Signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewLeadReassignedWebhookWebhookRequest builds a application/json POST request for the lead.reassigned webhook
+func NewLeadReassignedWebhookWebhookRequest(targetURL string, params *LeadReassignedWebhookParams, body LeadReassignedWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLeadReassignedWebhookWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewLeadReassignedWebhookWebhookRequestWithBody builds a POST request for the lead.reassigned webhook with any body
+func NewLeadReassignedWebhookWebhookRequestWithBody(targetURL string, params *LeadReassignedWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 	_ = err
 

@@ -78,7 +78,7 @@ func newCrashWorld(t *testing.T, open func(testing.TB) *store.DB) *crashWorld {
 // attempts lists a message's logged attempts, newest first.
 func (w *crashWorld) attempts(t *testing.T, outboxID int64) []baton.DeliveryAttempt {
 	t.Helper()
-	ds, err := w.db.Deliveries(storetest.System(), 1000)
+	ds, err := w.db.Deliveries(storetest.System(), baton.DeliveryFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestClaimLogsAttemptInFlight(t *testing.T) {
 		seen := map[string]string{}
 		w.during = func(id string) {
 			// The receiver's goroutine: it records what it saw, the test checks.
-			ds, err := w.db.Deliveries(storetest.System(), 1000)
+			ds, err := w.db.Deliveries(storetest.System(), baton.DeliveryFilter{Limit: 1000})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

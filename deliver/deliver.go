@@ -1,5 +1,5 @@
-// Package deliver empties Baton's outbox: it sends the emails and signed
-// webhooks that changes wrote there, retries failures with backoff through
+// Package deliver empties Baton's outbox: it sends the emails, signed
+// webhooks and Slack messages that changes wrote there, retries failures with backoff through
 // the store, and logs every attempt. Any number of instances may run it: a
 // message is leased to one at a time.
 //
@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,14 @@ type Deliverer struct {
 	Resolver *net.Resolver
 	// SMTP sends emails; nil marks emails dead with a clear error.
 	SMTP *notify.SMTPConfig
+	// PublicURL is where people reach the web UI ("https://baton.example.com"),
+	// for the buttons of Slack messages; empty, messages have no buttons.
+	PublicURL string
+	// AcceptLinkTTL is how long a Slack message's accept link works
+	// (baton.DefaultAcceptLinkTTL when 0); Now is the clock it is counted
+	// from (time.Now when nil).
+	AcceptLinkTTL time.Duration
+	Now           func() time.Time
 	// Name names this instance as the holder of its leases. It should stay
 	// the same across restarts, so a restart can release what it held.
 	Name   string
@@ -150,6 +159,8 @@ func (d *Deliverer) deliver(ctx context.Context, m baton.OutboxMessage) baton.De
 			r.Retry = r.Retry && n.err != ErrBlocked
 		}
 		return r
+	case "slack":
+		return d.slack(ctx, m)
 	case "email":
 		if d.SMTP == nil {
 			return baton.DeliveryResult{Error: "email is not configured (baton serve --smtp-host)"}
@@ -169,6 +180,67 @@ func (d *Deliverer) deliver(ctx context.Context, m baton.OutboxMessage) baton.De
 		return baton.DeliveryResult{OK: true, Duration: time.Since(start)}
 	}
 	return baton.DeliveryResult{Error: "unknown channel " + m.Channel}
+}
+
+// slack posts a note to a Slack channel as a Block Kit message, through the
+// same guarded client as webhooks. Its accept link is signed now, so that a
+// message sent late still gets a link that works for its whole life.
+func (d *Deliverer) slack(ctx context.Context, m baton.OutboxMessage) baton.DeliveryResult {
+	id, _ := strconv.ParseInt(m.Target, 10, 64)
+	c, err := d.Outbox.SlackChannelURL(ctx, id)
+	if err != nil {
+		return baton.DeliveryResult{Error: err.Error()}
+	}
+	if !c.Active {
+		return baton.DeliveryResult{Error: "Slack channel turned off"}
+	}
+	if err := c.CheckTarget(d.AllowPrivate); err != nil {
+		return baton.DeliveryResult{Error: ErrBlocked + ": " + baton.ErrorMessage(err)}
+	}
+	var n baton.SlackNote
+	if err := json.Unmarshal(m.Payload, &n); err != nil {
+		return baton.DeliveryResult{Error: "bad payload: " + err.Error()}
+	}
+	var links notify.SlackLinks
+	if base := strings.TrimRight(d.PublicURL, "/"); base != "" {
+		links.Lead = fmt.Sprintf("%s/leads/%d", base, n.LeadID)
+		if n.AcceptFor != 0 && n.HandoffID != 0 {
+			key, err := d.Outbox.AcceptLinkKey(ctx)
+			if err != nil {
+				return baton.DeliveryResult{Error: err.Error(), Retry: true}
+			}
+			now := time.Now
+			if d.Now != nil {
+				now = d.Now
+			}
+			ttl := cmp.Or(d.AcceptLinkTTL, baton.DefaultAcceptLinkTTL)
+			token := baton.AcceptLink{LeadID: n.LeadID, HandoffID: n.HandoffID, UserID: n.AcceptFor, Expires: now().Add(ttl)}.Sign(key)
+			links.Accept = links.Lead + "?accept=" + token
+		}
+	}
+	body, err := notify.SlackMessage(n, links)
+	if err != nil {
+		return baton.DeliveryResult{Error: err.Error()}
+	}
+	sctx, note := withNote(ctx)
+	a := d.webhookSender().PostJSON(sctx, c.URL, body)
+	r := baton.DeliveryResult{Status: a.Status, Error: a.Err, Duration: a.Duration, OK: a.OK(), Retry: a.Retry, RetryAfter: a.RetryAfter}
+	if a.Status == 0 && a.Err != "" {
+		r.Error = cmp.Or(note.err, ErrConnection)
+		r.Retry = r.Retry && note.err != ErrBlocked
+	} else if !r.OK && a.Response != "" {
+		// Slack says what is wrong in a word: no_service, invalid_blocks.
+		r.Error += ": " + clip(strings.TrimSpace(a.Response), 100)
+	}
+	return r
+}
+
+// clip cuts s to at most n bytes, never inside a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 // webhookSender returns the Sender of webhooks: Webhook's settings with the

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/deliver"
 	"github.com/batonhq/baton/notify"
@@ -38,8 +40,9 @@ handoff:
   bant: [budget, authority, need, timing]
 `
 
-// receiver is a webhook endpoint that can be down, verifies every signature
-// and counts each delivery id it accepted.
+// receiver is a webhook endpoint that can be down, verifies every signature,
+// Baton's and Standard Webhooks' (with that project's own library), and
+// counts each delivery id it accepted.
 type receiver struct {
 	secret []byte
 	down   atomic.Bool
@@ -48,6 +51,9 @@ type receiver struct {
 	events []string
 	bad    int
 	tries  int
+	// ids are the webhook-id of each try of a Baton-Delivery: the same on
+	// every retry.
+	ids map[string]map[string]bool
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -59,12 +65,33 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
 	}
+	id := r.Header.Get("Baton-Delivery")
+	if rc.ids == nil {
+		rc.ids = map[string]map[string]bool{}
+	}
+	if rc.ids[id] == nil {
+		rc.ids[id] = map[string]bool{}
+	}
+	rc.ids[id][r.Header.Get("webhook-id")] = true
 	if err := notify.Verify(rc.secret, r.Header.Get("Baton-Signature"), body, time.Now(), 5*time.Minute); err != nil {
 		rc.bad++
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	id := r.Header.Get("Baton-Delivery")
+	// A secret Baton made is whsec_ and base64; one of the operator's own
+	// is the key as it is, the libraries' "raw" key.
+	wh, err := standardwebhooks.NewWebhookRaw(rc.secret)
+	if strings.HasPrefix(string(rc.secret), "whsec_") {
+		wh, err = standardwebhooks.NewWebhook(string(rc.secret))
+	}
+	if err == nil {
+		err = wh.Verify(body, r.Header)
+	}
+	if err != nil {
+		rc.bad++
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
 	rc.got[id]++
 	rc.events = append(rc.events, r.Header.Get("Baton-Event"))
 	w.WriteHeader(http.StatusNoContent)
@@ -75,7 +102,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // accepted, worked, qualified, handed to an AE, converted and won; and a
 // second lead rejected, recycled, and re-promoted after its cool-down. A
 // webhook receiver that is down for a while still gets every event once,
-// signed.
+// signed, and checks each signature with the Standard Webhooks library too.
 func TestHandoffEndToEnd(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		db := open(t)
@@ -84,7 +111,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 		sys := storetest.System()
 		tm := storetest.SeedTeam(t, db) // every seeded user is in team East
 		mail := smtptest.Start(t)
-		rc := &receiver{secret: []byte("a-very-secret-webhook-key"), got: map[string]int{}}
+		rc := &receiver{got: map[string]int{}, ids: map[string]map[string]bool{}}
 		rc.down.Store(true)
 		srv := httptest.NewServer(rc)
 		defer srv.Close()
@@ -92,9 +119,11 @@ func TestHandoffEndToEnd(t *testing.T) {
 		if err := db.SetWebhookAllowPrivate(context.Background(), true); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateWebhook(sys, &baton.Webhook{URL: srv.URL, Secret: string(rc.secret)}); err != nil {
+		hook := &baton.Webhook{URL: srv.URL}
+		if err := db.CreateWebhook(sys, hook); err != nil {
 			t.Fatal(err)
 		}
+		rc.secret = []byte(hook.Secret) // the one Baton made, as a receiver copies it
 		if err := db.SetEmail(context.Background(), true); err != nil {
 			t.Fatal(err)
 		}
@@ -258,19 +287,49 @@ func TestHandoffEndToEnd(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("delivery %s received %d times", id, n)
 			}
+			if len(rc.ids[id]) != 1 || !rc.ids[id][id] {
+				t.Fatalf("delivery %s came with webhook-id %v over its tries, want only %s", id, rc.ids[id], id)
+			}
 		}
-		want := []string{"lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.converted", "lead.won", "lead.rejected"}
+		t.Logf("%d deliveries accepted, each verified with the Standard Webhooks library and by Baton-Signature (%d attempts in all, those while the receiver was down included)", len(rc.got), rc.tries)
+		want := []string{"lead.created", "lead.mql", "lead.assigned", "lead.reminder", "lead.breached", "lead.accepted", "lead.qualified",
+			"lead.converted", "lead.won", "lead.rejected"}
 		got := strings.Join(rc.events, ",")
 		for _, e := range want {
 			if !strings.Contains(got, e) {
 				t.Fatalf("event %s never delivered: %s", e, got)
 			}
 		}
-		var logged int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&logged)
-		if logged <= total {
-			t.Fatalf("%d attempts logged for %d messages: the failures were not logged", logged, total)
+		var logged, failed int
+		db.SQL().QueryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN d.error <> '' THEN 1 ELSE 0 END), 0) FROM deliveries d
+			JOIN outbox o ON o.id = d.outbox_id WHERE o.channel = 'webhook'`).Scan(&logged, &failed)
+		if logged <= total || failed == 0 {
+			t.Fatalf("%d attempts logged for %d messages (%d failed): the failures were not logged", logged, total, failed)
 		}
+
+		// The metrics say what happened: A and B's two promotions, the
+		// eight events, A's breach and B's three while the clock ran on
+		// (to the next rep, to the manager once, then into the pool: no
+		// handoff open), every webhook delivered after the failures.
+		checkMetrics(t, db, map[string]float64{
+			"baton_stats_up":                                                      1,
+			"baton_mqls_promoted_total":                                           3,
+			`baton_events_ingested_total{result="created"}`:                       8,
+			`baton_events_ingested_total{result="duplicate"}`:                     0,
+			`baton_handoffs_breached_total{kind="sdr"}`:                           4,
+			`baton_handoffs_breached_total{kind="ae"}`:                            0,
+			`baton_handoffs_open{kind="sdr"}`:                                     0,
+			`baton_handoffs_open{kind="ae"}`:                                      0,
+			`baton_handoffs_past_due{kind="sdr"}`:                                 0,
+			`baton_outbox_deliveries_total{channel="webhook",result="delivered"}`: float64(total),
+			`baton_outbox_deliveries_total{channel="webhook",result="failed"}`:    float64(failed),
+			`baton_outbox_pending{channel="webhook"}`:                             0,
+			`baton_outbox_dead{channel="webhook"}`:                                0,
+			"baton_policy_version":                                                1,
+			"baton_model_version":                                                 0,
+			"baton_rescore_running":                                               0,
+			"baton_rescore_progress_ratio":                                        1,
+		})
 	})
 }
 

@@ -35,23 +35,23 @@ func TestWebhookTargetsAtCreation(t *testing.T) {
 		inside := []string{"https://127.0.0.1/in", "https://[::1]:8443/in", "https://10.1.2.3/in",
 			"https://169.254.169.254/latest/meta-data/", "http://example.com/in", "https://localhost/in"}
 		for _, u := range inside {
-			err := db.CreateWebhook(sys, &baton.Webhook{URL: u, Secret: hookSecret})
+			err := db.CreateWebhook(sys, &baton.Webhook{URL: u, Secret: hookSecret, Events: assigned})
 			if baton.ErrorField(err) != "url" || !strings.Contains(err.Error(), "--webhook-allow-private") {
 				t.Errorf("%s: %v, want refused on url with the flag that allows it", u, err)
 			}
 		}
-		if err := db.CreateWebhook(sys, &baton.Webhook{URL: "https://hooks.example.com/in", Secret: hookSecret}); err != nil {
+		if err := db.CreateWebhook(sys, &baton.Webhook{URL: "https://hooks.example.com/in", Secret: hookSecret, Events: assigned}); err != nil {
 			t.Fatalf("a public https webhook: %v", err)
 		}
 		if err := db.SetWebhookAllowPrivate(context.Background(), true); err != nil {
 			t.Fatal(err)
 		}
 		for _, u := range inside {
-			if err := db.CreateWebhook(sys, &baton.Webhook{URL: u, Secret: hookSecret}); err != nil {
+			if err := db.CreateWebhook(sys, &baton.Webhook{URL: u, Secret: hookSecret, Events: assigned}); err != nil {
 				t.Errorf("%s with private targets allowed: %v", u, err)
 			}
 		}
-		err := db.CreateWebhook(sys, &baton.Webhook{URL: "https://user:s3cr3t@hooks.example.com/in", Secret: hookSecret})
+		err := db.CreateWebhook(sys, &baton.Webhook{URL: "https://user:s3cr3t@hooks.example.com/in", Secret: hookSecret, Events: assigned})
 		if baton.ErrorField(err) != "url" || strings.Contains(err.Error(), "s3cr3t") {
 			t.Errorf("a URL with credentials: %v, want refused on url without showing them", err)
 		}
@@ -73,7 +73,7 @@ func TestRebindRefusedAtConnect(t *testing.T) {
 		resolver := fakeDNS(netip.MustParseAddr("127.0.0.1"))
 
 		inside := newCountingServer(t, true)
-		hook := &baton.Webhook{URL: fmt.Sprintf("https://rebind.test:%d/in", inside.port), Secret: hookSecret}
+		hook := &baton.Webhook{URL: fmt.Sprintf("https://rebind.test:%d/in", inside.port), Secret: hookSecret, Events: assigned}
 		if err := db.CreateWebhook(storetest.System(), hook); err != nil {
 			t.Fatalf("a host name is refused at creation: %v", err)
 		}
@@ -95,7 +95,7 @@ func TestRebindRefusedAtConnect(t *testing.T) {
 			t.Fatal(err)
 		}
 		plain := newCountingServer(t, false)
-		if err := db.CreateWebhook(storetest.System(), &baton.Webhook{URL: fmt.Sprintf("http://rebind.test:%d/in", plain.port), Secret: hookSecret}); err != nil {
+		if err := db.CreateWebhook(storetest.System(), &baton.Webhook{URL: fmt.Sprintf("http://rebind.test:%d/in", plain.port), Secret: hookSecret, Events: assigned}); err != nil {
 			t.Fatal(err)
 		}
 		assign(t, db)
@@ -152,7 +152,7 @@ func TestDeliveryLog(t *testing.T) {
 			}
 			srv := newCountingServer(t, false)
 			srv.reply = tt.reply
-			if err := db.CreateWebhook(storetest.System(), &baton.Webhook{URL: tt.url(t, srv), Secret: hookSecret}); err != nil {
+			if err := db.CreateWebhook(storetest.System(), &baton.Webhook{URL: tt.url(t, srv), Secret: hookSecret, Events: assigned}); err != nil {
 				t.Fatal(err)
 			}
 			assign(t, db)
@@ -165,6 +165,10 @@ func TestDeliveryLog(t *testing.T) {
 		})
 	}
 }
+
+// assigned subscribes a webhook to lead.assigned only, the one event that
+// assign makes it count.
+var assigned = []string{"lead.assigned"}
 
 // newHookDB opens a database with a team and the handoff policy, so that a
 // new lead is assigned and its lead.assigned event written for the webhooks.
@@ -204,7 +208,7 @@ func deliverAll(t *testing.T, db *store.DB, d *deliver.Deliverer) []baton.Delive
 			break
 		}
 	}
-	ds, err := db.Deliveries(storetest.System(), 100)
+	ds, err := db.Deliveries(storetest.System(), baton.DeliveryFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ import (
 type Webhook struct {
 	// URL is the http or https endpoint the deliveries are POSTed to.
 	URL string
-	// Secret is the HMAC key of the Baton-Signature header.
+	// Secret is the HMAC key of the Baton-Signature header; the
+	// webhook-signature header's key is StandardKey(Secret).
 	Secret []byte
 	// OldSecrets are also signed with, one v1= each, while receivers move
 	// from an old secret to Secret. Usually empty.
@@ -27,7 +28,8 @@ type Webhook struct {
 // Delivery is one event to deliver. Send the same ID on every retry of the
 // same event so that receivers can deduplicate.
 type Delivery struct {
-	// ID identifies the delivery; it is sent as Baton-Delivery.
+	// ID identifies the delivery; it is sent as Baton-Delivery and
+	// webhook-id.
 	ID string
 	// Event is the event type, such as "lead.assigned"; sent as Baton-Event.
 	Event string
@@ -87,7 +89,9 @@ type Sender struct {
 }
 
 // Send makes one attempt to deliver d to w: a JSON POST with the headers
-// Content-Type, Baton-Delivery, Baton-Event and Baton-Signature (see [Sign]).
+// Content-Type, Baton-Delivery, Baton-Event and Baton-Signature (see [Sign]),
+// and those of Standard Webhooks, webhook-id (d.ID), webhook-timestamp and
+// webhook-signature (see [SignStandard]), signed at the same time.
 // It never returns an error: the outcome, retryable or not, is in the
 // Attempt. A cancelled ctx gives a retryable Attempt: the delivery did not
 // happen and should be tried again later.
@@ -99,14 +103,46 @@ func (s *Sender) Send(ctx context.Context, w Webhook, d Delivery) Attempt {
 }
 
 func (s *Sender) send(ctx context.Context, w Webhook, d Delivery) Attempt {
-	u, err := url.Parse(w.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Attempt{Err: fmt.Sprintf("webhook URL %q is not an http or https URL", w.URL)}
+	at := s.now()
+	secrets := append([][]byte{w.Secret}, w.OldSecrets...)
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		keys[i] = StandardKey(s)
 	}
-	now := time.Now
+	h := http.Header{}
+	h.Set("Baton-Delivery", d.ID)
+	h.Set("Baton-Event", d.Event)
+	h.Set("Baton-Signature", sign(at, d.Body, secrets...))
+	h.Set(HeaderWebhookID, d.ID)
+	h.Set(HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
+	h.Set(HeaderWebhookSignature, SignStandard(d.ID, at, d.Body, keys...))
+	return s.post(ctx, w.URL, d.Body, h)
+}
+
+// PostJSON makes one attempt to POST body as JSON to url, without Baton's
+// headers: for endpoints that take a message as it is, such as Slack's
+// incoming webhooks. The outcome is judged as Send's.
+func (s *Sender) PostJSON(ctx context.Context, url string, body []byte) Attempt {
+	began := time.Now()
+	a := s.post(ctx, url, body, nil)
+	a.Duration = time.Since(began)
+	return a
+}
+
+func (s *Sender) now() time.Time {
 	if s.Now != nil {
-		now = s.Now
+		return s.Now()
 	}
+	return time.Now()
+}
+
+// post makes one JSON POST with the extra header and judges its answer.
+func (s *Sender) post(ctx context.Context, target string, body []byte, header http.Header) Attempt {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Attempt{Err: fmt.Sprintf("webhook URL %q is not an http or https URL", target)}
+	}
+	now := s.now
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -117,15 +153,15 @@ func (s *Sender) send(ctx context.Context, w Webhook, d Delivery) Attempt {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(d.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return Attempt{Err: err.Error()}
 	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set("Baton-Delivery", d.ID)
-	req.Header.Set("Baton-Event", d.Event)
-	req.Header.Set("Baton-Signature", sign(now(), d.Body, append([][]byte{w.Secret}, w.OldSecrets...)...))
 
 	resp, err := client.Do(req)
 	if err != nil {

@@ -68,6 +68,8 @@ type DB struct {
 	lock io.Closer
 	// outage is set while writes fail because of the storage (health.go).
 	outage atomic.Pointer[outage]
+	// counts are what this DB counted for the metrics (stats.go).
+	counts counters
 
 	// Now is the clock. Tests replace it to move time; storage never calls
 	// time.Now itself.
@@ -440,6 +442,11 @@ type Tx struct {
 	// is written once, just before the commit, whatever joined it.
 	ctx     context.Context
 	pending *pending
+	// hooks are the active webhooks, read by the first event emitted and
+	// shared with the transactions that join this one.
+	hooks *hookCache
+	// slackSubs are the active Slack channels, read and shared alike.
+	slackSubs *slackCache
 }
 
 // pending is work a transaction does once at its commit: the reports'
@@ -448,6 +455,9 @@ type Tx struct {
 // PostgreSQL leaves a chain of row versions that each later update walks).
 type pending struct {
 	delta *aggDelta
+	// tally is what the transaction counted for the metrics, added to
+	// DB.counts once it has committed.
+	tally *tally
 }
 
 // txKey carries an open transaction in a context (see JobHandler): storage
@@ -461,7 +471,7 @@ func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 		if outer.batch {
 			now = db.Now().UTC()
 		}
-		return &Tx{Tx: outer.Tx, db: db, now: now, batch: outer.batch, actor: a, nested: true, readOnly: outer.readOnly, stmts: outer.stmts, ctx: outer.ctx, pending: outer.pending}
+		return &Tx{Tx: outer.Tx, db: db, now: now, batch: outer.batch, actor: a, nested: true, readOnly: outer.readOnly, stmts: outer.stmts, ctx: outer.ctx, pending: outer.pending, hooks: outer.hooks, slackSubs: outer.slackSubs}
 	}
 	return nil
 }
@@ -494,7 +504,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, stmts: db.writeStmts}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, stmts: db.writeStmts, hooks: &hookCache{}, slackSubs: &slackCache{}}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent
@@ -528,6 +538,10 @@ func (tx *Tx) Commit() error {
 		p.delta = nil
 	}
 	err := tx.Tx.Commit()
+	if p := tx.pending; err == nil && p != nil && p.tally != nil {
+		tx.db.counts.add(p.tally)
+		p.tally = nil
+	}
 	// Told before the next writer's turn, so that it truncates the WAL if
 	// this commit left it past the limit.
 	if !tx.readOnly {

@@ -43,8 +43,8 @@
 // (sla.go) is the one map of kinds: the SLA reminder and breach (sla.go),
 // the stale-SAL check, rescoring after a publication (rescore.go) or an
 // account edit (account.go), and the probe of `baton jobs probe`. The outbox
-// (outbox.go) holds what is delivered outside transactions: emails and
-// signed webhooks, at least once.
+// (outbox.go) holds what is delivered outside transactions: emails, signed
+// webhooks and Slack messages (slack.go), at least once.
 //
 // # Files
 //
@@ -57,6 +57,8 @@
 //	route.go, answer.go          routing and owners; answering handoffs, attempts, merges
 //	convert.go, handoff.go       BANT and conversion; handoff records and the rep's queue
 //	sla.go, inbox.go, outbox.go  the SLA's jobs; notifications and webhook events; delivery
+//	slack.go, secret.go          Slack channels and what they are told; sealed secrets
+//	stats.go                     the business metrics: counts tallied at commit, gauges from bounded queries
 //	score*.go, rescore.go        scoring leads by the policy and the model, and rescoring them all
 //	policy.go, train.go          scoring policies and backtests; training the model
 //	report*.go                   the reports and the aggregates written with every change

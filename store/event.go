@@ -175,6 +175,7 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 		res.Created += n
 		res.Duplicates += len(chunk) - n
 	}
+	tx.countEvents(res)
 	if !scoring {
 		if err := tx.Commit(); err != nil {
 			return baton.EventResult{}, fmt.Errorf("record events: %w", err)
@@ -223,6 +224,15 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 		return baton.EventResult{}, fmt.Errorf("record events: %w", err)
 	}
 	return res, nil
+}
+
+// countEvents tallies a batch's results for the metrics.
+func (tx *Tx) countEvents(res baton.EventResult) {
+	tx.count(func(t *tally) {
+		inc(&t.Events, "created", int64(res.Created))
+		inc(&t.Events, "duplicate", int64(res.Duplicates))
+		inc(&t.Events, "rejected", int64(res.Rejected))
+	})
 }
 
 // validate checks the events in[lo:hi] at now, records each one's error in

@@ -56,28 +56,33 @@ func (tx *Tx) emailUser(ctx context.Context, userID int64, kind string, l *baton
 }
 
 // emit queues the event for every active webhook that subscribes to it.
+// The webhooks are read once per transaction: an import of thousands of
+// leads emits thousands of events.
 func (tx *Tx) emit(ctx context.Context, event string, l *baton.Lead, data map[string]any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, events FROM webhooks WHERE active = $1`, true)
-	if err != nil {
-		return err
+	c := tx.hooks
+	if c == nil {
+		c = &hookCache{}
 	}
-	var targets []string
-	for rows.Next() {
-		var id int64
-		var events string
-		if err := rows.Scan(&id, &events); err != nil {
-			rows.Close()
+	if !c.loaded {
+		hooks, err := tx.activeHooks(ctx)
+		if err != nil {
 			return err
 		}
-		if events == "*" || contains(strings.Split(events, ","), event) {
-			targets = append(targets, strconv.FormatInt(id, 10))
+		c.list, c.loaded = hooks, true
+	}
+	var targets []string
+	for _, h := range c.list {
+		if h.events[0] == "*" || contains(h.events, event) {
+			targets = append(targets, strconv.FormatInt(h.id, 10))
 		}
 	}
-	rows.Close()
 	if len(targets) == 0 {
-		return rows.Err()
+		return nil
 	}
-	payload, err := json.Marshal(map[string]any{"event": event, "occurred_at": tx.now, "actor": tx.actor.Name, "lead": l, "data": data})
+	// "type" and "timestamp" beside Baton's own names are the fields
+	// Standard Webhooks suggests, for receivers' generic code.
+	payload, err := json.Marshal(map[string]any{"event": event, "type": event, "occurred_at": tx.now, "timestamp": tx.now,
+		"actor": tx.actor.Name, "lead": l, "data": data})
 	if err != nil {
 		return err
 	}
@@ -87,6 +92,37 @@ func (tx *Tx) emit(ctx context.Context, event string, l *baton.Lead, data map[st
 		}
 	}
 	return nil
+}
+
+// hookCache holds a transaction's active webhooks once read.
+type hookCache struct {
+	loaded bool
+	list   []hookSub
+}
+
+// hookSub is an active webhook and the events it subscribes to.
+type hookSub struct {
+	id     int64
+	events []string
+}
+
+func (tx *Tx) activeHooks(ctx context.Context) ([]hookSub, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, events FROM webhooks WHERE active = $1 ORDER BY id`, true)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
+	defer rows.Close()
+	hooks := []hookSub{}
+	for rows.Next() {
+		var h hookSub
+		var events string
+		if err := rows.Scan(&h.id, &events); err != nil {
+			return nil, fmt.Errorf("webhooks: %w", err)
+		}
+		h.events = strings.Split(events, ",")
+		hooks = append(hooks, h)
+	}
+	return hooks, rows.Err()
 }
 
 func contains(list []string, s string) bool {

@@ -216,6 +216,11 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 		To: string(l.Stage), Reason: via, Note: strings.Join(note, "; ")}); err != nil {
 		return err
 	}
+	// Before scoring, which may promote it: receivers see lead.created, then
+	// lead.mql.
+	if err := tx.emit(ctx, "lead.created", l, map[string]any{"via": via}); err != nil {
+		return err
+	}
 	sc, err := tx.scorer(ctx)
 	if err != nil {
 		return err

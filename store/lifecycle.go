@@ -197,11 +197,23 @@ func (tx *Tx) move(ctx context.Context, l *baton.Lead, c baton.StageChange) (*mo
 	if err := tx.notify(ctx, l, rule, c, m, kind); err != nil {
 		return nil, err
 	}
-	if e := rule.Effects.Event; e != "" && !(rule.Effects.Open != "" && m.handoff == nil && e == eventAssigned) {
+	m.data["move"] = map[string]any{"verb": rule.Verb, "from": rule.From, "to": rule.To}
+	for _, e := range rule.Effects.Events {
+		if e == eventAssigned && rule.Effects.Open != "" && m.handoff == nil {
+			continue // nobody to route to: no handoff was opened
+		}
 		if err := tx.emit(ctx, e, l, m.data); err != nil {
 			return nil, err
 		}
 	}
+	tx.count(func(t *tally) {
+		if rule.To == baton.StageMQL && rule.From != baton.StageMQL {
+			t.MQLsPromoted++
+		}
+		if rule.Verb == baton.VerbBreach {
+			inc(&t.Breaches, kind, 1)
+		}
+	})
 	return m, nil
 }
 
@@ -631,8 +643,16 @@ func (tx *Tx) notify(ctx context.Context, l *baton.Lead, r baton.Rule, c baton.S
 				if m.handoff.Kind == baton.HandoffAE {
 					what = "SQL"
 				}
-				if err := tx.inbox(ctx, m.handoff.OwnerID, baton.NotifyAssigned, l, fmt.Sprintf("New %s: %s", what, leadName(l)),
-					fmt.Sprintf("Accept or reject by %s (%s).", m.handoff.DueAt.Format("Mon 2 Jan 15:04 MST"), m.handoff.Why)); err != nil {
+				title := fmt.Sprintf("New %s: %s", what, leadName(l))
+				text := fmt.Sprintf("Accept or reject by %s (%s).", m.handoff.DueAt.Format("Mon 2 Jan 15:04 MST"), m.handoff.Why)
+				if err := tx.inbox(ctx, m.handoff.OwnerID, baton.NotifyAssigned, l, title, text); err != nil {
+					return err
+				}
+				kind := baton.SlackNewMQL
+				if m.handoff.Kind == baton.HandoffAE {
+					kind = baton.SlackNewSQL
+				}
+				if err := tx.slackAbout(ctx, kind, l, title, text, m.handoff, []int64{m.handoff.OwnerID}); err != nil {
 					return err
 				}
 			} else if r.Verb == baton.VerbSendBack && l.OwnerID != nil {
@@ -673,6 +693,11 @@ func (tx *Tx) notify(ctx context.Context, l *baton.Lead, r baton.Rule, c baton.S
 			if err := tx.inboxRole(ctx, baton.RoleMarketing, baton.NotifyRejected, l, title, body); err != nil {
 				return err
 			}
+			if r.Verb == baton.VerbReject {
+				if err := tx.slackRejection(ctx, l, title, body, m.previous); err != nil {
+					return err
+				}
+			}
 		case "qualifier":
 			var sdr sql.NullInt64
 			if err := tx.QueryRowContext(ctx, `SELECT qualified_by FROM bant WHERE lead_id = $1`, l.ID).Scan(&sdr); err != nil && err != sql.ErrNoRows {
@@ -683,6 +708,22 @@ func (tx *Tx) notify(ctx context.Context, l *baton.Lead, r baton.Rule, c baton.S
 					return err
 				}
 			}
+		}
+	}
+	if r.Verb == baton.VerbBreach && m.breached != nil {
+		people := []int64{m.breached.ID}
+		if m.breached.ManagerID != nil && m.escalate {
+			people = append(people, *m.breached.ManagerID)
+		}
+		text := m.breached.Name + " did not answer within the SLA."
+		if m.answered != nil {
+			text = fmt.Sprintf("%s did not answer within the SLA (due %s).", m.breached.Name, m.answered.DueAt.Format("Mon 2 Jan 15:04 MST"))
+		}
+		if m.handoff != nil {
+			text += " The lead went to the next rep."
+		}
+		if err := tx.slackAbout(ctx, baton.SlackBreach, l, "SLA breached: "+leadName(l), text, nil, people); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -205,6 +205,14 @@ func (db *DB) FinishOutbox(ctx context.Context, m baton.OutboxMessage, r baton.D
 		return tx.lateAnswer(ctx, m, r, msg)
 	}
 	attempts++
+	result := "failed"
+	switch {
+	case r.OK:
+		result = "delivered"
+	case !r.Retry || attempts >= baton.MaxDeliveryAttempts:
+		result = "dead"
+	}
+	tx.count(func(t *tally) { inc(&t.Deliveries, baton.DeliveryCount{Channel: m.Channel, Result: result}, 1) })
 	switch {
 	case r.OK:
 		_, err = tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', attempts = $1, delivered_at = $2, last_error = '', lease_until = 0, lease_owner = '' WHERE id = $3`,
@@ -418,7 +426,7 @@ func (db *DB) SetWebhookActive(ctx context.Context, id int64, active bool) error
 // Deliveries lists the latest delivery attempts (admins only). An attempt
 // still in flight says so in its error, with whether its worker's lease has
 // run out (the worker stopped or hangs, and the next claim takes it over).
-func (db *DB) Deliveries(ctx context.Context, limit int) ([]baton.DeliveryAttempt, error) {
+func (db *DB) Deliveries(ctx context.Context, f baton.DeliveryFilter) ([]baton.DeliveryAttempt, error) {
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err
@@ -427,9 +435,16 @@ func (db *DB) Deliveries(ctx context.Context, limit int) ([]baton.DeliveryAttemp
 	if !tx.actor.CanAdmin() {
 		return nil, baton.Errorf(baton.EFORBIDDEN, "only an admin may see deliveries")
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.outbox_id, o.event, o.target, d.at, d.status, d.error, d.duration_ms, o.state,
+	var w where
+	if f.Channel != "" {
+		w.add("o.channel = ?", f.Channel)
+	}
+	if f.Target != "" {
+		w.add("o.target = ?", f.Target)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.outbox_id, o.channel, o.event, o.target, d.at, d.status, d.error, d.duration_ms, o.state,
 		d.worker, d.finished_at, d.interrupted, o.lease_until
-		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id ORDER BY d.id DESC`+limitClause(0, limit))
+		FROM deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE `+w.String()+` ORDER BY d.id DESC`+limitClause(0, f.Limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: %w", err)
 	}
@@ -440,7 +455,7 @@ func (db *DB) Deliveries(ctx context.Context, limit int) ([]baton.DeliveryAttemp
 		var at, leaseUntil int64
 		var finished sql.NullInt64
 		var interrupted bool
-		if err := rows.Scan(&d.ID, &d.OutboxID, &d.Event, &d.Target, &at, &d.Status, &d.Error, &d.Millis, &d.State,
+		if err := rows.Scan(&d.ID, &d.OutboxID, &d.Channel, &d.Event, &d.Target, &at, &d.Status, &d.Error, &d.Millis, &d.State,
 			&d.Worker, &finished, &interrupted, &leaseUntil); err != nil {
 			return nil, fmt.Errorf("deliveries: %w", err)
 		}

@@ -32,13 +32,15 @@ func ParseSecretKey(s string) ([]byte, error) {
 }
 
 // NewWebhookSecret makes a signing secret: 32 random bytes, as whsec_ and
-// base64.
+// standard base64, the form Standard Webhooks libraries take (secrets made
+// before were URL-safe base64 without padding, which those libraries cannot
+// decode: a rotation gives one they can).
 func NewWebhookSecret() (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	return "whsec_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return "whsec_" + base64.StdEncoding.EncodeToString(b[:]), nil
 }
 
 // seal returns the stored form of a secret.

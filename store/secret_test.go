@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"database/sql"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,10 @@ func TestWebhookSecrets(t *testing.T) {
 		first := w.Secret
 		if !strings.HasPrefix(first, "whsec_") || len(first) < 40 {
 			t.Fatalf("the secret Baton made: %q", first)
+		}
+		// As Standard Webhooks libraries take it: whsec_ and standard base64.
+		if key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(first, "whsec_")); err != nil || len(key) != 32 {
+			t.Fatalf("the secret %q is not whsec_ and 32 bytes in standard base64: %v", first, err)
 		}
 		raw := func() string {
 			var s, old string

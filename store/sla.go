@@ -104,7 +104,11 @@ func (db *DB) RemindHandler() baton.JobHandler {
 			return err
 		}
 		left := h.DueAt.Sub(tx.now).Round(time.Minute)
-		if err := tx.inbox(ctx, h.OwnerID, baton.NotifyReminder, l, "Answer soon: "+leadName(l), fmt.Sprintf("%s left to accept or reject (due %s).", left, h.DueAt.Format("Mon 15:04 MST"))); err != nil {
+		title, text := "Answer soon: "+leadName(l), fmt.Sprintf("%s left to accept or reject (due %s).", left, h.DueAt.Format("Mon 15:04 MST"))
+		if err := tx.inbox(ctx, h.OwnerID, baton.NotifyReminder, l, title, text); err != nil {
+			return err
+		}
+		if err := tx.slackAbout(ctx, baton.SlackReminder, l, title, text, h, []int64{h.OwnerID}); err != nil {
 			return err
 		}
 		if err := tx.emailUser(ctx, h.OwnerID, "reminder", l, "Reminder: "+leadName(l)+" awaits your answer",

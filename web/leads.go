@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -58,6 +59,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/webhooks", s.page(s.createWebhook, admins...))
 	mux.Handle("POST /admin/webhooks/{id}/active", s.page(s.toggleWebhook, admins...))
 	mux.Handle("POST /admin/webhooks/{id}/rotate", s.page(s.rotateWebhookSecret, admins...))
+	mux.Handle("POST /admin/slack", s.page(s.createSlackChannel, admins...))
+	mux.Handle("POST /admin/slack/{id}/active", s.page(s.toggleSlackChannel, admins...))
 	mux.Handle("GET /admin/calendars", s.page(s.adminCalendars, admins...))
 	mux.Handle("POST /admin/calendars", s.page(s.setCalendar, admins...))
 }
@@ -257,6 +260,38 @@ type leadPage struct {
 	// Gone: the lead is no longer the viewer's to read (they were told of
 	// it, or they just lost it); the page says so instead of the record.
 	Gone bool
+	// AcceptAsked: the page was opened by a valid accept link of the
+	// viewer's (a Slack button), so it puts the accept button in front;
+	// AcceptNote says why a link that was not valid puts nothing there.
+	AcceptAsked bool
+	AcceptNote  string
+}
+
+// acceptAsked judges the accept link that opened a lead's page
+// (baton.AcceptLink): it must be one Baton signed, not expired, for this
+// lead, for the viewer, and for the handoff the viewer may accept now. A
+// link does nothing by itself: at most it puts the accept button in front,
+// and the signed-in viewer presses it.
+func (s *Server) acceptAsked(ctx context.Context, c *session, d *leadPage, token string) (bool, string, error) {
+	if s.svc.Outbox == nil {
+		return false, "Accept links are not served here.", nil
+	}
+	key, err := s.svc.Outbox.AcceptLinkKey(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	link, err := baton.ParseAcceptLink(key, token, s.now())
+	switch {
+	case errors.Is(err, baton.ErrLinkExpired) && link.LeadID == d.Lead.ID:
+		return false, "This accept link has expired. If the lead still waits for your answer, accept or reject it below.", nil
+	case err != nil || link.LeadID != d.Lead.ID:
+		return false, "This accept link is not valid: it was not made for this lead.", nil
+	case link.UserID != c.User.ID:
+		return false, "This accept link was sent to someone else: it asks nothing of you.", nil
+	case d.Open == nil || d.Open.ID != link.HandoffID || !d.Can.Accept:
+		return false, "The handoff this link asked you to accept is no longer open to you: it was answered, or the lead went to someone else.", nil
+	}
+	return true, "", nil
 }
 
 // offer is what a page offers the viewer to do with a lead: the moves of
@@ -491,6 +526,11 @@ func (s *Server) renderLead(w http.ResponseWriter, r *http.Request, c *session, 
 		}
 	}
 	d.Stuck = stuckNote(c.User, l, d.Can, users)
+	if tok := r.URL.Query().Get("accept"); tok != "" && r.Method == http.MethodGet {
+		if d.AcceptAsked, d.AcceptNote, err = s.acceptAsked(ctx, c, &d, tok); err != nil {
+			return err
+		}
+	}
 	if err := s.dealOf(ctx, &d); err != nil {
 		return err
 	}

@@ -367,6 +367,7 @@ var msgs = map[string]string{
 	"signedouteverywhere": "You are signed out everywhere: every session of yours has ended, on every device.",
 	"passwordchanged":     "Password changed: sign in with the new one. Your other sessions have ended.",
 	"webhook":             "Webhook saved.",
+	"slack":               "Slack channel saved.",
 	"note":                "Note added.",
 	"calendar":            "Calendar saved.",
 	"user":                "User changed.",

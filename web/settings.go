@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -25,6 +26,11 @@ type webhooksPage struct {
 	Secret    string
 	SecretFor int64
 	Rotated   bool
+	// Slack are the Slack channels; Users whom a channel may be for, by
+	// name, and Names every user's name by id.
+	Slack []*baton.SlackChannel
+	Users []*baton.User
+	Names map[int64]string
 }
 
 // adminWebhooks lists the webhooks, a form to add one, and the latest
@@ -46,11 +52,26 @@ func (s *Server) renderWebhooksWith(w http.ResponseWriter, r *http.Request, c *s
 	if err != nil {
 		return err
 	}
-	ds, err := s.svc.Outbox.Deliveries(r.Context(), 100)
+	ds, err := s.svc.Outbox.Deliveries(r.Context(), baton.DeliveryFilter{Limit: 100})
 	if err != nil {
 		return err
 	}
 	d.Webhooks, d.Deliveries, d.Events = ws, ds, baton.WebhookEvents
+	if d.Slack, err = s.svc.Outbox.FindSlackChannels(r.Context()); err != nil {
+		return err
+	}
+	users, err := s.userNames(r.Context())
+	if err != nil {
+		return err
+	}
+	d.Names = map[int64]string{}
+	for _, u := range users {
+		d.Names[u.ID] = u.Name
+		if u.Active {
+			d.Users = append(d.Users, u)
+		}
+	}
+	sort.Slice(d.Users, func(i, j int) bool { return d.Users[i].Name < d.Users[j].Name })
 	s.render(w, r, c, status, "webhooks", "Webhooks", d, fe)
 	return nil
 }
@@ -100,6 +121,47 @@ func (s *Server) toggleWebhook(w http.ResponseWriter, r *http.Request, c *sessio
 		return err
 	}
 	redirect(w, r, "/admin/webhooks", "webhook")
+	return nil
+}
+
+// createSlackChannel adds a Slack incoming webhook for a team or a user.
+func (s *Server) createSlackChannel(w http.ResponseWriter, r *http.Request, c *session) error {
+	if s.svc.Outbox == nil {
+		return baton.Errorf(baton.ENOTFOUND, "Slack channels are not available here")
+	}
+	ch := &baton.SlackChannel{URL: strings.TrimSpace(r.PostForm.Get("url"))}
+	switch who := r.PostForm.Get("for"); {
+	case who == "team":
+		ch.Team = r.PostForm.Get("team")
+	case strings.HasPrefix(who, "user:"):
+		id, err := strconv.ParseInt(strings.TrimPrefix(who, "user:"), 10, 64)
+		if err != nil {
+			return s.renderWebhooks(w, r, c, http.StatusBadRequest, newFormErr("slack", 0, baton.FieldError("for", "choose a team or a user"), r.PostForm))
+		}
+		ch.UserID = &id
+	}
+	if err := s.svc.Outbox.CreateSlackChannel(r.Context(), ch); err != nil {
+		if baton.ErrorCode(err) != baton.EINVALID {
+			return err
+		}
+		// The URL is a secret: a refused form does not show it again.
+		r.PostForm.Del("url")
+		return s.renderWebhooks(w, r, c, statusFor(err), newFormErr("slack", 0, err, r.PostForm))
+	}
+	redirect(w, r, "/admin/webhooks", "slack")
+	return nil
+}
+
+// toggleSlackChannel turns a Slack channel on or off.
+func (s *Server) toggleSlackChannel(w http.ResponseWriter, r *http.Request, c *session) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Outbox.SetSlackChannelActive(r.Context(), id, r.PostForm.Get("active") == "true"); err != nil {
+		return err
+	}
+	redirect(w, r, "/admin/webhooks", "slack")
 	return nil
 }
 

@@ -133,11 +133,72 @@ func cmdWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return db.SetWebhookActive(ctx, id, args[0] == "on")
 	case "deliveries":
-		ds, err := db.Deliveries(ctx, *limit)
+		ds, err := db.Deliveries(ctx, baton.DeliveryFilter{Limit: *limit})
 		if err != nil {
 			return err
 		}
 		return enc.Encode(ds)
+	}
+	return errors.New(use)
+}
+
+// cmdSlack manages the Slack incoming webhooks of teams and users.
+func cmdSlack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const use = "usage: baton slack add --team TEAM --url URL | add --user EMAIL --url URL | list | on ID | off ID"
+	if len(args) == 0 {
+		return errors.New(use)
+	}
+	fs, dsn := newFlags("slack "+args[0], stderr)
+	url := fs.String("url", "", "add: the incoming webhook's URL (or $BATON_SLACK_URL)")
+	team := fs.String("team", "", "add: the team whose notifications the channel gets")
+	user := fs.String("user", "", "add: the email of the user whose notifications the channel gets")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "cli"})
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	switch args[0] {
+	case "add":
+		if len(pos) != 0 {
+			return errors.New(use)
+		}
+		if *url == "" {
+			*url = os.Getenv("BATON_SLACK_URL")
+		}
+		c := &baton.SlackChannel{URL: *url, Team: *team}
+		if *user != "" {
+			u, err := db.FindUserByEmail(ctx, *user)
+			if err != nil {
+				return fmt.Errorf("slack add --user: %w", err)
+			}
+			c.UserID = &u.ID
+		}
+		if err := db.CreateSlackChannel(ctx, c); err != nil {
+			return err
+		}
+		return enc.Encode(c)
+	case "list":
+		cs, err := db.FindSlackChannels(ctx)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(cs)
+	case "on", "off":
+		if len(pos) != 1 {
+			return errors.New(use)
+		}
+		var id int64
+		if _, err := fmt.Sscan(pos[0], &id); err != nil {
+			return fmt.Errorf("slack %s: %q is not an id", args[0], pos[0])
+		}
+		return db.SetSlackChannelActive(ctx, id, args[0] == "on")
 	}
 	return errors.New(use)
 }

@@ -50,6 +50,9 @@ Commands:
                                 a rep's own working hours, over their team's
                                 (calendar unset TEAM|user:EMAIL removes one)
   webhook add --url U [--events E,..] | rotate ID [--grace 24h] | list | on ID | off ID | deliveries
+  slack add --team T --url U | add --user EMAIL --url U | list | on ID | off ID
+                                a Slack incoming webhook for a team's or a user's notifications
+                                (or $BATON_SLACK_URL: the URL is a secret, kept out of shell history)
   user add --email E --name N --role R [--manager EMAIL]
   user passwd --email E --password P [--keep-tokens]
                                 set a user's web sign-in password (revokes their API tokens unless --keep-tokens)
@@ -118,6 +121,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdCalendar(ctx, rest, stdout, stderr)
 	case "webhook":
 		err = cmdWebhook(ctx, rest, stdout, stderr)
+	case "slack":
+		err = cmdSlack(ctx, rest, stdout, stderr)
 	case "policy":
 		err = cmdPolicy(ctx, rest, stdout, stderr)
 	case "jobs":

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton/api"
@@ -44,6 +46,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this address, for a scraper (e.g. 127.0.0.1:9090); beside the API /metrics wants an admin's token")
 	sessionIdle := fs.Duration("session-idle", store.DefaultSessionIdle, "how long a web session lasts without a page (at most 12h, the length of a session)")
 	tokenDays := fs.Int("token-days", 90, "how many days an API token made from now on works (0: for ever)")
+	publicURL := fs.String("public-url", "", "where people reach this server's web UI (https://baton.example.com), for the buttons of Slack messages (default: http(s)://the listen address)")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhooks use plain http and reach loopback, private, link-local and other non-public addresses (by default: https to public addresses only, checked at every connection)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -147,6 +150,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := db.SetWebhookAllowPrivate(ctx, *webhookAllowPrivate); err != nil {
 		return err
 	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	public := strings.TrimRight(*publicURL, "/")
+	if public == "" {
+		public = scheme + "://" + ln.Addr().String()
+	} else if u, err := url.Parse(public); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url: %q is not an http(s) URL", *publicURL)
+	}
 	wctx, stopWorkers := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	go func() {
@@ -155,13 +169,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	go func() {
 		defer func() { done <- struct{}{} }()
-		(&deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 10 * time.Second}, AllowPrivate: *webhookAllowPrivate, SMTP: smtp, Name: *name, Poll: *poll, Logger: logger}).Run(wctx)
+		(&deliver.Deliverer{Outbox: db, Webhook: &notify.Sender{Timeout: 10 * time.Second}, AllowPrivate: *webhookAllowPrivate, SMTP: smtp, Name: *name, Poll: *poll, Logger: logger,
+			PublicURL: public}).Run(wctx)
 	}()
-	scheme := "http"
-	if tlsConfig != nil {
-		scheme = "https"
-		ln = tls.NewListener(ln, tlsConfig)
-	}
 	fmt.Fprintf(stdout, "Baton %s on %s://%s (%s database %s)\n", Version, scheme, ln.Addr(), db.Backend(), redact(*dsn))
 	if msrv != nil {
 		go func() { errc <- msrv.Serve(mln) }()
@@ -187,7 +197,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // routes mounts the JSON API beside the web UI; it also returns the
 // metrics without authentication, for --metrics-addr.
 func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Limits) (http.Handler, http.Handler) {
-	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db}, logger)
+	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db, Outbox: db, Stats: db}, logger)
 	a.SetLimits(limits)
 	apiHandler := a.Handler()
 	mux := http.NewServeMux()
