@@ -339,11 +339,9 @@ func (l *loader) schedule(s *sim, owner *baton.User, at time.Time) {
 }
 
 var (
-	recycleReasons    = []string{baton.ReasonBadTiming, baton.ReasonNoBudget, baton.ReasonUnableToReach, baton.ReasonNoAuthority, baton.ReasonOther}
-	poorReasons       = []string{baton.ReasonNoNeed, baton.ReasonNoFit, baton.ReasonUnableToReach, baton.ReasonInaccurateData, baton.ReasonNoBudget, baton.ReasonBadTiming, baton.ReasonNoAuthority}
-	lostReasons       = []string{baton.LostPrice, baton.LostCompetitor, baton.LostNoDecision, baton.LostTiming, baton.LostNoBudget}
-	recyclingOutcomes = map[string]bool{baton.ReasonBadTiming: true, baton.ReasonNoBudget: true, baton.ReasonUnableToReach: true,
-		baton.ReasonNoAuthority: true, baton.ReasonOther: true, baton.ReasonNoNeed: true}
+	recycleReasons = []string{baton.ReasonBadTiming, baton.ReasonNoBudget, baton.ReasonUnableToReach, baton.ReasonNoAuthority, baton.ReasonOther}
+	poorReasons    = []string{baton.ReasonNoNeed, baton.ReasonNoFit, baton.ReasonUnableToReach, baton.ReasonInaccurateData, baton.ReasonNoBudget, baton.ReasonBadTiming, baton.ReasonNoAuthority}
+	lostReasons    = []string{baton.LostPrice, baton.LostCompetitor, baton.LostNoDecision, baton.LostTiming, baton.LostNoBudget}
 )
 
 // answer is a rep's answer to a handoff: an account executive takes the
