@@ -135,16 +135,25 @@ func TestServeDemo(t *testing.T) {
 		Total int          `json:"total"`
 	}
 	getJSON(t, base+"/api/v1/leads?stage=won&limit=1", token, &won)
-	if won.Total < 1000 {
+	// A third or so of closed opportunities are won (README: The demo).
+	if won.Total < 100 {
 		t.Fatalf("only %d won leads in the demo", won.Total)
 	}
 	var tl struct {
 		Items []baton.TimelineItem `json:"items"`
 	}
 	getJSON(t, fmt.Sprintf("%s/api/v1/leads/%d/timeline", base, won.Items[0].ID), token, &tl)
-	first := tl.Items[0].History
+	// Its history starts with where the lead came from (visits from
+	// before it identified itself may come first on the timeline).
+	var first *baton.HistoryEntry
+	for _, it := range tl.Items {
+		if it.History != nil {
+			first = it.History
+			break
+		}
+	}
 	if first == nil || first.Action != "created" || first.Reason != "demo" || !strings.Contains(first.Note, "source ") {
-		t.Fatalf("timeline does not start with where the lead came from: %+v", tl.Items[0])
+		t.Fatalf("history does not start with where the lead came from: %+v", first)
 	}
 	var stages []string
 	for _, it := range tl.Items {
@@ -152,7 +161,8 @@ func TestServeDemo(t *testing.T) {
 			stages = append(stages, it.History.To)
 		}
 	}
-	if strings.Join(stages, ",") != "mql,sal,sql,opportunity,won" {
+	// Some won leads went round nurture first.
+	if path := strings.Join(stages, ","); !strings.HasPrefix(path, "mql,sal,") || !strings.HasSuffix(path, ",sql,opportunity,won") {
 		t.Fatalf("stages %v", stages)
 	}
 	// Users from the CRM data set, with their managers.
