@@ -249,7 +249,7 @@ func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
 			}
 			args = append(args, nullMicrosOf(a.returned), a.rules)
 		}
-		if err := tx.execReport(ctx, b.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("save report rows: %w", err)
 		}
 		aggs = aggs[n:]
@@ -376,19 +376,12 @@ func (tx *Tx) upsertCounters(ctx context.Context, table, key string, rows [][]an
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		if err := tx.execReport(ctx, b.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("update %s: %w", table, err)
 		}
 		rows = rows[n:]
 	}
 	return nil
-}
-
-// execReport executes a statement of the aggregates (prepared once for
-// all transactions on SQLite: stmtcache.go).
-func (tx *Tx) execReport(ctx context.Context, query string, args ...any) error {
-	_, err := tx.ExecContext(ctx, query, args...)
-	return err
 }
 
 // compareKeys orders two counter rows by their key columns (all but the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -218,7 +219,7 @@ func leadAsOf(l *baton.Lead, hist []historyEntry, t time.Time, defs map[string]b
 		if h.action != baton.ActionUpdated {
 			continue
 		}
-		if name, ok := cutAttr(h.field); ok {
+		if name, ok := strings.CutPrefix(h.field, "attributes."); ok && name != "" {
 			if !copied {
 				c.Attrs, copied = baton.Attrs{}, true
 				for k, v := range l.Attrs {
@@ -257,14 +258,6 @@ func leadAsOf(l *baton.Lead, hist []historyEntry, t time.Time, defs map[string]b
 		}
 	}
 	return &c
-}
-
-func cutAttr(field string) (string, bool) {
-	const prefix = "attributes."
-	if len(field) > len(prefix) && field[:len(prefix)] == prefix {
-		return field[len(prefix):], true
-	}
-	return "", false
 }
 
 // attrValue parses an attribute's value as history wrote it; "" is none.
