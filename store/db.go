@@ -429,6 +429,9 @@ type Tx struct {
 	// is written once, just before the commit, whatever joined it.
 	ctx     context.Context
 	pending *pending
+	// conn is the connection of a PostgreSQL write transaction, held for
+	// its length so that COPY (copyRows) can run in it.
+	conn *sql.Conn
 }
 
 // pending is work a transaction does once at its commit: the reports'
@@ -446,7 +449,7 @@ type txKey struct{}
 // joined returns the transaction carried by ctx, if it belongs to db.
 func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == db {
-		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending}
+		return &Tx{Tx: outer.Tx, db: db, now: outer.now, actor: a, nested: true, readOnly: outer.readOnly, ctx: outer.ctx, pending: outer.pending, conn: outer.conn}
 	}
 	return nil
 }
@@ -471,14 +474,25 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		}
 		db.wal.beforeWrite(ctx)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	var conn *sql.Conn
+	var tx *sql.Tx
+	var err error
+	if db.backend == Postgres {
+		if conn, err = db.write.Conn(ctx); err == nil {
+			if tx, err = conn.BeginTx(ctx, nil); err != nil {
+				conn.Close()
+			}
+		}
+	} else {
+		tx, err = db.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		if turn {
 			<-db.gate
 		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, conn: conn}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent
@@ -520,11 +534,16 @@ func (tx *Tx) Commit() error {
 	return err
 }
 
-// endTurn lets the next writer in.
+// endTurn lets the next writer in, and gives the connection of a
+// PostgreSQL write transaction back to the pool.
 func (tx *Tx) endTurn() {
 	if tx.turn {
 		tx.turn = false
 		<-tx.db.gate
+	}
+	if tx.conn != nil {
+		tx.conn.Close()
+		tx.conn = nil
 	}
 }
 
