@@ -196,15 +196,11 @@ func (tx *Tx) findImported(ctx context.Context, rows []importRow, valid []int) e
 }
 
 // leadsByKey returns the stored leads whose column col (email or
-// external_id) is one of the keys.
+// external_id) is one of the keys, a chunk of keys per query (see keyLists).
 func (tx *Tx) leadsByKey(ctx context.Context, col string, keys map[string]int) (map[string]*baton.Lead, error) {
 	out := map[string]*baton.Lead{}
-	args := make([]any, 0, min(len(keys), idChunk))
-	query := func() error {
-		var b strings.Builder
-		b.WriteString(`SELECT ` + leadColumns + ` FROM leads WHERE ` + col + ` IN `)
-		tx.db.inList(&b, len(args))
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
+	err := tx.db.keyLists(col, keys, func(cond string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+cond, args...)
 		if err != nil {
 			return fmt.Errorf("find leads by %s: %w", col, err)
 		}
@@ -221,22 +217,8 @@ func (tx *Tx) leadsByKey(ctx context.Context, col string, keys map[string]int) (
 			}
 		}
 		return rows.Err()
-	}
-	for k := range keys {
-		args = append(args, k)
-		if len(args) == idChunk {
-			if err := query(); err != nil {
-				return nil, err
-			}
-			args = args[:0]
-		}
-	}
-	if len(args) > 0 {
-		if err := query(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // newLead is a lead of a bulk creation with what is written with it.

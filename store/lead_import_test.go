@@ -231,3 +231,55 @@ func TestImportLeadsIsUpsertInTurn(t *testing.T) {
 		sameWorlds(t, one, bulk)
 	})
 }
+
+// TestImportAccountsLinksLikeCreate imports accounts into a database of
+// leads, enough of them to be linked in one read of the leads, and creates
+// the same accounts one by one in another: the same leads end up linked,
+// with the same versions, histories and reports.
+func TestImportAccountsLinksLikeCreate(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		const domains = 6
+		world := func() *store.DB {
+			db, _ := importWorld(t, open)
+			var leads []*baton.Lead
+			for i := range 3 * domains {
+				leads = append(leads, &baton.Lead{Email: fmt.Sprintf("p%d@d%d.example", i, i%(domains+1)), Name: fmt.Sprint("P", i), Title: "VP Sales"})
+			}
+			leads = append(leads, &baton.Lead{ExternalID: "no-email"}, &baton.Lead{Email: "x@d0.example.org"})
+			if res, err := db.ImportLeads(importActor(), leads); err != nil || res.Created != len(leads) {
+				t.Fatalf("leads: %+v %v", res, err)
+			}
+			return db
+		}
+		accounts := func() []*baton.Account {
+			var out []*baton.Account
+			for i := range domains {
+				out = append(out, &baton.Account{Name: fmt.Sprint("D", i), Domain: fmt.Sprintf("d%d.example", i), Industry: "retail"})
+			}
+			return out
+		}
+		one := world()
+		for _, a := range accounts() {
+			if err := one.CreateAccount(importActor(), a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bulk := world()
+		if res, err := bulk.ImportAccounts(importActor(), accounts()); err != nil || res.Created != domains {
+			t.Fatalf("import accounts: %+v %v", res, err)
+		}
+		sameWorlds(t, one, bulk)
+		leads, _ := leadsOf(t, bulk)
+		linked := 0
+		for _, l := range leads {
+			if l.AccountID != nil {
+				linked++
+			}
+		}
+		// 18 leads over seven domains (3, 3, 3, 3, 2, 2, 2): those at the
+		// first six, not the seventh's nor the lead at d0.example.org.
+		if linked != 16 {
+			t.Fatalf("%d leads linked, want 16", linked)
+		}
+	})
+}
