@@ -94,6 +94,11 @@ type Options struct {
 	// behind, writes refused by a full or read-only disk. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// NoMmap has SQLite read the database file into its page cache rather
+	// than map it: for a one-shot command that writes much and reads
+	// little (`baton import`), whose resident memory then does not grow
+	// with every page of a large database it touched.
+	NoMmap bool
 }
 
 // SQLite's durability settings (PRAGMA synchronous).
@@ -160,6 +165,9 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*DB, error) {
 		// mmap_size: pages of the database file are read through a memory
 		// map rather than copied into each connection's page cache.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + strings.ToUpper(o.Sync) + ")&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=journal_size_limit(67108864)&_pragma=mmap_size(4294967296)"
+		if o.NoMmap {
+			pragmas = strings.Replace(pragmas, "mmap_size(4294967296)", "mmap_size(0)", 1)
+		}
 		file := "file:" + (&url.URL{Path: dsn}).EscapedPath()
 		// Writers take the lock at BEGIN: a deferred transaction that reads and
 		// then writes fails with SQLITE_BUSY under contention, whatever the timeout.

@@ -285,7 +285,11 @@ func (tx *Tx) newLeadIDs(ctx context.Context, n int) ([]int64, error) {
 		}
 		return ids, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('leads', 'id')) FROM generate_series(1, $1)`, n)
+	var seq string
+	if err := tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence('leads', 'id')`).Scan(&seq); err != nil {
+		return nil, fmt.Errorf("new lead ids: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, seq, n)
 	if err != nil {
 		return nil, fmt.Errorf("new lead ids: %w", err)
 	}

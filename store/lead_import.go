@@ -239,6 +239,9 @@ var leadInsertColumns = []string{"id", "email", "external_id", "name", "title", 
 	"fit", "engagement", "fit_grade", "engagement_grade", "policy_version", "probability", "model_version", "scored_at",
 	"score_state", "fit_rules", "score_seq"}
 
+// aggColumnList is aggColumns as a list.
+var aggColumnList = strings.Split(strings.Join(strings.Fields(aggColumns), ""), ",")
+
 var historyInsertColumns = []string{"lead_id", "at", "actor_id", "actor_name", "action", "field", "from_value", "to_value", "reason", "note"}
 
 // createLeads creates the new leads of the rows in group, which no other row
@@ -343,7 +346,16 @@ func (tx *Tx) createLeads(ctx context.Context, sc *scorer, rows []importRow, gro
 		a.setRules(nl.rules, d)
 		aggs[k] = a
 	}
-	if err := tx.writeNewLeads(ctx, leadRows, histRows, aggs); err != nil {
+	// The new leads' rows of report_steps are new keys: inserted with the
+	// leads rather than added to the transaction's counters.
+	stepRows := make([][]any, 0, len(d.steps))
+	for k, n := range d.steps {
+		if n != 0 {
+			stepRows = append(stepRows, []any{k.step, k.at, k.owner, k.lead, n})
+		}
+	}
+	clear(d.steps)
+	if err := tx.writeNewLeads(ctx, leadRows, histRows, aggs, stepRows); err != nil {
 		if before == nil || !isUniqueViolation(err) {
 			return 0, err
 		}
@@ -374,7 +386,7 @@ func (tx *Tx) createLeads(ctx context.Context, sc *scorer, rows []importRow, gro
 // writeNewLeads writes new leads, their history entries and their report
 // rows. On PostgreSQL it does so under a savepoint: if another transaction
 // took a key first, it rolls back to it, leaving the transaction usable.
-func (tx *Tx) writeNewLeads(ctx context.Context, leadRows, histRows [][]any, aggs []*leadAgg) error {
+func (tx *Tx) writeNewLeads(ctx context.Context, leadRows, histRows [][]any, aggs []*leadAgg, stepRows [][]any) error {
 	guard := tx.db.sideBySide()
 	if guard {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT import_leads`); err != nil {
@@ -386,7 +398,15 @@ func (tx *Tx) writeNewLeads(ctx context.Context, leadRows, histRows [][]any, agg
 		err = tx.insertRows(ctx, "lead_history", historyInsertColumns, histRows)
 	}
 	if err == nil {
-		err = tx.saveAggs(ctx, aggs)
+		// New leads have no report rows yet: inserted, not upserted.
+		aggRows := make([][]any, len(aggs))
+		for k, a := range aggs {
+			aggRows[k] = a.appendRow(make([]any, 0, nAggColumns))
+		}
+		err = tx.insertRows(ctx, "report_leads", aggColumnList, aggRows)
+	}
+	if err == nil {
+		err = tx.insertRows(ctx, "report_steps", []string{"step", "at", "owner", "lead_id", "n"}, stepRows)
 	}
 	if guard {
 		end := `RELEASE SAVEPOINT import_leads`
