@@ -229,7 +229,6 @@ type newLead struct {
 	ps    policy.Score
 	state *scoreState
 	rules string
-	agg   *leadAgg
 }
 
 // leadInsertColumns are the columns a bulk creation writes: createLead's,
