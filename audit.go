@@ -44,7 +44,7 @@ var AuditActions = []string{
 	"policy.draft", "policy.publish",
 	"model.train", "model.activate",
 	"signin.success", "signin.failure", "signin.throttled", "signout", "signout.everywhere",
-	"lead.export",
+	"lead.export", "lead.import", "account.import",
 }
 
 // AuditFilter selects audit entries; nil and zero fields select all.

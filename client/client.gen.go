@@ -41,9 +41,11 @@ func (e AttemptChannel) Valid() bool {
 
 // Defines values for AuditAction.
 const (
+	AuditActionAccountImport     AuditAction = "account.import"
 	AuditActionCalendarDelete    AuditAction = "calendar.delete"
 	AuditActionCalendarSet       AuditAction = "calendar.set"
 	AuditActionLeadExport        AuditAction = "lead.export"
+	AuditActionLeadImport        AuditAction = "lead.import"
 	AuditActionModelActivate     AuditAction = "model.activate"
 	AuditActionModelTrain        AuditAction = "model.train"
 	AuditActionPolicyDraft       AuditAction = "policy.draft"
@@ -69,11 +71,15 @@ const (
 // Valid indicates whether the value is a known member of the AuditAction enum.
 func (e AuditAction) Valid() bool {
 	switch e {
+	case AuditActionAccountImport:
+		return true
 	case AuditActionCalendarDelete:
 		return true
 	case AuditActionCalendarSet:
 		return true
 	case AuditActionLeadExport:
+		return true
+	case AuditActionLeadImport:
 		return true
 	case AuditActionModelActivate:
 		return true

@@ -99,6 +99,11 @@ type Options struct {
 	// behind, writes refused by a full or read-only disk. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// NoMmap has SQLite read the database file into its page cache rather
+	// than map it: for a one-shot command that writes much and reads
+	// little (`baton import`), whose resident memory then does not grow
+	// with every page of a large database it touched.
+	NoMmap bool
 }
 
 // SQLite's durability settings (PRAGMA synchronous).
@@ -165,6 +170,9 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*DB, error) {
 		// mmap_size: pages of the database file are read through a memory
 		// map rather than copied into each connection's page cache.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + strings.ToUpper(o.Sync) + ")&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=journal_size_limit(67108864)&_pragma=mmap_size(4294967296)"
+		if o.NoMmap {
+			pragmas = strings.Replace(pragmas, "mmap_size(4294967296)", "mmap_size(0)", 1)
+		}
 		file := "file:" + (&url.URL{Path: dsn}).EscapedPath()
 		// Writers take the lock at BEGIN: a deferred transaction that reads and
 		// then writes fails with SQLITE_BUSY under contention, whatever the timeout.
@@ -447,6 +455,9 @@ type Tx struct {
 	hooks *hookCache
 	// slackSubs are the active Slack channels, read and shared alike.
 	slackSubs *slackCache
+	// conn is the connection of a PostgreSQL write transaction, held for
+	// its length so that COPY (copyRows) can run in it.
+	conn *sql.Conn
 }
 
 // pending is work a transaction does once at its commit: the reports'
@@ -471,7 +482,7 @@ func (db *DB) joined(ctx context.Context, a baton.Actor) *Tx {
 		if outer.batch {
 			now = db.Now().UTC()
 		}
-		return &Tx{Tx: outer.Tx, db: db, now: now, batch: outer.batch, actor: a, nested: true, readOnly: outer.readOnly, stmts: outer.stmts, ctx: outer.ctx, pending: outer.pending, hooks: outer.hooks, slackSubs: outer.slackSubs}
+		return &Tx{Tx: outer.Tx, db: db, now: now, batch: outer.batch, actor: a, nested: true, readOnly: outer.readOnly, stmts: outer.stmts, ctx: outer.ctx, pending: outer.pending, hooks: outer.hooks, slackSubs: outer.slackSubs, conn: outer.conn}
 	}
 	return nil
 }
@@ -497,14 +508,25 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		db.wal.beforeWrite(ctx)
 		db.writeStmts.prepare(ctx)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	var conn *sql.Conn
+	var tx *sql.Tx
+	var err error
+	if db.backend == Postgres {
+		if conn, err = db.write.Conn(ctx); err == nil {
+			if tx, err = conn.BeginTx(ctx, nil); err != nil {
+				conn.Close()
+			}
+		}
+	} else {
+		tx, err = db.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		if turn {
 			<-db.gate
 		}
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, stmts: db.writeStmts, hooks: &hookCache{}, slackSubs: &slackCache{}}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, turn: turn, stmts: db.writeStmts, hooks: &hookCache{}, slackSubs: &slackCache{}, conn: conn}, nil
 }
 
 // beginRead starts a read-only transaction: on SQLite it reads a consistent
@@ -551,11 +573,16 @@ func (tx *Tx) Commit() error {
 	return err
 }
 
-// endTurn lets the next writer in.
+// endTurn lets the next writer in, and gives the connection of a
+// PostgreSQL write transaction back to the pool.
 func (tx *Tx) endTurn() {
 	if tx.turn {
 		tx.turn = false
 		<-tx.db.gate
+	}
+	if tx.conn != nil {
+		tx.conn.Close()
+		tx.conn = nil
 	}
 }
 

@@ -51,6 +51,7 @@
 //	db.go, dialect.go, wal.go    opening, migrations, transactions; SQLite and PostgreSQL differences; the WAL
 //	health.go, backup.go         health and outages (disk full, read-only); backup and restore
 //	lead.go, history.go          leads, their visibility and edits; the audit trail and timeline
+//	lead_import.go               importing leads: the new ones in bulk, the rest as upserts in turn
 //	attribute.go, account.go     custom attributes; accounts (edits rescore their leads)
 //	event.go                     behavioural events, stored once per sender id
 //	lifecycle.go, verbs.go       the lifecycle's one function, and the verbs

@@ -15,20 +15,26 @@ import (
 
 // addHistory writes one audit entry for the transaction's actor.
 func (tx *Tx) addHistory(ctx context.Context, h baton.HistoryEntry) error {
-	var actorID any
-	if !tx.actor.System() && tx.actor.UserID != 0 {
-		actorID = tx.actor.UserID
-	}
-	name := tx.actor.Name
-	if name == "" {
-		name = string(tx.actor.Role)
-	}
+	actorID, name := tx.historyActor()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lead_history (lead_id, at, actor_id, actor_name, action, field, from_value, to_value, reason, note)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		h.LeadID, micros(h.At), actorID, name, h.Action, h.Field, h.From, h.To, h.Reason, h.Note); err != nil {
 		return fmt.Errorf("history of lead %d: %w", h.LeadID, err)
 	}
 	return tx.afterHistory(ctx, h)
+}
+
+// historyActor is who the transaction's history entries name: the user's
+// id (none for the system) and the name shown.
+func (tx *Tx) historyActor() (id any, name string) {
+	if !tx.actor.System() && tx.actor.UserID != 0 {
+		id = tx.actor.UserID
+	}
+	name = tx.actor.Name
+	if name == "" {
+		name = string(tx.actor.Role)
+	}
+	return id, name
 }
 
 // History returns a lead's audit entries in time order.

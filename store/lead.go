@@ -103,42 +103,6 @@ func (db *DB) UpsertLead(ctx context.Context, l *baton.Lead) (bool, error) {
 	return created, tx.Commit()
 }
 
-// ImportLeads upserts a batch of leads in one transaction; bad rows are
-// reported and skipped.
-func (db *DB) ImportLeads(ctx context.Context, leads []*baton.Lead) (baton.ImportResult, error) {
-	var res baton.ImportResult
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return res, err
-	}
-	defer tx.Rollback()
-	if !tx.actor.CanEditLeads() {
-		return res, baton.Errorf(baton.EFORBIDDEN, "a %s may not import leads", tx.actor.Role)
-	}
-	defs, err := tx.attrDefs(ctx)
-	if err != nil {
-		return res, err
-	}
-	for i, l := range leads {
-		created, err := tx.upsertLead(ctx, l, defs)
-		switch code := baton.ErrorCode(err); {
-		case err == nil && created:
-			res.Created++
-		case err == nil:
-			res.Updated++
-		case code == baton.EINVALID || code == baton.ECONFLICT:
-			res.Rejected++
-			res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
-		default:
-			return baton.ImportResult{}, fmt.Errorf("import leads: row %d: %w", i, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return baton.ImportResult{}, fmt.Errorf("import leads: %w", err)
-	}
-	return res, nil
-}
-
 // accountForEmail returns the account whose domain is the email's, if any.
 func (tx *Tx) accountForEmail(ctx context.Context, email string) (*int64, error) {
 	d := baton.EmailDomain(email)
@@ -159,13 +123,8 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	if err := l.Validate(); err != nil {
 		return err
 	}
-	// A lead enters the lifecycle at its start; only an import by an operator
-	// (the system) may bring leads at a later stage from another system.
-	if !tx.actor.System() && l.Stage != baton.StageNew {
-		return baton.FieldError("stage", "a new lead starts as new, not %s: move it with a transition", l.Stage)
-	}
-	if !tx.actor.System() && l.OwnerID != nil && !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleManager {
-		return &baton.Error{Code: baton.EFORBIDDEN, Field: "owner_id", Message: "only a manager or an admin may assign a lead"}
+	if err := tx.checkNew(l); err != nil {
+		return err
 	}
 	if err := tx.checkAttrs(ctx, defs, l.Attrs); err != nil {
 		return err
@@ -186,11 +145,7 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 			return baton.FieldError("owner_id", "no user %d", *l.OwnerID)
 		}
 	}
-	if l.CreatedAt.IsZero() || l.CreatedAt.After(tx.now) {
-		l.CreatedAt = tx.now
-	}
-	l.CreatedAt = l.CreatedAt.UTC()
-	l.UpdatedAt, l.StageChangedAt, l.Version = tx.now, l.CreatedAt, 1
+	tx.stampNew(l)
 	err := tx.QueryRowContext(ctx, `INSERT INTO leads (email, external_id, name, title, phone, company, country, source, campaign,
 		account_id, owner_id, stage, attrs, created_at, updated_at, stage_changed_at, version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) RETURNING id`,
@@ -202,23 +157,13 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	} else if err != nil {
 		return fmt.Errorf("create lead: %w", err)
 	}
-	var note []string
-	for _, kv := range [][2]string{{"source", l.Source}, {"campaign", l.Campaign}, {"email", l.Email}, {"external id", l.ExternalID}} {
-		if kv[1] != "" {
-			note = append(note, kv[0]+" "+kv[1])
-		}
-	}
-	via := tx.actor.Via
-	if via == "" {
-		via = "api"
-	}
-	if err := tx.addHistory(ctx, baton.HistoryEntry{LeadID: l.ID, At: l.CreatedAt, Action: baton.ActionCreated,
-		To: string(l.Stage), Reason: via, Note: strings.Join(note, "; ")}); err != nil {
+	h := tx.createdEntry(l)
+	if err := tx.addHistory(ctx, h); err != nil {
 		return err
 	}
 	// Before scoring, which may promote it: receivers see lead.created, then
 	// lead.mql.
-	if err := tx.emit(ctx, "lead.created", l, map[string]any{"via": via}); err != nil {
+	if err := tx.emit(ctx, "lead.created", l, map[string]any{"via": tx.via()}); err != nil {
 		return err
 	}
 	sc, err := tx.scorer(ctx)
@@ -226,6 +171,50 @@ func (tx *Tx) createLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 		return err
 	}
 	return tx.scoreNewLead(ctx, sc, l)
+}
+
+// checkNew refuses what only the system may bring with a new lead: a stage
+// past new (an import by an operator bringing leads from another system),
+// and, unless the actor is a manager or an admin, an owner.
+func (tx *Tx) checkNew(l *baton.Lead) error {
+	if !tx.actor.System() && l.Stage != baton.StageNew {
+		return baton.FieldError("stage", "a new lead starts as new, not %s: move it with a transition", l.Stage)
+	}
+	if !tx.actor.System() && l.OwnerID != nil && !tx.actor.CanAdmin() && tx.actor.Role != baton.RoleManager {
+		return &baton.Error{Code: baton.EFORBIDDEN, Field: "owner_id", Message: "only a manager or an admin may assign a lead"}
+	}
+	return nil
+}
+
+// stampNew sets a new lead's times: created when it says, if that is not
+// in the future, else now.
+func (tx *Tx) stampNew(l *baton.Lead) {
+	if l.CreatedAt.IsZero() || l.CreatedAt.After(tx.now) {
+		l.CreatedAt = tx.now
+	}
+	l.CreatedAt = l.CreatedAt.UTC()
+	l.UpdatedAt, l.StageChangedAt, l.Version = tx.now, l.CreatedAt, 1
+}
+
+// createdEntry is a new lead's "created" history entry: the door it came
+// through and where it came from.
+func (tx *Tx) createdEntry(l *baton.Lead) baton.HistoryEntry {
+	var note []string
+	for _, kv := range [][2]string{{"source", l.Source}, {"campaign", l.Campaign}, {"email", l.Email}, {"external id", l.ExternalID}} {
+		if kv[1] != "" {
+			note = append(note, kv[0]+" "+kv[1])
+		}
+	}
+	return baton.HistoryEntry{LeadID: l.ID, At: l.CreatedAt, Action: baton.ActionCreated,
+		To: string(l.Stage), Reason: tx.via(), Note: strings.Join(note, "; ")}
+}
+
+// via is the door the transaction's actor came through: api unless said.
+func (tx *Tx) via() string {
+	if tx.actor.Via == "" {
+		return "api"
+	}
+	return tx.actor.Via
 }
 
 func (tx *Tx) checkAccount(ctx context.Context, id int64) error {
@@ -281,18 +270,25 @@ func (tx *Tx) upsertLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	if existing == nil {
 		return true, tx.createLead(ctx, l, defs)
 	}
+	return false, tx.updateFrom(ctx, l, existing, stage, owner, defs)
+}
+
+// updateFrom updates existing, the lead with l's email (else its external
+// id), with l's non-empty fields; l is validated, and stage and owner are
+// what the input said of them before it was. l becomes the updated lead.
+func (tx *Tx) updateFrom(ctx context.Context, l, existing *baton.Lead, stage baton.Stage, owner *int64, defs map[string]baton.AttrType) error {
 	if l.Email != "" && existing.Email != "" && l.Email != existing.Email {
-		return false, &baton.Error{Code: baton.ECONFLICT, Field: "external_id",
+		return &baton.Error{Code: baton.ECONFLICT, Field: "external_id",
 			Message: fmt.Sprintf("external_id %s belongs to lead %d, whose email is %s, not %s", l.ExternalID, existing.ID, existing.Email, l.Email)}
 	}
 	// An upsert changes a lead's data, never its place in the lifecycle: a
 	// stage or an owner other than the lead's is refused (the lifecycle's
 	// moves and their rules are the way), not dropped without a word.
 	if stage != "" && stage != existing.Stage {
-		return false, baton.FieldError("stage", "lead %d is %s: an upsert does not move a lead to %s; make the move with a transition", existing.ID, existing.Stage, stage)
+		return baton.FieldError("stage", "lead %d is %s: an upsert does not move a lead to %s; make the move with a transition", existing.ID, existing.Stage, stage)
 	}
 	if owner != nil && (existing.OwnerID == nil || *existing.OwnerID != *owner) {
-		return false, baton.FieldError("owner_id", "an upsert does not change lead %d's owner: assign it", existing.ID)
+		return baton.FieldError("owner_id", "an upsert does not change lead %d's owner: assign it", existing.ID)
 	}
 	upd := baton.LeadUpdate{Attrs: l.Attrs, AccountID: l.AccountID}
 	for _, f := range []struct {
@@ -308,10 +304,10 @@ func (tx *Tx) upsertLead(ctx context.Context, l *baton.Lead, defs map[string]bat
 	*l = *existing
 	updated, err := tx.updateLead(ctx, existing, upd, defs)
 	if err != nil {
-		return false, err
+		return err
 	}
 	*l = *updated
-	return false, nil
+	return nil
 }
 
 // FindLeadByID returns a lead the actor may see.

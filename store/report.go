@@ -223,6 +223,20 @@ func nullMicrosOf(us int64) any {
 	return us
 }
 
+// appendRow appends the lead's row of report_leads, in the order of
+// aggColumns.
+func (a *leadAgg) appendRow(args []any) []any {
+	args = append(args, a.id, a.created)
+	for _, v := range a.dims {
+		args = append(args, v)
+	}
+	args = append(args, string(a.stage), a.stageAt)
+	for _, v := range a.reached {
+		args = append(args, nullMicrosOf(v))
+	}
+	return append(args, nullMicrosOf(a.returned), a.rules)
+}
+
 // saveAggs writes lead rows of report_leads (insert or replace).
 func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
 	const chunk = 500
@@ -239,15 +253,7 @@ func (tx *Tx) saveAggs(ctx context.Context, aggs []*leadAgg) error {
 			returned_at = excluded.returned_at, fit_rules = excluded.fit_rules`)
 		args := make([]any, 0, n*nAggColumns)
 		for _, a := range aggs[:n] {
-			args = append(args, a.id, a.created)
-			for _, v := range a.dims {
-				args = append(args, v)
-			}
-			args = append(args, string(a.stage), a.stageAt)
-			for _, v := range a.reached {
-				args = append(args, nullMicrosOf(v))
-			}
-			args = append(args, nullMicrosOf(a.returned), a.rules)
+			args = a.appendRow(args)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("save report rows: %w", err)

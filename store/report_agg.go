@@ -243,6 +243,22 @@ func (d *aggDelta) empty() bool {
 	return len(d.daily) == 0 && len(d.durations) == 0 && len(d.rejections) == 0 && len(d.steps) == 0
 }
 
+// add adds another delta's counter changes to d.
+func (d *aggDelta) add(o *aggDelta) {
+	for k, n := range o.daily {
+		d.daily[k] += n
+	}
+	for k, n := range o.durations {
+		d.durations[k] += n
+	}
+	for k, n := range o.rejections {
+		d.rejections[k] += n
+	}
+	for k, n := range o.steps {
+		d.steps[k] += n
+	}
+}
+
 // step counts a step of the lead under its owner now, if the funnel
 // counts it.
 func (a *leadAgg) step(d *aggDelta, stage string, at int64) {
