@@ -71,6 +71,9 @@ Commands:
   jobs probe --count N          enqueue N probe jobs; --check reports how they ran
   rules                         print the lifecycle table: every legal move, who
                                 may make it, what it needs and what it causes
+  bench [--leads N] [--only S,..] [--pg URL]
+                                measure imports, ingest and the queue at scale,
+                                each beside a floor measured in the same run
   version                       print the version
 
 Every command that opens the database takes --db: a file path for SQLite
@@ -129,6 +132,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdJobs(ctx, rest, stdout, stderr)
 	case "rules":
 		fmt.Fprint(stdout, baton.RulesMarkdown())
+	case "bench":
+		err = cmdBench(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "baton", Version)
 	case "help", "-h", "--help":
