@@ -16,8 +16,8 @@ import (
 
 // openHandoff returns the lead's open handoff of a kind, or nil.
 func (tx *Tx) openHandoff(ctx context.Context, leadID int64, kind baton.HandoffKind) (*baton.Handoff, error) {
-	h, err := scanHandoff(tx.QueryRowContext(ctx, `SELECT `+handoffColumns+` FROM handoffs WHERE lead_id = $1 AND kind = $2 AND state = $3 ORDER BY id DESC LIMIT 1`,
-		leadID, string(kind), baton.HandoffOpen))
+	h, err := scanHandoff(tx.QueryRowContext(ctx, `SELECT `+handoffColumns+` FROM handoffs WHERE lead_id = $1 AND kind = $2 AND state = 'open' ORDER BY id DESC LIMIT 1`,
+		leadID, string(kind)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -45,8 +45,8 @@ func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state baton.HandoffS
 	}
 	met := !tx.now.After(h.DueAt)
 	taken := cal.Between(h.AssignedAt, tx.now)
-	res, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2, met = $3, working_seconds = $4 WHERE id = $5 AND state = $6`,
-		state, micros(tx.now), met, int64(taken/time.Second), h.ID, baton.HandoffOpen)
+	res, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2, met = $3, working_seconds = $4 WHERE id = $5 AND state = 'open'`,
+		state, micros(tx.now), met, int64(taken/time.Second), h.ID)
 	if err != nil {
 		return fmt.Errorf("answer handoff %d: %w", h.ID, err)
 	}
@@ -62,8 +62,8 @@ func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state baton.HandoffS
 // closeOpen closes every open handoff of a lead that leaves the handoff
 // stages some other way (merged, disqualified by marketing, ...).
 func (tx *Tx) closeOpen(ctx context.Context, leadID int64, state baton.HandoffState) error {
-	_, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE lead_id = $3 AND state = $4`,
-		state, micros(tx.now), leadID, baton.HandoffOpen)
+	_, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE lead_id = $3 AND state = 'open'`,
+		state, micros(tx.now), leadID)
 	return err
 }
 
@@ -220,8 +220,8 @@ func (tx *Tx) currentHandoff(ctx context.Context, leadID int64) (*baton.Handoff,
 // closeHandoff closes an open handoff without an answer of its owner's (a
 // manager reassigned the lead).
 func (tx *Tx) closeHandoff(ctx context.Context, h *baton.Handoff, state baton.HandoffState) error {
-	res, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE id = $3 AND state = $4`,
-		state, micros(tx.now), h.ID, baton.HandoffOpen)
+	res, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE id = $3 AND state = 'open'`,
+		state, micros(tx.now), h.ID)
 	if err != nil {
 		return fmt.Errorf("close handoff %d: %w", h.ID, err)
 	}

@@ -100,7 +100,7 @@ func (db *DB) Queue(ctx context.Context, sort string) ([]baton.QueueItem, error)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+prefix("h.", handoffColumns)+`, `+prefix("l.", leadColumns)+`
 		FROM handoffs h JOIN leads l ON l.id = h.lead_id
-		WHERE h.owner_id = $1 AND h.state = $2 AND l.owner_id = h.owner_id ORDER BY `+order+` LIMIT 500`, tx.actor.UserID, baton.HandoffOpen)
+		WHERE h.owner_id = $1 AND h.state = 'open' AND l.owner_id = h.owner_id ORDER BY `+order+` LIMIT 500`, tx.actor.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}

@@ -64,7 +64,7 @@ func (tx *Tx) route(ctx context.Context, sc *scorer, l *baton.Lead, kind baton.H
 			best, bestN := cands[0], -1
 			for _, c := range cands {
 				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM handoffs WHERE owner_id = $1 AND state = $2`, c.ID, baton.HandoffOpen).Scan(&n); err != nil {
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM handoffs WHERE owner_id = $1 AND state = 'open'`, c.ID).Scan(&n); err != nil {
 					return nil, err
 				}
 				if bestN < 0 || n < bestN {
@@ -391,8 +391,8 @@ func (tx *Tx) breach(ctx context.Context, sc *scorer, l *baton.Lead, r baton.Rul
 	if m.escalate {
 		escalateTo = owner.ManagerID
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE handoffs SET breached_at = $1, state = $2, met = $3, escalated_to = $4 WHERE id = $5 AND state = $6`,
-		micros(tx.now), string(state), false, nullInt(escalateTo), h.ID, baton.HandoffOpen)
+	res, err := tx.ExecContext(ctx, `UPDATE handoffs SET breached_at = $1, state = $2, met = $3, escalated_to = $4 WHERE id = $5 AND state = 'open'`,
+		micros(tx.now), string(state), false, nullInt(escalateTo), h.ID)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,11 @@ import (
 // transaction itself holds (the SQLite writer has one). One-off queries (an
 // IN list of a length seen once) are prepared too but few; at most maxStmts
 // are kept, and past that queries are parsed each time as before.
+//
+// A parameter compared with the condition of a partial index (handoffs_open
+// is WHERE state = 'open') makes SQLite expire the prepared statement at
+// every new binding, to plan again whether the index applies: such values
+// are written into the query (state = 'open'), not bound.
 type stmtCache struct {
 	pool   *sql.DB
 	mu     sync.Mutex

@@ -85,7 +85,7 @@ func (db *DB) AwaitingAnswer(ctx context.Context, kind baton.HandoffKind, limit 
 	defer tx.Rollback()
 	var w where
 	tx.scope(&w, "l.")
-	w.add("h.state = ?", string(baton.HandoffOpen))
+	w.add("h.state = 'open'") // written in: see stmtCache
 	w.add("h.kind = ?", string(kind))
 	w.add("l.owner_id = h.owner_id")
 	rows, total, err := tx.countAndList(ctx, "awaiting answer", prefix("h.", handoffColumns)+`, `+prefix("l.", leadColumns),
