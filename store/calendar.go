@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/worktime"
@@ -26,7 +27,7 @@ func (tx *Tx) calendarOf(ctx context.Context, u *baton.User) (*worktime.Calendar
 	} else if err != nil {
 		return nil, fmt.Errorf("calendar of %s: %w", u.Email, err)
 	}
-	c, err := worktime.ParseCalendar([]byte(body))
+	c, err := parsedCalendar(body)
 	if err != nil {
 		return nil, fmt.Errorf("calendar of %s: %w", u.Email, err)
 	}
@@ -43,7 +44,7 @@ func (tx *Tx) calendarFor(ctx context.Context, team string) (*worktime.Calendar,
 	} else if err != nil {
 		return nil, fmt.Errorf("calendar of %s: %w", team, err)
 	}
-	c, err := worktime.ParseCalendar([]byte(body))
+	c, err := parsedCalendar(body)
 	if err != nil {
 		return nil, fmt.Errorf("calendar of %s: %w", team, err)
 	}
@@ -206,3 +207,29 @@ func (db *DB) Calendars(ctx context.Context) (map[string]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// parsedCalendar parses a stored calendar, once per text: each handoff
+// opened and answered reads its owner's, and parsing (the time zone's
+// rules, the holidays) costs more than the read. The calendars are shared
+// and never changed after parsing.
+func parsedCalendar(body string) (*worktime.Calendar, error) {
+	calendarCache.Lock()
+	defer calendarCache.Unlock()
+	if c, ok := calendarCache.parsed[body]; ok {
+		return c, nil
+	}
+	c, err := worktime.ParseCalendar([]byte(body))
+	if err != nil {
+		return nil, err
+	}
+	if len(calendarCache.parsed) >= 256 {
+		clear(calendarCache.parsed) // calendars are few: this is a bound, not a policy
+	}
+	calendarCache.parsed[body] = c
+	return c, nil
+}
+
+var calendarCache = struct {
+	sync.Mutex
+	parsed map[string]*worktime.Calendar
+}{parsed: map[string]*worktime.Calendar{}}
