@@ -244,6 +244,44 @@ func (db *DB) SetPasswordKeepTokens(ctx context.Context, userID int64, password 
 // alone. The hash is made before the transaction begins, in a hashing slot
 // (waiting for one), so that it holds no lock while it runs.
 func (db *DB) setPassword(ctx context.Context, userID int64, password string, keepTokens bool) error {
+	if err := mayChangePassword(ctx, userID); err != nil {
+		return err
+	}
+	p, err := HashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	return db.setHashed(ctx, userID, p, keepTokens)
+}
+
+// Password is a new password checked against the rules and hashed, for
+// SetHashedPassword: hashing is the slow part of setting one, and may be
+// done ahead, outside any transaction (the demo hashes its users' while it
+// plays their history).
+type Password struct{ phc string }
+
+// HashPassword checks a new password against the rules and hashes it with
+// a new salt once a hashing slot is free (or ctx ends).
+func HashPassword(ctx context.Context, password string) (Password, error) {
+	if err := checkPasswordRules(password); err != nil {
+		return Password{}, err
+	}
+	phc, err := hashWithSlot(ctx, password)
+	return Password{phc}, err
+}
+
+// SetHashedPassword is SetPassword with the password hashed beforehand by
+// HashPassword.
+func (db *DB) SetHashedPassword(ctx context.Context, userID int64, p Password) error {
+	if p.phc == "" {
+		return baton.FieldError("password", "not hashed: use HashPassword")
+	}
+	return db.setHashed(ctx, userID, p, false)
+}
+
+// mayChangePassword says whether the actor may set userID's password: their
+// own, or anyone's for an admin or the system.
+func mayChangePassword(ctx context.Context, userID int64) error {
 	a, ok := baton.ActorFrom(ctx)
 	if !ok {
 		return baton.Errorf(baton.EUNAUTHORIZED, "no actor: sign in first")
@@ -251,13 +289,15 @@ func (db *DB) setPassword(ctx context.Context, userID int64, password string, ke
 	if !a.CanAdmin() && a.UserID != userID {
 		return baton.Errorf(baton.EFORBIDDEN, "you may only change your own password")
 	}
-	if err := checkPasswordRules(password); err != nil {
+	return nil
+}
+
+// setHashed stores a hashed password as setPassword says.
+func (db *DB) setHashed(ctx context.Context, userID int64, p Password, keepTokens bool) error {
+	if err := mayChangePassword(ctx, userID); err != nil {
 		return err
 	}
-	hash, err := hashWithSlot(ctx, password)
-	if err != nil {
-		return err
-	}
+	hash := p.phc
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
