@@ -19,7 +19,14 @@ var _ baton.OutboxService = (*DB)(nil)
 // takes 30 s to answer must not hold the database. The attempt is logged in
 // the same transaction, in flight, before anything is sent, so that a crash
 // while sending leaves it in the log instead of losing it.
-func (db *DB) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) (_ []baton.OutboxMessage, err error) {
+func (db *DB) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]baton.OutboxMessage, error) {
+	return db.ClaimOutboxOf(ctx, "", worker, n, lease)
+}
+
+// ClaimOutboxOf is ClaimOutbox for the messages of one channel (email,
+// webhook or slack; "" for all): a deliverer of one kind leaves the others
+// to theirs.
+func (db *DB) ClaimOutboxOf(ctx context.Context, channel, worker string, n int, lease time.Duration) (_ []baton.OutboxMessage, err error) {
 	defer raceConflict(&err)
 	ctx = baton.WithActor(ctx, baton.Actor{Name: "outbox", Role: baton.RoleSystem, Via: "outbox"})
 	tx, err := db.begin(ctx)
@@ -28,11 +35,11 @@ func (db *DB) ClaimOutbox(ctx context.Context, worker string, n int, lease time.
 	}
 	defer tx.Rollback()
 	q := `SELECT id, channel, target, event, subject, payload, attempts, created_at, lease_until, lease_owner FROM outbox
-		WHERE state = 'pending' AND next_at <= $1 AND lease_until <= $1 ORDER BY next_at, id LIMIT $2`
+		WHERE state = 'pending' AND next_at <= $1 AND lease_until <= $1 AND ($3 = '' OR channel = $3) ORDER BY next_at, id LIMIT $2`
 	if db.backend == Postgres {
 		q += ` FOR UPDATE SKIP LOCKED`
 	}
-	rows, err := tx.QueryContext(ctx, q, micros(tx.now), n)
+	rows, err := tx.QueryContext(ctx, q, micros(tx.now), n, channel)
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
