@@ -62,7 +62,7 @@ func Load(ctx context.Context, db *store.DB, logger *slog.Logger) (bool, error) 
 	}{
 		{"users", l.users}, {"accounts", l.accounts}, {"products", l.products},
 		{"opportunities", l.opportunities}, {"leads", l.leads}, {"policy", l.policy}, {"history", l.simulate},
-		{"model", l.model},
+		{"model", l.model}, {"passwords", l.setPasswords},
 	}
 	for _, s := range steps {
 		t := time.Now()
@@ -95,6 +95,10 @@ type loader struct {
 	events      []baton.EventInput
 	marketing   *baton.User
 	byID        map[int64]*baton.User
+	// Every user, and their passwords as they are hashed.
+	everyone  []*baton.User
+	passwords []store.Password
+	hashing   *errgroup.Group
 	// The simulation's memory (simulate.go): its leads by id and external
 	// id, the ones with an owner's next step, the events still to come by
 	// day, the leads marketing picked to qualify by hand, and the day's
@@ -105,6 +109,7 @@ type loader struct {
 	eventsByDay map[time.Time][]baton.EventInput
 	toQualify   []*sim
 	tx          *store.Tx
+	crmSync     int64 // the CRM sync webhook (webhook.go)
 }
 
 func (l *loader) open(name string) io.Reader {
@@ -156,16 +161,18 @@ func (l *loader) users() error {
 	if err != nil {
 		return err
 	}
-	// Hashing a password is the slow part, made outside the transaction:
-	// one per core at a time.
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, u := range users {
-		g.Go(func() error { return db.SetPassword(ctx, u.ID, Password) })
+	// Hashing a password is the slow part: done on one core while the
+	// other plays the history, and stored at the end (setPasswords).
+	l.passwords = make([]store.Password, len(users))
+	l.hashing = &errgroup.Group{}
+	l.hashing.SetLimit(max(1, runtime.GOMAXPROCS(0)-1))
+	for i := range users {
+		l.hashing.Go(func() (err error) {
+			l.passwords[i], err = store.HashPassword(ctx, Password)
+			return err
+		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
+	l.everyone = users
 	l.agents = map[string]*baton.User{}
 	for _, u := range users {
 		l.agents[u.Name] = u
@@ -183,6 +190,19 @@ func (l *loader) users() error {
 					return err
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// setPasswords stores the users' passwords once hashed.
+func (l *loader) setPasswords() error {
+	if err := l.hashing.Wait(); err != nil {
+		return err
+	}
+	for i, u := range l.everyone {
+		if err := l.db.SetHashedPassword(l.ctx, u.ID, l.passwords[i]); err != nil {
+			return err
 		}
 	}
 	return nil

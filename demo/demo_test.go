@@ -77,6 +77,7 @@ func TestDemoIsALivingState(t *testing.T) {
 	checkPeople(t, count)
 	checkBreachesCluster(t, db)
 	checkModel(t, db)
+	checkDeliveries(t, db)
 	// Each report on the demo data matches its golden file (the demo is the
 	// same every time for the same "now").
 	sys := storetest.System()

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/storetest"
 )
 
 // funnelTargets are the demo's proportions, each with the band it must fall
@@ -188,5 +191,54 @@ func checkModel(t *testing.T, db *store.DB) {
 	t.Logf("probabilities of %d open leads: p10 %.3f, median %.3f, p90 %.3f; %d below 1%% or above 99%%", len(probs), q(0.1), q(0.5), q(0.9), extreme)
 	if q(0.9)-q(0.1) < 0.2 || float64(extreme) > 0.05*float64(len(probs)) {
 		t.Errorf("probabilities do not spread: p10 %.3f, p90 %.3f, %d extreme", q(0.1), q(0.9), extreme)
+	}
+}
+
+// checkDeliveries: the admin's delivery log has the CRM sync webhook's
+// months of history: many deliveries, nearly all answered 200, the few
+// failures retried and delivered, and the webhook switched off at the end.
+func checkDeliveries(t *testing.T, db *store.DB) {
+	t.Helper()
+	sys := storetest.System()
+	hooks, err := db.FindWebhooks(sys)
+	if err != nil || len(hooks) != 1 || hooks[0].Active {
+		t.Fatalf("the demo's webhooks: %+v %v (want one, switched off)", hooks, err)
+	}
+	log, err := db.Deliveries(sys, baton.DeliveryFilter{Channel: "webhook", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, failed, retried int
+	first, last := time.Time{}, time.Time{}
+	failedMsg := map[int64]bool{}
+	for _, a := range log {
+		if first.IsZero() || a.At.Before(first) {
+			first = a.At
+		}
+		if a.At.After(last) {
+			last = a.At
+		}
+		if a.Result == baton.AttemptDelivered {
+			ok++
+		} else {
+			failed++
+			failedMsg[a.OutboxID] = true
+		}
+	}
+	for _, a := range log {
+		if failedMsg[a.OutboxID] && a.Result == baton.AttemptDelivered {
+			retried++
+		}
+	}
+	// The log shows the newest 1,000; all of them span the months played.
+	var all int
+	var since int64
+	if err := db.SQL().QueryRow(`SELECT COUNT(*), MIN(at) FROM deliveries`).Scan(&all, &since); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("webhook deliveries: %d since %s; the newest %d: %d delivered, %d failed (%d of them delivered on a retry), %s .. %s",
+		all, time.UnixMicro(since).UTC().Format(time.DateOnly), len(log), ok, failed, retried, first.Format(time.DateOnly), last.Format(time.DateOnly))
+	if ok < 300 || failed == 0 || float64(failed)/float64(ok+failed) > 0.1 || retried == 0 || last.Sub(time.UnixMicro(since)) < 90*24*time.Hour {
+		t.Errorf("want at least 300 deliveries over three months, a few (under 10%%) failures, retried and delivered")
 	}
 }

@@ -125,6 +125,9 @@ func (l *loader) simulate() error {
 	start := l.end.AddDate(0, 0, -181).Truncate(24 * time.Hour)
 	outer := l.ctx
 	const week = 7 * 24 * time.Hour
+	if err := l.addCRMSync(start); err != nil {
+		return err
+	}
 	for d := start; !d.After(l.end); d = d.Add(week) {
 		err := l.db.Batch(outer, func(ctx context.Context, tx *store.Tx) error {
 			l.ctx, l.tx = ctx, tx
@@ -144,6 +147,9 @@ func (l *loader) simulate() error {
 				if err := l.work(now); err != nil {
 					return fmt.Errorf("sales work at %s: %w", now.Format(time.RFC3339), err)
 				}
+				if err := l.deliverDue(); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -152,7 +158,10 @@ func (l *loader) simulate() error {
 			return err
 		}
 	}
-	return l.morning()
+	if err := l.morning(); err != nil {
+		return err
+	}
+	return l.endCRMSync()
 }
 
 // runJobsUntil runs the jobs due up to t in the order they fell due, with
