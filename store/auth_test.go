@@ -40,6 +40,26 @@ func TestAuthPasswords(t *testing.T) {
 		if err := db.SetPassword(storetest.As(tm.Admin), tm.SDR2.ID, "another long one"); err != nil {
 			t.Fatal(err)
 		}
+		// Hashed ahead: the same rules, then stored like SetPassword.
+		if _, err := store.HashPassword(t.Context(), "short"); baton.ErrorField(err) != "password" {
+			t.Fatalf("short password hashed ahead: %v", err)
+		}
+		if err := db.SetHashedPassword(storetest.As(tm.Admin), tm.SDR2.ID, store.Password{}); baton.ErrorField(err) != "password" {
+			t.Fatalf("a password never hashed: %v", err)
+		}
+		ahead, err := store.HashPassword(t.Context(), "hashed ahead of time")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetHashedPassword(storetest.As(tm.SDR1), tm.SDR2.ID, ahead); baton.ErrorCode(err) != baton.EFORBIDDEN {
+			t.Fatalf("a rep setting another's password hashed ahead: %v", err)
+		}
+		if err := db.SetHashedPassword(storetest.As(tm.Admin), tm.SDR2.ID, ahead); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := db.CheckPassword(t.Context(), tm.SDR2.Email, "hashed ahead of time", "192.0.2.9"); err != nil || u.ID != tm.SDR2.ID {
+			t.Fatalf("sign in with the password hashed ahead: %v %v", u, err)
+		}
 
 		// Stored as an argon2id PHC string, never in clear.
 		var hash string

@@ -121,8 +121,12 @@ func TestStats(t *testing.T) {
 			t.Fatalf("after the breach: breaches %v, past due %v, SLA %v of %v", s.Counts.Breaches, s.PastDueHandoffs, s.SLAMet, s.SLADecided)
 		}
 
+		// A claim of another channel leaves them.
+		if other, err := db.ClaimOutboxOf(sys, "slack", "t", 10, time.Minute); err != nil || len(other) != 0 {
+			t.Fatalf("claim of slack messages: %+v %v", other, err)
+		}
 		// The outbox: one delivered, one refused for good.
-		msgs, err := db.ClaimOutbox(sys, "t", 10, time.Minute)
+		msgs, err := db.ClaimOutboxOf(sys, "webhook", "t", 10, time.Minute)
 		if err != nil || len(msgs) != 2 {
 			t.Fatalf("claim: %d %v", len(msgs), err)
 		}
