@@ -337,12 +337,22 @@ func (s *Server) boardReports(r *http.Request, d *teamPage, v url.Values) {
 	if fr != nil && len(fr.Series) > 0 {
 		d.Funnel.Title = fr.Title
 		vals := fr.Series[0].Values
+		// A new lead has no owner until it is routed, so a team's funnel
+		// would start at 0 leads: it starts at MQL.
+		first := 0
+		if d.Manager != nil && len(baton.FunnelSteps) > 1 {
+			first = 1
+			fr.Notes = append(fr.Notes, "New leads belong to no one until they are routed: a team’s funnel starts at MQL.")
+		}
 		for i, step := range baton.FunnelSteps {
 			if i >= len(fr.Labels) || i >= len(vals) {
 				break
 			}
+			if i < first {
+				continue
+			}
 			st := funnelStep{Label: fr.Labels[i], Count: vals[i]}
-			if i > 0 {
+			if i > first {
 				st.Prev = fr.Labels[i-1]
 				if vals[i-1] > 0 {
 					st.Rate = fmt.Sprintf("%.0f%%", 100*vals[i]/vals[i-1])
