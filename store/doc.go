@@ -18,8 +18,8 @@
 // came (DB.gate) before BEGIN IMMEDIATE; readers use a pool of their own and
 // never wait for the writer (WAL mode). The WAL is kept small by wal.go. On
 // PostgreSQL transactions run side by side: a write locks the rows it reads
-// to write back (SELECT ... FOR UPDATE), and background claims skip rows
-// others hold (FOR UPDATE SKIP LOCKED). A stage change is a compare-and-set
+// to write back (SELECT ... FOR NO KEY UPDATE), and background claims skip
+// rows others hold (FOR UPDATE SKIP LOCKED). A stage change is a compare-and-set
 // on the lead's stage and version on both: of two racing moves one wins, the
 // other gets ECONFLICT.
 //
