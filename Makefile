@@ -2,19 +2,27 @@
 # and `make test`.
 GO ?= go
 
-.PHONY: test show openapi check run build lint bench race
+.PHONY: test replica show openapi check run build lint bench race
 
 # Every test, on SQLite and on a throwaway PostgreSQL that the script starts
 # (installing Debian's postgresql first when the machine has none), the
 # browser tests in Debian's headless Chromium (installed when missing), the
 # lint of the OpenAPI document with Redocly's CLI (from npm, pinned), and
 # /metrics linted by promtool (unpacked from Debian's prometheus package).
+# Then the read replica tests, on a primary with a hot standby streaming
+# from it (the script starts both).
 test:
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-axe.sh
 	bash scripts/ensure-redocly.sh
 	BATON_PROMTOOL=$$(bash scripts/ensure-promtool.sh) BATON_REQUIRE_PROMTOOL=1 BATON_REQUIRE_BROWSER=1 BATON_REQUIRE_REDOCLY=1 \
 		bash scripts/with-postgres.sh $(GO) test -count=1 ./...
+	$(MAKE) replica
+
+# The reads that may lag on a PostgreSQL hot standby (--read-db): a primary
+# and a standby started on this machine, and the tests that use both.
+replica:
+	BATON_REQUIRE_REPLICA=1 bash scripts/with-postgres.sh --replica $(GO) test -count=1 -v -run 'TestReadReplica|TestServeReadReplica' ./store/ ./cmd/baton/
 
 # The OpenAPI document as generators see it, test by test (CI shows them):
 # Redocly's lint with its recommended rules, the document's own checks, the

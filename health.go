@@ -19,6 +19,22 @@ type Health struct {
 	// system that holds the database.
 	WALBytes  *int64 `json:"wal_bytes,omitempty"`
 	FreeBytes *int64 `json:"free_bytes,omitempty"`
+	// PostgreSQL with --read-db: the streaming replicas that take the
+	// reads that may lag, and whether each is read from now.
+	Replicas []ReplicaHealth `json:"replicas,omitempty"`
+}
+
+// ReplicaHealth is the state of one read replica. One not used (down, not
+// a standby, or lagging past the bound) has its reads served by the
+// primary: the instance still works, so it stays ready.
+type ReplicaHealth struct {
+	// Name is the replica's host, port and database.
+	Name string `json:"name"`
+	// Used says the replica takes reads now; Problem says why not.
+	Used bool `json:"used"`
+	// LagSeconds is how far behind the primary it was at the last check.
+	LagSeconds float64 `json:"lag_seconds"`
+	Problem    string  `json:"problem,omitempty"`
 }
 
 // HealthService reports the storage's health and tells an outage of the

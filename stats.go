@@ -33,6 +33,8 @@ type Stats struct {
 	RescoreProgress float64
 	// The policy and model in force (0: none).
 	PolicyVersion, ModelVersion int
+	// The read replicas (PostgreSQL with --read-db), as Health has them.
+	Replicas []ReplicaHealth
 }
 
 // SLAWindow is the period the SLA met ratio of Stats looks back on.
@@ -50,6 +52,9 @@ type Counts struct {
 	// Deliveries counts the outbox's delivery attempts by channel and
 	// result: delivered, failed (to be retried), dead (given up).
 	Deliveries map[DeliveryCount]int64
+	// Reads counts the read transactions by where they ran: primary, or
+	// replica (the reads that may lag, with --read-db).
+	Reads map[string]int64
 }
 
 // DeliveryCount is the key of Counts.Deliveries.

@@ -246,6 +246,7 @@ var schemaTypes = map[string]reflect.Type{
 	"Product":         reflect.TypeFor[baton.Product](),
 	"ProductList":     reflect.TypeFor[list[baton.Product]](),
 	"Health":          reflect.TypeFor[health](),
+	"ReplicaHealth":   reflect.TypeFor[baton.ReplicaHealth](),
 
 	"OpportunityUpdate": reflect.TypeFor[baton.OpportunityUpdate](),
 	"PolicyDoc":         reflect.TypeFor[baton.PolicyDoc](),

@@ -59,12 +59,20 @@ var (
 		"The version of the scoring policy in force (0: none published).", nil, nil)
 	descModel = prometheus.NewDesc("baton_model_version",
 		"The version of the active predictive model (0: none).", nil, nil)
+	descReads = prometheus.NewDesc("baton_db_read_transactions_total",
+		"Read transactions begun by this instance, by where they ran: primary, or replica (the reads that may lag, with --read-db).",
+		[]string{"on"}, nil)
+	descReplicaUsed = prometheus.NewDesc("baton_db_replica_used",
+		"1 while the read replica takes the reads that may lag, 0 while they go to the primary (it is down, not a standby, or lags past the bound).",
+		[]string{"replica"}, nil)
+	descReplicaLag = prometheus.NewDesc("baton_db_replica_lag_seconds",
+		"How far the read replica was behind the primary at its last check.", []string{"replica"}, nil)
 )
 
 func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStatsUp, descMQLs, descEvents, descBreaches, descDeliveries, descOpen, descPastDue,
 		descSLAMet, descSLADecided, descJobsDue, descJobsOldest, descOutboxPending, descOutboxDead, descRescoring, descRescore,
-		descPolicy, descModel} {
+		descPolicy, descModel, descReads, descReplicaUsed, descReplicaLag} {
 		ch <- d
 	}
 }
@@ -119,4 +127,15 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descRescore, s.RescoreProgress)
 	gauge(descPolicy, float64(s.PolicyVersion))
 	gauge(descModel, float64(s.ModelVersion))
+	for _, on := range []string{"primary", "replica"} {
+		counter(descReads, s.Counts.Reads[on], on)
+	}
+	for _, r := range s.Replicas {
+		used := 0.0
+		if r.Used {
+			used = 1
+		}
+		gauge(descReplicaUsed, used, r.Name)
+		gauge(descReplicaLag, r.LagSeconds, r.Name)
+	}
 }

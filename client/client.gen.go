@@ -1239,13 +1239,14 @@ type HandoffState string
 // Health defines model for Health.
 type Health struct {
 	Database *struct {
-		Backend   DatabaseBackend `json:"backend"`
-		FreeBytes *int64          `json:"free_bytes,omitempty"`
-		Problem   *string         `json:"problem,omitempty"`
-		Reachable bool            `json:"reachable"`
-		Since     *time.Time      `json:"since,omitempty"`
-		WalBytes  *int64          `json:"wal_bytes,omitempty"`
-		Writable  bool            `json:"writable"`
+		Backend   DatabaseBackend  `json:"backend"`
+		FreeBytes *int64           `json:"free_bytes,omitempty"`
+		Problem   *string          `json:"problem,omitempty"`
+		Reachable bool             `json:"reachable"`
+		Replicas  *[]ReplicaHealth `json:"replicas,omitempty"`
+		Since     *time.Time       `json:"since,omitempty"`
+		WalBytes  *int64           `json:"wal_bytes,omitempty"`
+		Writable  bool             `json:"writable"`
 	} `json:"database,omitempty"`
 	Status HealthStatus `json:"status"`
 }
@@ -1561,6 +1562,14 @@ type Rejection struct {
 	From        *Stage       `json:"from,omitempty"`
 	Note        *string      `json:"note,omitempty"`
 	Reason      RejectReason `json:"reason"`
+}
+
+// ReplicaHealth defines model for ReplicaHealth.
+type ReplicaHealth struct {
+	LagSeconds float64 `json:"lag_seconds"`
+	Name       string  `json:"name"`
+	Problem    *string `json:"problem,omitempty"`
+	Used       bool    `json:"used"`
 }
 
 // Report defines model for Report.

@@ -3,9 +3,18 @@
 # points at it while the command runs, and the cluster is removed afterwards.
 # Installs Debian's postgresql package when no server is on the machine.
 # If BATON_TEST_POSTGRES_URL is already set, the command just runs.
+#
+# With --replica first, a hot standby streams from that primary too
+# (pg_basebackup -R), on a port of its own: BATON_TEST_POSTGRES_REPLICA_URL
+# points at it. If both variables are already set, the command just runs.
 set -euo pipefail
 
-if [ -n "${BATON_TEST_POSTGRES_URL:-}" ]; then
+replica=
+if [ "${1:-}" = --replica ]; then
+  replica=1
+  shift
+fi
+if [ -n "${BATON_TEST_POSTGRES_URL:-}" ] && { [ -z "$replica" ] || [ -n "${BATON_TEST_POSTGRES_REPLICA_URL:-}" ]; }; then
   exec "$@"
 fi
 
@@ -35,18 +44,30 @@ dir=$(mktemp -d /tmp/baton-pg.XXXXXX)
 chmod 755 "$dir"
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
 port=${BATON_PG_PORT:-$(( 20000 + RANDOM % 20000 ))}
+standby_port=$(( port + 1 ))
 
 cleanup() {
+  [ -d "$dir/standby" ] && run_pg "$bin/pg_ctl" -D "$dir/standby" -m immediate stop >/dev/null 2>&1 || true
   run_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
+# wal_level=replica and max_wal_senders are PostgreSQL's defaults, and
+# initdb -A trust lets 127.0.0.1 connect for replication: a standby needs
+# nothing more of the primary.
+settings="-k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
 run_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >/dev/null
-run_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" \
-  start >/dev/null
+run_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-p $port $settings -c wal_level=replica" start >/dev/null
 
 export BATON_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 echo "with-postgres: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port" >&2
+if [ -n "$replica" ]; then
+  # A copy of the primary that starts as a standby (-R writes
+  # standby.signal and primary_conninfo), streaming the WAL as it comes.
+  run_pg "$bin/pg_basebackup" -D "$dir/standby" -h 127.0.0.1 -p "$port" -U postgres -R -X stream >/dev/null
+  run_pg "$bin/pg_ctl" -D "$dir/standby" -l "$dir/standby.log" -w -o "-p $standby_port $settings -c hot_standby=on" start >/dev/null
+  export BATON_TEST_POSTGRES_REPLICA_URL="postgres://postgres@127.0.0.1:$standby_port/postgres?sslmode=disable"
+  echo "with-postgres: a hot standby of it on port $standby_port" >&2
+fi
 "$@"

@@ -94,7 +94,7 @@ func auditUser(u *baton.User) map[string]any {
 
 // FindAudit lists audit entries, newest first. Only an admin may.
 func (db *DB) FindAudit(ctx context.Context, f baton.AuditFilter) ([]*baton.AuditEntry, int, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, 0, err
 	}

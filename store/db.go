@@ -70,6 +70,11 @@ type DB struct {
 	outage atomic.Pointer[outage]
 	// counts are what this DB counted for the metrics (stats.go).
 	counts counters
+	// replicas take the reads that may lag, on PostgreSQL (replica.go);
+	// nil without Options.ReadDSNs. reads counts the read transactions by
+	// where they ran.
+	replicas *replicas
+	reads    readCounts
 
 	// Now is the clock. Tests replace it to move time; storage never calls
 	// time.Now itself.
@@ -104,6 +109,12 @@ type Options struct {
 	// little (`baton import`), whose resident memory then does not grow
 	// with every page of a large database it touched.
 	NoMmap bool
+	// ReadDSNs are PostgreSQL streaming replicas of the database (hot
+	// standbys), for the reads that may lag (replica.go); PostgreSQL only.
+	ReadDSNs []string
+	// MaxLag is how far behind the primary a replica may be and still be
+	// read from: DefaultMaxLag when 0.
+	MaxLag time.Duration
 }
 
 // SQLite's durability settings (PRAGMA synchronous).
@@ -209,6 +220,16 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*DB, error) {
 		db.wal = newWALKeeper(db)
 		db.writeStmts, db.readStmts = newStmtCache(db.write), newStmtCache(db.read)
 	}
+	if len(o.ReadDSNs) > 0 {
+		if db.backend != Postgres {
+			db.Close()
+			return nil, baton.FieldError("read-db", "replicas need a PostgreSQL --db: SQLite has no streaming replicas")
+		}
+		if err := db.openReplicas(ctx, o.ReadDSNs, o.MaxLag); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
@@ -221,6 +242,10 @@ func (db *DB) Close() error {
 	if db.wal != nil {
 		db.wal.stop()
 		db.wal = nil
+	}
+	if db.replicas != nil {
+		db.replicas.close()
+		db.replicas = nil
 	}
 	db.writeStmts.close()
 	db.readStmts.close()
@@ -544,6 +569,7 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
+	db.reads.primary.Add(1)
 	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: a, ctx: ctx, pending: &pending{}, readOnly: true, stmts: db.readStmts}, nil
 }
 
@@ -568,6 +594,9 @@ func (tx *Tx) Commit() error {
 	// this commit left it past the limit.
 	if !tx.readOnly {
 		tx.db.wrote(err)
+		if rs := tx.db.replicas; rs != nil && err == nil {
+			rs.committed(tx.actor)
+		}
 	}
 	tx.endTurn()
 	return err

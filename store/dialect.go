@@ -110,18 +110,27 @@ func (db *DB) idLists(ids []int64, fn func(list string, args []any) error) error
 }
 
 // lockRows is the clause that locks the rows a write transaction reads to
-// write back (SELECT ... FOR UPDATE): on PostgreSQL, where transactions run
-// side by side, so that two of them never both read a lead's state and write
-// it back, the second over the first. SQLite needs none: a write transaction
-// holds the database's one write lock.
+// write back (SELECT ... FOR NO KEY UPDATE): on PostgreSQL, where
+// transactions run side by side, so that two of them never both read a
+// lead's state and write it back, the second over the first. SQLite needs
+// none: a write transaction holds the database's one write lock.
+//
+// NO KEY: the lock an UPDATE that keeps the row's keys takes. FOR UPDATE
+// would also wait for the FOR KEY SHARE locks that inserting rows which
+// refer to the lead take (an event, a handoff): two event batches that
+// inserted events of the same leads in different orders, then locked the
+// leads in id order, deadlocked, and one of them failed with ECONFLICT.
 //
 // Difference of meaning: without it PostgreSQL loses updates.
 func (tx *Tx) lockRows() string {
 	if tx.db.backend == Postgres && !tx.readOnly {
-		return ` FOR UPDATE`
+		return lockForWrite
 	}
 	return ""
 }
+
+// lockForWrite is lockRows's clause on PostgreSQL.
+const lockForWrite = ` FOR NO KEY UPDATE`
 
 // updateRowByRow reports whether many rows' new values are written with one
 // prepared UPDATE by primary key per row rather than one UPDATE joined with

@@ -18,10 +18,23 @@
 // came (DB.gate) before BEGIN IMMEDIATE; readers use a pool of their own and
 // never wait for the writer (WAL mode). The WAL is kept small by wal.go. On
 // PostgreSQL transactions run side by side: a write locks the rows it reads
-// to write back (SELECT ... FOR UPDATE), and background claims skip rows
-// others hold (FOR UPDATE SKIP LOCKED). A stage change is a compare-and-set
+// to write back (SELECT ... FOR NO KEY UPDATE), and background claims skip
+// rows others hold (FOR UPDATE SKIP LOCKED). A stage change is a compare-and-set
 // on the lead's stage and version on both: of two racing moves one wins, the
 // other gets ECONFLICT.
+//
+// # Read replicas
+//
+// On PostgreSQL, Options.ReadDSNs names streaming replicas (hot standbys).
+// The reads that may lag begin with beginLagged instead of beginRead: the
+// reports, the lead lists and exports, the event and audit lists, the
+// stale-SAL list, the metrics' gauges and the training set. They run on a
+// replica that a checker found in recovery and within Options.MaxLag of
+// the primary (its lag: the age of the newest primary WAL position it has
+// replayed), else on the primary. Everything else, and any read of a user
+// who wrote in the last MaxLag plus two checks, reads the primary
+// (replica.go). Health lists the replicas; Stats counts the read
+// transactions by where they ran.
 //
 // # The lifecycle
 //
@@ -50,6 +63,7 @@
 //
 //	db.go, dialect.go, wal.go    opening, migrations, transactions; SQLite and PostgreSQL differences; the WAL
 //	health.go, backup.go         health and outages (disk full, read-only); backup and restore
+//	replica.go                   PostgreSQL read replicas: which reads go there, their lag, the fallback
 //	lead.go, history.go          leads, their visibility and edits; the audit trail and timeline
 //	lead_import.go               importing leads: the new ones in bulk, the rest as upserts in turn
 //	attribute.go, account.go     custom attributes; accounts (edits rescore their leads)

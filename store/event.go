@@ -372,7 +372,7 @@ func (tx *Tx) resolveLeads(ctx context.Context, in []baton.EventInput, valid []i
 
 // FindEvents lists events of leads the actor may see, latest first.
 func (db *DB) FindEvents(ctx context.Context, f baton.EventFilter) ([]*baton.Event, int, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, 0, err
 	}

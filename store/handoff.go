@@ -159,7 +159,7 @@ func (db *DB) Handoffs(ctx context.Context, leadID int64) ([]baton.Handoff, erro
 // StaleSALs lists the accepted leads the actor may see that have had no
 // opportunity for longer than the policy allows.
 func (db *DB) StaleSALs(ctx context.Context) ([]*baton.Lead, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -123,6 +123,9 @@ const minFree = 1 << 20
 // health check failed) still notices that space came back.
 func (db *DB) Health(ctx context.Context) baton.Health {
 	h := baton.Health{Backend: string(db.backend), Reachable: true, Writable: true}
+	if db.replicas != nil {
+		h.Replicas = db.replicas.health()
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var one int

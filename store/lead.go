@@ -325,7 +325,7 @@ func (db *DB) FindLeadByID(ctx context.Context, id int64) (*baton.Lead, error) {
 func (tx *Tx) findLead(ctx context.Context, id int64, forUpdate bool) (*baton.Lead, error) {
 	q := `SELECT ` + leadColumns + ` FROM leads WHERE id = $1`
 	if forUpdate && tx.db.backend == Postgres {
-		q += ` FOR UPDATE`
+		q += lockForWrite
 	}
 	l, err := scanLead(tx.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -471,7 +471,7 @@ func (db *DB) FindLeads(ctx context.Context, f baton.LeadFilter) ([]*baton.Lead,
 	if err != nil {
 		return nil, 0, err
 	}
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -631,7 +631,7 @@ func (db *DB) EachLead(ctx context.Context, f baton.LeadFilter, fn func(*baton.L
 	const page = 1000
 	var after []any // the last row's key and id
 	for {
-		tx, err := db.beginRead(ctx)
+		tx, err := db.beginLagged(ctx)
 		if err != nil {
 			return err
 		}

@@ -183,7 +183,7 @@ func (db *DB) UpdateOpportunity(ctx context.Context, id int64, u baton.Opportuni
 	}
 	q := `SELECT ` + opportunityColumns + ` FROM opportunities WHERE id = $1`
 	if tx.db.backend == Postgres {
-		q += ` FOR UPDATE`
+		q += lockForWrite
 	}
 	o, err := scanOpportunity(tx.QueryRowContext(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -83,7 +83,7 @@ func (tx *Tx) canReport() error {
 
 // beginReport starts the read transaction of an aggregated report.
 func (db *DB) beginReport(ctx context.Context) (*Tx, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, err
 	}

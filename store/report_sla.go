@@ -17,7 +17,7 @@ import (
 // the handoffs open now, with those due within two hours. Marketing,
 // managers (their team) and admins may run it.
 func (db *DB) SLA(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, err
 	}

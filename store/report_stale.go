@@ -16,7 +16,7 @@ import (
 // counts them by owner (the labels). It lists only the leads the actor may
 // see, and reads the leads in sal through their stage index.
 func (db *DB) Stale(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (db *DB) Stale(ctx context.Context, f baton.ReportFilter) (*baton.Report, e
 // only the leads the actor may see; it reads the old leads of those stages
 // through their stage index and probes each one's latest events.
 func (db *DB) Stalled(ctx context.Context, f baton.ReportFilter) (*baton.Report, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func (c *counters) snapshot() baton.Counts {
 // it counts (open handoffs, the SLA window, due jobs, pending and dead
 // messages), never every lead: a scrape costs the same on a million leads.
 func (db *DB) Stats(ctx context.Context) (*baton.Stats, error) {
-	tx, err := db.beginRead(baton.WithActor(ctx, baton.SystemActor))
+	tx, err := db.beginLagged(baton.WithActor(ctx, baton.SystemActor))
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +179,10 @@ func (db *DB) Stats(ctx context.Context) (*baton.Stats, error) {
 		s.RescoreProgress = 1
 	default:
 		return nil, fmt.Errorf("stats: rescore: %w", err)
+	}
+	s.Counts.Reads = map[string]int64{"primary": db.reads.primary.Load(), "replica": db.reads.replica.Load()}
+	if db.replicas != nil {
+		s.Replicas = db.replicas.health()
 	}
 	return s, nil
 }

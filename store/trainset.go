@@ -37,7 +37,7 @@ type TrainingExample struct {
 // recorded since are undone and only events that occurred by then count.
 // The policy's post-contact fields and outcome are left out of the rows.
 func (db *DB) TrainingSet(ctx context.Context) ([]TrainingExample, error) {
-	tx, err := db.beginRead(ctx)
+	tx, err := db.beginLagged(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,58 @@ func NewPostgresSchema(t testing.TB) string {
 	return u.String()
 }
 
+// ReplicaEnv is the variable that names a hot standby of the test server
+// (scripts/with-postgres.sh --replica starts both and sets it).
+const ReplicaEnv = "BATON_TEST_POSTGRES_REPLICA_URL"
+
+// NewReplicaSchema creates an empty schema on the test server, as
+// NewPostgresSchema does, and returns its URL and the URL of the same
+// schema on the server's hot standby. Without a standby it skips the test,
+// or fails it under BATON_REQUIRE_REPLICA (`make replica` sets it).
+func NewReplicaSchema(t testing.TB) (primary, replica string) {
+	t.Helper()
+	r := os.Getenv(ReplicaEnv)
+	if r == "" || os.Getenv(PostgresEnv) == "" {
+		if os.Getenv("BATON_REQUIRE_REPLICA") != "" {
+			t.Fatalf("%s is not set: run under scripts/with-postgres.sh --replica", ReplicaEnv)
+		}
+		t.Skipf("replica tests skipped: run under scripts/with-postgres.sh --replica (or `make replica`), which sets %s", ReplicaEnv)
+	}
+	primary = NewPostgresSchema(t)
+	p, err := url.Parse(primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", p.Query().Get("search_path"))
+	u.RawQuery = q.Encode()
+	return primary, u.String()
+}
+
+// CaughtUp waits until the hot standby has replayed everything the
+// primary had written when it was called.
+func CaughtUp(t testing.TB, primary, standby *sql.DB) {
+	t.Helper()
+	var lsn string
+	if err := primary.QueryRow(`SELECT pg_current_wal_lsn()::text`).Scan(&lsn); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var done bool
+		if err := standby.QueryRow(`SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn`, lsn).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // NewPostgresDatabase creates an empty database on the test server and
 // returns its URL; the database is dropped when the test ends. Tests that
 // need a whole database (pg_dump, pg_restore) use it; others use a schema.

@@ -27,8 +27,8 @@ Usage: baton COMMAND [flags]
 Commands:
   serve                         start the web server and background workers
                                 (--addr localhost:8080, --db baton.db, --demo;
-                                --sqlite-sync, --sqlite-wal-limit, --max-writes:
-                                baton serve -h)
+                                --sqlite-sync, --sqlite-wal-limit, --max-writes,
+                                --read-db: baton serve -h)
   migrate                       bring the database schema up to date
   backup FILE                   SQLite: write a consistent copy while Baton runs
   restore FILE [--force]        SQLite: replace the database with a backup

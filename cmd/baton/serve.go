@@ -47,12 +47,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sessionIdle := fs.Duration("session-idle", store.DefaultSessionIdle, "how long a web session lasts without a page (at most 12h, the length of a session)")
 	tokenDays := fs.Int("token-days", 90, "how many days an API token made from now on works (0: for ever)")
 	publicURL := fs.String("public-url", "", "where people reach this server's web UI (https://baton.example.com), for the buttons of Slack messages (default: http(s)://the listen address)")
+	var readDB urlList
+	fs.Var(&readDB, "read-db", "PostgreSQL: a streaming replica (hot standby) of --db for the reads that may lag: reports, lead lists and exports, event and audit lists, metrics (repeat it, or separate URLs by commas, for several)")
+	maxLag := fs.Duration("read-db-max-lag", store.DefaultMaxLag, "PostgreSQL: a replica further behind the primary than this is not read from until it catches up (its reads go to --db)")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhooks use plain http and reach loopback, private, link-local and other non-public addresses (by default: https to public addresses only, checked at every connection)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	opts := store.Options{Sync: *sqliteSync, WALLimit: walLimit.n, Logger: logger}
+	if *maxLag <= 0 {
+		return fmt.Errorf("--read-db-max-lag: %s is not above 0", *maxLag)
+	}
+	opts := store.Options{Sync: *sqliteSync, WALLimit: walLimit.n, Logger: logger, ReadDSNs: readDB, MaxLag: *maxLag}
 	if walLimit.n == 0 {
 		opts.WALLimit = -1
 	}
@@ -173,6 +179,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			PublicURL: public}).Run(wctx)
 	}()
 	fmt.Fprintf(stdout, "Baton %s on %s://%s (%s database %s)\n", Version, scheme, ln.Addr(), db.Backend(), redact(*dsn))
+	for _, r := range readDB {
+		fmt.Fprintf(stdout, "reads that may lag on the replica %s\n", redact(r))
+	}
 	if msrv != nil {
 		go func() { errc <- msrv.Serve(mln) }()
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", mln.Addr())
@@ -192,6 +201,31 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = nil
 	}
 	return err
+}
+
+// urlList is a flag that may be repeated, each value one URL or several
+// separated by commas. A comma not followed by a scheme stays in its URL:
+// postgres://a:5432,b:5432/baton names two hosts of one server.
+type urlList []string
+
+func (l *urlList) String() string { return strings.Join(*l, ",") }
+
+func (l *urlList) Set(v string) error {
+	var urls []string
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if len(urls) > 0 && !strings.Contains(part, "://") {
+			urls[len(urls)-1] += "," + part
+			continue
+		}
+		urls = append(urls, part)
+	}
+	for _, u := range urls {
+		if u != "" {
+			*l = append(*l, u)
+		}
+	}
+	return nil
 }
 
 // routes mounts the JSON API beside the web UI; it also returns the
