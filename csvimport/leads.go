@@ -118,10 +118,10 @@ type attrCol struct {
 type leadParser struct {
 	t       *table
 	opt     Options
-	account bool // the file has account columns
-	cols  []int // columns of the lead fields, in the order of parse, -1 if absent
-	attrs []attrCol
-	seen  *keySet
+	account bool  // the file has account columns
+	cols    []int // columns of the lead fields, in the order of parse, -1 if absent
+	attrs   []attrCol
+	seen    *keySet
 }
 
 const (
@@ -156,11 +156,17 @@ func (p *leadParser) needSample() bool {
 	return false
 }
 
-// leadCell trims a cell; empty cells and the placeholder "Select" are missing.
+// leadCell trims a cell; empty cells and the placeholder "Select" are
+// missing. The apostrophe baton.CSVWriter puts before a cell a spreadsheet
+// would run as a formula ("'+1 617 555 0101") is taken off, so that
+// Baton's exports read back as they were.
 func leadCell(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.EqualFold(s, "select") {
 		return ""
+	}
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
 	}
 	return s
 }
