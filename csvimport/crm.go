@@ -191,3 +191,38 @@ func HubSpotStage(s baton.Stage) (lifecycle, status string) {
 	}
 	return "lead", ""
 }
+
+// StageTablesMarkdown is the stage tables as the README shows them: Lead
+// Status, then Lifecycle Stage, each value beside its stage, by stage in
+// funnel order.
+func StageTablesMarkdown() string {
+	var b strings.Builder
+	table := func(title string, m map[string]baton.Stage) {
+		b.WriteString("| " + title + " | Baton stage |\n|---|---|\n")
+		for _, s := range baton.Stages {
+			var vs []string
+			for k, v := range m {
+				if v == s {
+					vs = append(vs, k)
+				}
+			}
+			if len(vs) == 0 {
+				continue
+			}
+			slices.Sort(vs)
+			b.WriteString("| " + strings.Join(vs, ", ") + " | " + string(s) + " |\n")
+		}
+	}
+	table("Lead Status (Salesforce, HubSpot)", LeadStatusStages)
+	b.WriteString("\n")
+	table("Lifecycle Stage (HubSpot)", LifecycleStages)
+	b.WriteString("\n| Baton stage | Salesforce Lead Status written | HubSpot Lifecycle Stage / Lead Status written |\n|---|---|---|\n")
+	for _, s := range baton.Stages {
+		lc, st := HubSpotStage(s)
+		if st != "" {
+			lc += " / " + st
+		}
+		b.WriteString("| " + string(s) + " | " + SalesforceStatus(s) + " | " + lc + " |\n")
+	}
+	return b.String()
+}
