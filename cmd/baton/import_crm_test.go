@@ -255,3 +255,40 @@ func checkPlainNumbers(t *testing.T, path string) {
 		t.Errorf("first row has no plain revenue: %q", recs[1])
 	}
 }
+
+// TestImportCRMBadRows: through the CLI, each bad row of a CRM file is
+// named by its line and its column, and the good rows land.
+func TestImportCRMBadRows(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "b.db")
+	users := filepath.Join(dir, "users.csv")
+	os.WriteFile(users, []byte(crmUsers), 0o644)
+	mustRun(t, "import", "users", users, "--db", db)
+	file := filepath.Join(dir, "leads.csv")
+	os.WriteFile(file, []byte(`"Lead ID","Email","Company","Industry","Lead Status","Created Date","Lead Owner"
+"00Q1","a@acme.test","Acme","Software","Open - Not Contacted","31/1/2026","Priya Raman"
+"00Q2","b@acme.test","Acme","Software","Open - Not Contacted","1/31/2026","Nobody Here"
+"00Q3","c@acme.test","Acme","Software","Prospecting","1/31/2026",""
+"00Q4","d@acme.test","Acme","Software","Working - Contacted","1/31/2026 4:30 PM","dana.whitfield@baton.test"
+`), 0o644)
+	out, errs, code := baton_(t, "import", "leads", file, "--db", db)
+	if code != 0 || out != "1 created, 0 updated, 3 rejected\naccounts: 1 created, 0 updated\n" {
+		t.Fatalf("exit %d: %q %q", code, out, errs)
+	}
+	for _, want := range []string{
+		"row 2, column Created Date: expected a date",
+		"--date-order dmy",
+		`row 3, column Lead Owner: no Baton user has the email or the name "Nobody Here"`,
+		`row 4, column Lead Status: unknown lead status "Prospecting"`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("errors lack %q:\n%s", want, errs)
+		}
+	}
+	// The same file read day first: the first row's date reads, the
+	// fourth's does not.
+	out, errs, _ = baton_(t, "import", "leads", file, "--db", db, "--date-order", "dmy")
+	if !strings.Contains(errs, "row 5, column Created Date") || !strings.HasPrefix(out, "1 created, 0 updated, 3 rejected") {
+		t.Errorf("day first: %q %q", out, errs)
+	}
+}
