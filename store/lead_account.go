@@ -137,13 +137,9 @@ func (tx *Tx) upsertLeadAccounts(ctx context.Context, rows []baton.LeadImport, r
 	if err != nil {
 		return res, err
 	}
-	for d := range domains {
-		if byDomain[d] == nil {
-			for _, k := range order {
-				if m := byKey[k]; m.acc.Domain == d {
-					names[strings.ToLower(m.acc.Name)]++
-				}
-			}
+	for _, k := range order {
+		if a := &byKey[k].acc; a.Domain != "" && byDomain[a.Domain] == nil {
+			names[strings.ToLower(a.Name)]++
 		}
 	}
 	byName, err := tx.accountsBy(ctx, "LOWER(name)", names)
