@@ -34,7 +34,7 @@ Commands:
   restore FILE [--force]        SQLite: replace the database with a backup
                                 (Baton stopped; PostgreSQL: pg_dump, pg_restore)
   import leads|accounts|users|events FILE.csv
-                                import a CSV file (--map "Header=field,...")
+                                import a CSV file (--map "Header=field,...", leads: --date-order dmy, --timezone Z)
   lead accept|reject|attempt|qualify|send-back|recycle|convert|close|assign|claim|show ID --as EMAIL
   lead queue --as EMAIL         the handoff, acting as a user (baton lead for the flags)
   report funnel|velocity|sla|rejections|recycled|quality|quality_rules|stale|stalled
