@@ -96,3 +96,26 @@ type AccountChange struct {
 	From      string    `json:"from,omitempty"`
 	To        string    `json:"to,omitempty"`
 }
+
+// LeadImport is one row of a lead file from a CRM: the lead and, when the
+// file describes the lead's company (its industry, employees, revenue or
+// website), the account to make or update and link the lead to. The
+// account is found by its domain, else by its name.
+type LeadImport struct {
+	Lead    *Lead
+	Account *Account
+}
+
+// personalDomains are mailbox providers' domains: an email at one names a
+// person, not their company, so no account is keyed by it.
+var personalDomains = map[string]bool{
+	"gmail.com": true, "googlemail.com": true, "yahoo.com": true, "ymail.com": true, "outlook.com": true,
+	"hotmail.com": true, "live.com": true, "msn.com": true, "icloud.com": true, "me.com": true, "mac.com": true,
+	"aol.com": true, "proton.me": true, "protonmail.com": true, "gmx.com": true, "gmx.de": true, "gmx.net": true,
+	"web.de": true, "mail.com": true, "yandex.ru": true, "mail.ru": true, "qq.com": true, "163.com": true,
+	"zoho.com": true, "fastmail.com": true, "hey.com": true,
+}
+
+// PersonalEmailDomain reports whether a domain is a mailbox provider's
+// (gmail.com, outlook.com, ...), which names no company.
+func PersonalEmailDomain(domain string) bool { return personalDomains[strings.ToLower(domain)] }

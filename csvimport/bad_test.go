@@ -141,7 +141,7 @@ func TestInputs(t *testing.T) {
 		{name: "bad row does not count as first", kind: "leads", in: "email,stage\na@x.com,nope\na@x.com,mql\n",
 			rows: []int{3}, bad: []bad{{2, "stage", "unknown stage"}}},
 		{name: "bad created_at", kind: "leads", in: "email,created_at\na@x.com,2024-02-30\nb@x.com,2024-02-03\nc@x.com,2024-02-03T10:00:00Z\n",
-			rows: []int{3, 4}, bad: []bad{{2, "created_at", "expected a time"}}},
+			rows: []int{3, 4}, bad: []bad{{2, "created_at", "expected a date"}}},
 		{name: "BOM", kind: "leads", in: "\uFEFFemail,name\na@x.com,A\n", rows: []int{2},
 			check: func(t *testing.T, items []any) {
 				if l := items[0].(*baton.Lead); l.Email != "a@x.com" || len(l.Attrs) != 0 {

@@ -13,13 +13,25 @@
 //
 //   - leads: email (E-mail, Email Address), external_id (Prospect ID), name
 //     (or first_name and last_name, joined), title (Job Title), phone,
-//     company (Company Name), country, source (Lead Source), campaign (Lead
-//     Origin), created_at (RFC 3339 or YYYY-MM-DD), stage. Every other column
-//     is a custom attribute named after its header; its type comes from
-//     Options.AttrTypes, or else is inferred from the first [SampleRows] rows
-//     (number, bool for yes/no/true/false, else string). An email or an
+//     company (Company Name), country (Country/Region), source (Lead Source,
+//     Original Source), campaign (Lead Origin), created_at (Created Date,
+//     Create Date; see [ParseTime]), stage. Every other column is a custom
+//     attribute named after its header; its type comes from
+//     Options.AttrTypes, or else is inferred from the first [SampleRows] rows:
+//     a number only if every value is a plain number (no leading zeros, no
+//     exponent, no digit lost in a float64, so zip codes and long ids stay
+//     text), a bool for yes/no/true/false, else a string. An email or an
 //     external_id column is required. Empty cells and "Select" (an
 //     unanswered drop-down) are missing values.
+//   - leads from a CRM (a Salesforce lead export, a HubSpot contact
+//     export): external_id also reads Lead ID and Record ID; lead_status
+//     (Lead Status) and lifecycle_stage (Lifecycle Stage) give the stage by
+//     the tables of crm.go ([LeadStatusStages], [LifecycleStages]; the
+//     README shows them); owner (Lead Owner, Contact owner) names a user,
+//     found by Options.Owner; industry, employees (No. of Employees, Number
+//     of Employees), annual_revenue (Annual Revenue) and website (Website
+//     URL) describe the lead's account, which [LeadRows] delivers with the
+//     lead (Leads refuses such a file rather than drop them).
 //   - accounts: name (account, company, account name), domain (website),
 //     industry (sector), employees, annual_revenue (revenue),
 //     annual_revenue_musd (millions of USD), country (office_location). The
@@ -32,6 +44,25 @@
 //     (a JSON object); other columns are added to the properties as strings.
 //
 // Unknown columns of accounts and users files are listed in Stats.Ignored.
+//
+// # CRM stages
+//
+// Salesforce's Lead Status values (Open - Not Contacted: new, Working -
+// Contacted: sal, Closed - Converted: opportunity, Closed - Not Converted:
+// disqualified, and common custom ones) and HubSpot's Lifecycle Stage
+// (subscriber, lead, other: new; marketingqualifiedlead: mql;
+// salesqualifiedlead: sql; opportunity; customer, evangelist: won) with its
+// Lead Status map to stages by [LeadStatusStages] and [LifecycleStages].
+// With both, a status that leaves the funnel wins unless the contact is a
+// customer; otherwise the further along of the two. A value in no table is
+// a bad row. [SalesforceStatus] and [HubSpotStage] are the tables read
+// backwards, for exports: each stage reads back to itself.
+//
+// # Dates
+//
+// [ParseTime] reads ISO 8601 (with or without a time and an offset) and
+// slashed dates, month first unless Options.DateOrder is [DayFirst]; a
+// time without an offset is in Options.Location (UTC if nil).
 //
 // # Errors
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -113,5 +114,65 @@ func FuzzEvents(f *testing.F) {
 			return nil
 		})
 		checkFuzz(t, err, st, delivered, rows)
+	})
+}
+
+var crmSeeds = []string{
+	"Lead ID,Email,Company,Industry,No. of Employees,Annual Revenue,Website,Lead Status,Created Date,Lead Owner\n" +
+		"00Q1,a@acme.test,Acme,Software,120,\"58,000,000\",https://www.acme.test/,Working - Contacted,1/5/2026 9:00 AM,Priya Raman\n" +
+		"00Q2,b@gmail.com,,Software,,,,Open,13/5/2026,nobody\n",
+	"Record ID,Email,Company Name,Number of Employees,Annual Revenue,Lifecycle Stage,Lead Status,Create Date,Contact owner,Postal Code\n" +
+		"5123,a@x.test,X,-1,1e9,Customer,Unqualified,2026-01-01T08:00:00+0000,,02134\n" +
+		"5124,b@y.test,Y,12.5,$,Partner,,2026-01-01 08:00,priya@baton.test,94105\n",
+}
+
+// FuzzLeadRows: a CRM file gives leads that validate and accounts that do.
+func FuzzLeadRows(f *testing.F) {
+	for _, s := range append(crmSeeds, leadSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		delivered := 0
+		var rows []int
+		st, err := LeadRows(bytes.NewReader(data), Options{BatchSize: 3, Owner: owners}, func(ls []baton.LeadImport, rs []int) error {
+			for i, l := range ls {
+				if err := l.Lead.Validate(); err != nil {
+					t.Fatalf("delivered lead of row %d does not validate: %v", rs[i], err)
+				}
+				if l.Account != nil {
+					if err := l.Account.Validate(); err != nil {
+						t.Fatalf("delivered account of row %d does not validate: %v", rs[i], err)
+					}
+				}
+			}
+			delivered += len(ls)
+			rows = append(rows, rs...)
+			return nil
+		})
+		checkFuzz(t, err, st, delivered, rows)
+	})
+}
+
+// FuzzParseTime: a time read is read again the same from its RFC 3339 form.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-01-01", "1/1/2026 8:00 AM", "2026-01-01T08:00:00+0000", "13/01/2026", "2026-01-01 08:00", "1/15/2026, 9:12 PM"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, dayFirst bool) {
+		order := MonthFirst
+		if dayFirst {
+			order = DayFirst
+		}
+		got, err := ParseTime(s, order, nil)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("an empty error")
+			}
+			return
+		}
+		again, err := ParseTime(got.Format(time.RFC3339Nano), order, nil)
+		if err != nil || !again.Equal(got) {
+			t.Fatalf("%q read as %v, which reads back as %v, %v", s, got, again, err)
+		}
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -16,8 +15,34 @@ import (
 // valid leads; rows[i] is the CSV line of leads[i]. Known columns (see the
 // package doc) fill the lead's fields; every other column is a custom
 // attribute named after its header. Bad rows never reach fn: they are in
-// Stats.Bad. An error of fn stops reading and is returned.
+// Stats.Bad. An error of fn stops reading and is returned. A file with
+// account columns (a CRM export's Industry, employees, revenue, website)
+// is refused: LeadRows reads it.
 func Leads(r io.Reader, opt Options, fn func(leads []*baton.Lead, rows []int) error) (Stats, error) {
+	return leadRows(r, opt, false, func(items []baton.LeadImport, rows []int) error {
+		leads := make([]*baton.Lead, 0, len(items)) // fn may keep the batch
+		for _, it := range items {
+			leads = append(leads, it.Lead)
+		}
+		return fn(leads, rows)
+	})
+}
+
+// LeadRows reads a CSV file of leads as Leads does, and with each lead the
+// account its row describes, if the file has account columns (see the
+// package doc): the lead's company, at the website's domain or else the
+// email's (unless a mailbox provider's), with the row's industry,
+// employees and annual revenue. Rows without a company or a domain have no
+// account.
+func LeadRows(r io.Reader, opt Options, fn func(rows []baton.LeadImport, lines []int) error) (Stats, error) {
+	return leadRows(r, opt, true, fn)
+}
+
+// leadAccountFields are the columns of a lead file that describe its
+// company's account.
+var leadAccountFields = []string{"industry", "employees", "annual_revenue", "website"}
+
+func leadRows(r io.Reader, opt Options, accounts bool, fn func([]baton.LeadImport, []int) error) (Stats, error) {
 	var st Stats
 	t, err := open(r, opt, leadKind, &st)
 	if err != nil {
@@ -27,10 +52,32 @@ func Leads(r io.Reader, opt Options, fn func(leads []*baton.Lead, rows []int) er
 		return st, &baton.Error{Code: baton.EINVALID, Field: "email",
 			Message: "the file needs an email or an external_id column (or map one with Options.Map)"}
 	}
-	p := &leadParser{t: t, seen: newKeySet()}
+	p := &leadParser{t: t, seen: newKeySet(), opt: opt}
 	for _, f := range []string{"email", "external_id", "name", "first_name", "last_name", "title", "phone", "company",
-		"country", "source", "campaign", "created_at", "stage"} {
+		"country", "source", "campaign", "created_at", "stage", "lead_status", "lifecycle_stage", "owner",
+		"industry", "employees", "annual_revenue", "website"} {
 		p.cols = append(p.cols, t.idx(f))
+	}
+	for _, f := range leadAccountFields {
+		if t.has(f) {
+			if !accounts {
+				return st, &baton.Error{Code: baton.EINVALID, Field: t.headerOf(f),
+					Message: "an account column: read the file with LeadRows, which makes the leads' accounts"}
+			}
+			p.account = true
+		}
+	}
+	if t.has("stage") && (t.has("lead_status") || t.has("lifecycle_stage")) {
+		f := "lead_status"
+		if !t.has(f) {
+			f = "lifecycle_stage"
+		}
+		return st, &baton.Error{Code: baton.EINVALID, Field: t.headerOf(f),
+			Message: fmt.Sprintf("both %q and %q give the stage: map one of them away", t.headerOf("stage"), t.headerOf(f))}
+	}
+	if t.has("owner") && opt.Owner == nil {
+		return st, &baton.Error{Code: baton.EINVALID, Field: t.headerOf("owner"),
+			Message: "an owner column needs Options.Owner to find the users it names"}
 	}
 	if len(t.extra) > baton.MaxAttrs {
 		return st, &baton.Error{Code: baton.EINVALID, Field: t.header[t.extra[baton.MaxAttrs]],
@@ -69,10 +116,12 @@ type attrCol struct {
 }
 
 type leadParser struct {
-	t     *table
-	cols  []int // columns of the lead fields, in the order of parse, -1 if absent
-	attrs []attrCol
-	seen  *keySet
+	t       *table
+	opt     Options
+	account bool  // the file has account columns
+	cols    []int // columns of the lead fields, in the order of parse, -1 if absent
+	attrs   []attrCol
+	seen    *keySet
 }
 
 const (
@@ -89,6 +138,13 @@ const (
 	fCampaign
 	fCreatedAt
 	fStage
+	fLeadStatus
+	fLifecycle
+	fOwner
+	fIndustry
+	fEmployees
+	fRevenue
+	fWebsite
 )
 
 func (p *leadParser) needSample() bool {
@@ -100,17 +156,25 @@ func (p *leadParser) needSample() bool {
 	return false
 }
 
-// leadCell trims a cell; empty cells and the placeholder "Select" are missing.
+// leadCell trims a cell; empty cells and the placeholder "Select" are
+// missing. The apostrophe baton.CSVWriter puts before a cell a spreadsheet
+// would run as a formula ("'+1 617 555 0101") is taken off, so that
+// Baton's exports read back as they were.
 func leadCell(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.EqualFold(s, "select") {
 		return ""
 	}
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
 	return s
 }
 
 // infer sets the type of each untyped attribute column from the sample: a
-// number if every value is a finite number, a bool if every value is
+// number if every value is a plain number (see plainNumber: no leading
+// zeros, no exponent, no digits lost, so that zip codes and long ids stay
+// text), a bool if every value is
 // yes/no/true/false, else a string. A column with no value in the sample
 // takes the type of its first value.
 func (p *leadParser) infer(sample []record) {
@@ -129,7 +193,7 @@ func (p *leadParser) infer(sample []record) {
 				continue
 			}
 			some = true
-			if _, ok := parseNumber(v); !ok {
+			if _, ok := plainNumber(v); !ok {
 				num = false
 			}
 			if _, ok := parseBool(v); !ok {
@@ -152,7 +216,7 @@ func (p *leadParser) infer(sample []record) {
 }
 
 func typeOfValue(v string) baton.AttrType {
-	if _, ok := parseNumber(v); ok {
+	if _, ok := plainNumber(v); ok {
 		return baton.AttrNumber
 	} else if _, ok := parseBool(v); ok {
 		return baton.AttrBool
@@ -178,17 +242,6 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// parseDate reads an RFC 3339 time or a YYYY-MM-DD date (UTC).
-func parseDate(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, true
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
-}
-
 func (p *leadParser) cell(rec record, f int) string {
 	if c := p.cols[f]; c >= 0 {
 		return leadCell(rec.cells[c])
@@ -196,7 +249,21 @@ func (p *leadParser) cell(rec record, f int) string {
 	return ""
 }
 
-func (p *leadParser) parse(rec record) (*baton.Lead, *baton.RowError) {
+func (p *leadParser) parse(rec record) (baton.LeadImport, *baton.RowError) {
+	l, bad := p.parseLead(rec)
+	if bad != nil {
+		return baton.LeadImport{}, bad
+	}
+	row := baton.LeadImport{Lead: l}
+	if p.account {
+		if row.Account, bad = p.parseAccount(rec, l); bad != nil {
+			return baton.LeadImport{}, bad
+		}
+	}
+	return row, nil
+}
+
+func (p *leadParser) parseLead(rec record) (*baton.Lead, *baton.RowError) {
 	t := p.t
 	l := &baton.Lead{
 		Email:      p.cell(rec, fEmail),
@@ -228,11 +295,25 @@ func (p *leadParser) parse(rec record) (*baton.Lead, *baton.RowError) {
 		l.Email = email
 	}
 	if s := p.cell(rec, fCreatedAt); s != "" {
-		at, ok := parseDate(s)
-		if !ok {
-			return nil, t.rowError(rec.line, "created_at", "expected a time (RFC 3339 or YYYY-MM-DD), got %s", quote(s))
+		at, err := ParseTime(s, p.opt.DateOrder, p.opt.Location)
+		if err != nil {
+			return nil, t.rowError(rec.line, "created_at", "%s", err.Error())
 		}
 		l.CreatedAt = at
+	}
+	if lc, ls := p.cell(rec, fLifecycle), p.cell(rec, fLeadStatus); lc != "" || ls != "" {
+		st, field, err := crmStage(lc, ls)
+		if err != nil {
+			return nil, t.rowError(rec.line, field, "%s", err.Error())
+		}
+		l.Stage = st
+	}
+	if s := p.cell(rec, fOwner); s != "" {
+		id, err := p.opt.Owner(s)
+		if err != nil {
+			return nil, t.rowError(rec.line, "owner", "%s", err.Error())
+		}
+		l.OwnerID = &id
 	}
 	for j := range p.attrs {
 		a := &p.attrs[j]
@@ -248,9 +329,9 @@ func (p *leadParser) parse(rec record) (*baton.Lead, *baton.RowError) {
 		}
 		switch a.typ {
 		case baton.AttrNumber:
-			f, ok := parseNumber(v)
-			if !ok {
-				return nil, &baton.RowError{Row: rec.line, Column: a.header, Message: "expected a number, got " + quote(v)}
+			f, msg := numberCell(v)
+			if msg != "" {
+				return nil, &baton.RowError{Row: rec.line, Column: a.header, Message: "expected " + msg}
 			}
 			l.Attrs[a.name] = f
 		case baton.AttrBool:
@@ -288,6 +369,73 @@ func (p *leadParser) parse(rec record) (*baton.Lead, *baton.RowError) {
 		p.seen.add(hx, rec.line)
 	}
 	return l, nil
+}
+
+// parseAccount makes the account a row describes, or nil: named after the
+// lead's company (else its domain), at the website's domain, else the
+// email's unless a mailbox provider's.
+func (p *leadParser) parseAccount(rec record, l *baton.Lead) (*baton.Account, *baton.RowError) {
+	t := p.t
+	a := &baton.Account{Name: l.Company, Industry: p.cell(rec, fIndustry)}
+	if s := p.cell(rec, fWebsite); s != "" {
+		a.Domain = websiteDomain(s)
+	} else if d := baton.EmailDomain(l.Email); d != "" && !baton.PersonalEmailDomain(d) {
+		a.Domain = d
+	}
+	if s := p.cell(rec, fEmployees); s != "" {
+		f, ok := amount(s)
+		if !ok || f != float64(int64(f)) || f < 0 {
+			return nil, t.rowError(rec.line, "employees", "expected a whole number of employees, got %s", quote(s))
+		}
+		n := int64(f)
+		a.Employees = &n
+	}
+	if s := p.cell(rec, fRevenue); s != "" {
+		f, ok := amount(s)
+		if !ok || f < 0 {
+			return nil, t.rowError(rec.line, "annual_revenue", "expected an amount such as 58000000 or 58,000,000.00, got %s", quote(s))
+		}
+		a.AnnualRevenue = &f
+	}
+	if a.Name == "" {
+		a.Name = a.Domain
+	}
+	if a.Name == "" {
+		// Firmographics of no company would be lost: the row is refused.
+		for _, f := range []int{fIndustry, fEmployees, fRevenue} {
+			if p.cell(rec, f) != "" {
+				return nil, t.rowError(rec.line, leadAccountFields[f-fIndustry], "the row has no company, website or company email to make an account of")
+			}
+		}
+		return nil, nil
+	}
+	if err := a.Validate(); err != nil {
+		f := baton.ErrorField(err)
+		switch f {
+		case "name":
+			f = "company"
+		case "domain":
+			f = "website"
+			if !t.has(f) {
+				f = "email"
+			}
+		}
+		return nil, t.rowError(rec.line, f, "account: %s", baton.ErrorMessage(err))
+	}
+	return a, nil
+}
+
+// websiteDomain is the domain of a website cell: "https://www.acme.com/about"
+// is acme.com.
+func websiteDomain(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		s = rest
+	}
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimPrefix(s, "www.")
 }
 
 // columnOf maps a field named by Lead.Validate back to its header.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -53,6 +54,14 @@ type Options struct {
 	// column named here must hold values of that type. The type of any other
 	// column is inferred from the first SampleRows data rows.
 	AttrTypes map[string]baton.AttrType
+	// DateOrder says how slashed dates read (MonthFirst if empty).
+	DateOrder DateOrder
+	// Location is the time zone of times without an offset (UTC if nil).
+	Location *time.Location
+	// Owner finds the user a lead file's owner column names (by email, or
+	// by full name); its error is the row's. A file with an owner column
+	// needs it.
+	Owner func(emailOrName string) (userID int64, err error)
 	// Progress, if set, is called after every batch and at the end with the
 	// number of bytes read so far.
 	Progress func(bytesRead int64)
@@ -132,18 +141,26 @@ func (k *kind) fields() []string {
 var (
 	leadKind = newKind("lead", true, map[string][]string{
 		"email":       {"e-mail", "email address", "e-mail address"},
-		"external_id": {"external id", "prospect id"},
+		"external_id": {"external id", "prospect id", "lead id", "record id", "contact id"},
 		"name":        {"full name", "full_name"},
 		"first_name":  {"first name", "firstname"},
 		"last_name":   {"last name", "lastname"},
 		"title":       {"job title", "job_title"},
 		"phone":       {"phone number", "phone_number"},
 		"company":     {"company name", "company_name"},
-		"country":     {},
-		"source":      {"lead source", "lead_source"},
+		"country":     {"country/region"},
+		"source":      {"lead source", "lead_source", "original source"},
 		"campaign":    {"lead origin", "lead_origin"},
-		"created_at":  {"created at"},
+		"created_at":  {"created at", "created date", "create date"},
 		"stage":       {},
+		// CRM exports: the stage, the owner, the company's account.
+		"lead_status":     {"lead status"},
+		"lifecycle_stage": {"lifecycle stage"},
+		"owner":           {"lead owner", "contact owner", "owner email"},
+		"industry":        {},
+		"employees":       {"no. of employees", "number of employees"},
+		"annual_revenue":  {"annual revenue"},
+		"website":         {"website url", "company website"},
 	})
 	accountKind = newKind("account", false, map[string][]string{
 		"name":                {"account", "company", "account name", "account_name"},

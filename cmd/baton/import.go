@@ -28,6 +28,8 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	batch := fs.Int("batch", importBatch, "rows per transaction")
 	emailDomain := fs.String("email-domain", csvimport.DefaultEmailDomain, "users: domain of first.last@DOMAIN emails made from names")
 	maxErrors := fs.Int("show-errors", 20, "how many bad rows to print (all are counted)")
+	dateOrder := fs.String("date-order", "mdy", "leads: how slashed dates read: mdy (3/4/2026 is March 4) or dmy")
+	zone := fs.String("timezone", "UTC", "leads: time zone of times without an offset (an IANA name)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -37,6 +39,12 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	kind, path := pos[0], pos[1]
 	opt := csvimport.Options{BatchSize: *batch, EmailDomain: *emailDomain}
+	if opt.DateOrder, err = csvimport.ParseDateOrder(*dateOrder); err != nil {
+		return err
+	}
+	if opt.Location, err = time.LoadLocation(*zone); err != nil {
+		return fmt.Errorf("--timezone: %w", err)
+	}
 	if *mapping != "" {
 		if opt.Map, err = csvimport.ParseMap(*mapping); err != nil {
 			return err
@@ -68,7 +76,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer db.Close()
 	p := newProgress(stderr, size)
 	opt.Progress = p.read
-	res, stats, err := importFile(ctx, db, kind, f, filepath.Base(path), opt, p.stored)
+	res, accounts, stats, err := importFile(ctx, db, kind, f, filepath.Base(path), opt, p.stored)
 	p.done()
 	if err != nil {
 		return err
@@ -84,6 +92,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, e.Error())
 	}
 	fmt.Fprintf(stdout, "%d created, %d updated, %d rejected\n", res.Created, res.Updated, stats.BadRows+res.Rejected)
+	if accounts.Created+accounts.Updated > 0 {
+		fmt.Fprintf(stdout, "accounts: %d created, %d updated\n", accounts.Created, accounts.Updated)
+	}
 	return nil
 }
 
@@ -98,9 +109,8 @@ const importBatch = 10000
 // re-run add nothing twice. The file is read and checked in a goroutine of
 // its own while the batch before is stored (see pipeline). stored, if set,
 // is told the number of rows of each batch stored.
-func importFile(ctx context.Context, db *store.DB, kind string, r io.Reader, name string, opt csvimport.Options, stored func(rows int)) (baton.ImportResult, csvimport.Stats, error) {
+func importFile(ctx context.Context, db *store.DB, kind string, r io.Reader, name string, opt csvimport.Options, stored func(rows int)) (res, accounts baton.ImportResult, stats csvimport.Stats, err error) {
 	ctx = baton.WithActor(ctx, baton.Actor{Name: "cli", Role: baton.RoleSystem, Via: "import " + name})
-	var res baton.ImportResult
 	renumber := func(r baton.ImportResult, rows []int) baton.ImportResult {
 		for i := range r.Errors {
 			if idx := r.Errors[i].Row; idx >= 0 && idx < len(rows) {
@@ -114,22 +124,27 @@ func importFile(ctx context.Context, db *store.DB, kind string, r io.Reader, nam
 			stored(len(rows))
 		}
 	}
-	var stats csvimport.Stats
-	var err error
 	switch kind {
 	case "leads":
 		defs, derr := db.AttributeDefs(ctx)
 		if derr != nil {
-			return res, stats, derr
+			return res, accounts, stats, derr
 		}
 		opt.AttrTypes = map[string]baton.AttrType{}
 		for _, d := range defs {
 			opt.AttrTypes[d.Name] = d.Type
 		}
-		stats, err = pipeline(func(fn func([]*baton.Lead, []int) error) (csvimport.Stats, error) { return csvimport.Leads(r, opt, fn) },
-			func(leads []*baton.Lead, rows []int) error {
-				out, err := db.ImportLeads(ctx, leads)
+		if opt.Owner, err = findOwner(ctx, db); err != nil {
+			return res, accounts, stats, err
+		}
+		// A CRM file's rows may describe their leads' accounts (import_crm.go).
+		stats, err = pipeline(func(fn func([]baton.LeadImport, []int) error) (csvimport.Stats, error) {
+			return csvimport.LeadRows(r, opt, fn)
+		},
+			func(leads []baton.LeadImport, rows []int) error {
+				out, acc, err := db.ImportLeadRows(ctx, leads)
 				res.Add(renumber(out, rows))
+				accounts.Add(acc)
 				done(rows)
 				return err
 			})
@@ -163,9 +178,9 @@ func importFile(ctx context.Context, db *store.DB, kind string, r io.Reader, nam
 				return err
 			})
 	default:
-		return res, stats, fmt.Errorf("import: unknown kind %q (want leads, accounts, users or events)", kind)
+		return res, accounts, stats, fmt.Errorf("import: unknown kind %q (want leads, accounts, users or events)", kind)
 	}
-	return res, stats, err
+	return res, accounts, stats, err
 }
 
 // errStopped stops a parser whose batches are no longer stored.
@@ -309,12 +324,16 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs, dsn := newFlags("export", stderr)
 	stage := fs.String("stage", "", "only leads in this stage")
 	source := fs.String("source", "", "only leads from this source")
+	layout := fs.String("layout", "baton", "columns: baton (Baton's own), salesforce (a Lead import) or hubspot (a contact import)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 || pos[0] != "leads" {
-		return fmt.Errorf("usage: baton export leads [--stage S] [--source S] > leads.csv")
+		return fmt.Errorf("usage: baton export leads [--stage S] [--source S] [--layout baton|salesforce|hubspot] > leads.csv")
+	}
+	if _, ok := crmLayouts[*layout]; !ok && *layout != "baton" {
+		return fmt.Errorf("export: unknown layout %q (want baton, salesforce or hubspot)", *layout)
 	}
 	db, err := openDB(ctx, *dsn)
 	if err != nil {
@@ -341,8 +360,14 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if f.Source != nil {
 		q.Set("source", *f.Source)
 	}
+	if *layout != "baton" {
+		q.Set("layout", *layout)
+	}
 	if err := db.RecordExport(ctx, "leads", q.Encode()); err != nil {
 		return err
+	}
+	if *layout != "baton" {
+		return exportCRMLeads(ctx, db, *layout, f, stdout)
 	}
 	return exportLeads(ctx, db, f, stdout)
 }
@@ -375,17 +400,7 @@ func exportLeads(ctx context.Context, db *store.DB, f baton.LeadFilter, w io.Wri
 			l.CreatedAt.Format(time.RFC3339), l.UpdatedAt.Format(time.RFC3339),
 			strconv.FormatFloat(l.Score.Fit, 'f', -1, 64), strconv.FormatFloat(l.Score.Engagement, 'f', 2, 64), prob(l.Score.Probability),
 			l.NurtureTrack, day(l.NurtureUntil)}
-		for _, d := range defs {
-			v, ok := l.Attrs[d.Name]
-			switch {
-			case !ok:
-				rec = append(rec, "")
-			case d.Type == baton.AttrNumber:
-				rec = append(rec, strconv.FormatFloat(v.(float64), 'g', -1, 64))
-			default:
-				rec = append(rec, fmt.Sprint(v))
-			}
-		}
+		rec = append(rec, attrCells(defs, l.Attrs)...)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

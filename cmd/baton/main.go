@@ -34,12 +34,12 @@ Commands:
   restore FILE [--force]        SQLite: replace the database with a backup
                                 (Baton stopped; PostgreSQL: pg_dump, pg_restore)
   import leads|accounts|users|events FILE.csv
-                                import a CSV file (--map "Header=field,...")
+                                import a CSV file (--map "Header=field,...", leads: --date-order dmy, --timezone Z)
   lead accept|reject|attempt|qualify|send-back|recycle|convert|close|assign|claim|show ID --as EMAIL
   lead queue --as EMAIL         the handoff, acting as a user (baton lead for the flags)
   report funnel|velocity|sla|rejections|recycled|quality|quality_rules|stale|stalled
                                 [--from D] [--to D] [--by DIM] [--cohort] [--csv]
-  export leads                  write leads as CSV to standard output (--stage, --source)
+  export leads                  write leads as CSV to standard output (--stage, --source, --layout salesforce|hubspot)
   token create --email EMAIL [--days 90]
                                 print a new API token for the user (0 days: it never expires)
   token list [--email E] [--live] | token revoke ID
