@@ -12,7 +12,8 @@ import (
 // as a formula (one that begins with =, +, -, @, a tab or a carriage
 // return, which some read past) is written as text, behind an apostrophe,
 // as OWASP advises for CSV injection; a cell that is a number ("-12.5")
-// is one, not a formula, and is left as it is.
+// or a phone number ("+1 617 555 0101") is not a formula that can do harm
+// and is left as it is.
 type CSVWriter struct {
 	w *csv.Writer
 }
@@ -54,5 +55,25 @@ func SafeCSVCell(v string) string {
 	if _, err := strconv.ParseFloat(v, 64); err == nil {
 		return v
 	}
+	if phoneLike(v) {
+		return v
+	}
 	return "'" + v
+}
+
+// phoneLike says whether v is an international phone number ("+1 (617)
+// 555-0101"): a plus, a digit, then only digits, spaces, parentheses,
+// dots, slashes and dashes. A spreadsheet may compute one but cannot call
+// anything from it (no name, no function, no reference), and a CRM that
+// imports the file would keep an apostrophe before it: it is left as it is.
+func phoneLike(v string) bool {
+	if len(v) < 2 || v[0] != '+' || v[1] < '0' || v[1] > '9' {
+		return false
+	}
+	for i := 2; i < len(v); i++ {
+		if c := v[i]; !(c >= '0' && c <= '9' || strings.IndexByte(" ()./-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -19,6 +19,11 @@ func TestCSVWriterDefusesFormulas(t *testing.T) {
 		{"\r=1", "'\r=1"},
 		{"-12.5", "-12.5"}, // a number is not a formula
 		{"+7", "+7"},
+		{"+1 (617) 555-0101", "+1 (617) 555-0101"}, // a phone number: nothing to call
+		{"+49 30/1234.56", "+49 30/1234.56"},
+		{"+1 617 SUM(A1)", "'+1 617 SUM(A1)"},
+		{"+1+cmd", "'+1+cmd"},
+		{"+ 1", "'+ 1"},
 		{"1e3", "1e3"},
 		{"a=b", "a=b"}, // only the first character counts
 	} {

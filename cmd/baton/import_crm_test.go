@@ -230,7 +230,7 @@ func checkHubSpot(t *testing.T, st crmState) {
 }
 
 // checkPlainNumbers fails if a cell of the file is a number written with
-// an exponent.
+// an exponent, or a phone number behind an apostrophe.
 func checkPlainNumbers(t *testing.T, path string) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -244,6 +244,9 @@ func checkPlainNumbers(t *testing.T, path string) {
 	}
 	for i, r := range recs {
 		for j, c := range r {
+			if strings.HasPrefix(c, "'+") {
+				t.Errorf("row %d, column %s: %q: the CRM would keep the apostrophe", i+1, recs[0][j], c)
+			}
 			if strings.ContainsAny(c, "eE") && strings.ContainsAny(c, "+") && strings.IndexFunc(c, func(r rune) bool {
 				return r != 'e' && r != 'E' && r != '+' && r != '-' && r != '.' && (r < '0' || r > '9')
 			}) < 0 {
