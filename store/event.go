@@ -165,9 +165,8 @@ func (q *eventQueue) record(ctx context.Context, db *DB, a baton.Actor, b *event
 // recordTurn stores a group of queued batches in one transaction, the
 // writer's turn already held.
 func (db *DB) recordTurn(ctx context.Context, a baton.Actor, group []*queuedBatch) error {
-	tx, err := db.beginTurn(ctx, a)
+	tx, err := db.beginTurn(ctx, a) // gives the turn back if it fails
 	if err != nil {
-		<-db.gate
 		return err
 	}
 	defer tx.Rollback()

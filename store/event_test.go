@@ -249,7 +249,10 @@ func TestRecordEventsAtOnce(t *testing.T) {
 			leads = append(leads, storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@x.com", i), Title: title}))
 		}
 		at := clock.Now().Add(-time.Hour)
-		const callers, batches, size = 8, 6, 50
+		// Batches of 100 or more find their leads on the reader pool
+		// before they queue: 16 callers at once are more than its 4
+		// connections.
+		const callers, batches, size = 16, 4, 120
 		// Caller c's batch b holds events e<c/2>-<b>-<i>: callers 2k and
 		// 2k+1 send the same ones, one of each pair being a duplicate.
 		batch := func(c, b int) []baton.EventInput {
