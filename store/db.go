@@ -60,6 +60,8 @@ type DB struct {
 	scorers scorers
 	// ahead is the rescore's next chunk, read ahead.
 	ahead readAhead
+	// queued are event batches waiting for SQLite's writer (event.go).
+	queued eventQueue
 
 	// wal keeps SQLite's write-ahead log small (wal.go); nil on PostgreSQL.
 	wal *walKeeper
@@ -522,14 +524,21 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if tx := db.joined(ctx, a); tx != nil {
 		return tx, nil
 	}
-	turn := false
 	if db.gate != nil {
 		select {
 		case db.gate <- struct{}{}:
-			turn = true
 		case <-ctx.Done():
 			return nil, fmt.Errorf("begin: %w", ctx.Err())
 		}
+	}
+	return db.beginTurn(ctx, a)
+}
+
+// beginTurn is begin for the actor a once the caller holds the SQLite
+// writer's turn (DB.gate), which the transaction then gives back.
+func (db *DB) beginTurn(ctx context.Context, a baton.Actor) (*Tx, error) {
+	turn := db.gate != nil
+	if turn {
 		db.wal.beforeWrite(ctx)
 		db.writeStmts.prepare(ctx)
 	}

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,6 +224,106 @@ func TestRecordBigBatch(t *testing.T) {
 			}
 			if got := lead(t, db, l.ID).Score.Engagement; !near(got, float64(20*n)*math.Pow(0.5, 1.0/24/10)) && !near(got, float64(20*n)) {
 				t.Fatalf("lead %d: engagement %v, want %d events' worth", i, got, n)
+			}
+		}
+	})
+}
+
+// TestRecordEventsAtOnce sends batches from many callers at once, with
+// events that two of them both send: on SQLite those queued behind the
+// writer are stored together. Every event is stored and scored once, each
+// caller's counts are its own, and a lead that qualifies is promoted once.
+func TestRecordEventsAtOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		clock := storetest.NewClock()
+		db.Now = clock.Now
+		ctx := storetest.System()
+		publish(t, db, testPolicy)
+		var leads []*baton.Lead
+		for i := range 20 {
+			title := ""
+			if i%2 == 0 {
+				title = "VP Sales" // fit 30: qualifies once engaged
+			}
+			leads = append(leads, storetest.MustLead(t, db, &baton.Lead{Email: fmt.Sprintf("l%d@x.com", i), Title: title}))
+		}
+		at := clock.Now().Add(-time.Hour)
+		// Batches of 100 or more find their leads on the reader pool
+		// before they queue: 16 callers at once are more than its 4
+		// connections.
+		const callers, batches, size = 16, 4, 120
+		// Caller c's batch b holds events e<c/2>-<b>-<i>: callers 2k and
+		// 2k+1 send the same ones, one of each pair being a duplicate.
+		batch := func(c, b int) []baton.EventInput {
+			var out []baton.EventInput
+			for i := range size {
+				l := leads[(c/2*7+b*3+i)%len(leads)]
+				out = append(out, event(fmt.Sprintf("e%d-%d-%d", c/2, b, i), l.ID, baton.EventPricingPageView, at))
+			}
+			return out
+		}
+		results := make([][]baton.EventResult, callers)
+		errs := make([]error, callers)
+		var wg sync.WaitGroup
+		for c := range callers {
+			wg.Go(func() {
+				for b := range batches {
+					res, err := db.RecordEvents(ctx, batch(c, b))
+					if err != nil {
+						errs[c] = err
+						return
+					}
+					results[c] = append(results[c], res)
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]int{} // unique events per lead
+		for c := 0; c < callers; c += 2 {
+			for b := range batches {
+				for _, e := range batch(c, b) {
+					want[e.LeadID]++
+				}
+			}
+		}
+		created, dups := 0, 0
+		for c := range callers {
+			for _, res := range results[c] {
+				if res.Created+res.Duplicates != size || res.Rejected != 0 {
+					t.Fatalf("caller %d: result %+v", c, res)
+				}
+				created, dups = created+res.Created, dups+res.Duplicates
+			}
+		}
+		if total := callers / 2 * batches * size; created != total || dups != total {
+			t.Fatalf("created %d, duplicates %d: want %d each", created, dups, total)
+		}
+		for i, l := range leads {
+			n := want[l.ID]
+			got := lead(t, db, l.ID)
+			if !near(got.Score.Engagement, float64(20*n)*math.Pow(0.5, 1.0/24/10)) && !near(got.Score.Engagement, float64(20*n)) {
+				t.Fatalf("lead %d: engagement %v, want %d events' worth", i, got.Score.Engagement, n)
+			}
+			_, stored, err := db.FindEvents(ctx, baton.EventFilter{LeadID: &l.ID})
+			if err != nil || stored != n {
+				t.Fatalf("lead %d: %d events stored, want %d (%v)", i, stored, n, err)
+			}
+			items, err := db.Timeline(ctx, l.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mqls := 0
+			for _, it := range items {
+				if it.History != nil && it.History.Action == baton.ActionStage && it.History.To == string(baton.StageMQL) {
+					mqls++
+				}
+			}
+			if wantMQL := map[bool]int{true: 1, false: 0}[l.Title != ""]; mqls != wantMQL || (got.Stage == baton.StageMQL) != (wantMQL == 1) {
+				t.Fatalf("lead %d (%q): stage %s after %d moves to MQL, want %d", i, l.Title, got.Stage, mqls, wantMQL)
 			}
 		}
 	})

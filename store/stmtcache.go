@@ -55,17 +55,37 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 
 // prepare prepares the queued queries on the pool. The caller must hold no
 // connection of the pool.
+//
+// The lock is not held while preparing: that waits for a free connection,
+// and the transactions holding them all may be waiting in get for the lock
+// (five callers on a reader pool of four deadlocked so).
 func (c *stmtCache) prepare(ctx context.Context) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	if len(c.queued) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	queries := make([]string, 0, len(c.queued))
 	for q := range c.queued {
-		delete(c.queued, q)
-		if s, err := c.pool.PrepareContext(ctx, q); err == nil {
+		queries = append(queries, q)
+	}
+	clear(c.queued)
+	c.mu.Unlock()
+	for _, q := range queries {
+		s, err := c.pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue // the query reports its error where it runs
+		}
+		c.mu.Lock()
+		if _, ok := c.stmts[q]; ok {
+			s.Close() // another caller prepared it meanwhile
+		} else {
 			c.stmts[q] = s
-		} // else the query reports its error where it runs
+		}
+		c.mu.Unlock()
 	}
 }
 

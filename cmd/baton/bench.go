@@ -26,7 +26,7 @@ import (
 // Each measures what a user meets (a policy in force, HTTP from another
 // process) beside a floor measured in the same run: the ratio between them
 // is the figure, since a busy machine slows both.
-var benchSections = []benchSection{benchPGInstances}
+var benchSections = []benchSection{ingestSection, benchPGInstances}
 
 // benchSection is one part of `baton bench`.
 type benchSection struct {
@@ -267,6 +267,13 @@ type benchServer struct {
 // another process, and returns once /readyz answers 200 (waiting as long
 // as it takes: ctx bounds it). Stop it with Stop.
 func (b *bench) Serve(ctx context.Context, db string, flags ...string) (*benchServer, error) {
+	return b.Listen(ctx, append([]string{"serve", "--db", db}, flags...)...)
+}
+
+// Listen runs the baton binary with args and --addr on a free port, as
+// another process, and returns once its /readyz answers 200, as Serve does:
+// for servers other than `baton serve` (a floor).
+func (b *bench) Listen(ctx context.Context, args ...string) (*benchServer, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -277,8 +284,7 @@ func (b *bench) Serve(ctx context.Context, db string, flags ...string) (*benchSe
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", "--db", db, "--addr", addr}, flags...)
-	cmd := exec.CommandContext(ctx, b.Exe, args...)
+	cmd := exec.CommandContext(ctx, b.Exe, slices.Concat(args, []string{"--addr", addr})...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		out.Close()
@@ -298,7 +304,7 @@ func (b *bench) Serve(ctx context.Context, db string, flags ...string) (*benchSe
 		case err := <-s.exited:
 			log, _ := os.ReadFile(out.Name())
 			out.Close()
-			return nil, fmt.Errorf("baton serve exited before it was ready: %v\n%s", err, log)
+			return nil, fmt.Errorf("baton %s exited before it was ready: %v\n%s", args[0], err, log)
 		case <-ctx.Done():
 			<-s.exited // CommandContext kills it
 			out.Close()

@@ -134,6 +134,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, baton.RulesMarkdown())
 	case "bench":
 		err = cmdBench(ctx, rest, stdout, stderr)
+	case "bench-floor":
+		err = cmdBenchFloor(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "baton", Version)
 	case "help", "-h", "--help":

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	smtpFrom := fs.String("smtp-from", "baton@localhost", "the From address of notifications")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key): cookies are then Secure with the __Host- prefix and answers carry HSTS")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert (PEM)")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the whole run to this file, for go tool pprof (a debugging aid: it costs a few percent)")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this address, for a scraper (e.g. 127.0.0.1:9090); beside the API /metrics wants an admin's token")
 	sessionIdle := fs.Duration("session-idle", store.DefaultSessionIdle, "how long a web session lasts without a page (at most 12h, the length of a session)")
 	tokenDays := fs.Int("token-days", 90, "how many days an API token made from now on works (0: for ever)")
@@ -57,6 +59,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if *maxLag <= 0 {
 		return fmt.Errorf("--read-db-max-lag: %s is not above 0", *maxLag)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	opts := store.Options{Sync: *sqliteSync, WALLimit: walLimit.n, Logger: logger, ReadDSNs: readDB, MaxLag: *maxLag}
 	if walLimit.n == 0 {
