@@ -114,7 +114,7 @@ func decodeSegment(body []byte, typ string, now time.Time, source string) ([]bat
 	}
 	var b segmentBatch
 	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, nil, nil, jsonError(err, "", nil)
+		return nil, nil, nil, timeError(body, jsonError(err, "", nil), "sentAt")
 	}
 	if b.Batch == nil {
 		return nil, nil, nil, baton.FieldError("batch", "required: the list of messages")
@@ -142,7 +142,7 @@ func decodeSegment(body []byte, typ string, now time.Time, source string) ([]bat
 func segmentOne(raw []byte, want string, batch *segmentBatch, now time.Time, source string) (baton.IntakeMessage, error) {
 	var sm segmentMessage
 	if err := json.Unmarshal(raw, &sm); err != nil {
-		return baton.IntakeMessage{}, jsonError(err, "", nil)
+		return baton.IntakeMessage{}, timeError(raw, jsonError(err, "", nil), "timestamp", "originalTimestamp", "sentAt")
 	}
 	sm.Type = strings.ToLower(strings.TrimSpace(sm.Type))
 	switch {
@@ -274,4 +274,23 @@ type segmentBatchDoc struct {
 	Context      json.RawMessage  `json:"context,omitempty"`
 	Integrations json.RawMessage  `json:"integrations,omitempty"`
 	SentAt       *time.Time       `json:"sentAt,omitempty"`
+}
+
+// timeError names the time field of obj that does not parse, when err is
+// about a time and names no field (encoding/json does not say which).
+func timeError(obj []byte, err error, fields ...string) error {
+	if baton.ErrorField(err) != "" || !strings.Contains(baton.ErrorMessage(err), "RFC 3339") {
+		return err
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(obj, &m) != nil {
+		return err
+	}
+	for _, f := range fields {
+		var t *time.Time
+		if raw, ok := m[f]; ok && json.Unmarshal(raw, &t) != nil {
+			return baton.FieldError(f, "expected an RFC 3339 time such as 2026-11-30T09:19:02.551Z")
+		}
+	}
+	return err
 }
