@@ -7,6 +7,7 @@
 // endpoint gets the visitor's id as a hidden field. The visitor's id is
 // random, first-party (this site's localStorage, key "baton_aid"), and
 // links the visitor's page views to the lead when they send a form.
+// Nothing else is read or kept: no cookies, no third parties.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -62,7 +63,11 @@
       properties: { url: location.href, path: location.pathname, title: document.title, referrer: document.referrer },
       context: { page: { url: location.href, path: location.pathname } },
       timestamp: new Date().toISOString()
-    }, "text/plain").catch(function () {});
+    }, "text/plain").then(function (r) {
+      return r.ok;
+    }, function () {
+      return false;
+    });
   }
 
   function show(form, state, text) {
@@ -117,10 +122,17 @@
         f.appendChild(h);
       }
     }
-    page();
+    page().then(recorded);
   }
 
-  window.baton = { anonymousId: anonymousId, page: page };
+  // baton.ready settles when the page view of this load is answered: true
+  // if Baton recorded it. baton.page() records another (a single-page
+  // app's route change), with the same promise.
+  var recorded;
+  var ready = new Promise(function (resolve) {
+    recorded = resolve;
+  });
+  window.baton = { anonymousId: anonymousId, page: page, ready: ready };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {
