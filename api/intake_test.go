@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,7 +25,7 @@ intake:
 
 // post sends body to path with the headers and returns the status, the
 // answer's headers and body.
-func (f *fixture) post(t *testing.T, path, contentType, body string, header map[string]string) (int, http.Header, []byte) {
+func (f *fixture) post(t testing.TB, path, contentType, body string, header map[string]string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -221,6 +222,14 @@ func TestIntakeKeys(t *testing.T) {
 	if decodeJSON(t, b, &a); st != 200 || a.Rejected != 1 || a.Errors[0].Row != 0 || a.Errors[0].Column != "type" || a.Pending+a.Events != 1 {
 		t.Fatalf("a capture key's batch: %d %s", st, b)
 	}
+	// /v1/batch also takes a bare array and a lone message, as Segment's
+	// Webhooks destination sends them.
+	for _, body := range []string{`[` + strings.Replace(page, "p1", "p10", 1) + `]`, strings.Replace(page, "p1", "p11", 1)} {
+		st, _, b := f.post(t, "/v1/batch", "application/json", body, basic(write))
+		if decodeJSON(t, b, &a); st != 200 || a.Pending != 1 || a.Rejected != 0 {
+			t.Fatalf("%s: %d %s", body, st, b)
+		}
+	}
 	// A revoked key is refused from the next message on.
 	if _, err := f.db.RevokeIngestKey(sys(), wk.ID); err != nil {
 		t.Fatal(err)
@@ -354,4 +363,55 @@ func TestCaptureForm(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || !strings.Contains(string(js), "/capture/v1/form") {
 		t.Fatalf("the script: %d %v", resp.StatusCode, resp.Header)
 	}
+}
+
+// FuzzIntake feeds arbitrary bodies to the Segment routes with a write key
+// and to the form endpoint with a capture key: never a 5xx, always JSON.
+func FuzzIntake(f *testing.F) {
+	for _, file := range []string{"testdata/segment_batch.json", "testdata/segment_page.json"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"batch":[{"type":"track","messageId":"m","userId":"u","event":"E","timestamp":"x"}]}`, `[{"type":"page"}]`, `{"batch":null}`,
+		`{"type":"identify","messageId":"i","traits":{"email":["x"],"company":{"name":7}}}`, `{"email":"a@b.test","_hp":""}`,
+		`{"type":"page","messageId":"p","anonymousId":"a","properties":"no"}`, `{"email":{"x":1}}`, `[]`, `null`, ``,
+		"{\"type\":\"track\",\"messageId\":\"\xff\",\"event\":\"x\",\"anonymousId\":\"a\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	fx := newFixture(f)
+	write, _, err := fx.db.CreateIngestKey(sys(), baton.IngestKeyInput{Kind: baton.KeyWrite, Name: "segment"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	capture, _, err := fx.db.CreateIngestKey(sys(), baton.IngestKeyInput{Kind: baton.KeyCapture, Name: "site", Origins: []string{"https://www.example.test"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := 0
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, path := range []string{"/v1/batch", "/v1/identify", "/v1/track", "/v1/page"} {
+			req, _ := http.NewRequest("POST", fx.srv.URL+path, strings.NewReader(string(body)))
+			req.SetBasicAuth(write, "")
+			resp, err := fx.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 || !json.Valid(b) {
+				t.Fatalf("%s with %q: %d %s", path, body, resp.StatusCode, b)
+			}
+		}
+		n++
+		st, _, b := fx.post(t, "/capture/v1/form?key="+capture, "application/json", string(body),
+			map[string]string{"Origin": "https://www.example.test", "X-Forwarded-For": fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)})
+		if st >= 500 || !json.Valid(b) {
+			t.Fatalf("the form with %q: %d %s", body, st, b)
+		}
+	})
 }

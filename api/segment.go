@@ -102,8 +102,19 @@ func field(v any, key string) string {
 // of those that do not, by index.
 func decodeSegment(body []byte, typ string, now time.Time, source string) ([]baton.IntakeMessage, []int, []baton.RowError, error) {
 	body = bytes.TrimSpace(body)
+	if typ == "batch" && len(body) > 0 && body[0] == '[' {
+		// A bare array, as Segment's Webhooks destination sends a batch.
+		body = append(append([]byte(`{"batch":`), body...), '}')
+	}
 	if len(body) == 0 || body[0] != '{' {
 		return nil, nil, nil, baton.Errorf(baton.EINVALID, "send a JSON object: a Segment message, or {\"batch\": [...]} to /v1/batch")
+	}
+	if typ == "batch" {
+		var top map[string]json.RawMessage
+		if json.Unmarshal(body, &top) == nil && top["batch"] == nil && top["type"] != nil {
+			// One message, as Segment's Webhooks destination sends an event.
+			typ = ""
+		}
 	}
 	if typ != "batch" {
 		m, err := segmentOne(body, typ, nil, now, source)
