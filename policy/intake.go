@@ -21,8 +21,8 @@ import (
 //
 // A track event not in track records its name in lower_snake_case ("Signed
 // Up" is signed_up); a page no path matches is a page_view. A path is
-// matched against the whole path of the page's URL; * matches any run of
-// characters, / included. Without an intake section, DefaultIntake.
+// matched against the whole path of the page's URL, a trailing / ignored
+// on both; * matches any run of characters, / included. Without an intake section, DefaultIntake.
 type Intake struct {
 	// Track maps track event names, as sent, to event types.
 	Track map[string]string
@@ -83,7 +83,7 @@ func (in *Intake) PageEvent(rawURL string) string {
 	}
 	path = strings.TrimSuffix(path, "/")
 	for _, r := range in.Pages {
-		if r.re.MatchString(path) || r.re.MatchString(path+"/") {
+		if r.re.MatchString(path) {
 			return r.Event
 		}
 	}
