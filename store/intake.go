@@ -171,8 +171,7 @@ type visitor struct{ kind, id string }
 
 // pendingEvent is an event of a visitor not linked to a lead yet.
 type pendingEvent struct {
-	row   int // the message's index; -1 for one stored before
-	id    int64
+	row   int // the message's index
 	anon  string
 	user  string
 	event baton.EventInput
