@@ -256,7 +256,11 @@ func segment(typ string) func(s *Server, w http.ResponseWriter, r *http.Request)
 			msgs, rows = kept, keptRows
 		}
 		res, err := s.svc.Intake.Intake(r.Context(), msgs)
-		if err != nil {
+		if baton.ErrorCode(err) == baton.ECONFLICT {
+			// Two senders wrote one lead at once: Segment retries a 503.
+			return &statusError{status: http.StatusServiceUnavailable,
+				err: baton.Errorf(baton.EUNAVAILABLE, "another request changed the same lead at the same moment: nothing was stored; retry")}
+		} else if err != nil {
 			return err
 		}
 		for i := range res.Errors {

@@ -232,8 +232,10 @@ func (db *DB) Intake(ctx context.Context, msgs []baton.IntakeMessage) (res baton
 			}
 			id, created, updated, err := tx.identify(ctx, m, defs)
 			if err != nil {
+				// Bad input is the message's; a race with another writer
+				// (ECONFLICT) ends the batch, for the sender to retry.
 				var be *baton.Error
-				if !errors.As(err, &be) {
+				if !errors.As(err, &be) || be.Code == baton.ECONFLICT {
 					return err
 				}
 				bad(i, err)

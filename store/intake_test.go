@@ -226,3 +226,36 @@ func leadByEmail(t *testing.T, db *store.DB, email string) (*baton.Lead, error) 
 	}
 	return nil, fmt.Errorf("no lead %s", email)
 }
+
+// TestIntakeRace: identifies of one new person sent at once make one lead;
+// each is stored, or refused with ECONFLICT for the sender to retry, never
+// an internal error.
+func TestIntakeRace(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		key := baton.IngestKey{Kind: baton.KeyWrite, Name: "segment"}
+		ctx := baton.WithActor(t.Context(), key.Actor())
+		const n = 8
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				_, err := db.Intake(ctx, []baton.IntakeMessage{{Type: baton.MessageIdentify, MessageID: fmt.Sprint("i", i),
+					AnonymousID: fmt.Sprint("anon-", i), Email: "race@example.test", Traits: baton.Traits{Name: fmt.Sprint("R", i)}}})
+				errs <- err
+			}()
+		}
+		conflicts := 0
+		for range n {
+			if err := <-errs; baton.ErrorCode(err) == baton.ECONFLICT {
+				conflicts++
+			} else if err != nil {
+				t.Errorf("identify: %v", err)
+			}
+		}
+		t.Logf("%d of %d identifies refused with ECONFLICT", conflicts, n)
+		leads, _, err := db.FindLeads(storetest.System(), baton.LeadFilter{Query: "race@example.test"})
+		if err != nil || len(leads) != 1 {
+			t.Fatalf("leads: %v %v", leads, err)
+		}
+	})
+}
