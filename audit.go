@@ -38,7 +38,7 @@ type AuditEntry struct {
 // AuditActions are the actions the audit log records.
 var AuditActions = []string{
 	"user.create", "user.update", "user.password", "user.away",
-	"token.create", "token.revoke",
+	"token.create", "token.revoke", "ingest_key.create", "ingest_key.revoke",
 	"webhook.create", "webhook.toggle", "webhook.rotate", "slack.create", "slack.toggle",
 	"calendar.set", "calendar.delete",
 	"policy.draft", "policy.publish",

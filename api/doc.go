@@ -29,6 +29,17 @@
 // match theirs; Redocly's recommended rules find no error; and the Go client
 // in package client is generated from the served document and used.
 //
+// # The intake
+//
+// Segment's HTTP Tracking API (/v1/batch, /v1/identify, /v1/track,
+// /v1/page; segment.go) and the website's capture (/capture/v1/form and
+// /capture.js; capture.go) take ingest keys, not tokens (intake.go): a
+// write key as the basic-auth user from servers, a capture key as ?key=
+// from browsers on its origins, with CORS answers for those origins only
+// and a token bucket per address. A route of the table says which kind it
+// takes (route.ingest), so no token reaches these routes and no ingest key
+// any other. What the messages do is storage's: [baton.IntakeService].
+//
 // # Authentication and roles
 //
 // A request names its user with "Authorization: Bearer TOKEN". The token is

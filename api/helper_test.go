@@ -68,7 +68,7 @@ func newFixture(t testing.TB) *fixture {
 	if _, ok := t.(*testing.T); ok && testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	srv := httptest.NewServer(api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db, Outbox: db, Stats: db}, logger).Handler())
+	srv := httptest.NewServer(api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db, Outbox: db, Stats: db, Intake: db}, logger).Handler())
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, db: db, srv: srv, users: map[string]*baton.User{}, tokens: map[string]string{none: "", bad: "bt_nobody-has-this-token"}}
 	mk := func(key string, role baton.Role, mgr string) {

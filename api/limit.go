@@ -31,11 +31,19 @@ type Limits struct {
 	// once, counted as they arrive (never from Content-Length, which a
 	// client may state and never send).
 	BodyBytes int64
+	// CaptureBurst messages (page views, track events) may come at once
+	// from one address with a capture key, then one per CaptureEvery;
+	// forms FormBurst at once, then one per FormEvery. Past them: 429.
+	CaptureBurst int
+	CaptureEvery time.Duration
+	FormBurst    int
+	FormEvery    time.Duration
 }
 
 // DefaultLimits are the limits of New.
 func DefaultLimits() Limits {
-	return Limits{Writes: max(4, 2*runtime.GOMAXPROCS(0)), WriteWait: time.Second, BodyBytes: 128 << 20}
+	return Limits{Writes: max(4, 2*runtime.GOMAXPROCS(0)), WriteWait: time.Second, BodyBytes: 128 << 20,
+		CaptureBurst: 60, CaptureEvery: time.Second, FormBurst: 5, FormEvery: time.Minute}
 }
 
 // limiter applies Limits.

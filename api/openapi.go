@@ -41,8 +41,10 @@ func openAPI(rs []route) obj {
 		"paths":    paths,
 		"webhooks": webhooks(ex),
 		"components": obj{"schemas": schemas,
-			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "An API token: Authorization: Bearer TOKEN"}},
-			"responses":       errorResponses()},
+			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "An API token: Authorization: Bearer TOKEN"},
+				"writeKey":   obj{"type": "http", "scheme": "basic", "description": "An ingest write key (bw_...) as the basic-auth user with no password, as Segment sends it; from servers only"},
+				"captureKey": obj{"type": "apiKey", "in": "query", "name": "key", "description": "An ingest capture key (bc_...), from a browser on one of the key's origins"}},
+			"responses": errorResponses()},
 	}
 }
 
@@ -100,6 +102,7 @@ var tagDescriptions = map[string]string{
 	"reports":       "Funnel, velocity, SLA, rejections and the rest, as JSON or CSV.",
 	"handoff":       "The handoff from marketing to sales: accept, reject, attempts, qualify, convert, close, queues.",
 	"webhooks":      "The signed POSTs Baton sends to the webhooks an admin registers.",
+	"intake":        "Segment's HTTP Tracking API and the website's capture, with ingest keys (write and capture), never API tokens.",
 }
 
 // errorStatuses are the error responses of the document, with the code
@@ -205,6 +208,10 @@ var inputRequired = map[string][]string{
 	"ConvertInput":      {"name"},
 	"CloseInput":        {"won"},
 	"AssignInput":       {"user_id"},
+	"SegmentMessage":    {"messageId"},
+	"SegmentBatch":      {"batch"},
+	"FormInput":         {"email"},
+	"IngestKeyInput":    {"kind", "name"},
 }
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -215,8 +222,15 @@ func operation(rt route, ex *exampler) obj {
 		"operationId": operationID(rt),
 		"tags":        []any{rt.tag},
 	}
-	if rt.public {
+	switch {
+	case rt.public:
 		op["security"] = []any{}
+	case rt.ingest == ingestAny:
+		op["security"] = []any{obj{"writeKey": []any{}}, obj{"captureKey": []any{}}}
+	case rt.ingest == ingestWrite:
+		op["security"] = []any{obj{"writeKey": []any{}}}
+	case rt.ingest == ingestCapture:
+		op["security"] = []any{obj{"captureKey": []any{}}}
 	}
 	var params []any
 	for _, p := range pathParams(rt) {
@@ -232,7 +246,11 @@ func operation(rt route, ex *exampler) obj {
 		op["parameters"] = params
 	}
 	if rt.body != "" {
-		op["requestBody"] = obj{"required": !rt.bodyOptional, "content": obj{"application/json": obj{"schema": ref(rt.body), "example": ex.example(ref(rt.body), rt.body)}}}
+		content := obj{"application/json": obj{"schema": ref(rt.body), "example": ex.example(ref(rt.body), rt.body)}}
+		if rt.ingest == ingestCapture {
+			content["application/x-www-form-urlencoded"] = obj{"schema": ref(rt.body), "example": ex.example(ref(rt.body), rt.body)}
+		}
+		op["requestBody"] = obj{"required": !rt.bodyOptional, "content": content}
 	}
 	ok := obj{"description": http.StatusText(rt.status)}
 	switch {
@@ -260,7 +278,8 @@ func operation(rt route, ex *exampler) obj {
 
 // rawExamples are the examples of the responses that are not JSON.
 var rawExamples = map[string]string{
-	"text/plain": "# HELP baton_http_requests_total HTTP requests by route and status.\n# TYPE baton_http_requests_total counter\nbaton_http_requests_total{route=\"GET /api/v1/leads\",status=\"200\"} 42\n",
+	"text/javascript": "(function () { \"use strict\"; /* ... */ })();\n",
+	"text/plain":      "# HELP baton_http_requests_total HTTP requests by route and status.\n# TYPE baton_http_requests_total counter\nbaton_http_requests_total{route=\"GET /api/v1/leads\",status=\"200\"} 42\n",
 }
 
 // pathParams returns the path parameters of a route: each {name} of its

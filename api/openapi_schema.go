@@ -42,6 +42,8 @@ var vocabularies = map[string][]string{
 	"DeliveryChannel":  {"email", "webhook", "slack"},
 	"OutboxState":      {"pending", "sent", "dead"},
 	"DeliveryResult":   {baton.AttemptInFlight, baton.AttemptInterrupted, baton.AttemptDelivered, baton.AttemptFailed},
+	"IngestKeyKind":    enumOf(baton.IngestKeyKinds),
+	"SegmentType":      {"identify", "track", "page"},
 }
 
 // typeVocabularies are the vocabularies of the named string types of the
@@ -56,6 +58,7 @@ var typeVocabularies = map[reflect.Type]string{
 	reflect.TypeFor[baton.Action]():           "HistoryAction",
 	reflect.TypeFor[baton.Verb]():             "Verb",
 	reflect.TypeFor[baton.DiffKind]():         "DiffKind",
+	reflect.TypeFor[baton.IngestKeyKind]():    "IngestKeyKind",
 }
 
 // fieldVocabularies are the vocabularies of plain string fields, by struct
@@ -77,6 +80,7 @@ var fieldVocabularies = map[reflect.Type]map[string]string{
 	reflect.TypeFor[webhookData]():           {"on_breach": "BreachAction"},
 	reflect.TypeFor[webhookPayload]():        {"event": "WebhookEvent", "type": "WebhookEvent"},
 	reflect.TypeFor[baton.DeliveryAttempt](): {"channel": "DeliveryChannel", "state": "OutboxState", "result": "DeliveryResult"},
+	reflect.TypeFor[segmentMessage]():        {"type": "SegmentType"},
 }
 
 // openFields are the string fields whose names sound like a vocabulary but
@@ -94,6 +98,7 @@ var openFields = map[reflect.Type]map[string]string{
 	reflect.TypeFor[baton.Token]():           {"created_via": "the door: ui, api, cli"},
 	reflect.TypeFor[baton.DeliveryAttempt](): {"event": "a webhook event, or for email and Slack the notification's kind"},
 	reflect.TypeFor[webhookData]():           {"reason": "free text", "outcome": "a stage", "via": "how the lead came: api, import, ui, demo..."},
+	reflect.TypeFor[segmentMessage]():        {"event": "a track event's name, any the sender uses; the policy's intake.track maps it"},
 }
 
 // vocabularyWords are field names that usually hold a closed vocabulary.

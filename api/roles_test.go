@@ -72,6 +72,10 @@ func TestRoles(t *testing.T) {
 	if err := f.db.CreateSlackChannel(sys(), channel); err != nil {
 		t.Fatal(err)
 	}
+	_, ingestKey, err := f.db.CreateIngestKey(sys(), baton.IngestKeyInput{Kind: baton.KeyWrite, Name: "segment"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const (
 		u = 401 // no or bad token
 		F = 403
@@ -216,6 +220,17 @@ func TestRoles(t *testing.T) {
 		{"list Slack channels", "GET", fixed("/api/v1/slack-channels"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
 		{"add Slack channel", "POST", fixed("/api/v1/slack-channels"), func() string { return `{"team":"East","url":"https://hooks.slack.com/services/T1/B2/x"}` }, [9]int{u, u, 201, F, F, F, F, F, F}},
 		{"turn Slack channel off", "PATCH", fixed("/api/v1/slack-channels/" + id(channel.ID)), func() string { return `{"active":true}` }, [9]int{u, u, 200, F, F, F, F, F, F}},
+		// The intake takes ingest keys, never API tokens: 401 for every
+		// token; its keys are an admin's.
+		{"segment batch", "POST", fixed("/v1/batch"), func() string { return `{"batch":[]}` }, [9]int{u, u, u, u, u, u, u, u, u}},
+		{"segment identify", "POST", fixed("/v1/identify"), func() string { return `{}` }, [9]int{u, u, u, u, u, u, u, u, u}},
+		{"segment track", "POST", fixed("/v1/track"), func() string { return `{}` }, [9]int{u, u, u, u, u, u, u, u, u}},
+		{"segment page", "POST", fixed("/v1/page"), func() string { return `{}` }, [9]int{u, u, u, u, u, u, u, u, u}},
+		{"capture form", "POST", fixed("/capture/v1/form"), func() string { return `{}` }, [9]int{u, u, u, u, u, u, u, u, u}},
+		{"capture script", "GET", fixed("/capture.js"), nil, [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"list ingest keys", "GET", fixed("/api/v1/ingest-keys"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
+		{"create ingest key", "POST", fixed("/api/v1/ingest-keys"), func() string { return `{"kind":"capture","name":"site","origins":["https://www.example.com"]}` }, [9]int{u, u, 201, F, F, F, F, F, F}},
+		{"revoke ingest key", "DELETE", fixed("/api/v1/ingest-keys/" + id(ingestKey.ID)), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
 		{"webhook deliveries", "GET", fixed("/api/v1/webhooks/" + id(hook.ID) + "/deliveries"), nil, [9]int{u, u, 200, F, F, F, F, F, F}},
 	}
 	covered := map[string]bool{}

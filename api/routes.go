@@ -20,6 +20,9 @@ type route struct {
 	tag     string
 	// public routes need no token.
 	public bool
+	// ingest routes take an ingest key instead of a token (intake.go):
+	// ingestAny, ingestWrite or ingestCapture.
+	ingest string
 	// params are the query parameters; path parameters come from the path.
 	params []param
 	// body is the request body's schema name, "" for none; optional bodies
@@ -204,6 +207,19 @@ func routes() []route {
 		{method: "POST", path: "/api/v1/slack-channels", handle: (*Server).createSlackChannel, summary: "Add a Slack incoming webhook that gets the notifications of a team or of a user (admin): new MQL, SQL handed over, reminder, breach, rejection; its URL is stored sealed and never shown again", tag: "webhooks", body: "SlackChannelInput", status: 201, resp: "SlackChannel"},
 		{method: "PATCH", path: "/api/v1/slack-channels/{id}", handle: (*Server).updateSlackChannel, summary: "Turn a Slack channel off (active false) or on again (admin)", tag: "webhooks", body: "WebhookUpdate", status: 200, resp: "SlackChannel"},
 
+		// The intake: Segment's HTTP Tracking API with a write key (or a
+		// capture key from its origins), the website's capture, and the
+		// admin's keys.
+		{method: "POST", path: "/v1/batch", handle: segment("batch"), summary: "Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)", tag: "intake", ingest: ingestAny, body: "SegmentBatch", status: 200, resp: "IntakeResult"},
+		{method: "POST", path: "/v1/identify", handle: segment("identify"), summary: "Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)", tag: "intake", ingest: ingestWrite, body: "SegmentMessage", status: 200, resp: "IntakeResult"},
+		{method: "POST", path: "/v1/track", handle: segment("track"), summary: "Segment's track: an event of the lead or the visitor, its type from the policy's intake.track", tag: "intake", ingest: ingestAny, body: "SegmentMessage", status: 200, resp: "IntakeResult"},
+		{method: "POST", path: "/v1/page", handle: segment("page"), summary: "Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)", tag: "intake", ingest: ingestAny, body: "SegmentMessage", status: 200, resp: "IntakeResult"},
+		{method: "POST", path: "/capture/v1/form", handle: (*Server).captureForm, summary: "A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next", tag: "intake", ingest: ingestCapture, body: "FormInput", status: 200, resp: "FormResult", errors: []int{http.StatusTooManyRequests}},
+		{method: "GET", path: "/capture.js", handle: (*Server).captureScript, summary: "The first-party capture script: page views and forms with an anonymous id (see the README for the snippet)", tag: "intake", public: true, status: 200, raw: "text/javascript"},
+		{method: "GET", path: "/api/v1/ingest-keys", handle: (*Server).listIngestKeys, summary: "List the ingest keys, never the keys themselves (admin)", tag: "intake", status: 200, resp: "IngestKeyList"},
+		{method: "POST", path: "/api/v1/ingest-keys", handle: (*Server).createIngestKey, summary: "Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once", tag: "intake", body: "IngestKeyInput", status: 201, resp: "IngestKeyResult"},
+		{method: "DELETE", path: "/api/v1/ingest-keys/{id}", handle: (*Server).revokeIngestKey, summary: "Revoke an ingest key: from the next message on it answers 401 (admin)", tag: "intake", status: 200, resp: "IngestKey"},
+
 		{method: "GET", path: "/api/v1/products", handle: (*Server).listProducts, summary: "List products by name", tag: "opportunities", status: 200, resp: "ProductList"},
 	}
 }
@@ -307,4 +323,14 @@ var schemaTypes = map[string]reflect.Type{
 	"SlackChannel":      reflect.TypeFor[baton.SlackChannel](),
 	"SlackChannelList":  reflect.TypeFor[list[baton.SlackChannel]](),
 	"SlackChannelInput": reflect.TypeFor[slackInput](),
+
+	"SegmentMessage":  reflect.TypeFor[segmentMessage](),
+	"SegmentBatch":    reflect.TypeFor[segmentBatchDoc](),
+	"IntakeResult":    reflect.TypeFor[intakeResult](),
+	"FormInput":       reflect.TypeFor[formInput](),
+	"FormResult":      reflect.TypeFor[formResult](),
+	"IngestKey":       reflect.TypeFor[baton.IngestKey](),
+	"IngestKeyList":   reflect.TypeFor[list[baton.IngestKey]](),
+	"IngestKeyInput":  reflect.TypeFor[baton.IngestKeyInput](),
+	"IngestKeyResult": reflect.TypeFor[ingestKeyResult](),
 }

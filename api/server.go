@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,6 +35,9 @@ type Services struct {
 	Outbox baton.OutboxService
 	// Stats adds the business metrics to /metrics; optional.
 	Stats baton.StatsService
+	// Intake serves Segment's routes (/v1/...), the website's capture
+	// (/capture.js, /capture/v1/form) and /api/v1/ingest-keys; optional.
+	Intake baton.IntakeService
 }
 
 // Server is the JSON API. It holds no global state: make as many as needed.
@@ -46,6 +50,9 @@ type Server struct {
 	openapi []byte
 	handler http.Handler
 	limiter *limiter
+	// captureLimit and formLimit bound what one address sends with a
+	// capture key: messages, and forms.
+	captureLimit, formLimit *addrLimiter
 }
 
 // New returns a server of the services that logs to logger (slog.Default()
@@ -54,7 +61,8 @@ func New(s Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	srv := &Server{svc: s, logger: logger, routes: routes(), mux: http.NewServeMux(), metrics: newMetrics(), limiter: newLimiter(DefaultLimits())}
+	srv := &Server{svc: s, logger: logger, routes: routes(), mux: http.NewServeMux(), metrics: newMetrics()}
+	srv.SetLimits(DefaultLimits())
 	for _, rt := range srv.routes {
 		srv.mux.Handle(rt.method+" "+rt.path, srv.endpoint(rt))
 	}
@@ -72,7 +80,12 @@ func New(s Services, logger *slog.Logger) *Server {
 }
 
 // SetLimits replaces the limits of DefaultLimits; call it before serving.
-func (s *Server) SetLimits(l Limits) { s.limiter = newLimiter(l) }
+func (s *Server) SetLimits(l Limits) {
+	d := DefaultLimits()
+	s.limiter = newLimiter(l)
+	s.captureLimit = newAddrLimiter(cmp.Or(l.CaptureBurst, d.CaptureBurst), cmp.Or(l.CaptureEvery, d.CaptureEvery))
+	s.formLimit = newAddrLimiter(cmp.Or(l.FormBurst, d.FormBurst), cmp.Or(l.FormEvery, d.FormEvery))
+}
 
 // Handler returns the handler of every route: /api/v1/..., /healthz and
 // /metrics.
@@ -103,6 +116,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// Answers carry lead data and tokens: no cache, shared or private,
 	// keeps them (OWASP ASVS 8.2.1).
 	sw.Header().Set("Cache-Control", "no-store")
+	if r.Method == http.MethodOptions && isIntakePath(r.URL.Path) {
+		s.preflight(sw, r)
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unrouted(sw, r)
 		return
@@ -136,7 +153,14 @@ type userKey struct{}
 func (s *Server) endpoint(rt route) http.Handler {
 	limit := bodyLimit(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !rt.public {
+		if rt.ingest != "" {
+			ir, err := s.ingestAuth(w, r, rt)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			r = ir
+		} else if !rt.public {
 			u, err := s.authenticate(r)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="baton"`)

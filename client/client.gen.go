@@ -44,6 +44,8 @@ const (
 	AuditActionAccountImport     AuditAction = "account.import"
 	AuditActionCalendarDelete    AuditAction = "calendar.delete"
 	AuditActionCalendarSet       AuditAction = "calendar.set"
+	AuditActionIngestKeyCreate   AuditAction = "ingest_key.create"
+	AuditActionIngestKeyRevoke   AuditAction = "ingest_key.revoke"
 	AuditActionLeadExport        AuditAction = "lead.export"
 	AuditActionLeadImport        AuditAction = "lead.import"
 	AuditActionModelActivate     AuditAction = "model.activate"
@@ -76,6 +78,10 @@ func (e AuditAction) Valid() bool {
 	case AuditActionCalendarDelete:
 		return true
 	case AuditActionCalendarSet:
+		return true
+	case AuditActionIngestKeyCreate:
+		return true
+	case AuditActionIngestKeyRevoke:
 		return true
 	case AuditActionLeadExport:
 		return true
@@ -426,6 +432,24 @@ func (e HistoryAction) Valid() bool {
 	}
 }
 
+// Defines values for IngestKeyKind.
+const (
+	IngestKeyKindCapture IngestKeyKind = "capture"
+	IngestKeyKindWrite   IngestKeyKind = "write"
+)
+
+// Valid indicates whether the value is a known member of the IngestKeyKind enum.
+func (e IngestKeyKind) Valid() bool {
+	switch e {
+	case IngestKeyKindCapture:
+		return true
+	case IngestKeyKindWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotificationKind.
 const (
 	NotificationKindAssigned   NotificationKind = "assigned"
@@ -627,6 +651,27 @@ func (e ScoreAxis) Valid() bool {
 	case ScoreAxisEngagement:
 		return true
 	case ScoreAxisFit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SegmentType.
+const (
+	SegmentTypeIdentify SegmentType = "identify"
+	SegmentTypePage     SegmentType = "page"
+	SegmentTypeTrack    SegmentType = "track"
+)
+
+// Valid indicates whether the value is a known member of the SegmentType enum.
+func (e SegmentType) Valid() bool {
+	switch e {
+	case SegmentTypeIdentify:
+		return true
+	case SegmentTypePage:
+		return true
+	case SegmentTypeTrack:
 		return true
 	default:
 		return false
@@ -1204,6 +1249,29 @@ type EventResult struct {
 	Rejected   int64      `json:"rejected"`
 }
 
+// FormInput defines model for FormInput.
+type FormInput struct {
+	UnderscoreHp   *string `json:"_hp,omitempty"`
+	UnderscoreNext *string `json:"_next,omitempty"`
+	AnonymousId    *string `json:"anonymous_id,omitempty"`
+	Company        *string `json:"company,omitempty"`
+	Country        *string `json:"country,omitempty"`
+	Email          string  `json:"email"`
+	FirstName      *string `json:"first_name,omitempty"`
+	Form           *string `json:"form,omitempty"`
+	LastName       *string `json:"last_name,omitempty"`
+	MessageId      *string `json:"message_id,omitempty"`
+	Name           *string `json:"name,omitempty"`
+	Page           *string `json:"page,omitempty"`
+	Phone          *string `json:"phone,omitempty"`
+	Title          *string `json:"title,omitempty"`
+}
+
+// FormResult defines model for FormResult.
+type FormResult struct {
+	Ok bool `json:"ok"`
+}
+
 // Handoff defines model for Handoff.
 type Handoff struct {
 	AnsweredAt     *time.Time   `json:"answered_at,omitempty"`
@@ -1276,6 +1344,59 @@ type HistoryEntry struct {
 type HistoryList struct {
 	Items []HistoryEntry `json:"items"`
 	Total int64          `json:"total"`
+}
+
+// IngestKey defines model for IngestKey.
+type IngestKey struct {
+	CreatedAt  time.Time     `json:"created_at"`
+	CreatedBy  *int64        `json:"created_by,omitempty"`
+	Id         int64         `json:"id"`
+	Kind       IngestKeyKind `json:"kind"`
+	LastUsedAt *time.Time    `json:"last_used_at,omitempty"`
+	Name       string        `json:"name"`
+	Origins    []string      `json:"origins"`
+	RevokedAt  *time.Time    `json:"revoked_at,omitempty"`
+	RevokedBy  *int64        `json:"revoked_by,omitempty"`
+}
+
+// IngestKeyInput defines model for IngestKeyInput.
+type IngestKeyInput struct {
+	Kind    IngestKeyKind `json:"kind"`
+	Name    string        `json:"name"`
+	Origins *[]string     `json:"origins,omitempty"`
+}
+
+// IngestKeyKind defines model for IngestKeyKind.
+type IngestKeyKind string
+
+// IngestKeyList defines model for IngestKeyList.
+type IngestKeyList struct {
+	Items []IngestKey `json:"items"`
+	Total int64       `json:"total"`
+}
+
+// IngestKeyResult defines model for IngestKeyResult.
+type IngestKeyResult struct {
+	CreatedAt time.Time     `json:"created_at"`
+	CreatedBy *int64        `json:"created_by,omitempty"`
+	Id        int64         `json:"id"`
+	Key       string        `json:"key"`
+	Kind      IngestKeyKind `json:"kind"`
+	Name      string        `json:"name"`
+	Origins   []string      `json:"origins"`
+}
+
+// IntakeResult defines model for IntakeResult.
+type IntakeResult struct {
+	Duplicates   int64      `json:"duplicates"`
+	Errors       []RowError `json:"errors"`
+	Events       int64      `json:"events"`
+	LeadsCreated int64      `json:"leads_created"`
+	LeadsUpdated int64      `json:"leads_updated"`
+	Pending      int64      `json:"pending"`
+	Rejected     int64      `json:"rejected"`
+	Stitched     int64      `json:"stitched"`
+	Success      bool       `json:"success"`
 }
 
 // Lead defines model for Lead.
@@ -1643,6 +1764,46 @@ type ScoreReason struct {
 	Points float64   `json:"points"`
 	Rule   string    `json:"rule"`
 }
+
+// SegmentBatch defines model for SegmentBatch.
+type SegmentBatch struct {
+	Batch []SegmentMessage `json:"batch"`
+
+	// Context any JSON object
+	Context *map[string]interface{} `json:"context,omitempty"`
+
+	// Integrations any JSON object
+	Integrations *map[string]interface{} `json:"integrations,omitempty"`
+	SentAt       *time.Time              `json:"sentAt,omitempty"`
+}
+
+// SegmentMessage defines model for SegmentMessage.
+type SegmentMessage struct {
+	AnonymousId *string `json:"anonymousId,omitempty"`
+
+	// Context any JSON object
+	Context *map[string]interface{} `json:"context,omitempty"`
+	Event   *string                 `json:"event,omitempty"`
+
+	// Integrations any JSON object
+	Integrations      *map[string]interface{} `json:"integrations,omitempty"`
+	MessageId         string                  `json:"messageId"`
+	Name              *string                 `json:"name,omitempty"`
+	OriginalTimestamp *time.Time              `json:"originalTimestamp,omitempty"`
+
+	// Properties any JSON object
+	Properties *map[string]interface{} `json:"properties,omitempty"`
+	SentAt     *time.Time              `json:"sentAt,omitempty"`
+	Timestamp  *time.Time              `json:"timestamp,omitempty"`
+
+	// Traits any JSON object
+	Traits *map[string]interface{} `json:"traits,omitempty"`
+	Type   *SegmentType            `json:"type,omitempty"`
+	UserId *string                 `json:"userId,omitempty"`
+}
+
+// SegmentType defines model for SegmentType.
+type SegmentType string
 
 // SendBack defines model for SendBack.
 type SendBack struct {
@@ -2353,6 +2514,9 @@ type PatchAccountsIdJSONRequestBody = AccountUpdate
 // PostEventsJSONRequestBody defines body for PostEvents for application/json ContentType.
 type PostEventsJSONRequestBody = EventBatch
 
+// PostIngestKeysJSONRequestBody defines body for PostIngestKeys for application/json ContentType.
+type PostIngestKeysJSONRequestBody = IngestKeyInput
+
 // PostLeadsJSONRequestBody defines body for PostLeads for application/json ContentType.
 type PostLeadsJSONRequestBody = LeadInput
 
@@ -2439,6 +2603,24 @@ type PatchWebhooksIdJSONRequestBody = WebhookUpdate
 
 // PostWebhooksIdRotateJSONRequestBody defines body for PostWebhooksIdRotate for application/json ContentType.
 type PostWebhooksIdRotateJSONRequestBody = RotateInput
+
+// PostCaptureV1FormJSONRequestBody defines body for PostCaptureV1Form for application/json ContentType.
+type PostCaptureV1FormJSONRequestBody = FormInput
+
+// PostCaptureV1FormFormdataRequestBody defines body for PostCaptureV1Form for application/x-www-form-urlencoded ContentType.
+type PostCaptureV1FormFormdataRequestBody = FormInput
+
+// PostV1BatchJSONRequestBody defines body for PostV1Batch for application/json ContentType.
+type PostV1BatchJSONRequestBody = SegmentBatch
+
+// PostV1IdentifyJSONRequestBody defines body for PostV1Identify for application/json ContentType.
+type PostV1IdentifyJSONRequestBody = SegmentMessage
+
+// PostV1PageJSONRequestBody defines body for PostV1Page for application/json ContentType.
+type PostV1PageJSONRequestBody = SegmentMessage
+
+// PostV1TrackJSONRequestBody defines body for PostV1Track for application/json ContentType.
+type PostV1TrackJSONRequestBody = SegmentMessage
 
 // LeadAcceptedWebhookJSONRequestBody defines body for LeadAcceptedWebhook for application/json ContentType.
 type LeadAcceptedWebhookJSONRequestBody = WebhookPayload
@@ -2685,6 +2867,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/events (the `PostEvents` operationId).
 	PostEvents(ctx context.Context, body PostEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIngestKeys List the ingest keys, never the keys themselves (admin)
+	//
+	// Corresponds with GET /api/v1/ingest-keys (the `GetIngestKeys` operationId).
+	GetIngestKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostIngestKeysWithBody Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+	PostIngestKeysWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostIngestKeys Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+	PostIngestKeys(ctx context.Context, body PostIngestKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteIngestKeysId Revoke an ingest key: from the next message on it answers 401 (admin)
+	//
+	// Corresponds with DELETE /api/v1/ingest-keys/{id} (the `DeleteIngestKeysId` operationId).
+	DeleteIngestKeysId(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetLeads List the leads the caller may see, newest first or in the order of sort
 	//
@@ -3262,6 +3468,32 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
 	PostWebhooksIdRotate(ctx context.Context, id int64, body PostWebhooksIdRotateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCaptureJs The first-party capture script: page views and forms with an anonymous id (see the README for the snippet)
+	//
+	// Corresponds with GET /capture.js (the `GetCaptureJs` operationId).
+	GetCaptureJs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCaptureV1FormWithBody A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+	PostCaptureV1FormWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCaptureV1Form A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+	PostCaptureV1Form(ctx context.Context, body PostCaptureV1FormJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCaptureV1FormWithFormdataBody A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+	PostCaptureV1FormWithFormdataBody(ctx context.Context, body PostCaptureV1FormFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealthz Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)
 	//
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
@@ -3276,6 +3508,62 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1BatchWithBody Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+	PostV1BatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1Batch Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+	PostV1Batch(ctx context.Context, body PostV1BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1IdentifyWithBody Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+	PostV1IdentifyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1Identify Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+	PostV1Identify(ctx context.Context, body PostV1IdentifyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1PageWithBody Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+	PostV1PageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1Page Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+	PostV1Page(ctx context.Context, body PostV1PageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1TrackWithBody Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+	PostV1TrackWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1Track Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+	PostV1Track(ctx context.Context, body PostV1TrackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetAccounts List accounts by name
@@ -3430,6 +3718,70 @@ func (c *Client) PostEventsWithBody(ctx context.Context, contentType string, bod
 // Corresponds with POST /api/v1/events (the `PostEvents` operationId).
 func (c *Client) PostEvents(ctx context.Context, body PostEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostEventsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIngestKeys List the ingest keys, never the keys themselves (admin)
+//
+// Corresponds with GET /api/v1/ingest-keys (the `GetIngestKeys` operationId).
+func (c *Client) GetIngestKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIngestKeysRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostIngestKeysWithBody Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+func (c *Client) PostIngestKeysWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostIngestKeysRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostIngestKeys Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+func (c *Client) PostIngestKeys(ctx context.Context, body PostIngestKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostIngestKeysRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteIngestKeysId Revoke an ingest key: from the next message on it answers 401 (admin)
+//
+// Corresponds with DELETE /api/v1/ingest-keys/{id} (the `DeleteIngestKeysId` operationId).
+func (c *Client) DeleteIngestKeysId(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteIngestKeysIdRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4936,6 +5288,72 @@ func (c *Client) PostWebhooksIdRotate(ctx context.Context, id int64, body PostWe
 	return c.Client.Do(req)
 }
 
+// GetCaptureJs The first-party capture script: page views and forms with an anonymous id (see the README for the snippet)
+//
+// Corresponds with GET /capture.js (the `GetCaptureJs` operationId).
+func (c *Client) GetCaptureJs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCaptureJsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCaptureV1FormWithBody A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+func (c *Client) PostCaptureV1FormWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCaptureV1FormRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCaptureV1Form A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+func (c *Client) PostCaptureV1Form(ctx context.Context, body PostCaptureV1FormJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCaptureV1FormRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCaptureV1FormWithFormdataBody A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+func (c *Client) PostCaptureV1FormWithFormdataBody(ctx context.Context, body PostCaptureV1FormFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCaptureV1FormRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealthz Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)
 //
 // Corresponds with GET /healthz (the `GetHealthz` operationId).
@@ -4971,6 +5389,142 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReadyzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1BatchWithBody Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+func (c *Client) PostV1BatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1BatchRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1Batch Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+func (c *Client) PostV1Batch(ctx context.Context, body PostV1BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1BatchRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1IdentifyWithBody Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+func (c *Client) PostV1IdentifyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1IdentifyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1Identify Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+func (c *Client) PostV1Identify(ctx context.Context, body PostV1IdentifyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1IdentifyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1PageWithBody Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+func (c *Client) PostV1PageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1PageRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1Page Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+func (c *Client) PostV1Page(ctx context.Context, body PostV1PageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1PageRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1TrackWithBody Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+func (c *Client) PostV1TrackWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1TrackRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1Track Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+func (c *Client) PostV1Track(ctx context.Context, body PostV1TrackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1TrackRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5492,6 +6046,107 @@ func NewPostEventsRequestWithBody(server string, contentType string, body io.Rea
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetIngestKeysRequest constructs an http.Request for the GetIngestKeys method
+func NewGetIngestKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/ingest-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostIngestKeysRequest calls the generic PostIngestKeys builder with application/json body
+func NewPostIngestKeysRequest(server string, body PostIngestKeysJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostIngestKeysRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostIngestKeysRequestWithBody constructs an http.Request for the PostIngestKeys method, with any body, and a specified content type
+func NewPostIngestKeysRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/ingest-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteIngestKeysIdRequest constructs an http.Request for the DeleteIngestKeysId method
+func NewDeleteIngestKeysIdRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/ingest-keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8455,6 +9110,84 @@ func NewPostWebhooksIdRotateRequestWithBody(server string, id int64, contentType
 	return req, nil
 }
 
+// NewGetCaptureJsRequest constructs an http.Request for the GetCaptureJs method
+func NewGetCaptureJsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/capture.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostCaptureV1FormRequest calls the generic PostCaptureV1Form builder with application/json body
+func NewPostCaptureV1FormRequest(server string, body PostCaptureV1FormJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCaptureV1FormRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostCaptureV1FormRequestWithFormdataBody calls the generic PostCaptureV1Form builder with application/x-www-form-urlencoded body
+func NewPostCaptureV1FormRequestWithFormdataBody(server string, body PostCaptureV1FormFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPostCaptureV1FormRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPostCaptureV1FormRequestWithBody constructs an http.Request for the PostCaptureV1Form method, with any body, and a specified content type
+func NewPostCaptureV1FormRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/capture/v1/form")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetHealthzRequest constructs an http.Request for the GetHealthz method
 func NewGetHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -8532,6 +9265,166 @@ func NewGetReadyzRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPostV1BatchRequest calls the generic PostV1Batch builder with application/json body
+func NewPostV1BatchRequest(server string, body PostV1BatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostV1BatchRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostV1BatchRequestWithBody constructs an http.Request for the PostV1Batch method, with any body, and a specified content type
+func NewPostV1BatchRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/batch")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostV1IdentifyRequest calls the generic PostV1Identify builder with application/json body
+func NewPostV1IdentifyRequest(server string, body PostV1IdentifyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostV1IdentifyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostV1IdentifyRequestWithBody constructs an http.Request for the PostV1Identify method, with any body, and a specified content type
+func NewPostV1IdentifyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/identify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostV1PageRequest calls the generic PostV1Page builder with application/json body
+func NewPostV1PageRequest(server string, body PostV1PageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostV1PageRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostV1PageRequestWithBody constructs an http.Request for the PostV1Page method, with any body, and a specified content type
+func NewPostV1PageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/page")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostV1TrackRequest calls the generic PostV1Track builder with application/json body
+func NewPostV1TrackRequest(server string, body PostV1TrackJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostV1TrackRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostV1TrackRequestWithBody constructs an http.Request for the PostV1Track method, with any body, and a specified content type
+func NewPostV1TrackRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/track")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -8649,6 +9542,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/events (the `PostEvents` operationId).
 	PostEventsWithResponse(ctx context.Context, body PostEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostEventsResponse, error)
+
+	// GetIngestKeysWithResponse List the ingest keys, never the keys themselves (admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/ingest-keys (the `GetIngestKeys` operationId).
+	GetIngestKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetIngestKeysResponse, error)
+
+	// PostIngestKeysWithBodyWithResponse Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+	PostIngestKeysWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIngestKeysResponse, error)
+
+	// PostIngestKeysWithResponse Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+	PostIngestKeysWithResponse(ctx context.Context, body PostIngestKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIngestKeysResponse, error)
+
+	// DeleteIngestKeysIdWithResponse Revoke an ingest key: from the next message on it answers 401 (admin)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/ingest-keys/{id} (the `DeleteIngestKeysId` operationId).
+	DeleteIngestKeysIdWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteIngestKeysIdResponse, error)
 
 	// GetLeadsWithResponse List the leads the caller may see, newest first or in the order of sort
 	//
@@ -9294,6 +10215,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/webhooks/{id}/rotate (the `PostWebhooksIdRotate` operationId).
 	PostWebhooksIdRotateWithResponse(ctx context.Context, id int64, body PostWebhooksIdRotateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksIdRotateResponse, error)
 
+	// GetCaptureJsWithResponse The first-party capture script: page views and forms with an anonymous id (see the README for the snippet)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /capture.js (the `GetCaptureJs` operationId).
+	GetCaptureJsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCaptureJsResponse, error)
+
+	// PostCaptureV1FormWithBodyWithResponse A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+	PostCaptureV1FormWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCaptureV1FormResponse, error)
+
+	// PostCaptureV1FormWithResponse A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+	PostCaptureV1FormWithResponse(ctx context.Context, body PostCaptureV1FormJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCaptureV1FormResponse, error)
+
+	// PostCaptureV1FormWithFormdataBodyWithResponse A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+	PostCaptureV1FormWithFormdataBodyWithResponse(ctx context.Context, body PostCaptureV1FormFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostCaptureV1FormResponse, error)
+
 	// GetHealthzWithResponse Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9314,6 +10263,62 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
+
+	// PostV1BatchWithBodyWithResponse Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+	PostV1BatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1BatchResponse, error)
+
+	// PostV1BatchWithResponse Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+	PostV1BatchWithResponse(ctx context.Context, body PostV1BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1BatchResponse, error)
+
+	// PostV1IdentifyWithBodyWithResponse Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+	PostV1IdentifyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1IdentifyResponse, error)
+
+	// PostV1IdentifyWithResponse Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+	PostV1IdentifyWithResponse(ctx context.Context, body PostV1IdentifyJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1IdentifyResponse, error)
+
+	// PostV1PageWithBodyWithResponse Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+	PostV1PageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1PageResponse, error)
+
+	// PostV1PageWithResponse Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+	PostV1PageWithResponse(ctx context.Context, body PostV1PageJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1PageResponse, error)
+
+	// PostV1TrackWithBodyWithResponse Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+	PostV1TrackWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1TrackResponse, error)
+
+	// PostV1TrackWithResponse Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+	PostV1TrackWithResponse(ctx context.Context, body PostV1TrackJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1TrackResponse, error)
 }
 
 // GetAccountsResponse503Headers the declared response headers of an HTTP 503 response for GetAccounts
@@ -10024,6 +11029,325 @@ func (r PostEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetIngestKeysResponse503Headers the declared response headers of an HTTP 503 response for GetIngestKeys
+type GetIngestKeysResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type GetIngestKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IngestKeyList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetIngestKeysResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIngestKeysResponse) GetJSON200() *IngestKeyList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetIngestKeysResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIngestKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIngestKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIngestKeysResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetIngestKeysResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetIngestKeysResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIngestKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIngestKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIngestKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIngestKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostIngestKeysResponse429Headers the declared response headers of an HTTP 429 response for PostIngestKeys
+type PostIngestKeysResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostIngestKeysResponse503Headers the declared response headers of an HTTP 503 response for PostIngestKeys
+type PostIngestKeysResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostIngestKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *IngestKeyResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostIngestKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostIngestKeysResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostIngestKeysResponse) GetJSON201() *IngestKeyResult {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostIngestKeysResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostIngestKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostIngestKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostIngestKeysResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostIngestKeysResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostIngestKeysResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostIngestKeysResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostIngestKeysResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostIngestKeysResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostIngestKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostIngestKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostIngestKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostIngestKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteIngestKeysIdResponse429Headers the declared response headers of an HTTP 429 response for DeleteIngestKeysId
+type DeleteIngestKeysIdResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// DeleteIngestKeysIdResponse503Headers the declared response headers of an HTTP 503 response for DeleteIngestKeysId
+type DeleteIngestKeysIdResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type DeleteIngestKeysIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IngestKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteIngestKeysIdResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteIngestKeysIdResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON200() *IngestKey {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteIngestKeysIdResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteIngestKeysIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteIngestKeysIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteIngestKeysIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteIngestKeysIdResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16603,6 +17927,165 @@ func (r PostWebhooksIdRotateResponse) ContentType() string {
 	return ""
 }
 
+type GetCaptureJsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCaptureJsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCaptureJsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCaptureJsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCaptureJsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCaptureJsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostCaptureV1FormResponse429Headers the declared response headers of an HTTP 429 response for PostCaptureV1Form
+type PostCaptureV1FormResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostCaptureV1FormResponse503Headers the declared response headers of an HTTP 503 response for PostCaptureV1Form
+type PostCaptureV1FormResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostCaptureV1FormResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FormResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostCaptureV1FormResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostCaptureV1FormResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON200() *FormResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostCaptureV1FormResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCaptureV1FormResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCaptureV1FormResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCaptureV1FormResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCaptureV1FormResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16796,6 +18279,478 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
+// PostV1BatchResponse429Headers the declared response headers of an HTTP 429 response for PostV1Batch
+type PostV1BatchResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostV1BatchResponse503Headers the declared response headers of an HTTP 503 response for PostV1Batch
+type PostV1BatchResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostV1BatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntakeResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostV1BatchResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostV1BatchResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1BatchResponse) GetJSON200() *IntakeResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostV1BatchResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostV1BatchResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostV1BatchResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostV1BatchResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostV1BatchResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostV1BatchResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostV1BatchResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostV1BatchResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostV1BatchResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostV1BatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostV1BatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostV1BatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostV1BatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostV1IdentifyResponse429Headers the declared response headers of an HTTP 429 response for PostV1Identify
+type PostV1IdentifyResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostV1IdentifyResponse503Headers the declared response headers of an HTTP 503 response for PostV1Identify
+type PostV1IdentifyResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostV1IdentifyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntakeResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostV1IdentifyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostV1IdentifyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON200() *IntakeResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostV1IdentifyResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostV1IdentifyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostV1IdentifyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostV1IdentifyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostV1IdentifyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostV1PageResponse429Headers the declared response headers of an HTTP 429 response for PostV1Page
+type PostV1PageResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostV1PageResponse503Headers the declared response headers of an HTTP 503 response for PostV1Page
+type PostV1PageResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostV1PageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntakeResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostV1PageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostV1PageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1PageResponse) GetJSON200() *IntakeResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostV1PageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostV1PageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostV1PageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostV1PageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostV1PageResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostV1PageResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostV1PageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostV1PageResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostV1PageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostV1PageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostV1PageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostV1PageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostV1PageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostV1TrackResponse429Headers the declared response headers of an HTTP 429 response for PostV1Track
+type PostV1TrackResponse429Headers struct {
+	RetryAfter *int32
+}
+
+// PostV1TrackResponse503Headers the declared response headers of an HTTP 503 response for PostV1Track
+type PostV1TrackResponse503Headers struct {
+	RetryAfter *int32
+}
+
+type PostV1TrackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntakeResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostV1TrackResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostV1TrackResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1TrackResponse) GetJSON200() *IntakeResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostV1TrackResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostV1TrackResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostV1TrackResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostV1TrackResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostV1TrackResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostV1TrackResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostV1TrackResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostV1TrackResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostV1TrackResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostV1TrackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostV1TrackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostV1TrackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostV1TrackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAccountsWithResponse List accounts by name
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16924,6 +18879,58 @@ func (c *ClientWithResponses) PostEventsWithResponse(ctx context.Context, body P
 		return nil, err
 	}
 	return ParsePostEventsResponse(rsp)
+}
+
+// GetIngestKeysWithResponse List the ingest keys, never the keys themselves (admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/ingest-keys (the `GetIngestKeys` operationId).
+func (c *ClientWithResponses) GetIngestKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetIngestKeysResponse, error) {
+	rsp, err := c.GetIngestKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIngestKeysResponse(rsp)
+}
+
+// PostIngestKeysWithBodyWithResponse Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+func (c *ClientWithResponses) PostIngestKeysWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIngestKeysResponse, error) {
+	rsp, err := c.PostIngestKeysWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostIngestKeysResponse(rsp)
+}
+
+// PostIngestKeysWithResponse Make an ingest key (admin): write, for Segment, or capture, for a website's origins; it is shown only once
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/ingest-keys (the `PostIngestKeys` operationId).
+func (c *ClientWithResponses) PostIngestKeysWithResponse(ctx context.Context, body PostIngestKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIngestKeysResponse, error) {
+	rsp, err := c.PostIngestKeys(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostIngestKeysResponse(rsp)
+}
+
+// DeleteIngestKeysIdWithResponse Revoke an ingest key: from the next message on it answers 401 (admin)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/ingest-keys/{id} (the `DeleteIngestKeysId` operationId).
+func (c *ClientWithResponses) DeleteIngestKeysIdWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteIngestKeysIdResponse, error) {
+	rsp, err := c.DeleteIngestKeysId(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteIngestKeysIdResponse(rsp)
 }
 
 // GetLeadsWithResponse List the leads the caller may see, newest first or in the order of sort
@@ -18122,6 +20129,58 @@ func (c *ClientWithResponses) PostWebhooksIdRotateWithResponse(ctx context.Conte
 	return ParsePostWebhooksIdRotateResponse(rsp)
 }
 
+// GetCaptureJsWithResponse The first-party capture script: page views and forms with an anonymous id (see the README for the snippet)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /capture.js (the `GetCaptureJs` operationId).
+func (c *ClientWithResponses) GetCaptureJsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCaptureJsResponse, error) {
+	rsp, err := c.GetCaptureJs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCaptureJsResponse(rsp)
+}
+
+// PostCaptureV1FormWithBodyWithResponse A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+func (c *ClientWithResponses) PostCaptureV1FormWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCaptureV1FormResponse, error) {
+	rsp, err := c.PostCaptureV1FormWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCaptureV1FormResponse(rsp)
+}
+
+// PostCaptureV1FormWithResponse A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+func (c *ClientWithResponses) PostCaptureV1FormWithResponse(ctx context.Context, body PostCaptureV1FormJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCaptureV1FormResponse, error) {
+	rsp, err := c.PostCaptureV1Form(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCaptureV1FormResponse(rsp)
+}
+
+// PostCaptureV1FormWithFormdataBodyWithResponse A website's form, from a plain HTML form or fetch (capture key as ?key=, from an allowed origin): the lead upserted by email, a form_submit event; the answer says only that it was received; a plain form's browser gets a page or goes to _next
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /capture/v1/form (the `PostCaptureV1Form` operationId).
+func (c *ClientWithResponses) PostCaptureV1FormWithFormdataBodyWithResponse(ctx context.Context, body PostCaptureV1FormFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostCaptureV1FormResponse, error) {
+	rsp, err := c.PostCaptureV1FormWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCaptureV1FormResponse(rsp)
+}
+
 // GetHealthzWithResponse Health: 200 while the database answers and takes writes, 503 saying why not (disk full, read-only)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -18159,6 +20218,110 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetReadyzResponse(rsp)
+}
+
+// PostV1BatchWithBodyWithResponse Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+func (c *ClientWithResponses) PostV1BatchWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1BatchResponse, error) {
+	rsp, err := c.PostV1BatchWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1BatchResponse(rsp)
+}
+
+// PostV1BatchWithResponse Segment's batch: identify, track and page messages in one request, each stored once per messageId (a write key as the basic-auth user, or a capture key for track and page)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/batch (the `PostV1Batch` operationId).
+func (c *ClientWithResponses) PostV1BatchWithResponse(ctx context.Context, body PostV1BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1BatchResponse, error) {
+	rsp, err := c.PostV1Batch(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1BatchResponse(rsp)
+}
+
+// PostV1IdentifyWithBodyWithResponse Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+func (c *ClientWithResponses) PostV1IdentifyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1IdentifyResponse, error) {
+	rsp, err := c.PostV1IdentifyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1IdentifyResponse(rsp)
+}
+
+// PostV1IdentifyWithResponse Segment's identify: upsert the lead by traits.email or userId and link the anonymousId to it, with its pending events (write key)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/identify (the `PostV1Identify` operationId).
+func (c *ClientWithResponses) PostV1IdentifyWithResponse(ctx context.Context, body PostV1IdentifyJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1IdentifyResponse, error) {
+	rsp, err := c.PostV1Identify(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1IdentifyResponse(rsp)
+}
+
+// PostV1PageWithBodyWithResponse Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+func (c *ClientWithResponses) PostV1PageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1PageResponse, error) {
+	rsp, err := c.PostV1PageWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1PageResponse(rsp)
+}
+
+// PostV1PageWithResponse Segment's page: a page view, its type from the policy's intake.pages (a pricing page: pricing_page_view)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/page (the `PostV1Page` operationId).
+func (c *ClientWithResponses) PostV1PageWithResponse(ctx context.Context, body PostV1PageJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1PageResponse, error) {
+	rsp, err := c.PostV1Page(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1PageResponse(rsp)
+}
+
+// PostV1TrackWithBodyWithResponse Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+func (c *ClientWithResponses) PostV1TrackWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1TrackResponse, error) {
+	rsp, err := c.PostV1TrackWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1TrackResponse(rsp)
+}
+
+// PostV1TrackWithResponse Segment's track: an event of the lead or the visitor, its type from the policy's intake.track
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/track (the `PostV1Track` operationId).
+func (c *ClientWithResponses) PostV1TrackWithResponse(ctx context.Context, body PostV1TrackJSONRequestBody, reqEditors ...RequestEditorFn) (*PostV1TrackResponse, error) {
+	rsp, err := c.PostV1Track(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1TrackResponse(rsp)
 }
 
 // ParseGetAccountsResponse parses an HTTP response from a GetAccountsWithResponse call
@@ -18808,6 +20971,304 @@ func ParsePostEventsResponse(rsp *http.Response) (*PostEventsResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PostEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIngestKeysResponse parses an HTTP response from a GetIngestKeysWithResponse call
+func ParseGetIngestKeysResponse(rsp *http.Response) (*GetIngestKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIngestKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IngestKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetIngestKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostIngestKeysResponse parses an HTTP response from a PostIngestKeysWithResponse call
+func ParsePostIngestKeysResponse(rsp *http.Response) (*PostIngestKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostIngestKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest IngestKeyResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostIngestKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostIngestKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteIngestKeysIdResponse parses an HTTP response from a DeleteIngestKeysIdWithResponse call
+func ParseDeleteIngestKeysIdResponse(rsp *http.Response) (*DeleteIngestKeysIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteIngestKeysIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IngestKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteIngestKeysIdResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteIngestKeysIdResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -24929,6 +27390,144 @@ func ParsePostWebhooksIdRotateResponse(rsp *http.Response) (*PostWebhooksIdRotat
 	return response, nil
 }
 
+// ParseGetCaptureJsResponse parses an HTTP response from a GetCaptureJsWithResponse call
+func ParseGetCaptureJsResponse(rsp *http.Response) (*GetCaptureJsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCaptureJsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCaptureV1FormResponse parses an HTTP response from a PostCaptureV1FormWithResponse call
+func ParsePostCaptureV1FormResponse(rsp *http.Response) (*PostCaptureV1FormResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCaptureV1FormResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FormResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostCaptureV1FormResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostCaptureV1FormResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthzResponse parses an HTTP response from a GetHealthzWithResponse call
 func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25078,6 +27677,454 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParsePostV1BatchResponse parses an HTTP response from a PostV1BatchWithResponse call
+func ParsePostV1BatchResponse(rsp *http.Response) (*PostV1BatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostV1BatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntakeResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostV1BatchResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostV1BatchResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostV1IdentifyResponse parses an HTTP response from a PostV1IdentifyWithResponse call
+func ParsePostV1IdentifyResponse(rsp *http.Response) (*PostV1IdentifyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostV1IdentifyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntakeResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostV1IdentifyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostV1IdentifyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostV1PageResponse parses an HTTP response from a PostV1PageWithResponse call
+func ParsePostV1PageResponse(rsp *http.Response) (*PostV1PageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostV1PageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntakeResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostV1PageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostV1PageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostV1TrackResponse parses an HTTP response from a PostV1TrackWithResponse call
+func ParsePostV1TrackResponse(rsp *http.Response) (*PostV1TrackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostV1TrackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntakeResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostV1TrackResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostV1TrackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

@@ -516,13 +516,16 @@ func parse(data []byte) (*Policy, []Problem) {
 		d.problem(1, "", "the document is empty")
 		return nil, d.probs
 	}
-	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades", "handoff", "hidden_from_reps", "post_contact", "outcome", "attributes")
+	top, ok := d.fields(body, "", 1, "name", "owner", "change_note", "fit", "engagement", "mql", "grades", "handoff", "hidden_from_reps", "post_contact", "outcome", "attributes", "intake")
 	if !ok {
 		return nil, d.probs
 	}
-	p := &Policy{Handoff: DefaultHandoff()}
+	p := &Policy{Handoff: DefaultHandoff(), Intake: DefaultIntake()}
 	if e, ok := top["handoff"]; ok {
 		d.handoff(e, p)
+	}
+	if e, ok := top["intake"]; ok {
+		d.intake(e, p)
 	}
 	if e, ok := top["attributes"]; ok {
 		d.attributes(e, p)

@@ -53,6 +53,9 @@ type Policy struct {
 	// defines those no lead has yet, so that a policy publishes on an empty
 	// database.
 	Attributes []baton.AttributeDef
+	// Intake maps the intake's track events and page views to event types
+	// (DefaultIntake when the document has no intake section).
+	Intake Intake
 
 	// Compiled at parse time.
 	maxFit, minFit float64                      // reachable bounds of Fit (upper/lower)

@@ -68,6 +68,7 @@
 //	lead_import.go               importing leads: the new ones in bulk, the rest as upserts in turn
 //	attribute.go, account.go     custom attributes; accounts (edits rescore their leads)
 //	event.go                     behavioural events, stored once per sender id
+//	intake.go                    ingest keys; Segment's and the website's messages, visitors stitched to leads
 //	lifecycle.go, verbs.go       the lifecycle's one function, and the verbs
 //	route.go, answer.go          routing and owners; answering handoffs, attempts, merges
 //	convert.go, handoff.go       BANT and conversion; handoff records and the rep's queue

@@ -45,6 +45,10 @@ Commands:
   token list [--email E] [--live] | token revoke ID
                                 the API tokens (never the tokens themselves);
                                 a revoked one answers 401 from then on
+  key create --kind write --name N | key create --kind capture --name N --origin https://www.example.com
+                                print a new ingest key: write, for Segment's HTTP API
+                                destination; capture, for a website's script and forms
+  key list | key revoke ID      the ingest keys (never the keys themselves)
   calendar set TEAM FILE.json   a team's working calendar ("*": the default)
   calendar set user:EMAIL FILE.json
                                 a rep's own working hours, over their team's
@@ -112,6 +116,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdExport(ctx, rest, stdout, stderr)
 	case "token":
 		err = cmdToken(ctx, rest, stdout, stderr)
+	case "key":
+		err = cmdKey(ctx, rest, stdout, stderr)
 	case "user":
 		err = cmdUser(ctx, rest, stdout, stderr)
 	case "model":

@@ -247,7 +247,7 @@ func (l *urlList) Set(v string) error {
 // routes mounts the JSON API beside the web UI; it also returns the
 // metrics without authentication, for --metrics-addr.
 func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Limits) (http.Handler, http.Handler) {
-	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db, Outbox: db, Stats: db}, logger)
+	a := api.New(api.Services{Users: db, Leads: db, Accounts: db, Events: db, Opportunities: db, Scoring: db, Handoffs: db, Reports: db, Health: db, Audit: db, Outbox: db, Stats: db, Intake: db}, logger)
 	a.SetLimits(limits)
 	apiHandler := a.Handler()
 	mux := http.NewServeMux()
@@ -255,6 +255,9 @@ func routes(db *store.DB, logger *slog.Logger, secureCookies bool, limits api.Li
 	mux.Handle("/healthz", apiHandler)
 	mux.Handle("/readyz", apiHandler)
 	mux.Handle("/metrics", apiHandler)
+	mux.Handle("/v1/", apiHandler) // Segment's HTTP Tracking API
+	mux.Handle("/capture/", apiHandler)
+	mux.Handle("/capture.js", apiHandler)
 	ui := web.New(web.Services{Users: db, Leads: db, Accounts: db, Events: db, Handoffs: db, Scoring: db, Reports: db, Outbox: db, Calendars: db, Health: db, Audit: db}, db, logger)
 	ui.Now = func() time.Time { return db.Now() }
 	ui.SecureCookies = secureCookies
