@@ -19,10 +19,13 @@ import (
 // IN list of a length seen once) are prepared too but few; at most maxStmts
 // are kept, and past that queries are parsed each time as before.
 type stmtCache struct {
-	pool   *sql.DB
-	mu     sync.Mutex
+	pool *sql.DB
+	mu   sync.Mutex
+	// queued holds the queries to prepare (true) and those being
+	// prepared (false).
 	queued map[string]bool
 	stmts  map[string]*sql.Stmt
+	closed bool
 }
 
 const maxStmts = 512
@@ -42,25 +45,42 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 	if s, ok := c.stmts[q]; ok {
 		return s
 	}
-	if len(c.stmts)+len(c.queued) < maxStmts {
+	if _, ok := c.queued[q]; !ok && len(c.stmts)+len(c.queued) < maxStmts {
 		c.queued[q] = true
 	}
 	return nil
 }
 
 // prepare prepares the queued queries on the pool. The caller must hold no
-// connection of the pool.
+// connection of the pool. The lock is not held while preparing: preparing
+// waits for a connection of the pool, and the transactions holding them
+// all may be waiting in get for the lock (four readers doing so left
+// `baton serve` hung for good, measured here under 50 readers).
 func (c *stmtCache) prepare(ctx context.Context) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for q := range c.queued {
+	var todo []string
+	for q, waiting := range c.queued {
+		if waiting {
+			c.queued[q] = false // being prepared: get does not queue it again
+			todo = append(todo, q)
+		}
+	}
+	c.mu.Unlock()
+	for _, q := range todo {
+		s, err := c.pool.PrepareContext(ctx, q)
+		c.mu.Lock()
 		delete(c.queued, q)
-		if s, err := c.pool.PrepareContext(ctx, q); err == nil {
+		switch {
+		case err != nil: // the query reports its error where it runs
+		case c.closed:
+			s.Close()
+		default:
 			c.stmts[q] = s
-		} // else the query reports its error where it runs
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -75,6 +95,7 @@ func (c *stmtCache) close() {
 	}
 	clear(c.stmts)
 	clear(c.queued)
+	c.closed = true
 }
 
 // stmt returns the transaction's use of the cached statement for q, or nil.
