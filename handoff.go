@@ -323,6 +323,9 @@ type HandoffService interface {
 	Claim(ctx context.Context, leadID int64) (*Lead, error)
 	// Queue returns the caller's leads awaiting an answer, soonest deadline first.
 	Queue(ctx context.Context, sort string) ([]QueueItem, error)
+	// QueuePage is limit items of the queue from offset on, in the order of
+	// sort, and how many the whole queue holds: what a page shows.
+	QueuePage(ctx context.Context, sort string, offset, limit int) ([]QueueItem, int, error)
 	Handoffs(ctx context.Context, leadID int64) ([]Handoff, error)
 	Notifications(ctx context.Context, unreadOnly bool, limit int) ([]Notification, error)
 	MarkRead(ctx context.Context, id int64) error

@@ -262,7 +262,11 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 	if v := q.str("sort"); v != nil {
 		sort = *v // storage refuses an unknown order, naming the field
 	}
-	items, err := s.svc.Handoffs.Queue(r.Context(), sort)
+	offset, limit := q.page()
+	if q.err != nil {
+		return q.err
+	}
+	items, total, err := s.svc.Handoffs.QueuePage(r.Context(), sort, offset, limit)
 	if err != nil {
 		return err
 	}
@@ -273,7 +277,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 	for i := range items {
 		items[i].Lead = p.VisibleLead(items[i].Lead)
 	}
-	writeList(w, items, len(items))
+	writeList(w, items, total)
 	return nil
 }
 

@@ -2230,6 +2230,12 @@ type GetOpportunitiesParams struct {
 type GetQueueParams struct {
 	// Sort order: deadline (soonest first, the default), probability or fit (highest first)
 	Sort *GetQueueParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Limit page size, 1 to 1000 (default 50)
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset how many items to skip (default 0)
+	Offset *int64 `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
 // GetQueueParamsSort defines parameters for GetQueue.
@@ -3263,7 +3269,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/products (the `GetProducts` operationId).
 	GetProducts(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetQueue The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at)
+	// GetQueue The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at); a page of them, total counts all
 	//
 	// Corresponds with GET /api/v1/queue (the `GetQueue` operationId).
 	GetQueue(ctx context.Context, params *GetQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4753,7 +4759,7 @@ func (c *Client) GetProducts(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
-// GetQueue The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at)
+// GetQueue The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at); a page of them, total counts all
 //
 // Corresponds with GET /api/v1/queue (the `GetQueue` operationId).
 func (c *Client) GetQueue(ctx context.Context, params *GetQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7981,6 +7987,30 @@ func NewGetQueueRequest(server string, params *GetQueueParams) (*http.Request, e
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -9984,7 +10014,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/products (the `GetProducts` operationId).
 	GetProductsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProductsResponse, error)
 
-	// GetQueueWithResponse The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at)
+	// GetQueueWithResponse The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at); a page of them, total counts all
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -19700,7 +19730,7 @@ func (c *ClientWithResponses) GetProductsWithResponse(ctx context.Context, reqEd
 	return ParseGetProductsResponse(rsp)
 }
 
-// GetQueueWithResponse The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at)
+// GetQueueWithResponse The caller's leads awaiting their answer, each with its handoff and deadline (handoff.due_at); a page of them, total counts all
 //
 // Returns a wrapper object for the known response body format(s).
 //

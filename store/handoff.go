@@ -81,11 +81,32 @@ func leadName(l *baton.Lead) string {
 }
 
 // Queue returns the caller's leads awaiting their answer: soonest deadline
-// first, or most likely to buy first with sort "probability".
+// first, or most likely to buy first with sort "probability"; 500 at most.
 func (db *DB) Queue(ctx context.Context, sort string) ([]baton.QueueItem, error) {
+	items, _, err := db.queue(ctx, sort, 0, 500, false)
+	return items, err
+}
+
+// QueuePage returns limit items of the caller's queue from offset on (as
+// Queue orders them) and how many the queue holds.
+func (db *DB) QueuePage(ctx context.Context, sort string, offset, limit int) ([]baton.QueueItem, int, error) {
+	if offset < 0 {
+		return nil, 0, baton.FieldError("offset", "at least 0, not %d", offset)
+	}
+	if limit < 1 {
+		return nil, 0, baton.FieldError("limit", "at least 1, not %d", limit)
+	}
+	return db.queue(ctx, sort, offset, limit, true)
+}
+
+// queue reads a page of the caller's queue and, when count is set, the
+// number of its items. The page reads only its own rows: on the default
+// order the index on handoffs (owner_id, state, due_at) gives them in
+// order; the other orders sort the caller's few hundred open handoffs.
+func (db *DB) queue(ctx context.Context, sort string, offset, limit int, count bool) ([]baton.QueueItem, int, error) {
 	tx, err := db.beginRead(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer tx.Rollback()
 	order := "h.due_at, h.id"
@@ -96,16 +117,30 @@ func (db *DB) Queue(ctx context.Context, sort string) ([]baton.QueueItem, error)
 	case "fit":
 		order = "l.fit DESC, h.due_at"
 	default:
-		return nil, baton.FieldError("sort", "unknown order %q (want deadline, probability or fit)", sort)
+		return nil, 0, baton.FieldError("sort", "unknown order %q (want deadline, probability or fit)", sort)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+prefix("h.", handoffColumns)+`, `+prefix("l.", leadColumns)+`
-		FROM handoffs h JOIN leads l ON l.id = h.lead_id
-		WHERE h.owner_id = $1 AND h.state = 'open' AND l.owner_id = h.owner_id ORDER BY `+order+` LIMIT 500`, tx.actor.UserID)
+	const from = ` FROM handoffs h JOIN leads l ON l.id = h.lead_id WHERE h.owner_id = $1 AND h.state = 'open' AND l.owner_id = h.owner_id`
+	rows, err := tx.QueryContext(ctx, `SELECT `+prefix("h.", handoffColumns)+`, `+prefix("l.", leadColumns)+from+` ORDER BY `+order+` LIMIT $2 OFFSET $3`,
+		tx.actor.UserID, limit, offset)
 	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
+		return nil, 0, fmt.Errorf("queue: %w", err)
 	}
 	defer rows.Close()
-	return scanQueueItems(rows)
+	items, err := scanQueueItems(rows)
+	if err != nil || !count {
+		return items, len(items), err
+	}
+	total := offset + len(items)
+	if len(items) == limit || len(items) == 0 && offset > 0 {
+		// The count asks the same (the lead is still the rep's) of the
+		// index on leads (owner_id, ...), not of each lead's wide row: at
+		// 667 open handoffs it was most of an inbox page's time.
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM handoffs h WHERE h.owner_id = $1 AND h.state = 'open'
+			AND h.lead_id IN (SELECT id FROM leads WHERE owner_id = $1)`, tx.actor.UserID).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("queue: %w", err)
+		}
+	}
+	return items, total, nil
 }
 
 // scanQueueItems reads rows of a handoff's columns then its lead's

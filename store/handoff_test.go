@@ -548,3 +548,48 @@ func TestNoReminderAfterDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestQueuePage: the pages of a rep's queue are the queue's items in its
+// order, a page at a time, each with the number of the whole queue.
+func TestQueuePage(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		w := newHandoffWorld(t, open)
+		for i := range 6 { // round robin: emea1 gets every other lead
+			w.mql(t, fmt.Sprintf("p%d@de.example", i), "Germany")
+			w.clock.Advance(time.Minute)
+		}
+		ctx := storetest.As(w.emea1)
+		all, err := w.db.Queue(ctx, "")
+		if err != nil || len(all) != 3 {
+			t.Fatalf("queue %d items, %v", len(all), err)
+		}
+		for _, tc := range []struct {
+			offset, limit int
+			want          []baton.QueueItem
+		}{
+			{0, 2, all[:2]},
+			{2, 2, all[2:]},
+			{1, 5, all[1:]},
+			{3, 2, nil},
+			{9, 2, nil},
+		} {
+			got, total, err := w.db.QueuePage(ctx, "", tc.offset, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != 3 || len(got) != len(tc.want) {
+				t.Fatalf("offset %d limit %d: %d items of %d, want %d of 3", tc.offset, tc.limit, len(got), total, len(tc.want))
+			}
+			for i := range got {
+				if got[i].Handoff.ID != tc.want[i].Handoff.ID {
+					t.Errorf("offset %d limit %d: item %d is handoff %d, want %d", tc.offset, tc.limit, i, got[i].Handoff.ID, tc.want[i].Handoff.ID)
+				}
+			}
+		}
+		for _, bad := range [][2]int{{-1, 2}, {0, 0}} {
+			if _, _, err := w.db.QueuePage(ctx, "", bad[0], bad[1]); baton.ErrorCode(err) != baton.EINVALID {
+				t.Errorf("offset %d limit %d: %v, want invalid", bad[0], bad[1], err)
+			}
+		}
+	})
+}

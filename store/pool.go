@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -38,40 +40,56 @@ func (db *DB) Claimable(ctx context.Context, limit int) ([]*baton.Lead, bool, er
 	}
 	cfg := sc.handoffConfig()
 	out := []*baton.Lead{}
-	more := false
-	read := func(q string, args ...any) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
+	// read returns the leads of the query, at most n.
+	read := func(q string, n int, args ...any) ([]*baton.Lead, error) {
+		rows, err := tx.QueryContext(ctx, q, append(args, n)...)
 		if err != nil {
-			return fmt.Errorf("claimable leads: %w", err)
+			return nil, fmt.Errorf("claimable leads: %w", err)
 		}
 		defer rows.Close()
+		var got []*baton.Lead
 		for rows.Next() {
 			l, err := scanLead(rows)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if len(out) == limit {
-				more = true
-				break
-			}
-			out = append(out, l)
+			got = append(got, l)
 		}
-		return rows.Err()
+		return got, rows.Err()
 	}
 	if cfg.PullUnassigned {
-		if err := read(`SELECT `+leadColumns+` FROM leads WHERE owner_id IS NULL AND stage = $1 ORDER BY stage_changed_at, id LIMIT $2`,
-			string(baton.StageMQL), limit+1); err != nil {
+		got, err := read(`SELECT `+leadColumns+` FROM leads WHERE owner_id IS NULL AND stage = $1 ORDER BY stage_changed_at, id LIMIT $2`,
+			limit+1, string(baton.StageMQL))
+		if err != nil {
 			return nil, false, err
 		}
+		out = append(out, got...)
 	}
-	if cfg.PullAfter > 0 && !more {
-		if err := read(`SELECT `+leadColumns+` FROM leads WHERE owner_id IS NULL AND stage IN ($1, $2) AND stage_changed_at <= $3
-			AND EXISTS (SELECT 1 FROM events e WHERE e.lead_id = leads.id AND e.occurred_at >= $4)
-			ORDER BY stage_changed_at, id LIMIT $5`,
-			string(baton.StageNew), string(baton.StageRecycled), micros(tx.now.Add(-cfg.PullAfter)), micros(tx.now.Add(-pullEngagedWithin)),
-			limit-len(out)+1); err != nil {
-			return nil, false, err
+	if cfg.PullAfter > 0 && len(out) <= limit {
+		// One query per stage, merged here: on one stage the index on
+		// (stage, stage_changed_at) reads the leads in order and stops at
+		// the first n engaging ones; on two (stage IN) the database reads
+		// and probes every lead of both to sort them, 900,000 probes at a
+		// million leads, on every inbox page (measured here).
+		n := limit - len(out) + 1
+		var pulls []*baton.Lead
+		for _, stage := range []baton.Stage{baton.StageNew, baton.StageRecycled} {
+			got, err := read(`SELECT `+leadColumns+` FROM leads WHERE owner_id IS NULL AND stage = $1 AND stage_changed_at <= $2
+				AND EXISTS (SELECT 1 FROM events e WHERE e.lead_id = leads.id AND e.occurred_at >= $3)
+				ORDER BY stage_changed_at, id LIMIT $4`, n,
+				string(stage), micros(tx.now.Add(-cfg.PullAfter)), micros(tx.now.Add(-pullEngagedWithin)))
+			if err != nil {
+				return nil, false, err
+			}
+			pulls = append(pulls, got...)
 		}
+		slices.SortFunc(pulls, func(a, b *baton.Lead) int {
+			return cmp.Or(a.StageChangedAt.Compare(b.StageChangedAt), cmp.Compare(a.ID, b.ID))
+		})
+		out = append(out, pulls[:min(n, len(pulls))]...)
 	}
-	return out, more, nil
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
 }

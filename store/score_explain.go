@@ -18,11 +18,37 @@ func (db *DB) ExplainScore(ctx context.Context, id int64) (*baton.ScoreExplanati
 		return nil, err
 	}
 	defer tx.Rollback()
-	l, err := tx.findVisibleLead(ctx, id, false)
+	sc, err := tx.scorer(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return tx.explainScore(ctx, sc, id)
+}
+
+// ExplainScores is ExplainScore of each lead, in one transaction: a page
+// that explains the scores of its 25 rows reads the policy and the model
+// once, not 25 times.
+func (db *DB) ExplainScores(ctx context.Context, ids []int64) ([]*baton.ScoreExplanation, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
 	sc, err := tx.scorer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*baton.ScoreExplanation, len(ids))
+	for i, id := range ids {
+		if out[i], err = tx.explainScore(ctx, sc, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (tx *Tx) explainScore(ctx context.Context, sc *scorer, id int64) (*baton.ScoreExplanation, error) {
+	l, err := tx.findVisibleLead(ctx, id, false)
 	if err != nil {
 		return nil, err
 	}

@@ -24,10 +24,13 @@ import (
 // every new binding, to plan again whether the index applies: such values
 // are written into the query (state = 'open'), not bound.
 type stmtCache struct {
-	pool   *sql.DB
-	mu     sync.Mutex
+	pool *sql.DB
+	mu   sync.Mutex
+	// queued holds the queries to prepare (true) and those being
+	// prepared (false).
 	queued map[string]bool
 	stmts  map[string]*sql.Stmt
+	closed bool
 }
 
 const maxStmts = 512
@@ -47,42 +50,39 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 	if s, ok := c.stmts[q]; ok {
 		return s
 	}
-	if len(c.stmts)+len(c.queued) < maxStmts {
+	if _, ok := c.queued[q]; !ok && len(c.stmts)+len(c.queued) < maxStmts {
 		c.queued[q] = true
 	}
 	return nil
 }
 
 // prepare prepares the queued queries on the pool. The caller must hold no
-// connection of the pool.
-//
-// The lock is not held while preparing: that waits for a free connection,
-// and the transactions holding them all may be waiting in get for the lock
-// (five callers on a reader pool of four deadlocked so).
+// connection of the pool. The lock is not held while preparing: preparing
+// waits for a connection of the pool, and the transactions holding them
+// all may be waiting in get for the lock (four readers doing so left
+// `baton serve` hung for good, measured here under 50 readers).
 func (c *stmtCache) prepare(ctx context.Context) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	if len(c.queued) == 0 {
-		c.mu.Unlock()
-		return
-	}
-	queries := make([]string, 0, len(c.queued))
-	for q := range c.queued {
-		queries = append(queries, q)
-	}
-	clear(c.queued)
-	c.mu.Unlock()
-	for _, q := range queries {
-		s, err := c.pool.PrepareContext(ctx, q)
-		if err != nil {
-			continue // the query reports its error where it runs
+	var todo []string
+	for q, waiting := range c.queued {
+		if waiting {
+			c.queued[q] = false // being prepared: get does not queue it again
+			todo = append(todo, q)
 		}
+	}
+	c.mu.Unlock()
+	for _, q := range todo {
+		s, err := c.pool.PrepareContext(ctx, q)
 		c.mu.Lock()
-		if _, ok := c.stmts[q]; ok {
-			s.Close() // another caller prepared it meanwhile
-		} else {
+		delete(c.queued, q)
+		switch {
+		case err != nil: // the query reports its error where it runs
+		case c.closed:
+			s.Close()
+		default:
 			c.stmts[q] = s
 		}
 		c.mu.Unlock()
@@ -100,6 +100,7 @@ func (c *stmtCache) close() {
 	}
 	clear(c.stmts)
 	clear(c.queued)
+	c.closed = true
 }
 
 // stmt returns the transaction's use of the cached statement for q, or nil.

@@ -158,7 +158,8 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 	if sort != "probability" {
 		sort = "deadline"
 	}
-	items, err := s.svc.Handoffs.Queue(ctx, sort)
+	page := pageNum(r)
+	items, total, err := s.svc.Handoffs.QueuePage(ctx, sort, (page-1)*inboxPer, inboxPer)
 	if err != nil {
 		return err
 	}
@@ -166,24 +167,33 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, c *session,
 	if err != nil {
 		return err
 	}
-	users, err := s.userNames(ctx)
+	// The users, for the name of the manager to ask about a lead stuck
+	// with its owner: read only when a row needs it.
+	var users map[int64]*baton.User
+	d := inboxPage{Sort: sort, Pager: newPager(r, page, inboxPer, total), Done: done}
+	now := s.now()
+	shown := false
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.Lead.ID
+	}
+	scores, err := s.explainScores(ctx, ids, h, 3)
 	if err != nil {
 		return err
 	}
-	page := pageNum(r)
-	d := inboxPage{Sort: sort, Pager: newPager(r, page, inboxPer, len(items)), Done: done}
-	now := s.now()
-	from := min((page-1)*inboxPer, len(items))
-	shown := false
-	for _, it := range items[from:min(from+inboxPer, len(items))] {
-		sv, err := s.explainScore(ctx, it.Lead.ID, h, 3)
-		if err != nil {
-			return err
-		}
+	for i, it := range items {
+		sv := scores[i]
 		// The queue holds the caller's own leads with an open handoff.
 		can := offerOf(c.User, it.Lead, relation(c.User, it.Lead, nil), true)
+		stuck := stuckNote(c.User, it.Lead, can, users)
+		if stuck != "" && users == nil && c.User.ManagerID != nil {
+			if users, err = s.userNames(ctx); err != nil {
+				return err
+			}
+			stuck = stuckNote(c.User, it.Lead, can, users)
+		}
 		d.Rows = append(d.Rows, inboxRow{Lead: h.visibleLead(it.Lead), Handoff: it.Handoff, SLA: sla(now, it.Handoff), Score: sv, Can: can,
-			Stuck: stuckNote(c.User, it.Lead, can, users)})
+			Stuck: stuck})
 		shown = shown || fe != nil && fe.LeadID == it.Lead.ID
 	}
 	if d.Claim, d.ClaimMore, err = s.claimable(ctx, c.User, h); err != nil {

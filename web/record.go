@@ -366,6 +366,35 @@ func (s *Server) explainScore(ctx context.Context, leadID int64, h hiding, n int
 	return scoreOf(ex, h, n), nil
 }
 
+// ScoresExplainer is implemented by a ScoringService that explains many
+// leads' scores at once (*store.DB does, in one transaction): the inbox
+// explains its rows so.
+type ScoresExplainer interface {
+	ExplainScores(ctx context.Context, ids []int64) ([]*baton.ScoreExplanation, error)
+}
+
+// explainScores is explainScore of each lead.
+func (s *Server) explainScores(ctx context.Context, ids []int64, h hiding, n int) ([]*scoreView, error) {
+	out := make([]*scoreView, len(ids))
+	if se, ok := s.svc.Scoring.(ScoresExplainer); ok {
+		exs, err := se.ExplainScores(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, ex := range exs {
+			out[i] = scoreOf(ex, h, n)
+		}
+		return out, nil
+	}
+	for i, id := range ids {
+		var err error
+		if out[i], err = s.explainScore(ctx, id, h, n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // scoreOf explains ex for a viewer who does not see what h hides: the
 // rules that read a hidden field keep their points but not their
 // condition, and the model's reasons on one are counted, not named

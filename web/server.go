@@ -30,6 +30,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -104,6 +105,9 @@ type Server struct {
 	logger  *slog.Logger
 	pages   map[string]*template.Template
 	handler http.Handler
+	// zoned holds the pages bound to a viewer's zone (pageKey), made once
+	// each: see pageIn.
+	zoned sync.Map
 
 	// Now is the clock of SLA countdowns (time.Now when nil). Tests share
 	// the store's clock.
