@@ -42,9 +42,9 @@ func TestImportAccountsLikeOneByOne(t *testing.T) {
 				{Name: "pied piper"},                                          // the one just made, by name
 				{Name: "Vandelay"},                                            // new, no domain
 				{Name: "VANDELAY", Industry: "import/export"},                 // the one just made
-				{Name: ""},                                                    // refused
-				{Name: "Bad", Domain: "not a domain"},                         // refused
-				{Name: "umbrella", Domain: "umbrella.example"},                // new: a domain is the key
+				{Name: ""},                                     // refused
+				{Name: "Bad", Domain: "not a domain"},          // refused
+				{Name: "umbrella", Domain: "umbrella.example"}, // new: a domain is the key
 			}
 		}
 		one, bulk := world(), world()
