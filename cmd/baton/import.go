@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	batch := fs.Int("batch", importBatch, "rows per transaction")
 	emailDomain := fs.String("email-domain", csvimport.DefaultEmailDomain, "users: domain of first.last@DOMAIN emails made from names")
 	maxErrors := fs.Int("show-errors", 20, "how many bad rows to print (all are counted)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file (go tool pprof reads it)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -66,6 +68,17 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	p := newProgress(stderr, size)
 	opt.Progress = p.read
 	res, stats, err := importFile(ctx, db, kind, f, filepath.Base(path), opt, p.stored)
