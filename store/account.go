@@ -179,69 +179,6 @@ func (tx *Tx) findAccount(ctx context.Context, col string, v any) (*baton.Accoun
 	return a, nil
 }
 
-// ImportAccounts upserts accounts by domain, or by name when there is none.
-func (db *DB) ImportAccounts(ctx context.Context, accounts []*baton.Account) (baton.ImportResult, error) {
-	var res baton.ImportResult
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return res, err
-	}
-	defer tx.Rollback()
-	if !tx.actor.CanEditLeads() {
-		return res, baton.Errorf(baton.EFORBIDDEN, "a %s may not import accounts", tx.actor.Role)
-	}
-	var created []*baton.Account
-	for i, a := range accounts {
-		if err := a.Validate(); err != nil {
-			res.Rejected++
-			res.Errors = append(res.Errors, baton.RowError{Row: i, Column: baton.ErrorField(err), Message: baton.ErrorMessage(err)})
-			continue
-		}
-		var existing *baton.Account
-		if a.Domain != "" {
-			existing, err = tx.findAccount(ctx, "domain", a.Domain)
-		} else {
-			existing, err = tx.findAccount(ctx, "LOWER(name)", strings.ToLower(a.Name))
-		}
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			if err := tx.insertAccount(ctx, a); err != nil {
-				return res, err
-			}
-			created = append(created, a)
-			res.Created++
-			continue
-		} else if err != nil {
-			return res, err
-		}
-		a.ID, a.CreatedAt, a.UpdatedAt = existing.ID, existing.CreatedAt, tx.now
-		if a.Domain == "" {
-			a.Domain = existing.Domain
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET domain = $1, name = $2, industry = $3, employees = $4, annual_revenue = $5, country = $6, updated_at = $7 WHERE id = $8`,
-			nullString(a.Domain), a.Name, a.Industry, nullInt(a.Employees), nullFloat(a.AnnualRevenue), a.Country, micros(tx.now), a.ID); err != nil {
-			return res, fmt.Errorf("import accounts: %w", err)
-		}
-		res.Updated++
-	}
-	// The new accounts take in their domains' leads, which are then
-	// scored with their account's fields, as createAccount does.
-	if err := tx.linkAll(ctx, created); err != nil {
-		return res, err
-	}
-	for _, a := range created {
-		if err := tx.rescoreAccount(ctx, a.ID); err != nil {
-			return res, err
-		}
-	}
-	if len(accounts) > 0 {
-		if err := tx.audit(ctx, "account.import", "import", 0, nil,
-			map[string]any{"created": res.Created, "updated": res.Updated, "rejected": res.Rejected}); err != nil {
-			return res, err
-		}
-	}
-	return res, tx.Commit()
-}
-
 // FindAccountByID returns the account, or ENOTFOUND.
 func (db *DB) FindAccountByID(ctx context.Context, id int64) (*baton.Account, error) {
 	tx, err := db.beginRead(ctx)

@@ -270,11 +270,19 @@ func (tx *Tx) createLeads(ctx context.Context, sc *scorer, rows []importRow, gro
 	if err != nil {
 		return 0, err
 	}
+	// A file names a few owners many times: each is looked up once.
+	owners := map[int64]bool{}
 	n := 0
 	for _, i := range keep {
 		l := rows[i].lead
 		if l.OwnerID != nil {
-			if _, err := tx.findUserByID(ctx, *l.OwnerID); err != nil {
+			found, seen := owners[*l.OwnerID]
+			if !seen {
+				_, err := tx.findUserByID(ctx, *l.OwnerID)
+				found = err == nil
+				owners[*l.OwnerID] = found
+			}
+			if !found {
 				reject(i, baton.FieldError("owner_id", "no user %d", *l.OwnerID))
 				continue
 			}

@@ -222,6 +222,7 @@ func TestImportLeadsIsUpsertInTurn(t *testing.T) {
 				}
 			}
 		}
+		var sam int64 // a user of the team, found below
 		rows := func() []*baton.Lead {
 			return []*baton.Lead{
 				{Email: "new1@acme.com", Name: "New One", Title: "VP Sales"},
@@ -236,9 +237,17 @@ func TestImportLeadsIsUpsertInTurn(t *testing.T) {
 				{Email: "acct@acme.com", Name: "Account", AccountID: new(int64(999999))}, // no such account
 				{Email: "new3@initech.com", Attrs: baton.Attrs{"seats": "many"}},         // new attribute: a string
 				{Email: "new4@initech.com", Attrs: baton.Attrs{"seats": 4.0}},            // then not a string
+				{Email: "owned2@acme.com", OwnerID: new(int64(999999))},                  // no such user, again
+				{Email: "sams1@acme.com", OwnerID: new(sam)},                             // a user's
+				{Email: "sams2@acme.com", OwnerID: new(sam)},                             // the same user's
 			}
 		}
 		one, _ := importWorld(t, open)
+		if u, err := one.FindUserByEmail(storetest.System(), "sam.sdr@example.com"); err != nil {
+			t.Fatal(err)
+		} else {
+			sam = u.ID
+		}
 		existing(one)
 		var wantErrs []int
 		for i, l := range rows() {
@@ -262,10 +271,10 @@ func TestImportLeadsIsUpsertInTurn(t *testing.T) {
 		if fmt.Sprint(gotErrs) != fmt.Sprint(wantErrs) || res.Rejected != len(wantErrs) {
 			t.Fatalf("rows refused %v (%+v), want %v", gotErrs, res.Errors, wantErrs)
 		}
-		if want := []int{6, 7, 8, 9, 11}; fmt.Sprint(wantErrs) != fmt.Sprint(want) {
+		if want := []int{6, 7, 8, 9, 11, 12}; fmt.Sprint(wantErrs) != fmt.Sprint(want) {
 			t.Fatalf("upsert refused rows %v, want %v", wantErrs, want)
 		}
-		if res.Created != 3 || res.Updated != 4 {
+		if res.Created != 5 || res.Updated != 4 {
 			t.Fatalf("import: %+v", res)
 		}
 		sameWorlds(t, one, bulk)

@@ -26,7 +26,7 @@ import (
 // Each measures what a user meets (a policy in force, HTTP from another
 // process) beside a floor measured in the same run: the ratio between them
 // is the figure, since a busy machine slows both.
-var benchSections = []benchSection{ingestSection, benchQueue, benchPGInstances}
+var benchSections = []benchSection{benchImportSQLite, benchImportPostgres, ingestSection, benchQueue, benchPGInstances}
 
 // benchSection is one part of `baton bench`.
 type benchSection struct {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	maxErrors := fs.Int("show-errors", 20, "how many bad rows to print (all are counted)")
 	dateOrder := fs.String("date-order", "mdy", "leads: how slashed dates read: mdy (3/4/2026 is March 4) or dmy")
 	zone := fs.String("timezone", "UTC", "leads: time zone of times without an offset (an IANA name)")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the import to this file (go tool pprof reads it)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -74,6 +76,17 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	p := newProgress(stderr, size)
 	opt.Progress = p.read
 	res, accounts, stats, err := importFile(ctx, db, kind, f, filepath.Base(path), opt, p.stored)
