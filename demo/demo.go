@@ -163,15 +163,21 @@ func (l *loader) users() error {
 	}
 	// Hashing a password is the slow part: done on one core while the
 	// other plays the history, and stored at the end (setPasswords).
+	// (errgroup's Go waits for a free slot: the loop itself runs in one,
+	// or the history would wait for the hashes.)
 	l.passwords = make([]store.Password, len(users))
 	l.hashing = &errgroup.Group{}
-	l.hashing.SetLimit(max(1, runtime.GOMAXPROCS(0)-1))
-	for i := range users {
-		l.hashing.Go(func() (err error) {
-			l.passwords[i], err = store.HashPassword(ctx, Password)
-			return err
-		})
-	}
+	l.hashing.Go(func() error {
+		var g errgroup.Group
+		g.SetLimit(max(1, runtime.GOMAXPROCS(0)-1))
+		for i := range users {
+			g.Go(func() (err error) {
+				l.passwords[i], err = store.HashPassword(ctx, Password)
+				return err
+			})
+		}
+		return g.Wait()
+	})
 	l.everyone = users
 	l.agents = map[string]*baton.User{}
 	for _, u := range users {
