@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
-
-	"github.com/goccy/go-yaml/ast"
 )
 
 // Intake says which event type each message of the intake records (the
@@ -139,32 +137,20 @@ func (d *decoder) intake(e entry, p *Policy) {
 		}
 	}
 	if pe, ok := m["pages"]; ok && pe.val != nil {
-		seq, ok := pe.val.(*ast.SequenceNode)
-		if !ok {
-			d.problem(pe.line, "intake.pages", "expected a list of {path, event}")
-		} else {
-			for i, n := range seq.Values {
-				path := index("intake.pages", i)
-				n = d.unwrap(n, path)
-				line := lineOf(n)
-				rm, ok := d.fields(n, path, line, "path", "event")
-				if !ok {
-					continue
+		d.records(pe, "intake.pages", "expected a list of {path, event}", []string{"path", "event"}, func(path string, line int, rm map[string]entry) {
+			r := PageRule{Line: line}
+			if xe, ok := rm["path"]; ok {
+				r.Path = d.text(xe, join(path, "path"), true)
+				if r.Path != "" && !strings.HasPrefix(r.Path, "/") && !strings.HasPrefix(r.Path, "*") {
+					d.problem(xe.line, join(path, "path"), "%q is not a path: start it with / (or *), like /pricing*", r.Path)
 				}
-				r := PageRule{Line: line}
-				if xe, ok := rm["path"]; ok {
-					r.Path = d.text(xe, join(path, "path"), true)
-					if r.Path != "" && !strings.HasPrefix(r.Path, "/") && !strings.HasPrefix(r.Path, "*") {
-						d.problem(xe.line, join(path, "path"), "%q is not a path: start it with / (or *), like /pricing*", r.Path)
-					}
-				} else {
-					d.problem(line, join(path, "path"), "required: the URL path the rule matches, like /pricing*")
-				}
-				r.Event = d.eventType(rm, path, line)
-				r.re = globRE(strings.TrimSuffix(r.Path, "/"))
-				in.Pages = append(in.Pages, r)
+			} else {
+				d.problem(line, join(path, "path"), "required: the URL path the rule matches, like /pricing*")
 			}
-		}
+			r.Event = d.eventType(rm, path, line)
+			r.re = globRE(strings.TrimSuffix(r.Path, "/"))
+			in.Pages = append(in.Pages, r)
+		})
 	}
 	p.Intake = in
 }

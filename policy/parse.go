@@ -158,6 +158,25 @@ func (d *decoder) mapping(n ast.Node, path string, line int) ([]entry, bool) {
 	return out, true
 }
 
+// records calls fn with each mapping of the list e holds at path: the
+// item's path, its line and its fields (of keys; an item with others is a
+// problem and skipped). A value that is not a list is the problem expected.
+func (d *decoder) records(e entry, path, expected string, keys []string, fn func(path string, line int, m map[string]entry)) {
+	seq, ok := e.val.(*ast.SequenceNode)
+	if !ok {
+		d.problem(e.line, path, "%s", expected)
+		return
+	}
+	for i, n := range seq.Values {
+		p := index(path, i)
+		n = d.unwrap(n, p)
+		line := lineOf(n)
+		if m, ok := d.fields(n, p, line, keys...); ok {
+			fn(p, line, m)
+		}
+	}
+}
+
 // fields reads a mapping with a fixed set of keys: unknown keys are problems.
 func (d *decoder) fields(n ast.Node, path string, line int, allowed ...string) (map[string]entry, bool) {
 	es, ok := d.mapping(n, path, line)
@@ -583,42 +602,30 @@ func parse(data []byte) (*Policy, []Problem) {
 
 	// fit
 	if e, ok := top["fit"]; ok && e.val != nil {
-		seq, ok := e.val.(*ast.SequenceNode)
-		if !ok {
-			d.problem(e.line, "fit", "expected a list of rules")
-		} else {
-			for i, n := range seq.Values {
-				path := index("fit", i)
-				n = d.unwrap(n, path)
-				line := lineOf(n)
-				m, ok := d.fields(n, path, line, ruleKeys...)
-				if !ok {
-					continue
-				}
-				r := &FitRule{Line: line}
-				r.Name = ruleName(m, path, line)
-				r.Points = rulePoints(m, path, line)
-				c := &r.Condition
-				if fe, ok := m["field"]; ok {
-					c.Field = d.text(fe, join(path, "field"), true)
-					r.fieldLine = fe.line
-					if f, ok := leadFields[c.Field]; ok {
-						c.acc = accessor{kind: f.kind}
-					} else if a, ok := strings.CutPrefix(c.Field, attrPrefix); ok && a != "" {
-						c.acc = accessor{kind: fAttr, name: a}
-					} else if c.Field != "" {
-						d.problem(fe.line, join(path, "field"), "unknown field %q; fields are %s", c.Field, fieldList)
-					}
-				} else {
-					d.problem(line, join(path, "field"), "required: the field the rule tests")
-				}
-				d.condition(m, path, line, c)
+		d.records(e, "fit", "expected a list of rules", ruleKeys, func(path string, line int, m map[string]entry) {
+			r := &FitRule{Line: line}
+			r.Name = ruleName(m, path, line)
+			r.Points = rulePoints(m, path, line)
+			c := &r.Condition
+			if fe, ok := m["field"]; ok {
+				c.Field = d.text(fe, join(path, "field"), true)
+				r.fieldLine = fe.line
 				if f, ok := leadFields[c.Field]; ok {
-					d.checkType(c, string(f.typ), path, c.Field)
+					c.acc = accessor{kind: f.kind}
+				} else if a, ok := strings.CutPrefix(c.Field, attrPrefix); ok && a != "" {
+					c.acc = accessor{kind: fAttr, name: a}
+				} else if c.Field != "" {
+					d.problem(fe.line, join(path, "field"), "unknown field %q; fields are %s", c.Field, fieldList)
 				}
-				p.FitRules = append(p.FitRules, r)
+			} else {
+				d.problem(line, join(path, "field"), "required: the field the rule tests")
 			}
-		}
+			d.condition(m, path, line, c)
+			if f, ok := leadFields[c.Field]; ok {
+				d.checkType(c, string(f.typ), path, c.Field)
+			}
+			p.FitRules = append(p.FitRules, r)
+		})
 	}
 
 	// engagement
@@ -631,52 +638,40 @@ func parse(data []byte) (*Policy, []Problem) {
 				d.problem(e.line, "engagement.half_life", "required: how long engagement points take to lose half their value, e.g. 30d")
 			}
 			if re, ok := m["rules"]; ok && re.val != nil {
-				seq, ok := re.val.(*ast.SequenceNode)
-				if !ok {
-					d.problem(re.line, "engagement.rules", "expected a list of rules")
-				} else {
-					for i, n := range seq.Values {
-						path := index("engagement.rules", i)
-						n = d.unwrap(n, path)
-						line := lineOf(n)
-						rm, ok := d.fields(n, path, line, "name", "event", "where", "points", "once", "cap")
-						if !ok {
-							continue
-						}
-						r := &EngagementRule{Line: line}
-						r.Name = ruleName(rm, path, line)
-						r.Points = rulePoints(rm, path, line)
-						r.Event = d.eventType(rm, path, line)
-						r.Where = d.where(rm, path)
-						if oe, ok := rm["once"]; ok {
-							r.Once = d.boolean(oe, join(path, "once"))
-						}
-						if ce, ok := rm["cap"]; ok {
-							cp := join(path, "cap")
-							cm, ok := d.fields(ce.val, cp, ce.line, "points", "per")
-							if ok {
-								r.Cap = &Cap{}
-								if pe, ok := cm["points"]; !ok {
-									d.problem(ce.line, join(cp, "points"), "required: the most points per window")
-								} else if f, ok := d.number(pe, join(cp, "points")); ok {
-									if f <= 0 {
-										d.problem(pe.line, join(cp, "points"), "must be positive")
-									}
-									r.Cap.Points = f
+				d.records(re, "engagement.rules", "expected a list of rules", []string{"name", "event", "where", "points", "once", "cap"}, func(path string, line int, rm map[string]entry) {
+					r := &EngagementRule{Line: line}
+					r.Name = ruleName(rm, path, line)
+					r.Points = rulePoints(rm, path, line)
+					r.Event = d.eventType(rm, path, line)
+					r.Where = d.where(rm, path)
+					if oe, ok := rm["once"]; ok {
+						r.Once = d.boolean(oe, join(path, "once"))
+					}
+					if ce, ok := rm["cap"]; ok {
+						cp := join(path, "cap")
+						cm, ok := d.fields(ce.val, cp, ce.line, "points", "per")
+						if ok {
+							r.Cap = &Cap{}
+							if pe, ok := cm["points"]; !ok {
+								d.problem(ce.line, join(cp, "points"), "required: the most points per window")
+							} else if f, ok := d.number(pe, join(cp, "points")); ok {
+								if f <= 0 {
+									d.problem(pe.line, join(cp, "points"), "must be positive")
 								}
-								if pe, ok := cm["per"]; !ok {
-									d.problem(ce.line, join(cp, "per"), "required: the window, e.g. 7d")
-								} else {
-									r.Cap.Per = d.duration(pe, join(cp, "per"))
-								}
-								if r.Once {
-									d.problem(ce.line, cp, "a rule with once: true counts one event; a cap adds nothing")
-								}
+								r.Cap.Points = f
+							}
+							if pe, ok := cm["per"]; !ok {
+								d.problem(ce.line, join(cp, "per"), "required: the window, e.g. 7d")
+							} else {
+								r.Cap.Per = d.duration(pe, join(cp, "per"))
+							}
+							if r.Once {
+								d.problem(ce.line, cp, "a rule with once: true counts one event; a cap adds nothing")
 							}
 						}
-						p.EngagementRules = append(p.EngagementRules, r)
 					}
-				}
+					p.EngagementRules = append(p.EngagementRules, r)
+				})
 			}
 		}
 	}
@@ -701,33 +696,21 @@ func parse(data []byte) (*Policy, []Problem) {
 				}
 			}
 			if fe, ok := m["fast_track"]; ok && fe.val != nil {
-				seq, ok := fe.val.(*ast.SequenceNode)
-				if !ok {
-					d.problem(fe.line, "mql.fast_track", "expected a list")
-				} else {
-					seen := map[string]int{}
-					for i, n := range seq.Values {
-						path := index("mql.fast_track", i)
-						n = d.unwrap(n, path)
-						line := lineOf(n)
-						fm, ok := d.fields(n, path, line, "event", "min_fit", "within", "where")
-						if !ok {
-							continue
-						}
-						ft := &FastTrack{Line: line}
-						ft.Event = d.eventType(fm, path, line)
-						if l, dup := seen[ft.Event]; dup && ft.Event != "" {
-							d.problem(line, join(path, "event"), "fast track on %s is given twice (first on line %d)", ft.Event, l)
-						}
-						seen[ft.Event] = line
-						ft.MinFit = d.optNumber(fm, "min_fit", path)
-						if we, ok := fm["within"]; ok {
-							ft.Within = d.duration(we, join(path, "within"))
-						}
-						ft.Where = d.where(fm, path)
-						p.MQL.FastTrack = append(p.MQL.FastTrack, ft)
+				seen := map[string]int{}
+				d.records(fe, "mql.fast_track", "expected a list", []string{"event", "min_fit", "within", "where"}, func(path string, line int, fm map[string]entry) {
+					ft := &FastTrack{Line: line}
+					ft.Event = d.eventType(fm, path, line)
+					if l, dup := seen[ft.Event]; dup && ft.Event != "" {
+						d.problem(line, join(path, "event"), "fast track on %s is given twice (first on line %d)", ft.Event, l)
 					}
-				}
+					seen[ft.Event] = line
+					ft.MinFit = d.optNumber(fm, "min_fit", path)
+					if we, ok := fm["within"]; ok {
+						ft.Within = d.duration(we, join(path, "within"))
+					}
+					ft.Where = d.where(fm, path)
+					p.MQL.FastTrack = append(p.MQL.FastTrack, ft)
+				})
 			}
 		}
 	} else {

@@ -39,6 +39,12 @@ func TestParseProblems(t *testing.T) {
 		name, doc, field, msg string
 	}{
 		{"unknown top field", "name: t\nbogus: 1 #!\n" + okFit + "mql: {fit: 0}\n", "bogus", "unknown field"},
+		{"fit not a list", "name: t\nfit: {name: a} #!\nmql: {fit: 0}\n", "fit", "expected a list of rules"},
+		{"engagement rules not a list", "name: t\n" + okFit + "engagement:\n  half_life: 30d\n  rules: {name: e} #!\nmql: {fit: 0}\n",
+			"engagement.rules", "expected a list of rules"},
+		{"fast track not a list", "name: t\n" + okFit + "mql:\n  fit: 0\n  fast_track: {event: demo_request} #!\n", "mql.fast_track", "expected a list"},
+		{"fast track item unknown field", "name: t\n" + okFit + "mql:\n  fit: 0\n  fast_track:\n    - {event: demo_request, min_fitt: 3} #!\n",
+			"mql.fast_track[0].min_fitt", "unknown field"},
 		{"fit_half_life refused", "name: t\nfit_half_life: 30d #!\n" + okFit + "mql: {fit: 0}\n", "fit_half_life", "unknown field"},
 		{"unknown rule field", "name: t\nfit:\n  - name: a\n    field: title\n    contains: x\n    pionts: 3 #!\n    points: 3\nmql: {fit: 1}\n",
 			"fit[0].pionts", "unknown field"},
