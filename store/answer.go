@@ -53,6 +53,9 @@ func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state baton.HandoffS
 	if n, _ := res.RowsAffected(); n != 1 {
 		return baton.Errorf(baton.ECONFLICT, "the handoff of lead %d was closed meanwhile", h.LeadID)
 	}
+	if err := tx.cancelSLAJobs(ctx, `= $2`, strconv.FormatInt(h.ID, 10)); err != nil {
+		return err
+	}
 	h.State, h.Met, h.WorkingSeconds = state, &met, int64(taken/time.Second)
 	now := tx.now
 	h.AnsweredAt = &now
@@ -62,9 +65,21 @@ func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state baton.HandoffS
 // closeOpen closes every open handoff of a lead that leaves the handoff
 // stages some other way (merged, disqualified by marketing, ...).
 func (tx *Tx) closeOpen(ctx context.Context, leadID int64, state baton.HandoffState) error {
-	_, err := tx.ExecContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE lead_id = $3 AND state = 'open'`,
+	rows, err := tx.QueryContext(ctx, `UPDATE handoffs SET state = $1, answered_at = $2 WHERE lead_id = $3 AND state = 'open' RETURNING id`,
 		state, micros(tx.now), leadID)
-	return err
+	if err != nil {
+		return err
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := tx.cancelSLAJobs(ctx, `= $2`, strconv.FormatInt(id, 10)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // merge moves a duplicate's events and a copy of its history to the lead it
@@ -229,5 +244,24 @@ func (tx *Tx) closeHandoff(ctx context.Context, h *baton.Handoff, state baton.Ha
 		return baton.Errorf(baton.ECONFLICT, "the handoff of lead %d was closed meanwhile", h.LeadID)
 	}
 	h.State = state
+	return tx.cancelSLAJobs(ctx, `= $2`, strconv.FormatInt(h.ID, 10))
+}
+
+// cancelSLAJobs marks done, without running them, the reminder and
+// deadline jobs of handoffs that close (the subject condition picks them,
+// $2 its argument): run, each would find its handoff closed and do
+// nothing, and on a busy floor they were half of all jobs. The reminder
+// and deadline jobs of a handoff another instance runs at this moment
+// (locked, on PostgreSQL) are left to it: it finds the handoff closed once
+// this transaction commits, and waiting for it could deadlock, since the
+// job holds its row before the lead and an answer the lead before the job.
+func (tx *Tx) cancelSLAJobs(ctx context.Context, subject string, arg any) error {
+	q := `SELECT id FROM jobs WHERE done_at IS NULL AND kind IN ('` + RemindJob + `', '` + BreachJob + `') AND subject ` + subject
+	if tx.db.backend == Postgres {
+		q += ` FOR UPDATE SKIP LOCKED`
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET done_at = $1 WHERE id IN (`+q+`)`, micros(tx.now), arg); err != nil {
+		return fmt.Errorf("cancel the jobs of a closed handoff: %w", err)
+	}
 	return nil
 }

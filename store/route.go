@@ -438,8 +438,13 @@ func (tx *Tx) breachers(ctx context.Context, leadID int64, kind baton.HandoffKin
 	if err != nil {
 		return nil, err
 	}
+	return scanIDs(rows)
+}
+
+// scanIDs reads a column of ids and closes the rows.
+func scanIDs(rows *sql.Rows) ([]int64, error) {
 	defer rows.Close()
-	out := []int64{}
+	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
