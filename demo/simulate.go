@@ -129,6 +129,9 @@ func (l *loader) simulate() error {
 		return err
 	}
 	for d := start; !d.After(l.end); d = d.Add(week) {
+		if err := l.stop.Err(); err != nil {
+			return err
+		}
 		err := l.db.Batch(outer, func(ctx context.Context, tx *store.Tx) error {
 			l.ctx, l.tx = ctx, tx
 			for t := d; t.Before(d.Add(week)) && !t.After(l.end); t = t.Add(2 * time.Hour) {
@@ -266,7 +269,8 @@ func (l *loader) work(now time.Time) error {
 	// Reps answer their open handoffs after a delay of their own, longer
 	// the more they have open: most in time, many late, a few never (the
 	// sweeper reassigns those). Breaches gather on the busiest reps.
-	rows, err := l.tx.QueryContext(l.ctx, `SELECT owner_id, lead_id, id, kind, assigned_at FROM handoffs WHERE state = 'open' ORDER BY id`)
+	rows, err := l.tx.QueryContext(l.ctx, `SELECT owner_id, lead_id, id, kind, assigned_at FROM handoffs WHERE state = 'open' AND kind IN ($1, $2) ORDER BY id`,
+		string(baton.HandoffSDR), string(baton.HandoffAE))
 	if err != nil {
 		return err
 	}
