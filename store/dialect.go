@@ -240,7 +240,12 @@ func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows 
 	// statement as a literal rather than bound for each row: a bound text
 	// is copied into memory of SQLite's for each row, and on an import
 	// more than half the values are such constants.
-	lits := constantColumns(cols, rows)
+	// (On PostgreSQL this INSERT serves only a transaction without a
+	// connection of its own, and binds every value.)
+	lits := make([]string, len(cols))
+	if tx.db.backend == SQLite {
+		lits = constantColumns(cols, rows)
+	}
 	bound := 0
 	for _, l := range lits {
 		if l == "" {
@@ -254,6 +259,7 @@ func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows 
 	insert := func(n int) string {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `)
+		p := 1
 		for r := range n {
 			if r > 0 {
 				b.WriteByte(',')
@@ -264,7 +270,8 @@ func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows 
 					b.WriteByte(',')
 				}
 				if l == "" {
-					b.WriteByte('?')
+					tx.db.param(&b, p)
+					p++
 				} else {
 					b.WriteString(l)
 				}

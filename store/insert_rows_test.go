@@ -18,7 +18,7 @@ func TestSQLLiteralReadsBackAsBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	values := []any{nil, int64(0), int64(-7), int64(math.MaxInt64), int64(math.MinInt64), 0.0, 1.0, -2.5, 1e300, 5e-324,
-		0.1, 123456789.0, "", "it's", "''", "é ünïcode", "a\nb", `\`, "%_"}
+		0.1, 123456789.0, "", "it's", "''", "é ünïcode", "a\nb", `\`, "%_", "123", "1.5", " 7", "1e3", "-0", "0x10"}
 	for _, v := range values {
 		lit, ok := sqlLiteral(v)
 		if !ok {
