@@ -329,6 +329,16 @@ func NormalizeEmail(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
+	if plainEmail(s) {
+		// What parseEmail accepts as it is: an import normalises each of
+		// its many emails twice, and net/mail takes microseconds.
+		return s, nil
+	}
+	return parseEmail(s)
+}
+
+// parseEmail checks the form of a trimmed, lower-case email address.
+func parseEmail(s string) (string, error) {
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
 		return "", FieldError("email", "%q is not an email address", s)
@@ -338,6 +348,44 @@ func NormalizeEmail(s string) (string, error) {
 		return "", FieldError("email", "%q is not an email address", s)
 	}
 	return s, nil
+}
+
+// plainEmail reports whether s is an address of the plainest form, which
+// NormalizeEmail would return unchanged: lower-case letters, digits, '.',
+// '_', '+' and '-' before the @ and letters, digits and '-' after it, in
+// dot-separated parts none of which is empty, with two parts at least
+// after the @.
+func plainEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	dots, prev := 0, byte('.')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+		case c == '_' || c == '+':
+			if i > at {
+				return false
+			}
+		case c == '.':
+			if prev == '.' || prev == '@' {
+				return false
+			}
+			if i > at {
+				dots++
+			}
+		case c == '@':
+			if i != at || prev == '.' {
+				return false
+			}
+		default:
+			return false
+		}
+		prev = c
+	}
+	return prev != '.' && dots > 0
 }
 
 // EmailDomain returns the part of a normalised email after the @.
