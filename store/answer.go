@@ -53,7 +53,7 @@ func (tx *Tx) answer(ctx context.Context, h *baton.Handoff, state baton.HandoffS
 	if n, _ := res.RowsAffected(); n != 1 {
 		return baton.Errorf(baton.ECONFLICT, "the handoff of lead %d was closed meanwhile", h.LeadID)
 	}
-	if err := tx.cancelSLAJobs(ctx, `= $2`, strconv.FormatInt(h.ID, 10)); err != nil {
+	if err := tx.cancelSLAJobs(ctx, h.ID); err != nil {
 		return err
 	}
 	h.State, h.Met, h.WorkingSeconds = state, &met, int64(taken/time.Second)
@@ -75,7 +75,7 @@ func (tx *Tx) closeOpen(ctx context.Context, leadID int64, state baton.HandoffSt
 		return err
 	}
 	for _, id := range ids {
-		if err := tx.cancelSLAJobs(ctx, `= $2`, strconv.FormatInt(id, 10)); err != nil {
+		if err := tx.cancelSLAJobs(ctx, id); err != nil {
 			return err
 		}
 	}
@@ -244,24 +244,23 @@ func (tx *Tx) closeHandoff(ctx context.Context, h *baton.Handoff, state baton.Ha
 		return baton.Errorf(baton.ECONFLICT, "the handoff of lead %d was closed meanwhile", h.LeadID)
 	}
 	h.State = state
-	return tx.cancelSLAJobs(ctx, `= $2`, strconv.FormatInt(h.ID, 10))
+	return tx.cancelSLAJobs(ctx, h.ID)
 }
 
 // cancelSLAJobs marks done, without running them, the reminder and
-// deadline jobs of handoffs that close (the subject condition picks them,
-// $2 its argument): run, each would find its handoff closed and do
-// nothing, and on a busy floor they were half of all jobs. The reminder
-// and deadline jobs of a handoff another instance runs at this moment
-// (locked, on PostgreSQL) are left to it: it finds the handoff closed once
-// this transaction commits, and waiting for it could deadlock, since the
-// job holds its row before the lead and an answer the lead before the job.
-func (tx *Tx) cancelSLAJobs(ctx context.Context, subject string, arg any) error {
-	q := `SELECT id FROM jobs WHERE done_at IS NULL AND kind IN ('` + RemindJob + `', '` + BreachJob + `') AND subject ` + subject
+// deadline jobs of a handoff that closes: run, each would find the handoff
+// closed and do nothing, and on a busy floor they were half of all jobs.
+// The jobs of a handoff another instance runs at this moment (locked, on
+// PostgreSQL) are left to it: it finds the handoff closed once this
+// transaction commits, and waiting for it could deadlock, since the job
+// holds its row before the lead and an answer the lead before the job.
+func (tx *Tx) cancelSLAJobs(ctx context.Context, handoffID int64) error {
+	q := `SELECT id FROM jobs WHERE done_at IS NULL AND kind IN ('` + RemindJob + `', '` + BreachJob + `') AND subject = $2`
 	if tx.db.backend == Postgres {
 		q += ` FOR UPDATE SKIP LOCKED`
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET done_at = $1 WHERE id IN (`+q+`)`, micros(tx.now), arg); err != nil {
-		return fmt.Errorf("cancel the jobs of a closed handoff: %w", err)
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET done_at = $1 WHERE id IN (`+q+`)`, micros(tx.now), strconv.FormatInt(handoffID, 10)); err != nil {
+		return fmt.Errorf("cancel the jobs of handoff %d: %w", handoffID, err)
 	}
 	return nil
 }

@@ -425,15 +425,7 @@ func (tx *Tx) newLeadIDs(ctx context.Context, n int) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new lead ids: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("new lead ids: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
+	if ids, err = scanIDs(rows); err != nil {
 		return nil, fmt.Errorf("new lead ids: %w", err)
 	}
 	slices.Sort(ids)
@@ -489,4 +481,18 @@ func (db *DB) keyLists(col string, keys map[string]int, fn func(cond string, arg
 		return list()
 	}
 	return nil
+}
+
+// scanIDs reads a column of ids and closes the rows.
+func scanIDs(rows *sql.Rows) ([]int64, error) {
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

@@ -114,17 +114,8 @@ func (db *DB) ReleaseLeases(ctx context.Context, worker string) (_ int, err erro
 	if err != nil {
 		return 0, fmt.Errorf("release leases of %q: %w", worker, err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("release leases of %q: %w", worker, err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	ids, err := scanIDs(rows)
+	if err != nil {
 		return 0, fmt.Errorf("release leases of %q: %w", worker, err)
 	}
 	for _, id := range ids {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -416,7 +417,7 @@ func (tx *Tx) breach(ctx context.Context, sc *scorer, l *baton.Lead, r baton.Rul
 		}
 		// The pool has nobody left who has not breached this lead: its
 		// manager takes it, once.
-		if owner.ManagerID != nil && !containsID(breachers, *owner.ManagerID) {
+		if owner.ManagerID != nil && !slices.Contains(breachers, *owner.ManagerID) {
 			mgr, err := tx.findUserByID(ctx, *owner.ManagerID)
 			if err != nil {
 				return err
@@ -439,27 +440,4 @@ func (tx *Tx) breachers(ctx context.Context, leadID int64, kind baton.HandoffKin
 		return nil, err
 	}
 	return scanIDs(rows)
-}
-
-// scanIDs reads a column of ids and closes the rows.
-func scanIDs(rows *sql.Rows) ([]int64, error) {
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
