@@ -268,7 +268,9 @@ func (l *loader) work(now time.Time) error {
 	}
 	// Reps answer their open handoffs after a delay of their own, longer
 	// the more they have open: most in time, many late, a few never (the
-	// sweeper reassigns those). Breaches gather on the busiest reps.
+	// sweeper reassigns those). Breaches gather on the busiest reps. (The
+	// kinds, every kind there is, let SQLite read the handoffs_open index
+	// instead of every handoff.)
 	rows, err := l.tx.QueryContext(l.ctx, `SELECT owner_id, lead_id, id, kind, assigned_at FROM handoffs WHERE state = 'open' AND kind IN ($1, $2) ORDER BY id`,
 		string(baton.HandoffSDR), string(baton.HandoffAE))
 	if err != nil {
