@@ -836,6 +836,8 @@ func (p *Policy) compile() {
 		p.readsProps = p.readsProps || len(r.Where) > 0
 	}
 	p.engagementKey = p.keyOfEngagement()
+	p.keyPrefix = appendString(nil, p.engagementKey)
+	p.stateNames = p.stateStrings()
 	p.fitReads = p.readsOfFit()
 }
 

@@ -64,6 +64,8 @@ type Policy struct {
 	hasEngNeg      bool // some engagement rule has negative points
 	hasEngPos      bool // some engagement rule has positive points
 	engagementKey  string
+	keyPrefix      []byte   // how the binary form of its states begins
+	stateNames     []string // the strings its states hold (stateStrings)
 	fitReads       FitReads
 	readsProps     bool
 	hidden         []hiddenField  // HiddenFromReps, PostContact and Outcome with their lines
