@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -355,7 +357,7 @@ func constantColumns(cols []string, rows [][]any) []string {
 
 // sqlLiteral returns the SQLite literal of a value of insertRows: NULL, an
 // integer, a finite real (always with a point or an exponent, so that it
-// stays a real) or a text without NUL.
+// stays a real), a text without NUL or a blob.
 func sqlLiteral(v any) (string, bool) {
 	switch x := v.(type) {
 	case nil:
@@ -376,6 +378,8 @@ func sqlLiteral(v any) (string, bool) {
 			return "", false
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'", true
+	case []byte:
+		return "X'" + hex.EncodeToString(x) + "'", true
 	}
 	return "", false
 }
@@ -395,6 +399,9 @@ func sameValue(a, b any) bool {
 	case string:
 		y, ok := b.(string)
 		return ok && x == y
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
 	}
 	return false
 }

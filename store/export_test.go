@@ -33,3 +33,12 @@ func SetAccountRescoreNow(n int) (restore func()) {
 	accountRescoreNow = n
 	return func() { accountRescoreNow = old }
 }
+
+// StateCounts returns the behaviour counts kept in a stored scoring state.
+func StateCounts(stored []byte) (map[string]int, error) {
+	st, err := parseState(stored)
+	if err != nil {
+		return nil, err
+	}
+	return st.Counts, nil
+}

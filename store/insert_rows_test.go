@@ -18,7 +18,8 @@ func TestSQLLiteralReadsBackAsBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	values := []any{nil, int64(0), int64(-7), int64(math.MaxInt64), int64(math.MinInt64), 0.0, 1.0, -2.5, 1e300, 5e-324,
-		0.1, 123456789.0, "", "it's", "''", "é ünïcode", "a\nb", `\`, "%_", "123", "1.5", " 7", "1e3", "-0", "0x10"}
+		0.1, 123456789.0, "", "it's", "''", "é ünïcode", "a\nb", `\`, "%_", "123", "1.5", " 7", "1e3", "-0", "0x10",
+		[]byte{}, []byte("x"), []byte{0, 1, 0x27, 0xff}}
 	for _, v := range values {
 		lit, ok := sqlLiteral(v)
 		if !ok {
@@ -52,7 +53,7 @@ func TestSQLLiteralReadsBackAsBound(t *testing.T) {
 			}
 		}
 	}
-	for _, v := range []any{math.Inf(1), math.NaN(), math.Copysign(0, -1), "a\x00b", "\xff", []byte("x"), true} {
+	for _, v := range []any{math.Inf(1), math.NaN(), math.Copysign(0, -1), "a\x00b", "\xff", true} {
 		if lit, ok := sqlLiteral(v); ok {
 			t.Errorf("%#v: literal %s, want none", v, lit)
 		}

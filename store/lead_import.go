@@ -339,7 +339,7 @@ func (tx *Tx) createLeads(ctx context.Context, sc *scorer, rows []importRow, gro
 		leadRows[k] = []any{l.ID, nullString(l.Email), nullString(l.ExternalID), l.Name, l.Title, l.Phone, l.Company, l.Country, l.Source, l.Campaign,
 			nullInt(l.AccountID), nullInt(l.OwnerID), string(l.Stage), attrsJSON(l.Attrs), micros(l.CreatedAt), micros(l.UpdatedAt), micros(l.StageChangedAt), int64(1),
 			s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, int64(s.PolicyVersion), prob, int64(s.ModelVersion), micros(s.ScoredAt),
-			nl.state.json(), nl.rules, int64(1)}
+			nl.state.encode(), nl.rules, int64(1)}
 		h := tx.createdEntry(l)
 		histRows[k] = []any{h.LeadID, micros(h.At), actorID, actorName, h.Action, h.Field, h.From, h.To, h.Reason, h.Note}
 		// The report row as afterHistory starts it from the created entry,

@@ -104,7 +104,7 @@ func (db *DB) readRescore(ctx context.Context, b *rescoreBatch) error {
 	if b.items, err = tx.rescoreItems(ctx, sc, b.set); err != nil {
 		return err
 	}
-	// The new states are written as JSON here, on the reader's core, until
+	// The new states are encoded here, on the reader's core, until
 	// the writer is done with the chunk before and waits for this one: it
 	// writes the rest itself, so that neither waits for the other.
 	for i := range b.items {
@@ -112,7 +112,7 @@ func (db *DB) readRescore(ctx context.Context, b *rescoreBatch) error {
 			break
 		}
 		if it := &b.items[i]; !it.same {
-			it.text = it.state.json()
+			it.coded = it.state.encode()
 		}
 	}
 	return nil

@@ -141,7 +141,7 @@ func touchEveryLead(b *testing.B, db *store.DB) time.Duration {
 	start := time.Now()
 	type row struct {
 		id    int64
-		state string
+		state []byte
 	}
 	rows := make([]row, 0, 5000)
 	var after int64

@@ -42,8 +42,6 @@ type scorer struct {
 	model         *model.Model
 	// fitNames are fitRuleNames(policy).
 	fitNames []string
-	// keyField is the policy's engagement key as a state's JSON holds it.
-	keyField []byte
 	// counts says that states keep the model's behaviour counts: while a
 	// model is in force, or to train one.
 	counts bool
@@ -106,9 +104,6 @@ func (tx *Tx) scorer(ctx context.Context) (*scorer, error) {
 	}
 	sc.fitNames = fitRuleNames(sc.policy)
 	sc.counts = sc.model != nil
-	if sc.policy != nil {
-		sc.keyField = []byte(`"key":"` + sc.policy.EngagementKey() + `"`)
-	}
 	return sc, nil
 }
 

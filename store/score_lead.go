@@ -184,7 +184,7 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 			ctx := context.WithoutCancel(ctx) // as in storeScores
 			for _, it := range items {
 				s := it.score
-				if _, err := stmt.ExecContext(ctx, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.json(), it.lead.ID); err != nil {
+				if _, err := stmt.ExecContext(ctx, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.encode(), it.lead.ID); err != nil {
 					return fmt.Errorf("save score of lead %d: %w", it.lead.ID, err)
 				}
 			}
@@ -197,9 +197,9 @@ func (tx *Tx) scoreEngagement(ctx context.Context, sc *scorer, ids []int64, byLe
 					b.WriteByte(',')
 				}
 				n := i*7 + 1
-				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::bigint,$%d::text)", n, n+1, n+2, n+3, n+4, n+5, n+6)
+				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::bigint,$%d::bytea)", n, n+1, n+2, n+3, n+4, n+5, n+6)
 				s := it.score
-				args = append(args, it.lead.ID, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.json())
+				args = append(args, it.lead.ID, s.Engagement, s.EngagementGrade, s.FitGrade, s.PolicyVersion, micros(s.ScoredAt), it.state.encode())
 			}
 			b.WriteString(`) UPDATE leads SET engagement = v.engagement, engagement_grade = v.engagement_grade, fit_grade = v.fit_grade,
 				policy_version = v.policy_version, scored_at = v.scored_at, score_state = v.score_state, score_seq = leads.score_seq + 1

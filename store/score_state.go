@@ -3,21 +3,22 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
-
-	fastjson "github.com/goccy/go-json"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/policy"
 )
 
-// The scoring state kept with each lead (leads.score_state, as JSON): its
-// codec, how new events fold into it (observe), and how a state that is not
-// fresh is rebuilt from the lead's stored events and stage history
-// (rebuildStates).
+// The scoring state kept with each lead (leads.score_state): its codec, how
+// new events fold into it (observe), and how a state that is not fresh is
+// rebuilt from the lead's stored events and stage history (rebuildStates).
 
 // scoreState is what a lead's scores are computed from besides its fields:
 // engagement per rule as of its last event, and how many events of each type
@@ -35,21 +36,56 @@ type scoreState struct {
 	Counted bool `json:"counted,omitempty"`
 }
 
-func parseState(b []byte) (*scoreState, error) {
-	st := &scoreState{}
-	if len(b) > 2 {
-		if err := fastjson.Unmarshal(b, st); err != nil {
-			return nil, fmt.Errorf("score state: %w", err)
-		}
+// A state is stored in a binary form, since every event of a lead reads and
+// rewrites it in the write transaction: stateBinary, a byte of flags
+// (stateCounted, stateEngaged), the counts (a uvarint number of them, then
+// each type as a uvarint length and its bytes and the count as a uvarint),
+// then the engagement's own binary form (policy.Engagement.AppendBinary) to
+// the end. Reading and writing it back takes under half the time of the
+// JSON that earlier versions stored, in a third of the bytes
+// (BenchmarkScoreState). That JSON is still read: a state that begins with
+// '{' is JSON, and is written in the binary form when it next changes.
+const (
+	stateBinary  = 1
+	stateCounted = 1 << 0
+	stateEngaged = 1 << 1
+)
+
+// encode returns the state's stored form.
+func (st *scoreState) encode() []byte {
+	size := 3 + 24*len(st.Counts)
+	if st.Engagement != nil {
+		size += 64 + 80*len(st.Engagement.Rules)
 	}
-	return st, nil
+	b := make([]byte, 0, size)
+	flags := byte(0)
+	if st.Counted {
+		flags |= stateCounted
+	}
+	if st.Engagement != nil {
+		flags |= stateEngaged
+	}
+	b = append(b, stateBinary, flags)
+	types := make([]string, 0, len(st.Counts))
+	for t := range st.Counts {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	b = binary.AppendUvarint(b, uint64(len(types)))
+	for _, t := range types {
+		b = binary.AppendUvarint(b, uint64(len(t)))
+		b = append(b, t...)
+		b = binary.AppendUvarint(b, uint64(max(st.Counts[t], 0)))
+	}
+	if st.Engagement != nil {
+		b, _ = st.Engagement.AppendBinary(b) // never fails
+	}
+	return b
 }
 
-// storedState is a scoreState with its engagement not decoded yet.
-type storedState struct {
-	Engagement fastjson.RawMessage `json:"engagement,omitempty"`
-	Counts     map[string]int      `json:"counts,omitempty"`
-	Counted    bool                `json:"counted,omitempty"`
+// parseState reads a stored state, whole.
+func parseState(b []byte) (*scoreState, error) {
+	return decodeState(b, nil)
 }
 
 // parseState parses a state for the scorer: an engagement that the policy
@@ -59,30 +95,92 @@ func (sc *scorer) parseState(b []byte) (*scoreState, error) {
 	if sc == nil || sc.policy == nil {
 		return parseState(b)
 	}
+	return decodeState(b, sc)
+}
+
+// decodeState reads a stored state; with a scorer that has a policy, only an
+// engagement that this policy built.
+func decodeState(b []byte, sc *scorer) (*scoreState, error) {
 	st := &scoreState{}
-	if len(b) <= 2 {
+	switch {
+	case len(b) <= 2: // '{}', as a new column's default
 		return st, nil
+	case b[0] == '{':
+		return decodeStateJSON(b, sc)
+	case b[0] != stateBinary || len(b) < 3:
+		return nil, fmt.Errorf("score state: unknown form %#x", b[0])
 	}
-	var stored storedState
-	if err := fastjson.Unmarshal(b, &stored); err != nil {
-		return nil, fmt.Errorf("score state: %w", err)
+	flags, rest := b[1], b[2:]
+	st.Counted = flags&stateCounted != 0
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)) {
+		return nil, errors.New("score state: truncated counts")
 	}
-	st.Counts, st.Counted = stored.Counts, stored.Counted
-	// The key as the state's writer puts it: a state that spells it
-	// otherwise is only taken as stale, and replayed.
-	if len(stored.Engagement) > 0 && bytes.Contains(stored.Engagement, sc.keyField) {
+	rest = rest[k:]
+	if n > 0 {
+		st.Counts = make(map[string]int, n)
+	}
+	for range n {
+		l, k := binary.Uvarint(rest)
+		if k <= 0 || l > uint64(len(rest)-k) {
+			return nil, errors.New("score state: truncated counts")
+		}
+		t := string(rest[k : k+int(l)])
+		rest = rest[k+int(l):]
+		c, k := binary.Uvarint(rest)
+		if k <= 0 || c > math.MaxInt32 {
+			return nil, errors.New("score state: truncated counts")
+		}
+		rest = rest[k:]
+		st.Counts[t] = int(c)
+	}
+	switch {
+	case flags&stateEngaged == 0:
+		if len(rest) > 0 {
+			return nil, errors.New("score state: bytes after the counts")
+		}
+	case sc != nil:
+		// Nil if built by another policy: replayed, not read.
+		eng, err := sc.policy.ReadEngagement(rest)
+		if err != nil {
+			return nil, fmt.Errorf("score state: %w", err)
+		}
+		st.Engagement = eng
+	default:
 		st.Engagement = &policy.Engagement{}
-		if err := fastjson.Unmarshal(stored.Engagement, st.Engagement); err != nil {
+		if err := st.Engagement.UnmarshalBinary(rest); err != nil {
 			return nil, fmt.Errorf("score state: %w", err)
 		}
 	}
 	return st, nil
 }
 
-func (st *scoreState) json() string {
-	var b strings.Builder
-	fastjson.NewEncoder(&b).Encode(st) // into b, with no copy to return
-	return strings.TrimSuffix(b.String(), "\n")
+// storedState is a JSON scoreState with its engagement not decoded yet.
+type storedState struct {
+	Engagement json.RawMessage `json:"engagement,omitempty"`
+	Counts     map[string]int  `json:"counts,omitempty"`
+	Counted    bool            `json:"counted,omitempty"`
+}
+
+// decodeStateJSON reads a state as earlier versions stored it; with a
+// scorer, its engagement only if the scorer's policy built it.
+func decodeStateJSON(b []byte, sc *scorer) (*scoreState, error) {
+	var stored storedState
+	if err := json.Unmarshal(b, &stored); err != nil {
+		return nil, fmt.Errorf("score state: %w", err)
+	}
+	st := &scoreState{Counts: stored.Counts, Counted: stored.Counted}
+	if len(stored.Engagement) == 0 || bytes.Equal(stored.Engagement, []byte("null")) {
+		return st, nil
+	}
+	eng := &policy.Engagement{}
+	if err := json.Unmarshal(stored.Engagement, eng); err != nil {
+		return nil, fmt.Errorf("score state: %w", err)
+	}
+	if sc == nil || eng.Key == sc.policy.EngagementKey() {
+		st.Engagement = eng
+	}
+	return st, nil
 }
 
 // countsBeforeSales reports whether events of a lead in this stage still count

@@ -21,7 +21,7 @@ type scored struct {
 	ps    policy.Score
 	state *scoreState
 	same  bool   // the state is as stored: not written again
-	text  string // the state to write, if already in JSON (else state.json())
+	coded []byte // the state to write, if already encoded (else state.encode())
 	rules string // the fit rules that fired (leads.fit_rules)
 	old   string // the fit rules stored before
 	seq   int64  // the lead's score_seq as read (a guarded write's check)
@@ -32,10 +32,10 @@ func (it *scored) stateArg() any {
 	if it.same {
 		return nil
 	}
-	if it.text != "" {
-		return it.text
+	if it.coded != nil {
+		return it.coded
 	}
-	return it.state.json()
+	return it.state.encode()
 }
 
 // saveScores stores leads' scores with one statement per chunk instead of
@@ -146,7 +146,7 @@ func (tx *Tx) storeScores(ctx context.Context, items []scored, guarded bool) (mi
 					b.WriteByte(',')
 				}
 				n := i*cols + 1
-				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::text,$%d::text",
+				fmt.Fprintf(&b, "($%d::bigint,$%d::float8,$%d::float8,$%d::text,$%d::text,$%d::int,$%d::float8,$%d::int,$%d::bigint,$%d::bytea,$%d::text",
 					n, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
 				if guarded {
 					fmt.Fprintf(&b, ",$%d::bigint,$%d::bigint", n+11, n+12)
