@@ -331,11 +331,16 @@ func (b *bulkInserter) insert(ctx context.Context, rows [][]any) error {
 			}
 		}
 		var err error
+		// Through the transaction itself, not the statement cache
+		// (stmtcache.go): an INSERT with a batch's literals is one of a
+		// kind, and the cache would keep each one prepared, a program of
+		// hundreds of rows, until it is full (an import of a million
+		// leads: a hundred megabytes of them, parsed once more each).
 		if len(chunk) < per {
-			_, err = tx.ExecContext(ctx, insert(len(chunk)), args...)
+			_, err = tx.Tx.ExecContext(ctx, insert(len(chunk)), args...)
 		} else {
 			if b.full == nil {
-				if b.full, err = tx.PrepareContext(ctx, insert(per)); err != nil {
+				if b.full, err = tx.Tx.PrepareContext(ctx, insert(per)); err != nil {
 					return fmt.Errorf("insert into %s: %w", table, err)
 				}
 				b.lits = lits
