@@ -218,6 +218,39 @@ func raceConflict(err *error) {
 // insert in half the time of one lead per statement (measured here, with
 // every index of the leads table).
 func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	b := tx.bulkInsert(table, cols)
+	defer b.close()
+	return b.insert(ctx, rows)
+}
+
+// bulkInserter inserts rows into one table as insertRows does, one chunk
+// of rows at a time: its prepared INSERT serves the next chunk too while
+// the columns that chunk shares are the same (the statement is parsed
+// once, not once a chunk).
+type bulkInserter struct {
+	tx    *Tx
+	table string
+	cols  []string
+	// lits are the literals of full, the prepared INSERT of a whole
+	// statement's rows.
+	lits []string
+	full *sql.Stmt
+}
+
+func (tx *Tx) bulkInsert(table string, cols []string) *bulkInserter {
+	return &bulkInserter{tx: tx, table: table, cols: cols}
+}
+
+// close closes the prepared statement.
+func (b *bulkInserter) close() {
+	if b.full != nil {
+		b.full.Close()
+		b.full = nil
+	}
+}
+
+func (b *bulkInserter) insert(ctx context.Context, rows [][]any) error {
+	tx, table, cols := b.tx, b.table, b.cols
 	if len(rows) == 0 {
 		return nil
 	}
@@ -247,6 +280,9 @@ func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows 
 	lits := make([]string, len(cols))
 	if tx.db.backend == SQLite {
 		lits = constantColumns(cols, rows)
+	}
+	if b.full != nil && !slices.Equal(lits, b.lits) {
+		b.close()
 	}
 	bound := 0
 	for _, l := range lits {
@@ -282,12 +318,6 @@ func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows 
 		}
 		return b.String()
 	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
 	// As in storeScores: a statement takes microseconds, less than the
 	// goroutine the driver starts to watch a cancellable context.
 	ctx = context.WithoutCancel(ctx)
@@ -303,15 +333,21 @@ func (tx *Tx) insertRows(ctx context.Context, table string, cols []string, rows 
 			}
 		}
 		var err error
+		// Through the transaction itself, not the statement cache
+		// (stmtcache.go): an INSERT with a batch's literals is one of a
+		// kind, and the cache would keep each one prepared, a program of
+		// hundreds of rows, until it is full (an import of a million
+		// leads: a hundred megabytes of them, parsed once more each).
 		if len(chunk) < per {
-			_, err = tx.ExecContext(ctx, insert(len(chunk)), args...)
+			_, err = tx.Tx.ExecContext(ctx, insert(len(chunk)), args...)
 		} else {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insert(per)); err != nil {
+			if b.full == nil {
+				if b.full, err = tx.Tx.PrepareContext(ctx, insert(per)); err != nil {
 					return fmt.Errorf("insert into %s: %w", table, err)
 				}
+				b.lits = lits
 			}
-			_, err = full.ExecContext(ctx, args...)
+			_, err = b.full.ExecContext(ctx, args...)
 		}
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)

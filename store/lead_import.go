@@ -307,62 +307,15 @@ func (tx *Tx) createLeads(ctx context.Context, sc *scorer, rows []importRow, gro
 	if err != nil {
 		return 0, err
 	}
+	// The rows are built (scores, history entries, report rows: work of
+	// the CPU alone) on a goroutine of their own, a chunk at a time, while
+	// this one writes the chunk before: the database's work is most of an
+	// import's, and a second core can do the rest beside it.
 	news := make([]newLead, len(keep))
-	leadRows := make([][]any, len(keep))
-	histRows := make([][]any, len(keep))
-	aggs := make([]*leadAgg, len(keep))
 	d := newAggDelta()
-	actorID, actorName := tx.historyActor()
-	for k, i := range keep {
-		l := rows[i].lead
-		tx.stampNew(l)
-		l.ID = ids[k]
-		var acc *baton.Account
-		if l.AccountID != nil {
-			acc = accounts[*l.AccountID]
-		}
-		nl := &news[k]
-		nl.row, nl.lead = i, l
-		nl.state = &scoreState{Counted: sc.counts}
-		if sc.policy != nil {
-			nl.state.Engagement = sc.policy.NewEngagement()
-		}
-		if nl.score, nl.ps, err = tx.compute(ctx, sc, l, acc, nl.state, nil); err != nil {
-			return 0, err
-		}
-		nl.rules = sc.fitRules(nl.ps)
-		s := &nl.score
-		var prob any
-		if s.Probability != nil {
-			prob = *s.Probability
-		}
-		leadRows[k] = []any{l.ID, nullString(l.Email), nullString(l.ExternalID), l.Name, l.Title, l.Phone, l.Company, l.Country, l.Source, l.Campaign,
-			nullInt(l.AccountID), nullInt(l.OwnerID), string(l.Stage), attrsJSON(l.Attrs), micros(l.CreatedAt), micros(l.UpdatedAt), micros(l.StageChangedAt), int64(1),
-			s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, int64(s.PolicyVersion), prob, int64(s.ModelVersion), micros(s.ScoredAt),
-			nl.state.encode(), nl.rules, int64(1)}
-		h := tx.createdEntry(l)
-		histRows[k] = []any{h.LeadID, micros(h.At), actorID, actorName, h.Action, h.Field, h.From, h.To, h.Reason, h.Note}
-		// The report row as afterHistory starts it from the created entry,
-		// with the fit rules the scores then give it (setFitRules).
-		industry, size := "", baton.SizeBand(nil)
-		if acc != nil {
-			industry, size = acc.Industry, baton.SizeBand(acc.Employees)
-		}
-		a := &leadAgg{}
-		a.start(&h, [nDims]string{l.Source, l.Campaign, industry, size, l.Country, fmtID(l.OwnerID)}, d)
-		a.setRules(nl.rules, d)
-		aggs[k] = a
-	}
-	// The new leads' rows of report_steps are new keys: inserted with the
-	// leads rather than added to the transaction's counters.
-	stepRows := make([][]any, 0, len(d.steps))
-	for k, n := range d.steps {
-		if n != 0 {
-			stepRows = append(stepRows, []any{k.step, k.at, k.owner, k.lead, n})
-		}
-	}
-	clear(d.steps)
-	if err := tx.writeNewLeads(ctx, leadRows, histRows, aggs, stepRows); err != nil {
+	chunks := make(chan newRows, 1)
+	go tx.buildNewLeads(sc, rows, keep, ids, accounts, news, d, chunks)
+	if err := tx.writeNewLeads(ctx, chunks, d); err != nil {
 		if before == nil || !isUniqueViolation(err) {
 			return 0, err
 		}
@@ -394,30 +347,106 @@ func (tx *Tx) createLeads(ctx context.Context, sc *scorer, rows []importRow, gro
 	return created, nil
 }
 
-// writeNewLeads writes new leads, their history entries and their report
-// rows. On PostgreSQL it does so under a savepoint: if another transaction
-// took a key first, it rolls back to it, leaving the transaction usable.
-func (tx *Tx) writeNewLeads(ctx context.Context, leadRows, histRows [][]any, aggs []*leadAgg, stepRows [][]any) error {
+// newRows are the rows of a chunk of new leads, built by buildNewLeads.
+type newRows struct {
+	leads, history, reports [][]any
+}
+
+// buildChunk is how many new leads buildNewLeads builds the rows of at a
+// time: whole INSERTs of insertChunk rows, and enough that handing a chunk
+// over costs nothing beside building it.
+const buildChunk = 8 * insertChunk
+
+// buildNewLeads fills in the leads of the rows in keep as createLead would
+// (times, ids ids, scores from sc and their accounts) and news, and sends
+// the rows to write for them on out, a chunk at a time, counting their
+// report counters into d; it closes out when done. It reads nothing from
+// the database (a new lead's scoring state is fresh: scoreNew), so that it
+// runs beside the transaction's writes.
+func (tx *Tx) buildNewLeads(sc *scorer, rows []importRow, keep []int, ids []int64, accounts map[int64]*baton.Account, news []newLead, d *aggDelta, out chan<- newRows) {
+	defer close(out)
+	actorID, actorName := tx.historyActor()
+	for start := 0; start < len(keep); start += buildChunk {
+		n := min(buildChunk, len(keep)-start)
+		c := newRows{leads: make([][]any, n), history: make([][]any, n), reports: make([][]any, n)}
+		for j := range n {
+			k := start + j
+			i := keep[k]
+			l := rows[i].lead
+			tx.stampNew(l)
+			l.ID = ids[k]
+			var acc *baton.Account
+			if l.AccountID != nil {
+				acc = accounts[*l.AccountID]
+			}
+			nl := &news[k]
+			nl.row, nl.lead = i, l
+			nl.state, nl.score, nl.ps = sc.scoreNew(l, acc, tx.now)
+			nl.rules = sc.fitRules(nl.ps)
+			s := &nl.score
+			var prob any
+			if s.Probability != nil {
+				prob = *s.Probability
+			}
+			c.leads[j] = []any{l.ID, nullString(l.Email), nullString(l.ExternalID), l.Name, l.Title, l.Phone, l.Company, l.Country, l.Source, l.Campaign,
+				nullInt(l.AccountID), nullInt(l.OwnerID), string(l.Stage), attrsJSON(l.Attrs), micros(l.CreatedAt), micros(l.UpdatedAt), micros(l.StageChangedAt), int64(1),
+				s.Fit, s.Engagement, s.FitGrade, s.EngagementGrade, int64(s.PolicyVersion), prob, int64(s.ModelVersion), micros(s.ScoredAt),
+				nl.state.encode(), nl.rules, int64(1)}
+			h := tx.createdEntry(l)
+			c.history[j] = []any{h.LeadID, micros(h.At), actorID, actorName, h.Action, h.Field, h.From, h.To, h.Reason, h.Note}
+			// The report row as afterHistory starts it from the created
+			// entry, with the fit rules the scores then give it
+			// (setFitRules).
+			industry, size := "", baton.SizeBand(nil)
+			if acc != nil {
+				industry, size = acc.Industry, baton.SizeBand(acc.Employees)
+			}
+			var a leadAgg
+			a.start(&h, [nDims]string{l.Source, l.Campaign, industry, size, l.Country, fmtID(l.OwnerID)}, d)
+			a.setRules(nl.rules, d)
+			c.reports[j] = a.appendRow(make([]any, 0, nAggColumns))
+		}
+		out <- c
+	}
+}
+
+// writeNewLeads writes the rows of new leads that come on chunks, until it
+// is closed, and then their rows of report_steps, which it takes out of d.
+// On PostgreSQL it does so under a savepoint: if another transaction took
+// a key first, it rolls back to it, leaving the transaction usable. It
+// always reads chunks to its end, so that its sender is done when it
+// returns.
+func (tx *Tx) writeNewLeads(ctx context.Context, chunks <-chan newRows, d *aggDelta) (err error) {
+	defer func() {
+		for range chunks {
+		}
+	}()
 	guard := tx.db.sideBySide()
 	if guard {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT import_leads`); err != nil {
 			return fmt.Errorf("create leads: %w", err)
 		}
 	}
-	err := tx.insertRows(ctx, "leads", leadInsertColumns, leadRows)
-	if err == nil {
-		err = tx.insertRows(ctx, "lead_history", historyInsertColumns, histRows)
-	}
-	if err == nil {
-		// New leads have no report rows yet: inserted, not upserted.
-		aggRows := make([][]any, len(aggs))
-		for k, a := range aggs {
-			aggRows[k] = a.appendRow(make([]any, 0, nAggColumns))
+	leads := tx.bulkInsert("leads", leadInsertColumns)
+	defer leads.close()
+	history := tx.bulkInsert("lead_history", historyInsertColumns)
+	defer history.close()
+	// New leads have no report rows yet: inserted, not upserted.
+	reports := tx.bulkInsert("report_leads", aggColumnList)
+	defer reports.close()
+	for c := range chunks {
+		if err = leads.insert(ctx, c.leads); err != nil {
+			break
 		}
-		err = tx.insertRows(ctx, "report_leads", aggColumnList, aggRows)
+		if err = history.insert(ctx, c.history); err != nil {
+			break
+		}
+		if err = reports.insert(ctx, c.reports); err != nil {
+			break
+		}
 	}
 	if err == nil {
-		err = tx.insertRows(ctx, "report_steps", []string{"step", "at", "owner", "lead_id", "n"}, stepRows)
+		err = tx.insertRows(ctx, "report_steps", []string{"step", "at", "owner", "lead_id", "n"}, newSteps(d))
 	}
 	if guard {
 		end := `RELEASE SAVEPOINT import_leads`
@@ -432,6 +461,30 @@ func (tx *Tx) writeNewLeads(ctx context.Context, leadRows, histRows [][]any, agg
 		return fmt.Errorf("create leads: %w", err)
 	}
 	return err
+}
+
+// newSteps takes the rows of report_steps out of d, which counted only new
+// leads: their keys are new, and so inserted with the leads rather than
+// added to the transaction's counters. They come in the order of the
+// table's key (step, owner, at, lead_id), so that they go in beside each
+// other rather than at random places of its B-tree, as the map's order
+// would put them.
+func newSteps(d *aggDelta) [][]any {
+	keys := make([]stepKey, 0, len(d.steps))
+	for k, n := range d.steps {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b stepKey) int {
+		return cmp.Or(strings.Compare(a.step, b.step), strings.Compare(a.owner, b.owner), cmp.Compare(a.at, b.at), cmp.Compare(a.lead, b.lead))
+	})
+	rows := make([][]any, len(keys))
+	for j, k := range keys {
+		rows[j] = []any{k.step, k.at, k.owner, k.lead, d.steps[k]}
+	}
+	clear(d.steps)
+	return rows
 }
 
 // upsertEach stores rows one by one, as upsertLead does.

@@ -332,3 +332,68 @@ func TestImportAccountsLinksLikeCreate(t *testing.T) {
 		}
 	})
 }
+
+// TestImportManyChunks imports one batch of more new leads than the bulk
+// path builds at a time, with a column the first chunk's rows all share
+// (so written as a literal) that later rows change, and every seventh lead
+// of an account's domain: every lead lands once with its created entry and
+// account link, and the report counts written in bulk are those a rebuild
+// from the history gives.
+func TestImportManyChunks(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db, accounts := importWorld(t, open)
+		const n = 4500 // over two chunks of 2,000 and a short one
+		batch := make([]*baton.Lead, n)
+		for i := range batch {
+			domain, source := fmt.Sprintf("c%d.example", i), "web"
+			if i%7 == 0 {
+				domain = accounts[i%2].Domain
+			}
+			if i >= 2000 {
+				source = []string{"event", "partner"}[i%2]
+			}
+			batch[i] = &baton.Lead{Email: fmt.Sprintf("lead%d@%s", i, domain), Name: fmt.Sprintf("Lead %d", i),
+				Source: source, CreatedAt: storetest.Epoch.Add(time.Duration(i-n) * time.Minute)}
+		}
+		res, err := db.ImportLeads(importActor(), batch)
+		if err != nil || res.Created != n || res.Rejected != 0 {
+			t.Fatalf("import: %+v %v", res, err)
+		}
+		leads, history := leadsOf(t, db)
+		if len(leads) != n {
+			t.Fatalf("%d leads, want %d", len(leads), n)
+		}
+		for i, l := range leads {
+			want := batch[i]
+			if l.ID != want.ID || l.Email != want.Email || l.Source != want.Source {
+				t.Fatalf("lead %d: %+v, want %+v", i, l, want)
+			}
+			var acc *int64
+			if i%7 == 0 {
+				acc = &accounts[i%2].ID
+			}
+			if fmt.Sprint(deref(l.AccountID)) != fmt.Sprint(deref(acc)) {
+				t.Errorf("lead %d (%s): account %v, want %v", i, l.Email, deref(l.AccountID), deref(acc))
+			}
+			if h := history[l.ID]; len(h) == 0 || h[0].Action != baton.ActionCreated || !h[0].At.Equal(want.CreatedAt) {
+				t.Fatalf("history of lead %d: %+v", i, h)
+			}
+		}
+		before := allReports(t, db)
+		if _, err := db.RebuildReports(storetest.System()); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range allReports(t, db) {
+			if before[k] != v {
+				t.Errorf("after rebuild, %s =\n%s\nwas\n%s", k, v, before[k])
+			}
+		}
+	})
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/policy"
@@ -76,6 +77,20 @@ func (tx *Tx) compute(ctx context.Context, sc *scorer, l *baton.Lead, acc *baton
 	}
 	score, ps := sc.evaluate(l, acc, st, tx.now)
 	return score, ps, nil
+}
+
+// scoreNew is compute for a new lead without events: its state is new,
+// so fresh by construction (its counts cover its no events; its
+// engagement is the policy's own), and scoring it reads nothing from the
+// database. It returns the state as well.
+func (sc *scorer) scoreNew(l *baton.Lead, acc *baton.Account, now time.Time) (*scoreState, baton.LeadScore, policy.Score) {
+	st := &scoreState{}
+	if sc.active() {
+		st.Counted = sc.counts
+		sc.observe(st, l, nil)
+	}
+	score, ps := sc.evaluate(l, acc, st, now)
+	return st, score, ps
 }
 
 // scoreLeads scores many leads after new events, loading them, their states

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"hash/maphash"
 	"sync"
 )
 
@@ -12,12 +13,16 @@ import (
 // PostgreSQL's driver keeps its own statement cache, so only SQLite pools
 // have one.
 //
-// A query seen in a transaction is prepared before the next transaction
+// A query seen in two transactions is prepared before the next transaction
 // begins, while this goroutine holds no connection: preparing on the pool
 // from inside a transaction would wait for a connection that the
-// transaction itself holds (the SQLite writer has one). One-off queries (an
-// IN list of a length seen once) are prepared too but few; at most maxStmts
-// are kept, and past that queries are parsed each time as before.
+// transaction itself holds (the SQLite writer has one). A query seen once
+// is only remembered (by a hash): one-off queries (an IN list or a
+// multi-row INSERT of a length seen once) are common on an import, a few
+// a batch, and each kept prepared, a program of hundreds of rows, held
+// memory to no use (an import of a million leads grew by tens of
+// megabytes of them). At most maxStmts are kept, and past that queries
+// are parsed each time as before.
 //
 // A parameter compared with the condition of a partial index (handoffs_open
 // is WHERE state = 'open') makes SQLite expire the prepared statement at
@@ -30,14 +35,24 @@ type stmtCache struct {
 	// prepared (false).
 	queued map[string]bool
 	stmts  map[string]*sql.Stmt
+	// once holds the hashes of the queries seen once, at most maxOnce
+	// (then it starts again).
+	once   map[uint64]struct{}
 	closed bool
 }
 
-const maxStmts = 512
+const (
+	maxStmts = 512
+	maxOnce  = 4096
+)
 
 func newStmtCache(pool *sql.DB) *stmtCache {
-	return &stmtCache{pool: pool, queued: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
+	return &stmtCache{pool: pool, queued: map[string]bool{}, stmts: map[string]*sql.Stmt{}, once: map[uint64]struct{}{}}
 }
+
+// seed makes the hashes of once: the process's own, so that no query can
+// be made to collide with another everywhere.
+var seed = maphash.MakeSeed()
 
 // get returns the pool's prepared statement for q, or nil when it has none
 // yet (q is then queued to be prepared).
@@ -51,6 +66,15 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 		return s
 	}
 	if _, ok := c.queued[q]; !ok && len(c.stmts)+len(c.queued) < maxStmts {
+		h := maphash.String(seed, q)
+		if _, seen := c.once[h]; !seen {
+			if len(c.once) == maxOnce {
+				clear(c.once)
+			}
+			c.once[h] = struct{}{}
+			return nil
+		}
+		delete(c.once, h)
 		c.queued[q] = true
 	}
 	return nil
@@ -100,6 +124,7 @@ func (c *stmtCache) close() {
 	}
 	clear(c.stmts)
 	clear(c.queued)
+	clear(c.once)
 	c.closed = true
 }
 

@@ -24,6 +24,7 @@ func TestStmtCachePrepareWaitsUnlocked(t *testing.T) {
 	c := newStmtCache(pool)
 	defer c.close()
 	c.get("SELECT 1")
+	c.get("SELECT 1") // seen twice: queued
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -37,8 +38,10 @@ func TestStmtCachePrepareWaitsUnlocked(t *testing.T) {
 	for pool.Stats().WaitCount == 0 {
 		runtime.Gosched()
 	}
-	if s := c.get("SELECT 2"); s != nil {
-		t.Fatal("SELECT 2 was never prepared, yet the cache has it")
+	for range 2 {
+		if s := c.get("SELECT 2"); s != nil {
+			t.Fatal("SELECT 2 was never prepared, yet the cache has it")
+		}
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
@@ -50,5 +53,31 @@ func TestStmtCachePrepareWaitsUnlocked(t *testing.T) {
 	c.prepare(ctx)
 	if c.get("SELECT 2") == nil {
 		t.Error("SELECT 2, asked for while SELECT 1 was being prepared, was not prepared after")
+	}
+}
+
+// TestStmtCacheSkipsOneOffs: a query asked for once is not prepared (an
+// import's INSERT of a batch's literals is never run again); asked for a
+// second time, it is.
+func TestStmtCacheSkipsOneOffs(t *testing.T) {
+	ctx := context.Background()
+	pool, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	c := newStmtCache(pool)
+	defer c.close()
+	c.get("SELECT 1")
+	c.prepare(ctx)
+	if c.get("SELECT 1") != nil {
+		t.Fatal("SELECT 1, asked for once, was prepared")
+	}
+	c.prepare(ctx)
+	if c.get("SELECT 1") == nil {
+		t.Fatal("SELECT 1, asked for twice, was not prepared")
+	}
+	if len(c.once) != 0 {
+		t.Errorf("%d queries remembered as seen once, want 0", len(c.once))
 	}
 }
