@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/model"
@@ -27,7 +28,9 @@ func (db *DB) ExplainScore(ctx context.Context, id int64) (*baton.ScoreExplanati
 
 // ExplainScores is ExplainScore of each lead, in one transaction: a page
 // that explains the scores of its 25 rows reads the policy and the model
-// once, not 25 times.
+// once, not 25 times, and the leads, their states and their accounts with
+// one query each, not three a lead (the inbox's 75 statements were a
+// fifth of its storage time).
 func (db *DB) ExplainScores(ctx context.Context, ids []int64) ([]*baton.ScoreExplanation, error) {
 	tx, err := db.beginRead(ctx)
 	if err != nil {
@@ -38,9 +41,56 @@ func (db *DB) ExplainScores(ctx context.Context, ids []int64) ([]*baton.ScoreExp
 	if err != nil {
 		return nil, err
 	}
+	type loaded struct {
+		lead  *baton.Lead
+		state []byte
+	}
+	found := make(map[int64]loaded, len(ids))
+	err = db.idLists(ids, func(list string, args []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+`, score_state FROM leads WHERE id IN `+list, args...)
+		if err != nil {
+			return fmt.Errorf("explain scores: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var raw []byte
+			l, err := scanLead(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &raw)...) }))
+			if err != nil {
+				return err
+			}
+			found[l.ID] = loaded{l, raw}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The errors of ExplainScore, in the order of ids: a lead that does not
+	// exist, or that the actor may not see.
+	leads := make([]*baton.Lead, 0, len(ids))
+	for _, id := range ids {
+		f, ok := found[id]
+		if !ok {
+			return nil, notFound(id)
+		}
+		if ok, err := tx.canSee(ctx, f.lead); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, notFound(id)
+		}
+		leads = append(leads, f.lead)
+	}
+	accounts, err := tx.accountsOf(ctx, leads)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*baton.ScoreExplanation, len(ids))
-	for i, id := range ids {
-		if out[i], err = tx.explainScore(ctx, sc, id); err != nil {
+	for i, l := range leads {
+		var acc *baton.Account
+		if l.AccountID != nil {
+			acc = accounts[*l.AccountID]
+		}
+		if out[i], err = tx.explainLoaded(sc, l, found[l.ID].state, acc); err != nil {
 			return nil, err
 		}
 	}
@@ -56,16 +106,22 @@ func (tx *Tx) explainScore(ctx context.Context, sc *scorer, id int64) (*baton.Sc
 	if err := tx.QueryRowContext(ctx, `SELECT score_state FROM leads WHERE id = $1`, id).Scan(&raw); err != nil {
 		return nil, err
 	}
-	st, err := parseState(raw)
-	if err != nil {
-		return nil, err
-	}
 	acc, err := tx.accountOf(ctx, l)
 	if err != nil {
 		return nil, err
 	}
+	return tx.explainLoaded(sc, l, raw, acc)
+}
+
+// explainLoaded explains the score of a lead read with its scoring state
+// (raw, as stored) and its account (nil: none).
+func (tx *Tx) explainLoaded(sc *scorer, l *baton.Lead, raw []byte, acc *baton.Account) (*baton.ScoreExplanation, error) {
+	st, err := parseState(raw)
+	if err != nil {
+		return nil, err
+	}
 	score, ps := sc.evaluate(l, acc, st, tx.now)
-	ex := &baton.ScoreExplanation{LeadID: id, At: tx.now, Score: score, Qualifies: ps.Qualifies, Why: ps.Why, Reasons: []baton.ScoreReason{}}
+	ex := &baton.ScoreExplanation{LeadID: l.ID, At: tx.now, Score: score, Qualifies: ps.Qualifies, Why: ps.Why, Reasons: []baton.ScoreReason{}}
 	for _, r := range ps.Reasons {
 		ex.Reasons = append(ex.Reasons, baton.ScoreReason{Rule: r.Rule, Axis: r.Axis, Points: r.Points, Detail: r.Detail, Events: r.Events})
 	}

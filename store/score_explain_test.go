@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,6 +114,30 @@ func TestExplainScorePercentPoints(t *testing.T) {
 		}
 		if !strings.HasPrefix(texts["Total Time Spent on Website"], "Total Time Spent on Website ") {
 			t.Errorf("lead 0: time on site says %q (%v)", texts["Total Time Spent on Website"], texts)
+		}
+		// ExplainScores, which reads the leads in one query, says what
+		// ExplainScore says of each, in the order asked, a lead twice too.
+		asked := append([]int64{ids[5], ids[0]}, ids...)
+		all, err := db.ExplainScores(storetest.System(), asked)
+		if err != nil || len(all) != len(asked) {
+			t.Fatalf("explain scores: %d of %d, %v", len(all), len(asked), err)
+		}
+		for i, id := range asked {
+			one, err := db.ExplainScore(storetest.System(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(all[i], one) {
+				t.Fatalf("lead %d: ExplainScores says\n%+v\nExplainScore\n%+v", id, all[i], one)
+			}
+		}
+		// A lead the actor may not see is one that does not exist.
+		tm := storetest.SeedTeam(t, db)
+		if _, err := db.ExplainScores(storetest.As(tm.SDR1), ids[:2]); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Fatalf("a rep explaining leads not theirs: %v", err)
+		}
+		if _, err := db.ExplainScores(storetest.System(), []int64{ids[0], 1 << 40}); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Fatalf("explaining a lead that does not exist: %v", err)
 		}
 	})
 }

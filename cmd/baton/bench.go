@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -320,6 +321,44 @@ func (s *benchServer) Stop() {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.exited
 	s.out.Close()
+}
+
+// CPUTime is the server's CPU time so far, user and system (Linux; 0
+// elsewhere): read before and after a window, it is what the server spent
+// in it, which a figure taken on a shared machine needs beside its timings.
+func (s *benchServer) CPUTime() time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name, which is in parentheses and
+	// may hold spaces: utime and stime are the 12th and 13th, in ticks of
+	// 1/100 s (USER_HZ, 100 on every Linux Go runs on).
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// loadAverage is the machine's load average over the last minute, as
+// /proc/loadavg has it ("" elsewhere).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // PeakRSS is the server's peak resident memory so far, in bytes (Linux; 0
