@@ -50,9 +50,6 @@ func (db *DB) RecordEvents(ctx context.Context, in []baton.EventInput) (_ baton.
 		if b.valid, b.ids, err = db.checkAndResolve(ctx, in, b.invalid); err != nil {
 			return baton.EventResult{}, err
 		}
-		if err := db.prescore(ctx, b); err != nil {
-			return baton.EventResult{}, err
-		}
 	}
 	if alone {
 		err = db.recordAlone(ctx, b)
@@ -76,10 +73,6 @@ type eventBatch struct {
 	ids      []int64
 	rows     []int // the events to insert: valid, of a known lead
 	res      baton.EventResult
-	// pre holds the batch's leads scored before the transaction, by id,
-	// under the policy of version preVersion (event_prescore.go).
-	pre        map[int64]*prescored
-	preVersion int
 }
 
 // groupEvents is about the most events one turn of the writer stores.
@@ -292,13 +285,6 @@ func (tx *Tx) storeEvents(ctx context.Context, batches []*eventBatch) error {
 				OccurredAt: e.OccurredAt.UTC(), Properties: e.Properties, ReceivedAt: tx.now})
 		}
 	}
-	if created == all {
-		// No event was stored before: those scored before the transaction
-		// took in exactly the events stored.
-		if err := tx.storePrescored(ctx, sc, batches, byLead); err != nil {
-			return err
-		}
-	}
 	return tx.scoreLeads(ctx, sc, byLead)
 }
 
@@ -341,7 +327,6 @@ type eventKey struct {
 // that was done before the transaction, and sets its rows and rejections.
 func (tx *Tx) checkBatch(ctx context.Context, b *eventBatch) error {
 	if !b.resolved {
-		b.pre = nil // scored for the leads found before, if any
 		b.valid = validate(b.in, 0, len(b.in), tx.now, b.invalid)
 		var err error
 		if b.ids, err = tx.resolveLeads(ctx, b.in, b.valid); err != nil {
