@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -233,8 +234,53 @@ func (db *DB) chunkedJob(chunk func(ctx context.Context, tx *Tx, subject string,
 }
 
 // RescoreAll rescores every lead now, a chunk per transaction, and returns
-// how many it scored. Publishing does this through RescoreJob instead.
+// how many it scored. Publishing does this through RescoreJob instead; the
+// rescore jobs waiting when RescoreAll began are done once it is (every lead
+// was then scored under their policy or a newer one), so that `baton policy
+// publish --now` does not leave the servers to rescore every lead again.
 func (db *DB) RescoreAll(ctx context.Context) (int, error) {
+	var pending []int64
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		tx, err := db.begin(ctx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL`, RescoreJob)
+		if err != nil {
+			return err
+		}
+		pending, err = scanIDs(rows)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rescore: %w", err)
+	}
+	n, err := db.rescoreEvery(ctx)
+	if err != nil || len(pending) == 0 {
+		return n, err
+	}
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		tx, err := db.begin(ctx)
+		if err != nil {
+			return err
+		}
+		return db.idLists(pending, func(list string, args []any) error {
+			q := `SELECT id FROM jobs WHERE done_at IS NULL AND id IN ` + list
+			if db.backend == Postgres {
+				q += ` FOR UPDATE SKIP LOCKED` // one a server runs is left to end by itself
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE jobs SET done_at = `+strconv.FormatInt(micros(tx.now), 10)+` WHERE id IN (`+q+`)`, args...)
+			return err
+		})
+	})
+	if err != nil {
+		return n, fmt.Errorf("rescore: the jobs it did: %w", err)
+	}
+	return n, nil
+}
+
+// rescoreEvery rescores every lead, a chunk per transaction.
+func (db *DB) rescoreEvery(ctx context.Context) (int, error) {
 	var after int64
 	total := 0
 	for {

@@ -167,6 +167,17 @@ func TestPublishRescores(t *testing.T) {
 			t.Fatalf("scored without a policy: %+v", l)
 		}
 		publish(t, db, testPolicy) // webinar 15 < 30: nobody qualifies
+		// publish rescored every lead itself (RescoreAll, as `baton policy
+		// publish --now`): the publication's job is done, not left to do it again.
+		rescores := func() (n int) {
+			if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL`, store.RescoreJob).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := rescores(); n != 0 {
+			t.Fatalf("%d rescore jobs left after RescoreAll", n)
+		}
 		st, err := db.RescoreStatus(storetest.System())
 		if err != nil || st.Current != 30 || st.Stale != 0 || st.PolicyVersion != 1 {
 			t.Fatalf("status %+v %v", st, err)
@@ -178,6 +189,9 @@ func TestPublishRescores(t *testing.T) {
 		d, err := db.PublishDocument(storetest.System(), looser)
 		if err != nil || d.Version != 2 {
 			t.Fatal(d, err)
+		}
+		if n := rescores(); n != 1 {
+			t.Fatalf("%d rescore jobs waiting after a publication, want 1", n)
 		}
 		// Until the rescore runs, the status says how many leads are on the old version.
 		st, _ = db.RescoreStatus(storetest.System())
