@@ -10,7 +10,7 @@ import (
 
 // TestEngagementBinary: a state built from events reads back from its
 // binary form as the same state, keeps scoring as the original does when
-// more events come, begins with its policy's KeyPrefix, and every shorter
+// more events come, begins with its policy's key prefix, and every shorter
 // cut of it is an error.
 func TestEngagementBinary(t *testing.T) {
 	p := mustParse(t, engDoc)
@@ -27,7 +27,7 @@ func TestEngagementBinary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(b, p.KeyPrefix()) {
+		if !bytes.HasPrefix(b, p.keyPrefix) {
 			t.Fatalf("state of %d events does not begin with the policy's key prefix", n*3)
 		}
 		var back Engagement

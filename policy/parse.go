@@ -16,6 +16,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/batonhq/baton/internal/bincode"
 )
 
 // Limits of a policy document.
@@ -836,7 +838,7 @@ func (p *Policy) compile() {
 		p.readsProps = p.readsProps || len(r.Where) > 0
 	}
 	p.engagementKey = p.keyOfEngagement()
-	p.keyPrefix = appendString(nil, p.engagementKey)
+	p.keyPrefix = bincode.AppendString(nil, p.engagementKey)
 	p.stateNames = p.stateStrings()
 	p.fitReads = p.readsOfFit()
 }

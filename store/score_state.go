@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/bincode"
 	"github.com/batonhq/baton/policy"
 )
 
@@ -73,8 +73,7 @@ func (st *scoreState) encode() []byte {
 	slices.Sort(types)
 	b = binary.AppendUvarint(b, uint64(len(types)))
 	for _, t := range types {
-		b = binary.AppendUvarint(b, uint64(len(t)))
-		b = append(b, t...)
+		b = bincode.AppendString(b, t)
 		b = binary.AppendUvarint(b, uint64(max(st.Counts[t], 0)))
 	}
 	if st.Engagement != nil {
@@ -110,30 +109,23 @@ func decodeState(b []byte, sc *scorer) (*scoreState, error) {
 	case b[0] != stateBinary || len(b) < 3:
 		return nil, fmt.Errorf("score state: unknown form %#x", b[0])
 	}
-	flags, rest := b[1], b[2:]
+	flags := b[1]
 	st.Counted = flags&stateCounted != 0
-	n, k := binary.Uvarint(rest)
-	if k <= 0 || n > uint64(len(rest)) {
-		return nil, errors.New("score state: truncated counts")
-	}
-	rest = rest[k:]
-	if n > 0 {
+	r := bincode.Reader{B: b[2:]}
+	if n := r.Count(); n > 0 {
 		st.Counts = make(map[string]int, n)
-	}
-	for range n {
-		l, k := binary.Uvarint(rest)
-		if k <= 0 || l > uint64(len(rest)-k) {
-			return nil, errors.New("score state: truncated counts")
+		for range n {
+			t, c := r.String(), r.Uvarint()
+			if c > math.MaxInt32 {
+				return nil, errors.New("score state: a count out of range")
+			}
+			st.Counts[t] = int(c)
 		}
-		t := string(rest[k : k+int(l)])
-		rest = rest[k+int(l):]
-		c, k := binary.Uvarint(rest)
-		if k <= 0 || c > math.MaxInt32 {
-			return nil, errors.New("score state: truncated counts")
-		}
-		rest = rest[k:]
-		st.Counts[t] = int(c)
 	}
+	if r.Err != nil {
+		return nil, fmt.Errorf("score state: counts: %w", r.Err)
+	}
+	rest := r.B
 	switch {
 	case flags&stateEngaged == 0:
 		if len(rest) > 0 {
@@ -155,30 +147,15 @@ func decodeState(b []byte, sc *scorer) (*scoreState, error) {
 	return st, nil
 }
 
-// storedState is a JSON scoreState with its engagement not decoded yet.
-type storedState struct {
-	Engagement json.RawMessage `json:"engagement,omitempty"`
-	Counts     map[string]int  `json:"counts,omitempty"`
-	Counted    bool            `json:"counted,omitempty"`
-}
-
 // decodeStateJSON reads a state as earlier versions stored it; with a
 // scorer, its engagement only if the scorer's policy built it.
 func decodeStateJSON(b []byte, sc *scorer) (*scoreState, error) {
-	var stored storedState
-	if err := json.Unmarshal(b, &stored); err != nil {
+	st := &scoreState{}
+	if err := json.Unmarshal(b, st); err != nil {
 		return nil, fmt.Errorf("score state: %w", err)
 	}
-	st := &scoreState{Counts: stored.Counts, Counted: stored.Counted}
-	if len(stored.Engagement) == 0 || bytes.Equal(stored.Engagement, []byte("null")) {
-		return st, nil
-	}
-	eng := &policy.Engagement{}
-	if err := json.Unmarshal(stored.Engagement, eng); err != nil {
-		return nil, fmt.Errorf("score state: %w", err)
-	}
-	if sc == nil || eng.Key == sc.policy.EngagementKey() {
-		st.Engagement = eng
+	if eng := st.Engagement; eng != nil && sc != nil && eng.Key != sc.policy.EngagementKey() {
+		st.Engagement = nil
 	}
 	return st, nil
 }
