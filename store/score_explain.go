@@ -14,16 +14,11 @@ import (
 // doors that answer sales take out what the policy hides from them
 // (baton.ScoreExplanation.Hide).
 func (db *DB) ExplainScore(ctx context.Context, id int64) (*baton.ScoreExplanation, error) {
-	tx, err := db.beginRead(ctx)
+	out, err := db.ExplainScores(ctx, []int64{id})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	sc, err := tx.scorer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return tx.explainScore(ctx, sc, id)
+	return out[0], nil
 }
 
 // ExplainScores is ExplainScore of each lead, in one transaction: a page
@@ -95,22 +90,6 @@ func (db *DB) ExplainScores(ctx context.Context, ids []int64) ([]*baton.ScoreExp
 		}
 	}
 	return out, nil
-}
-
-func (tx *Tx) explainScore(ctx context.Context, sc *scorer, id int64) (*baton.ScoreExplanation, error) {
-	l, err := tx.findVisibleLead(ctx, id, false)
-	if err != nil {
-		return nil, err
-	}
-	var raw []byte
-	if err := tx.QueryRowContext(ctx, `SELECT score_state FROM leads WHERE id = $1`, id).Scan(&raw); err != nil {
-		return nil, err
-	}
-	acc, err := tx.accountOf(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	return tx.explainLoaded(sc, l, raw, acc)
 }
 
 // explainLoaded explains the score of a lead read with its scoring state
