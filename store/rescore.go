@@ -239,19 +239,18 @@ func (db *DB) chunkedJob(chunk func(ctx context.Context, tx *Tx, subject string,
 // was then scored under their policy or a newer one), so that `baton policy
 // publish --now` does not leave the servers to rescore every lead again.
 func (db *DB) RescoreAll(ctx context.Context) (int, error) {
-	var pending []int64
-	err := db.InTx(ctx, func(ctx context.Context) error {
-		tx, err := db.begin(ctx)
+	pending, err := func() ([]int64, error) {
+		tx, err := db.beginRead(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		defer tx.Rollback()
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL`, RescoreJob)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		pending, err = scanIDs(rows)
-		return err
-	})
+		return scanIDs(rows)
+	}()
 	if err != nil {
 		return 0, fmt.Errorf("rescore: %w", err)
 	}
