@@ -16,8 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/batonhq/baton"
 )
@@ -162,9 +161,8 @@ func (db *DB) typedValues() bool { return db.backend == Postgres }
 // extended result codes of a unique or primary key constraint, PostgreSQL's
 // SQLSTATE 23505).
 func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	if se, ok := sqliteError(err); ok {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -178,9 +176,8 @@ func isUniqueViolation(err error) bool {
 // Difference of meaning: each driver says so with its own code
 // (SQLITE_CONSTRAINT_FOREIGNKEY, PostgreSQL's SQLSTATE 23503).
 func isForeignKeyViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	if se, ok := sqliteError(err); ok {
+		return se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/batonhq/baton"
 )
@@ -72,22 +71,21 @@ func (db *DB) Outage(err error) error {
 // the storage rather than of the request; writes reports whether writes as
 // a whole are refused (rather than this one being unlucky).
 func (db *DB) explain(err error) (problem string, writes bool) {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_FULL:
+	if se, ok := sqliteError(err); ok {
+		switch se.Code {
+		case sqlite3.ErrFull:
 			return fmt.Sprintf("the disk that holds the database %s is full", db.dsn), true
-		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
+		case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
 			if p := fileProblem(db.dsn); p != "" {
 				return p, true
 			}
 			return fmt.Sprintf("the database %s cannot be written", db.dsn), true
-		case sqlite3.SQLITE_IOERR:
+		case sqlite3.ErrIoErr:
 			if p := fileProblem(db.dsn); p != "" {
 				return p, true
 			}
-			return fmt.Sprintf("the database %s could not read or write its files (%s)", db.dsn, sqlite.ErrorCodeString[se.Code()]), true
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Sprintf("the database %s could not read or write its files (%s)", db.dsn, se.ExtendedCode), true
+		case sqlite3.ErrBusy, sqlite3.ErrLocked:
 			return "the database stayed locked by another writer", false
 		}
 		return "", false
@@ -183,8 +181,7 @@ func (db *DB) Health(ctx context.Context) baton.Health {
 
 // sqliteOpenError explains why an SQLite file could not be opened.
 func sqliteOpenError(path string, err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB {
+	if se, ok := sqliteError(err); ok && se.Code == sqlite3.ErrNotADB {
 		return baton.Errorf(baton.EINVALID, "%s is not an SQLite database, so not a Baton one: point --db at a Baton database or at a new file", path)
 	}
 	if p := fileProblem(path); p != "" {

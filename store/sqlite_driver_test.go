@@ -1,0 +1,73 @@
+package store
+
+import (
+	"database/sql"
+	"testing"
+)
+
+// The queries are written with PostgreSQL's $n placeholders; on SQLite each
+// must bind the argument of its number wherever it stands, and a $ inside
+// a quoted string or identifier stays as it is.
+func TestSQLitePlaceholders(t *testing.T) {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tests := []struct {
+		query string
+		args  []any
+		want  string
+	}{
+		{`SELECT $1 || $2`, []any{"a", "b"}, "ab"},
+		{`SELECT $2 || $1`, []any{"a", "b"}, "ba"},
+		{`SELECT $1 || $2 || $1`, []any{"a", "b"}, "aba"},
+		{`SELECT $3 || $1 || $2`, []any{"a", "b", "c"}, "cab"},
+		{`SELECT '$1' || $1`, []any{"a"}, "$1a"},
+		{`SELECT 'it''s $2 ' || $2 || $1`, []any{"a", "b"}, "it's $2 ba"},
+		{`SELECT "$1" FROM (SELECT $1 AS "$1")`, []any{"a"}, "a"},
+		{`SELECT $10 || $1`, []any{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, "101"},
+	}
+	for _, tt := range tests {
+		var got string
+		if err := db.QueryRow(tt.query, tt.args...).Scan(&got); err != nil {
+			t.Errorf("%s: %v", tt.query, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("%s with %v = %q, want %q", tt.query, tt.args, got, tt.want)
+		}
+	}
+}
+
+// A _pragma parameter of the name is run on every connection the pool
+// opens, in order.
+func TestSQLitePragmas(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:"+t.TempDir()+"/p.db?_pragma=busy_timeout(4321)&_pragma=journal_mode(WAL)&_pragma=cache_size(-1234)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+	c1, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	c2, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	for i, c := range []*sql.Conn{c1, c2} {
+		for pragma, want := range map[string]string{"busy_timeout": "4321", "journal_mode": "wal", "cache_size": "-1234"} {
+			var got string
+			if err := c.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("connection %d: %s = %s, want %s", i+1, pragma, got, want)
+			}
+		}
+	}
+}
