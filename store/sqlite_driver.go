@@ -114,23 +114,34 @@ func (c *sqliteConn) Query(query string, args []driver.Value) (driver.Rows, erro
 }
 
 // sqliteParams turns the $n placeholders of query into ?n, leaving quoted
-// strings and identifiers as they are.
+// strings and identifiers and comments as they are.
 func sqliteParams(query string) string {
 	if strings.IndexByte(query, '$') < 0 {
 		return query
 	}
 	b := []byte(query)
-	var quote byte
 	for i := 0; i < len(b); i++ {
-		switch ch := b[i]; {
-		case quote != 0:
-			if ch == quote {
-				quote = 0
-			}
-		case ch == '\'' || ch == '"':
-			quote = ch
-		case ch == '$' && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9':
+		var end string // what closes the quote or comment that starts at i
+		switch {
+		case b[i] == '\'' || b[i] == '"' || b[i] == '`':
+			end = string(b[i])
+		case b[i] == '[':
+			end = "]"
+		case b[i] == '-' && i+1 < len(b) && b[i+1] == '-':
+			end = "\n"
+		case b[i] == '/' && i+1 < len(b) && b[i+1] == '*':
+			end, i = "*/", i+1
+		case b[i] == '$' && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9':
 			b[i] = '?'
+		}
+		if end != "" {
+			// A doubled quote inside a string is two quotes in a row: the
+			// string ends and another begins, which comes to the same.
+			j := strings.Index(string(b[i+1:]), end)
+			if j < 0 {
+				break
+			}
+			i += j + len(end)
 		}
 	}
 	return string(b)

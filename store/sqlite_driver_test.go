@@ -26,6 +26,9 @@ func TestSQLitePlaceholders(t *testing.T) {
 		{`SELECT '$1' || $1`, []any{"a"}, "$1a"},
 		{`SELECT 'it''s $2 ' || $2 || $1`, []any{"a", "b"}, "it's $2 ba"},
 		{`SELECT "$1" FROM (SELECT $1 AS "$1")`, []any{"a"}, "a"},
+		{"SELECT $2 || $1 -- the lead's $1\n|| $1", []any{"a", "b"}, "baa"},
+		{"SELECT /* it's $2 */ $2 || $1", []any{"a", "b"}, "ba"},
+		{"SELECT `$1` || $2 || $1 FROM (SELECT 'x' AS `$1`)", []any{"a", "b"}, "xba"},
 		{`SELECT $10 || $1`, []any{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, "101"},
 	}
 	for _, tt := range tests {
@@ -70,4 +73,22 @@ func TestSQLitePragmas(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sqliteParams changes nothing but $ into ?, and only before a digit.
+func FuzzSQLiteParams(f *testing.F) {
+	for _, q := range []string{`SELECT $1`, `SELECT '$1' -- $2`, "/* $1 */ $2", "[$1] `$2` \"$3\"", "'", "/*", "--", "$"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		got := sqliteParams(q)
+		if len(got) != len(q) {
+			t.Fatalf("%q became %q", q, got)
+		}
+		for i := range len(q) {
+			if got[i] != q[i] && (q[i] != '$' || got[i] != '?' || i+1 == len(q) || q[i+1] < '0' || q[i+1] > '9') {
+				t.Fatalf("%q became %q at %d", q, got, i)
+			}
+		}
+	})
 }
