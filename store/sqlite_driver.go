@@ -137,7 +137,8 @@ func sqliteParams(query string) string {
 		if end != "" {
 			// A doubled quote inside a string is two quotes in a row: the
 			// string ends and another begins, which comes to the same.
-			j := strings.Index(string(b[i+1:]), end)
+			// (query is b before its $ were changed: the same indexes.)
+			j := strings.Index(query[i+1:], end)
 			if j < 0 {
 				break
 			}

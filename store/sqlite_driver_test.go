@@ -2,6 +2,8 @@ package store
 
 import (
 	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -91,4 +93,22 @@ func FuzzSQLiteParams(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkSQLiteParams rewrites a multi-row INSERT as an import sends
+// them: 250 rows, each with literals in quotes beside its placeholders.
+func BenchmarkSQLiteParams(b *testing.B) {
+	var q strings.Builder
+	q.WriteString("INSERT INTO leads (id, email, name, stage, fit, title, company, attrs, created_at) VALUES ")
+	for i := range 250 {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "($%d, $%d, '', 'new', $%d, '', '', '{}', 1735689600000000)", 3*i+1, 3*i+2, 3*i+3)
+	}
+	query := q.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		sqliteParams(query)
+	}
 }
