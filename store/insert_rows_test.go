@@ -1,7 +1,6 @@
 package store
 
 import (
-	"database/sql"
 	"math"
 	"testing"
 )
@@ -9,11 +8,7 @@ import (
 // A literal insertRows writes for a column whose rows share a value reads
 // back as the value bound would: of the same type and equal.
 func TestSQLLiteralReadsBackAsBound(t *testing.T) {
-	db, err := sql.Open("sqlite", ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := memoryDB(t)
 	if _, err := db.Exec(`CREATE TABLE t (i INTEGER, r REAL, s TEXT NOT NULL DEFAULT '', a)`); err != nil {
 		t.Fatal(err)
 	}

@@ -7,15 +7,25 @@ import (
 	"testing"
 )
 
-// The queries are written with PostgreSQL's $n placeholders; on SQLite each
-// must bind the argument of its number wherever it stands, and a $ inside
-// a quoted string or identifier stays as it is.
-func TestSQLitePlaceholders(t *testing.T) {
+// memoryDB is an SQLite database in memory, closed when the test ends. It
+// has one connection: each connection to ":memory:" is a database of its
+// own.
+func memoryDB(t *testing.T) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// The queries are written with PostgreSQL's $n placeholders; on SQLite each
+// must bind the argument of its number wherever it stands, and a $ inside
+// a quoted string or identifier stays as it is.
+func TestSQLitePlaceholders(t *testing.T) {
+	db := memoryDB(t)
 	tests := []struct {
 		query string
 		args  []any
