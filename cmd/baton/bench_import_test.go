@@ -28,8 +28,13 @@ func TestBenchImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 3 {
-		t.Fatalf("%d rows, want 3: %+v", len(rows), rows)
+	_, lookErr := exec.LookPath("sqlite3")
+	want := 3
+	if lookErr == nil {
+		want = 4 // and the ceiling
+	}
+	if len(rows) != want {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), want, rows)
 	}
 	for _, r := range rows {
 		if r.Value <= 0 {
@@ -37,9 +42,12 @@ func TestBenchImport(t *testing.T) {
 		}
 	}
 	rate := rows[1]
-	if _, err := exec.LookPath("sqlite3"); err == nil {
+	if lookErr == nil {
 		if rate.Floor <= 0 || rate.FloorName != "sqlite3 .import" {
 			t.Errorf("rows/s without its floor: %+v", rate)
+		}
+		if c := rows[2]; c.Floor != rate.Floor || !strings.Contains(c.Note, "ceiling") {
+			t.Errorf("ceiling row: %+v", c)
 		}
 	} else if !strings.Contains(rate.Note, "sqlite3") {
 		t.Errorf("no sqlite3, and the row does not say so: %+v", rate)
