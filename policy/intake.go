@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/batonhq/baton"
 )
 
 // Intake says which event type each message of the intake records (the
@@ -66,7 +68,7 @@ func (in *Intake) TrackEvent(name string) (string, bool) {
 		return t, true
 	}
 	t := snakeCase(name)
-	return t, eventTypeRE.MatchString(t)
+	return t, baton.ValidEventType(t)
 }
 
 // PageEvent returns the event type of a view of the page at rawURL (a URL
@@ -129,7 +131,7 @@ func (d *decoder) intake(e entry, p *Policy) {
 		for _, x := range es {
 			path := join("intake.track", x.key)
 			t := d.text(x, path, true)
-			if t != "" && !eventTypeRE.MatchString(t) {
+			if t != "" && !baton.ValidEventType(t) {
 				d.problem(x.line, path, "%q is not an event type (lower_snake_case, e.g. demo_request)", t)
 				continue
 			}

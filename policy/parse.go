@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/bincode"
 )
 
@@ -52,7 +53,6 @@ func Check(data []byte, s Schema) (*Policy, error) {
 	return p, nil
 }
 
-var eventTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 type decoder struct {
 	probs []Problem
@@ -746,7 +746,7 @@ func (d *decoder) eventType(m map[string]entry, path string, line int) string {
 		return ""
 	}
 	s := d.text(e, join(path, "event"), true)
-	if s != "" && !eventTypeRE.MatchString(s) {
+	if s != "" && !baton.ValidEventType(s) {
 		d.problem(e.line, join(path, "event"), "%q is not an event type (lower_snake_case, e.g. pricing_page_view)", s)
 		return ""
 	}
