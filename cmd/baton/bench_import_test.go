@@ -63,7 +63,7 @@ func TestBenchImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Value <= 0 || rows[0].Floor <= 0 || rows[0].FloorName != "COPY" {
+	if len(rows) != 3 || rows[0].Value <= 0 || rows[0].Floor <= 0 || rows[0].FloorName != "COPY" || rows[1].Value <= 0 {
 		t.Fatalf("PostgreSQL rows: %+v", rows)
 	}
 }
