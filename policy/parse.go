@@ -53,7 +53,6 @@ func Check(data []byte, s Schema) (*Policy, error) {
 	return p, nil
 }
 
-
 type decoder struct {
 	probs []Problem
 }

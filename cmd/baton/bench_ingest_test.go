@@ -80,12 +80,12 @@ func TestBenchFloorIngest(t *testing.T) {
 		}{
 			{"bare", nil, map[string]float64{`SELECT COUNT(*) FROM events`: events}},
 			{"bylead", []string{"--by-lead"}, map[string]float64{
-				`SELECT COUNT(*) FROM lead_events`: events,
+				`SELECT COUNT(*) FROM lead_events`:                                          events,
 				`SELECT COUNT(*) FROM lead_events e JOIN floor_leads l ON l.id = e.lead_id`: events,
 				`SELECT COUNT(*) FROM floor_leads`:                                          ingestLeads,
 			}},
 			{"scored", []string{"--scored"}, map[string]float64{
-				`SELECT COUNT(*) FROM events`:         events,
+				`SELECT COUNT(*) FROM events`:        events,
 				`SELECT SUM(engagement) FROM scores`: events,
 			}},
 		} {
