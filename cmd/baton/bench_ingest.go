@@ -743,22 +743,25 @@ func floorCopy(ctx context.Context, pool *pgxpool.Pool, events []floorEvent, sco
 	for i, e := range events {
 		rows[i] = []any{e.ID, e.Email, e.Type, e.OccurredAt.UnixMicro(), string(e.Properties), now}
 	}
+	columns := []string{"client_id", "email", "type", "occurred_at", "properties", "received_at"}
+	if !scored {
+		// A COPY is a transaction of its own: no BEGIN and COMMIT to wait for.
+		return pool.CopyFrom(ctx, pgx.Identifier{"events"}, columns, pgx.CopyFromRows(rows))
+	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback(ctx)
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"client_id", "email", "type", "occurred_at", "properties", "received_at"}, pgx.CopyFromRows(rows))
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, columns, pgx.CopyFromRows(rows))
 	if err != nil {
 		return 0, err
 	}
-	if scored {
-		emails, points, states := floorLeadScores(events)
-		if _, err := tx.Exec(ctx, `INSERT INTO scores (email, engagement, state) SELECT * FROM unnest($1::text[], $2::float8[], $3::bytea[])
-			ON CONFLICT (email) DO UPDATE SET engagement = scores.engagement + excluded.engagement, state = excluded.state`,
-			emails, points, states); err != nil {
-			return 0, err
-		}
+	emails, points, states := floorLeadScores(events)
+	if _, err := tx.Exec(ctx, `INSERT INTO scores (email, engagement, state) SELECT * FROM unnest($1::text[], $2::float8[], $3::bytea[])
+		ON CONFLICT (email) DO UPDATE SET engagement = scores.engagement + excluded.engagement, state = excluded.state`,
+		emails, points, states); err != nil {
+		return 0, err
 	}
 	return n, tx.Commit(ctx)
 }
